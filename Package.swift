@@ -1,0 +1,30 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The library's targets carry no unsafeFlags, so the package stays usable as a versioned dependency.
+let package = Package(
+    name: "swift-regnet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RegNet", targets: ["RegNet"]),
+        .executable(name: "regnet", targets: ["RegNetCLI"]),
+    ],
+    targets: [
+        // Graph IR: shapes, validation errors, complexity, summaries. No dependencies.
+        .target(name: "NetworkIR"),
+        // The result-builder DSL and its lowering into the IR.
+        .target(name: "NetworkDSL", dependencies: ["NetworkIR"]),
+        // RegNet width rule, the model zoo, design spaces.
+        .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),
+        // safetensors, npy, parameter naming, initialisation.
+        // Innermost SIMD micro-kernels only, chosen at run time per instruction set.
+        // Plan compiler (folding, fusion, arena), scheduler, operators.
+        // Umbrella: what `import RegNet` gives.
+        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces"]),
+        // The `regnet` command-line tool: argument parsing and printing only.
+        .executableTarget(name: "RegNetCLI", dependencies: ["RegNet"]),
+
+        .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"]),
+        .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"]),
+    ]
+)

@@ -1,0 +1,17 @@
+/// max(x, 0).
+public struct ReLU: Layer {
+    /// A ReLU.
+    public init() {}
+    public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.append(.relu, name: graph.uniqueName("relu"))
+    }
+}
+
+/// The logistic function.
+public struct Sigmoid: Layer {
+    /// A sigmoid.
+    public init() {}
+    public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.append(.sigmoid, name: graph.uniqueName("sigmoid"))
+    }
+}

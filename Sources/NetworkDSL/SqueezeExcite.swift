@@ -1,0 +1,27 @@
+/// Squeeze-and-excitation: pool, reduce to `width` with ReLU, expand with sigmoid, scale the channels.
+public struct SqueezeExcite: Layer {
+    /// Width of the reduced representation.
+    public var width: Int
+    /// Parameter scope (`se` gives `se.fc1`, `se.fc2`).
+    public var name: String
+
+    /// An SE layer reducing to `width` channels.
+    public init(width: Int, name: String = "se") {
+        self.width = width
+        self.name = name
+    }
+
+    public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        guard width > 0 else { throw graph.error("squeeze-excite width must be positive (got \(width))", at: name) }
+        let input = graph.current
+        let channels = graph.currentShape.channels
+        let scale = try graph.withScope(path: name, prefix: name) { (g: inout GraphBuilder) throws(LoweringError) -> NodeID in
+            try g.append(.globalAveragePool, name: "pool")
+            try g.append(.convolution(Convolution(inChannels: channels, outChannels: width, kernel: 1, bias: true)), name: "fc1")
+            try g.append(.relu, name: "relu")
+            try g.append(.convolution(Convolution(inChannels: width, outChannels: channels, kernel: 1, bias: true)), name: "fc2")
+            return try g.append(.sigmoid, name: "gate")
+        }
+        try graph.append(.channelScale, inputs: [input, scale], name: "\(name).scale")
+    }
+}

@@ -1,0 +1,111 @@
+/// One node's computation. Every consumer (complexity, summaries, weight binding, the executor)
+/// switches over this enum, so a new kind of layer is added here once.
+public enum Operation: Hashable, Sendable, Codable {
+    /// The network input.
+    case input
+    /// A 2-D convolution.
+    case convolution(Convolution)
+    /// Inference batch norm over `channels` with `epsilon`.
+    case batchNorm(channels: Int, epsilon: Float)
+    /// max(x, 0).
+    case relu
+    /// 1 / (1 + e^-x).
+    case sigmoid
+    /// Element-wise sum of two equal shapes (residual add).
+    case add
+    /// x * s, where s has one value per channel (shape C×1×1): the squeeze-excite scaling.
+    case channelScale
+    /// Mean over the spatial dimensions: C×H×W → C×1×1.
+    case globalAveragePool
+    /// Fully connected layer over a C×1×1 input.
+    case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
+
+    /// Short name for summaries and errors.
+    public var kindName: String {
+        switch self {
+        case .input: "input"
+        case .convolution(let c): "conv\(c.kernel)x\(c.kernel)"
+        case .batchNorm: "batchnorm"
+        case .relu: "relu"
+        case .sigmoid: "sigmoid"
+        case .add: "add"
+        case .channelScale: "scale"
+        case .globalAveragePool: "avgpool"
+        case .linear: "linear"
+        }
+    }
+
+    /// Number of inputs the operation takes.
+    public var arity: Int {
+        switch self {
+        case .input: 0
+        case .add, .channelScale: 2
+        default: 1
+        }
+    }
+
+    /// Checks the inputs and infers the output shape.
+    public func outputShape(for inputs: [FeatureShape]) throws(ShapeError) -> FeatureShape {
+        guard inputs.count == arity else { throw ShapeError("\(kindName) takes \(arity) inputs, got \(inputs.count)") }
+        switch self {
+        case .input:
+            throw ShapeError("an input node has no inputs to infer from")
+        case .convolution(let conv):
+            return try conv.outputShape(for: inputs[0])
+        case .batchNorm(let channels, _):
+            guard inputs[0].channels == channels else {
+                throw ShapeError("batch norm over \(channels) channels receives \(inputs[0].channels)")
+            }
+            return inputs[0]
+        case .relu, .sigmoid:
+            return inputs[0]
+        case .add:
+            guard inputs[0] == inputs[1] else {
+                throw ShapeError("residual branches disagree: \(inputs[0]) + \(inputs[1])")
+            }
+            return inputs[0]
+        case .channelScale:
+            guard inputs[1] == FeatureShape(channels: inputs[0].channels, height: 1, width: 1) else {
+                throw ShapeError("channel scale of \(inputs[0]) needs a \(inputs[0].channels)x1x1 scale, got \(inputs[1])")
+            }
+            return inputs[0]
+        case .globalAveragePool:
+            return FeatureShape(channels: inputs[0].channels, height: 1, width: 1)
+        case .linear(let inFeatures, let outFeatures, _):
+            guard inFeatures > 0, outFeatures > 0 else { throw ShapeError("linear sizes must be positive (\(inFeatures) -> \(outFeatures))") }
+            guard inputs[0].elementCount == inFeatures else {
+                throw ShapeError("linear layer expects \(inFeatures) features but receives \(inputs[0]) = \(inputs[0].elementCount)")
+            }
+            return FeatureShape(channels: outFeatures, height: 1, width: 1)
+        }
+    }
+
+    /// pycls complexity of this operation producing `output`.
+    public func complexity(output: FeatureShape) -> Complexity {
+        switch self {
+        case .convolution(let conv):
+            return conv.complexity(output: output)
+        case .batchNorm(let channels, _):
+            return Complexity(params: 2 * channels)
+        case .linear(let inFeatures, let outFeatures, let bias):
+            let weights = inFeatures * outFeatures + (bias ? outFeatures : 0)
+            return Complexity(flops: weights, params: weights, acts: outFeatures)
+        case .input, .relu, .sigmoid, .add, .channelScale, .globalAveragePool:
+            return Complexity()
+        }
+    }
+
+    /// The learned tensors this operation reads, by suffix and PyTorch shape.
+    public var parameterShapes: [(suffix: String, shape: [Int])] {
+        switch self {
+        case .convolution(let conv):
+            return [("weight", conv.weightShape)] + (conv.bias ? [("bias", [conv.outChannels])] : [])
+        case .batchNorm(let channels, _):
+            return ["weight", "bias", "running_mean", "running_var"].map { ($0, [channels]) }
+        case .linear(let inFeatures, let outFeatures, let bias):
+            return [("weight", [outFeatures, inFeatures])] + (bias ? [("bias", [outFeatures])] : [])
+        default:
+            return []
+        }
+    }
+}

@@ -1,0 +1,4 @@
+// The umbrella module: `import RegNet` gives the DSL, the IR, the zoo and design spaces, weights and the executor.
+@_exported import NetworkIR
+@_exported import NetworkDSL
+@_exported import DesignSpaces
