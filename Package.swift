@@ -24,7 +24,7 @@ let package = Package(
         // The `regnet` command-line tool: argument parsing and printing only.
         .executableTarget(name: "RegNetCLI", dependencies: ["RegNet"]),
 
-        .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"]),
-        .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"]),
+        .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
+        .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -1,7 +1,8 @@
 /// The RegNetY block: the X block with squeeze-excite on the bottleneck.
 ///
 /// The SE width is `round(seRatio × block input width)` (half to even), as pycls and timm compute it,
-/// so a stage's first block differs from the rest.
+/// so a stage's first block differs from the rest. A ratio of 0 omits SE; a ratio whose width rounds to
+/// zero or below is reported when the network is lowered.
 public struct YBlock: Block {
     /// SE width relative to the block's input width.
     public var seRatio: Double
@@ -25,7 +26,7 @@ public struct YBlock: Block {
             Conv(c.bottleneckWidth, kernel: 3, stride: c.stride, groups: c.groups, name: "conv2.conv")
             BatchNorm(name: "conv2.bn")
             ReLU()
-            if seWidth(inputWidth: c.inputWidth) > 0 {
+            if seRatio != 0 {
                 SqueezeExcite(width: seWidth(inputWidth: c.inputWidth), name: "se")
             }
             Conv(c.outputWidth, kernel: 1, name: "conv3.conv")
