@@ -1,1 +1,57 @@
-print("regnet")
+import Foundation
+
+/// The `regnet` command: declare, summarise and run RegNets. Exit status 0 ok, 1 runtime error, 2 usage error.
+let usage = """
+usage: regnet [<command>] [options]
+
+With no command, runs the built-in demo: RegNetX-200MF declared with the DSL, summarised and run.
+
+commands:
+  models     list the zoo with complexity and published errors
+  summary    per-stage table and totals of a zoo model or RegNet parameters
+  help       this text, or `regnet help <command>`
+
+`regnet <command> --help` describes each command.
+"""
+
+/// A subcommand: its help text and what it does.
+struct Command {
+    var usage: String
+    var run: (inout Arguments) throws -> Void
+}
+
+let commands: [String: Command] = [
+    "demo": Command(usage: DemoCommand.usage, run: DemoCommand.run),
+    "models": Command(usage: ModelsCommand.usage, run: ModelsCommand.run),
+    "summary": Command(usage: SummaryCommand.usage, run: SummaryCommand.run),
+]
+
+@MainActor func main() -> Int32 {
+    var words = Array(CommandLine.arguments.dropFirst())
+    let name = words.isEmpty ? "demo" : words.removeFirst()
+    if name == "help" || name == "--help" || name == "-h" {
+        if let topic = words.first, let command = commands[topic] { print(command.usage) } else { print(usage) }
+        return 0
+    }
+    guard let command = commands[name] else {
+        printError("regnet: unknown command '\(name)'\n\n\(usage)")
+        return 2
+    }
+    if words.contains("--help") || words.contains("-h") {
+        print(command.usage)
+        return 0
+    }
+    var args = Arguments(words)
+    do {
+        try command.run(&args)
+        return 0
+    } catch let error as UsageError {
+        printError("regnet \(name): \(error)\n\n\(command.usage)")
+        return 2
+    } catch {
+        printError("regnet \(name): error: \(error)")
+        return 1
+    }
+}
+
+exit(main())

@@ -1,0 +1,78 @@
+/// A wrong command line: printed with the command's usage, exit status 2.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A failure while doing the work (bad file, invalid model): exit status 1.
+struct RuntimeError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Minimal argument reader: options are taken out as they are asked for, and `finish()` rejects leftovers.
+struct Arguments {
+    private var items: [String]
+
+    init(_ items: [String]) { self.items = items }
+
+    var isEmpty: Bool { items.isEmpty }
+
+    /// Removes `--name` and reports whether it was there.
+    mutating func flag(_ name: String) -> Bool {
+        guard let i = items.firstIndex(of: name) else { return false }
+        items.remove(at: i)
+        return true
+    }
+
+    /// Removes `--name VALUE` (or `--name=VALUE`) and returns VALUE.
+    mutating func option(_ name: String) throws -> String? {
+        if let i = items.firstIndex(where: { $0.hasPrefix(name + "=") }) {
+            let value = String(items[i].dropFirst(name.count + 1))
+            items.remove(at: i)
+            return value
+        }
+        guard let i = items.firstIndex(of: name) else { return nil }
+        guard i + 1 < items.count else { throw UsageError("\(name) needs a value") }
+        let value = items[i + 1]
+        items.removeSubrange(i...(i + 1))
+        return value
+    }
+
+    /// Every value of a repeatable option, plus the plain words that follow each occurrence.
+    mutating func values(_ name: String) -> [String] {
+        var result: [String] = []
+        while let i = items.firstIndex(of: name) {
+            items.remove(at: i)
+            while i < items.count, !items[i].hasPrefix("--") { result.append(items.remove(at: i)) }
+        }
+        return result
+    }
+
+    mutating func int(_ name: String, range: ClosedRange<Int> = 1...Int.max) throws -> Int? {
+        guard let text = try option(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw UsageError("\(name) expects an integer in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : "\(range.upperBound)") (got '\(text)')")
+        }
+        return value
+    }
+
+    mutating func double(_ name: String) throws -> Double? {
+        guard let text = try option(name) else { return nil }
+        guard let value = Double(text), value.isFinite else { throw UsageError("\(name) expects a number (got '\(text)')") }
+        return value
+    }
+
+    /// Removes and returns the first word that is not an option.
+    mutating func positional() -> String? {
+        guard let i = items.firstIndex(where: { !$0.hasPrefix("-") }) else { return nil }
+        return items.remove(at: i)
+    }
+
+    /// Fails on anything not consumed.
+    func finish() throws {
+        if let extra = items.first {
+            throw UsageError(extra.hasPrefix("-") ? "unknown option '\(extra)'" : "unexpected argument '\(extra)'")
+        }
+    }
+}

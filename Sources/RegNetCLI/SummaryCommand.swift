@@ -1,0 +1,28 @@
+import RegNet
+
+/// `regnet summary`: per-stage table and totals, or one JSON object.
+enum SummaryCommand {
+    static let usage = """
+    usage: regnet summary <model> [--resolution R] [--json]
+           regnet summary --depth D --w0 W0 --wa WA --wm WM --group-width G [--bottleneck-ratio B]
+                          [--se-ratio R] [--stem-width S] [--classes K] [--resolution R] [--json]
+
+    Prints depth, width, groups, group width, bottleneck width, SE width, output size, params and
+    flops (multiply-adds, pycls's count) per stage, and totals including activations.
+
+    \(ModelSelection.usage)
+      --resolution R          input size (default 224); --height/--width for non-square inputs
+      --json                  one JSON object instead of the table
+    """
+
+    static func run(_ args: inout Arguments) throws {
+        let json = args.flag("--json")
+        let resolution = try args.int("--resolution") ?? 224
+        let height = try args.int("--height") ?? resolution
+        let width = try args.int("--width") ?? resolution
+        let network = try ModelSelection.parse(&args)
+        try args.finish()
+        let summary = Summary(try ModelSelection.lower(network, height: height, width: width))
+        if json { try printJSON(summary) } else { print(summary.table) }
+    }
+}
