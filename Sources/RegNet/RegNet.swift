@@ -2,3 +2,5 @@
 @_exported import NetworkIR
 @_exported import NetworkDSL
 @_exported import DesignSpaces
+@_exported import Weights
+@_exported import Executor

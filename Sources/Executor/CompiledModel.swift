@@ -1,0 +1,157 @@
+import Dispatch
+import Foundation
+import NetworkIR
+import Synchronization
+import Weights
+
+/// A network compiled for one input shape and batch size, ready to run many times.
+///
+/// Compilation folds batch norm into the convolutions, fuses ReLU, sigmoid and residual adds into
+/// their epilogues, packs the weights for the chosen micro-kernels and plans one activation arena.
+/// `run` may be called from several threads at once: each call takes its own arena.
+public final class CompiledModel: Sendable {
+    /// The graph this model runs.
+    public let graph: Graph
+    /// Images per run.
+    public let batch: Int
+    /// Workers per parallel region.
+    public let threads: Int
+    /// The micro-kernel set in use.
+    public let kernels: KernelSet
+    let plan: ExecutionPlan
+    let packed: PackedWeights
+    private let spareArenas = Mutex<[Arena]>([])
+
+    /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
+    /// (default: the active processor count).
+    public init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws(ExecutorError) {
+        guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
+        let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard threads >= 1 else { throw ExecutorError("threads must be at least 1 (got \(threads))") }
+        do {
+            try weights.validate(for: graph)
+        } catch {
+            throw ExecutorError(error.message)
+        }
+        self.graph = graph
+        self.batch = batch
+        self.threads = threads
+        self.kernels = kernels
+        plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels)
+        packed = PackedWeights(plan.packedWeights)
+    }
+
+    /// NCHW shape of the input a run takes.
+    public var inputShape: [Int] {
+        let s = graph.inputShape
+        return [batch, s.channels, s.height, s.width]
+    }
+
+    /// NCHW shape of the output a run returns.
+    public var outputShape: [Int] {
+        let s = graph.outputShape
+        return [batch, s.channels, s.height, s.width]
+    }
+
+    /// Bytes of activation memory one run uses (buffers shared by liveness).
+    public var arenaBytes: Int { plan.arenaFloats * 4 }
+    /// Bytes the activations would take if no buffer were reused.
+    public var unplannedActivationBytes: Int { plan.unplannedFloats * 4 }
+    /// Bytes of packed, folded weights.
+    public var weightBytes: Int { plan.packedWeights.count * 4 }
+    /// Number of fused steps.
+    public var stepCount: Int { plan.steps.count }
+
+    /// Runs the network on `input` (NCHW float32, `inputShape`) and returns the output (NCHW, `outputShape`).
+    public func run(_ input: [Float]) throws(ExecutorError) -> [Float] {
+        try run(input, timings: nil)
+    }
+
+    /// Runs the network on an NCHW tensor.
+    public func run(_ input: Tensor) throws(ExecutorError) -> Tensor {
+        guard input.shape == inputShape else {
+            throw ExecutorError("input has shape \(input.shape), the model was compiled for \(inputShape)")
+        }
+        return Tensor(shape: outputShape, scalars: try run(input.scalars))
+    }
+
+    /// Time per step over `iterations` runs (after one warm-up), with each step's name and multiply-adds.
+    public func profile(_ input: [Float], iterations: Int) throws(ExecutorError) -> [StepProfile] {
+        var seconds = [Double](repeating: 0, count: plan.steps.count)
+        _ = try run(input, timings: nil)
+        for _ in 0..<max(1, iterations) {
+            var times = [Double](repeating: 0, count: plan.steps.count)
+            _ = try run(input, timings: &times)
+            for i in times.indices { seconds[i] += times[i] }
+        }
+        return plan.steps.indices.map { i in
+            StepProfile(name: plan.stepNames[i], kind: kindName(plan.steps[i]), seconds: seconds[i] / Double(max(1, iterations)),
+                        flops: plan.stepFlops[i])
+        }
+    }
+
+    private func kindName(_ step: Step) -> String {
+        switch step {
+        case .gemm(let s): s.name.hasPrefix("head") || s.name.hasSuffix(".fc") ? "linear" : s.name.contains(".se.") ? "se" : s.stride > 1 ? "conv1x1/s2" : "conv1x1"
+        case .convolution(let s): s.name.hasPrefix("stem") ? "stem" : s.name.contains(".se.") ? "se" : s.kernel == 3 ? (s.inPerGroup == 1 ? "dwconv3x3" : "conv3x3") : "conv\(s.kernel)x\(s.kernel)"
+        case .globalAveragePool: "pool"
+        case .elementwise(let s):
+            switch s.kind {
+            case .channelScale: "se"
+            default: "elementwise"
+            }
+        }
+    }
+
+    private func run(_ input: [Float], timings: UnsafeMutablePointer<[Double]>?) throws(ExecutorError) -> [Float] {
+        let expected = inputShape.reduce(1, *)
+        guard input.count == expected else {
+            throw ExecutorError("input has \(input.count) values, the model takes \(inputShape) = \(expected)")
+        }
+        let arena = spareArenas.withLock { $0.popLast() } ?? Arena(floats: plan.arenaFloats)
+        defer { spareArenas.withLock { $0.append(arena) } }
+        let pool = WorkerPool(threads: threads)
+        let base = arena.base, weights = UnsafePointer(packed.base)
+        let plan = self.plan, kernels = self.kernels
+        input.withUnsafeBufferPointer { source in
+            let src = source.baseAddress!
+            pool.run { worker, workers in
+                LayoutOperator.importNCHW(src, into: plan.layouts[plan.inputValue], batch: plan.batch, arena: base,
+                                          worker: worker, workers: workers)
+            }
+        }
+        for (i, step) in plan.steps.enumerated() {
+            let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            pool.run { worker, workers in
+                switch step {
+                case .gemm(let s):
+                    GemmOperator.run(s, plan: plan, kernels: kernels, arena: base, weights: weights, worker: worker, workers: workers)
+                case .convolution(let s):
+                    ConvolutionOperator.run(s, plan: plan, kernels: kernels, arena: base, weights: weights, worker: worker, workers: workers)
+                case .globalAveragePool(let input, let output):
+                    PoolOperator.run(input: input, output: output, plan: plan, arena: base, worker: worker, workers: workers)
+                case .elementwise(let s):
+                    ElementwiseOperator.run(s, plan: plan, arena: base, weights: weights, worker: worker, workers: workers)
+                }
+            }
+            if let timings { timings.pointee[i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        }
+        let count = outputShape.reduce(1, *)
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            LayoutOperator.exportNCHW(plan.layouts[plan.outputValue], batch: plan.batch, arena: base, into: buffer.baseAddress!)
+            initialized = count
+        }
+    }
+}
+
+/// Time and work of one fused step, from `CompiledModel.profile`.
+public struct StepProfile: Sendable, Hashable, Codable {
+    /// Name of the step's first IR node (`s2.b1.conv2.conv`).
+    public var name: String
+    /// Layer kind (`conv1x1`, `conv3x3`, `stem`, `se`, `linear`, `pool`, `elementwise`).
+    public var kind: String
+    /// Mean seconds per run.
+    public var seconds: Double
+    /// Multiply-adds per run (whole batch).
+    public var flops: Int
+}

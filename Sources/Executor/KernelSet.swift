@@ -1,0 +1,31 @@
+import Kernels
+
+/// One instruction set's micro-kernels and the tile sizes the operators must use.
+public struct KernelSet: @unchecked Sendable {
+    let table: UnsafePointer<rn_kernels>
+
+    /// The best set this CPU runs (AVX-512, AVX2, or portable C).
+    public static var best: KernelSet { KernelSet(table: rn_kernels_for(nil)!) }
+
+    /// The set called `name` (`avx512`, `avx2`, `portable`), or nil when this CPU cannot run it.
+    public init?(named name: String) {
+        guard let table = rn_kernels_for(name) else { return nil }
+        self.table = table
+    }
+
+    init(table: UnsafePointer<rn_kernels>) { self.table = table }
+
+    /// Every set this CPU runs, best first.
+    public static var available: [KernelSet] { ["avx512", "avx2", "portable"].compactMap(KernelSet.init(named:)) }
+
+    /// `avx512`, `avx2` or `portable`.
+    public var name: String { String(cString: table.pointee.name) }
+    /// GEMM rows per tile.
+    var mr: Int { Int(table.pointee.mr) }
+    /// GEMM columns per packed panel.
+    var nr: Int { Int(table.pointee.nr) }
+    /// Convolution pixels per tile.
+    var xb: Int { Int(table.pointee.xb) }
+    var gemm: rn_gemm_fn { table.pointee.gemm }
+    var conv: rn_conv_fn { table.pointee.conv }
+}

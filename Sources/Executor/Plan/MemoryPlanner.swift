@@ -1,0 +1,76 @@
+extension PlanCompiler {
+    /// Places every value in one arena: element-wise steps write in place when their input dies there,
+    /// and buffers whose lifetimes do not overlap share memory (largest first, lowest free offset).
+    /// Returns the arena size and what the values would need without reuse, in floats.
+    mutating func planMemory(output: Int) -> (arena: Int, unplanned: Int) {
+        let count = layouts.count
+        var first = [Int](repeating: Int.max, count: count), last = [Int](repeating: -1, count: count)
+        first[0] = -1
+        var alias = Array(0..<count)
+        func root(_ v: Int) -> Int { var v = v; while alias[v] != v { v = alias[v] }; return v }
+
+        func reads(_ step: Step) -> [Int] {
+            switch step {
+            case .gemm(let s): return [s.input] + (s.residual.map { [$0] } ?? [])
+            case .convolution(let s): return [s.input]
+            case .globalAveragePool(let input, _): return [input]
+            case .elementwise(let s):
+                switch s.kind {
+                case .add(let other), .channelScale(let other): return [s.input, other]
+                default: return [s.input]
+                }
+            }
+        }
+        func writes(_ step: Step) -> Int {
+            switch step {
+            case .gemm(let s): s.output
+            case .convolution(let s): s.output
+            case .globalAveragePool(_, let output): output
+            case .elementwise(let s): s.output
+            }
+        }
+        for (i, step) in steps.enumerated() {
+            for v in reads(step) { last[v] = max(last[v], i) }
+            first[writes(step)] = min(first[writes(step)], i)
+        }
+        last[output] = steps.count
+        // In place: an element-wise step may overwrite its input when nothing reads the input afterwards.
+        for (i, step) in steps.enumerated() {
+            guard case .elementwise(let s) = step, last[s.input] == i, s.input != 0 else { continue }
+            if case .channelScale(let other) = s.kind, other == s.input { continue }
+            guard layouts[s.input].padding == layouts[s.output].padding else { continue }
+            alias[s.output] = root(s.input)
+        }
+        var lifetime: [Int: (Int, Int)] = [:], size: [Int: Int] = [:]
+        for v in 0..<count where last[v] >= 0 || v == output {
+            let r = root(v)
+            let span = lifetime[r] ?? (Int.max, -1)
+            lifetime[r] = (min(span.0, first[v]), max(span.1, last[v]))
+            size[r] = max(size[r] ?? 0, layouts[v].size(batch: batch))
+        }
+        var placed: [(offset: Int, size: Int, from: Int, to: Int)] = []
+        var offsets: [Int: Int] = [:]
+        for r in size.keys.sorted(by: { (size[$0]!, $1) > (size[$1]!, $0) }) {
+            let need = (size[r]! + 15) / 16 * 16
+            let (from, to) = lifetime[r]!
+            let busy = placed.filter { $0.from <= to && from <= $0.to }.sorted { $0.offset < $1.offset }
+            var offset = 0
+            for b in busy where b.offset < offset + need && offset < b.offset + b.size {
+                offset = max(offset, (b.offset + b.size + 15) / 16 * 16)
+            }
+            // A second pass: the first fit above may have skipped over gaps only partially.
+            while let clash = busy.first(where: { $0.offset < offset + need && offset < $0.offset + $0.size }) {
+                offset = (clash.offset + clash.size + 15) / 16 * 16
+            }
+            placed.append((offset, need, from, to))
+            offsets[r] = offset
+        }
+        for v in 0..<count { layouts[v].offset = offsets[root(v)] ?? 0 }
+        let end = placed.map { $0.offset + $0.size }.max() ?? 0
+        // Micro-kernels read whole tiles; rows past a buffer's end are ignored but must be mapped.
+        let widest = layouts.map { 2 * $0.channels }.max() ?? 0
+        let slack = (max(kernels.mr, kernels.xb) + 8) * widest + 64
+        let unplanned = size.values.reduce(0, +)
+        return (end + slack, unplanned)
+    }
+}

@@ -1,0 +1,64 @@
+/// One unit of work of an execution plan, after fusion. Values are indices into the plan's layouts;
+/// weights are offsets into the plan's packed-weight buffer.
+enum Step: Sendable {
+    /// 1x1 convolution (or linear layer) as a GEMM with a fused epilogue: act(x·W + bias + residual).
+    case gemm(GemmStep)
+    /// Direct (grouped) convolution with a fused bias and activation.
+    case convolution(ConvolutionStep)
+    /// Channel means: C×H×W → C×1×1.
+    case globalAveragePool(input: Int, output: Int)
+    /// Element-wise work.
+    case elementwise(ElementwiseStep)
+}
+
+/// Activation applied in an epilogue (values match the C kernels' constants).
+enum Activation: Int32, Sendable {
+    case none = 0, relu = 1, sigmoid = 2
+}
+
+struct GemmStep: Sendable {
+    var input: Int
+    var output: Int
+    var residual: Int?
+    var stride: Int
+    /// Reduction depth (input channels).
+    var k: Int
+    /// Output channels.
+    var n: Int
+    /// Offset of the packed panels [n / nr][k][nr] and of the padded bias.
+    var weights: Int
+    var bias: Int
+    var activation: Activation
+    var name: String
+}
+
+struct ConvolutionStep: Sendable {
+    var input: Int
+    var output: Int
+    var kernel: Int
+    var stride: Int
+    var padding: Int
+    var groups: Int
+    var inPerGroup: Int
+    var outPerGroup: Int
+    /// 16-channel output blocks per group.
+    var blocksPerGroup: Int
+    /// Offset of the packed weights [group][block][kh][kw][ci][16] and of the padded bias [group][block][16].
+    var weights: Int
+    var bias: Int
+    var activation: Activation
+    var name: String
+}
+
+struct ElementwiseStep: Sendable {
+    enum Kind: Sendable {
+        case add(Int)                       // + another value of the same shape
+        case relu
+        case sigmoid
+        case affine(scale: Int, shift: Int) // per-channel x * scale + shift (a batch norm that could not be folded)
+        case channelScale(Int)              // × a per-image, per-channel value (C×1×1)
+    }
+    var input: Int
+    var output: Int
+    var kind: Kind
+}

@@ -1,0 +1,31 @@
+// Picks a kernel set once, from what the CPU reports at run time (no compiler flags needed).
+#include <string.h>
+#include "RegNetKernels.h"
+
+extern const rn_kernels rn_portable_kernels;
+#if defined(__x86_64__) || defined(_M_X64)
+extern const rn_kernels rn_avx512_kernels;
+extern const rn_kernels rn_avx2_kernels;
+
+static int cpu_has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
+}
+static int cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+const rn_kernels *rn_kernels_for(const char *isa) {
+    const int any = isa == NULL || isa[0] == '\0';
+#if defined(__x86_64__) || defined(_M_X64)
+    if ((any || strcmp(isa, "avx512") == 0) && cpu_has_avx512()) return &rn_avx512_kernels;
+    if (!any && strcmp(isa, "avx512") == 0) return NULL;
+    if ((any || strcmp(isa, "avx2") == 0) && cpu_has_avx2()) return &rn_avx2_kernels;
+    if (!any && strcmp(isa, "avx2") == 0) return NULL;
+#endif
+    if (any || strcmp(isa, "portable") == 0) return &rn_portable_kernels;
+    return NULL;
+}

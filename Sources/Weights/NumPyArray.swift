@@ -1,0 +1,112 @@
+import Foundation
+
+/// `.npy` arrays (format versions 1–3, C order): float32 and float64 read as float32, float32 written.
+public enum NumPyArray {
+    /// Reads the array in the file at `url`.
+    public static func read(contentsOf url: URL) throws(WeightError) -> Tensor {
+        let data = try readFile(url)
+        do {
+            return try read(data)
+        } catch {
+            throw WeightError("\(url.lastPathComponent): \(error.message)")
+        }
+    }
+
+    /// Reads an array from `.npy` bytes.
+    public static func read(_ data: Data) throws(WeightError) -> Tensor {
+        let bytes = [UInt8](data.prefix(12))
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+            throw WeightError("not a .npy file (missing the \\x93NUMPY magic)")
+        }
+        let major = bytes[6]
+        let headerLength: Int, headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw WeightError("truncated .npy header") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw WeightError("unsupported .npy format version \(major)")
+        }
+        guard headerStart + headerLength <= data.count else { throw WeightError("header length \(headerLength) runs past the end of the file") }
+        let header = String(decoding: data[(data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength)], as: UTF8.self)
+        guard let descr = field("descr", in: header).map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }) else {
+            throw WeightError("header has no 'descr'")
+        }
+        let elementSize: Int
+        switch descr {
+        case "<f4", "=f4", "f4": elementSize = 4
+        case "<f8", "=f8", "f8": elementSize = 8
+        default: throw WeightError("unsupported dtype \(descr) (float32 '<f4' or float64 '<f8' expected)")
+        }
+        if field("fortran_order", in: header) == "True" { throw WeightError("Fortran-ordered arrays are not supported; save with np.ascontiguousarray") }
+        guard let shapeText = field("shape", in: header) else { throw WeightError("header has no 'shape'") }
+        let parts = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()")).split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var shape: [Int] = []
+        for part in parts {
+            guard let d = Int(part), d >= 0 else { throw WeightError("malformed shape (\(shapeText))") }
+            shape.append(d)
+        }
+        var count = 1
+        for d in shape {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, p <= data.count else { throw WeightError("shape \(shape) is larger than the file") }
+            count = p
+        }
+        let dataStart = headerStart + headerLength
+        guard data.count - dataStart == count * elementSize else {
+            throw WeightError("data holds \(data.count - dataStart) bytes, shape \(shape) of \(descr) needs \(count * elementSize): truncated file?")
+        }
+        let scalars = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Float] in
+            let base = raw.baseAddress! + dataStart
+            return (0..<count).map { i in
+                elementSize == 4
+                    ? Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    : Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            }
+        }
+        return Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// Encodes a float32 array (format 1.0, C order).
+    public static func encode(_ tensor: Tensor) -> Data {
+        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(\(tensor.shape.map(String.init).joined(separator: ", ")))"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        out.append(Data(header.utf8))
+        tensor.scalars.withUnsafeBufferPointer { buffer in
+            for value in buffer {
+                var bits = value.bitPattern.littleEndian
+                withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+            }
+        }
+        return out
+    }
+
+    /// Writes `tensor` to `url` atomically.
+    public static func write(_ tensor: Tensor, to url: URL) throws(WeightError) {
+        try writeAtomically(encode(tensor), to: url)
+    }
+
+    /// The text of `'key': value` in a header dict, up to the next top-level comma.
+    private static func field(_ key: String, in header: String) -> String? {
+        guard let range = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\"") else { return nil }
+        var rest = header[range.upperBound...].drop { $0 == " " || $0 == ":" }
+        var depth = 0, value = ""
+        while let c = rest.first {
+            if c == "(" { depth += 1 }
+            if c == ")" { depth -= 1 }
+            if depth == 0, c == "," || c == "}" { break }
+            value.append(c)
+            rest = rest.dropFirst()
+            if depth == 0, c == ")" { break }
+        }
+        return value.trimmingCharacters(in: .whitespaces)
+    }
+}

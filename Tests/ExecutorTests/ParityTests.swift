@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import DesignSpaces
+import Executor
+import Weights
+
+/// One PyTorch fixture case (scripts/make_executor_fixtures.py).
+struct ParityCase: Decodable, CustomTestStringConvertible, Sendable {
+    var name: String
+    var depth: Int, w0: Double, wa: Double, wm: Double, group_width: Int, bottleneck_ratio: Double, se_ratio: Double
+    var stem_width: Int, classes: Int, batch: Int, height: Int, width: Int
+    var testDescription: String { name }
+
+    var configuration: RegNetConfiguration {
+        RegNetConfiguration(depth: depth, w0: w0, wa: wa, wm: wm, groupWidth: group_width, bottleneckRatio: bottleneck_ratio,
+                            seRatio: se_ratio, stemWidth: stem_width, classes: classes)
+    }
+}
+
+func fixtureURL(_ name: String) throws -> URL {
+    try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"), "missing fixture \(name)")
+}
+
+func parityCases() throws -> [ParityCase] {
+    try JSONDecoder().decode([ParityCase].self, from: Data(contentsOf: fixtureURL("cases.json")))
+}
+
+/// max |a - b| / max(1, max |b|)
+func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+    let scale = max(1, b.map(abs).max() ?? 0)
+    return zip(a, b).map { abs($0 - $1) }.max()! / scale
+}
+
+@Suite struct ParityTests {
+    @Test func fixturesCoverTheRequiredCases() throws {
+        let cases = try parityCases()
+        #expect(cases.contains { $0.se_ratio > 0 } && cases.contains { $0.se_ratio == 0 })
+        #expect(cases.contains { $0.bottleneck_ratio == 2 } && cases.contains { $0.bottleneck_ratio == 4 })
+        #expect(cases.contains { $0.group_width == 1 } && cases.contains { $0.batch > 1 })
+        #expect(cases.contains { $0.height != $0.width } && cases.contains { $0.height % 2 == 1 })
+        // The clamped case really clamps: its first stage's group width is below the requested one.
+        let clamped = try #require(cases.first { $0.name == "y_clamped_groups" })
+        #expect(try clamped.configuration.stages().first!.groupWidth < clamped.group_width)
+    }
+
+    @Test(arguments: try parityCases())
+    func logitsMatchPyTorch(_ c: ParityCase) throws {
+        let graph = try c.configuration.network().lower(height: c.height, width: c.width)
+        let weights = try SafeTensors.read(contentsOf: fixtureURL("\(c.name).safetensors"))
+        let input = try NumPyArray.read(contentsOf: fixtureURL("\(c.name).input.npy"))
+        let expected = try NumPyArray.read(contentsOf: fixtureURL("\(c.name).logits.npy"))
+        #expect(input.shape == [c.batch, 3, c.height, c.width])
+        #expect(KernelSet.available.contains { $0.name == "portable" })
+        var runs = 0
+        for kernels in KernelSet.available {
+            for threads in [1, 2] {
+                let model = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: threads, kernels: kernels)
+                let output = try model.run(input)
+                #expect(output.shape == [c.batch, c.classes, 1, 1])
+                let error = relativeError(output.scalars, expected.scalars)
+                #expect(error <= 1e-4, "\(c.name) on \(kernels.name), \(threads) threads: relative error \(error)")
+                print("parity \(c.name) \(kernels.name) threads=\(threads): relative error \(error)")
+                runs += 1
+            }
+        }
+        #expect(runs == 2 * KernelSet.available.count)
+    }
+}
