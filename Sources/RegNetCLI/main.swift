@@ -4,11 +4,13 @@ import Foundation
 let usage = """
 usage: regnet [<command>] [options]
 
-With no command, runs the built-in demo: RegNetX-200MF declared with the DSL, summarised and run.
+With no command, runs the built-in demo: RegNetX-200MF declared with the DSL, summarised, compiled and run.
 
 commands:
   models     list the zoo with complexity and published errors
   summary    per-stage table and totals of a zoo model or RegNet parameters
+  run        forward pass on an input, top-K classes, logits to .npy
+  bench      latency, throughput, memory and a per-layer profile
   help       this text, or `regnet help <command>`
 
 `regnet <command> --help` describes each command.
@@ -24,6 +26,8 @@ let commands: [String: Command] = [
     "demo": Command(usage: DemoCommand.usage, run: DemoCommand.run),
     "models": Command(usage: ModelsCommand.usage, run: ModelsCommand.run),
     "summary": Command(usage: SummaryCommand.usage, run: SummaryCommand.run),
+    "run": Command(usage: RunCommand.usage, run: RunCommand.run),
+    "bench": Command(usage: BenchCommand.usage, run: BenchCommand.run),
 ]
 
 @MainActor func main() -> Int32 {

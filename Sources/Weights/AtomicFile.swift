@@ -1,4 +1,11 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes `data` to `url` through a temporary file in the same folder and a rename, so a failed
 /// write never leaves a partial file behind.
@@ -7,14 +14,15 @@ public func writeAtomically(_ data: Data, to url: URL) throws(WeightError) {
     let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
         try data.write(to: temporary)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
-        }
     } catch {
         try? FileManager.default.removeItem(at: temporary)
         throw WeightError("cannot write \(url.path): \(error.localizedDescription)")
+    }
+    // rename(2) replaces the destination atomically: readers see the old file or the new one, never a mix.
+    guard rename(temporary.path, url.path) == 0 else {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(at: temporary)
+        throw WeightError("cannot write \(url.path): \(reason)")
     }
 }
 

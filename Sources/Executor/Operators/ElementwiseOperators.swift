@@ -5,19 +5,22 @@ enum PoolOperator {
     static func run(input: Int, output: Int, plan: ExecutionPlan, arena: UnsafeMutablePointer<Float>, worker: Int, workers: Int) {
         let src = plan.layouts[input], dst = plan.layouts[output]
         let chunk = 64, chunks = (src.channels + chunk - 1) / chunk
-        let scale = 1 / Float(src.height * src.width)
-        for item in share(plan.batch * chunks, worker, workers) {
-            let n = item / chunks, c0 = (item % chunks) * chunk, c1 = min(src.channels, c0 + chunk)
-            let out = arena + dst.index(n, 0, 0)
-            for c in c0..<c1 { out[c] = 0 }
-            for y in 0..<src.height {
-                let row = arena + src.index(n, y, 0)
-                for x in 0..<src.width {
-                    let pixel = row + x * src.channels
-                    for c in c0..<c1 { out[c] += pixel[c] }
+        let scale = 1 / Double(src.height * src.width)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { sums in
+            for item in share(plan.batch * chunks, worker, workers) {
+                let n = item / chunks, c0 = (item % chunks) * chunk, c1 = min(src.channels, c0 + chunk)
+                // Double accumulators: SE pools every block, and long float sums drift on large maps.
+                for c in 0..<(c1 - c0) { sums[c] = 0 }
+                for y in 0..<src.height {
+                    let row = arena + src.index(n, y, 0)
+                    for x in 0..<src.width {
+                        let pixel = row + x * src.channels + c0
+                        for c in 0..<(c1 - c0) { sums[c] += Double(pixel[c]) }
+                    }
                 }
+                let out = arena + dst.index(n, 0, 0)
+                for c in c0..<c1 { out[c] = Float(sums[c - c0] * scale) }
             }
-            for c in c0..<c1 { out[c] *= scale }
         }
     }
 }

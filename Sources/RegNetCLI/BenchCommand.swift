@@ -1,0 +1,84 @@
+import Foundation
+import RegNet
+
+/// `regnet bench`: latency statistics, throughput, memory, and an optional per-layer profile.
+enum BenchCommand {
+    static let usage = """
+    usage: regnet bench <model | --depth … > [--batch N] [--resolution R] [--threads T]
+                        [--warmup W] [--iterations I] [--json] [--profile]
+
+    Times repeated forward passes and prints median, min and p90 latency, images/s, achieved
+    GFLOP/s (2 × multiply-adds) and peak resident memory. --profile adds time and GFLOP/s per
+    layer and per layer kind.
+
+    \(RunOptions.usage)
+      --warmup W              untimed runs first (default 3)
+      --iterations I          timed runs (default 20)
+      --json                  one JSON object
+      --profile               per-layer and per-kind times
+    """
+
+    struct Report: Encodable {
+        var model: String, batch: Int, threads: Int, resolution: Int, isa: String
+        var median_ms: Double, min_ms: Double, p90_ms: Double, images_per_second: Double, gflops_per_second: Double
+        var peak_rss_bytes: Int, arena_bytes: Int, weight_bytes: Int, iterations: Int
+        var profile: [KindProfile]?
+    }
+
+    struct KindProfile: Encodable { var kind: String, ms: Double, share: Double, gflops_per_second: Double }
+
+    static func run(_ args: inout Arguments) throws {
+        let warmup = try args.int("--warmup", range: 0...10_000) ?? 3
+        let iterations = try args.int("--iterations") ?? 20
+        let json = args.flag("--json")
+        let profile = args.flag("--profile")
+        let options = try RunOptions.parse(&args)
+        try args.finish()
+        let model = try options.compile()
+        let input = syntheticInput(shape: model.inputShape, seed: options.seed).scalars
+        do {
+            for _ in 0..<warmup { _ = try model.run(input) }
+            var times: [Double] = []
+            for _ in 0..<iterations { try times.append(measure { _ = try model.run(input) }) }
+            times.sort()
+            let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+            let p90 = times[min(times.count - 1, Int((Double(times.count) * 0.9).rounded(.up)) - 1)]
+            let flops = Double(model.graph.complexity.flops * options.batch)
+            var kinds: [KindProfile]?
+            var steps: [StepProfile] = []
+            if profile {
+                steps = try model.profile(input, iterations: iterations)
+                let total = steps.reduce(0) { $0 + $1.seconds }
+                kinds = Dictionary(grouping: steps, by: \.kind).map { kind, list in
+                    let s = list.reduce(0) { $0 + $1.seconds }, f = list.reduce(0) { $0 + $1.flops }
+                    return KindProfile(kind: kind, ms: s * 1000, share: s / total, gflops_per_second: s > 0 ? 2 * Double(f) / s / 1e9 : 0)
+                }.sorted { $0.ms > $1.ms }
+            }
+            let report = Report(model: model.graph.name, batch: options.batch, threads: model.threads, resolution: options.height,
+                                isa: model.kernels.name, median_ms: median * 1000, min_ms: times[0] * 1000, p90_ms: p90 * 1000,
+                                images_per_second: Double(options.batch) / median, gflops_per_second: 2 * flops / median / 1e9,
+                                peak_rss_bytes: peakResidentBytes(), arena_bytes: model.arenaBytes, weight_bytes: model.weightBytes,
+                                iterations: iterations, profile: kinds)
+            if json { return try printJSON(report) }
+            print(String(format: "%@  batch %d  %dx%d  %d threads  %@", report.model, report.batch, options.height, options.width,
+                         report.threads, report.isa))
+            print(String(format: "latency: median %.3f ms, min %.3f ms, p90 %.3f ms (%d runs)", report.median_ms, report.min_ms, report.p90_ms, iterations))
+            print(String(format: "throughput: %.1f images/s, %.1f GFLOP/s", report.images_per_second, report.gflops_per_second))
+            print(String(format: "memory: peak RSS %.1f MiB, arena %.1f MiB, weights %.1f MiB", Double(report.peak_rss_bytes) / 1048576,
+                         Double(report.arena_bytes) / 1048576, Double(report.weight_bytes) / 1048576))
+            if let kinds {
+                print("\nby kind:")
+                for k in kinds {
+                    print(String(format: "  %-12@ %8.3f ms  %5.1f%%  %7.1f GFLOP/s", k.kind, k.ms, k.share * 100, k.gflops_per_second))
+                }
+                print("\nby layer:")
+                for s in steps where s.seconds > 0 {
+                    let rate = s.flops > 0 ? String(format: "%7.1f GFLOP/s", 2 * Double(s.flops) / s.seconds / 1e9) : ""
+                    print(String(format: "  %-28@ %-12@ %8.4f ms  %@", s.name, s.kind, s.seconds * 1000, rate))
+                }
+            }
+        } catch let error as ExecutorError {
+            throw RuntimeError(error.description)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import RegNet
+
+/// `regnet run`: one forward pass, top-K per image, optional logits file.
+enum RunCommand {
+    static let usage = """
+    usage: regnet run <model | --depth … > [--weights W.safetensors] [--input X.npy] [--output Y.npy]
+                      [--batch N] [--resolution R] [--threads T] [--top K]
+
+    Runs the forward pass on an NCHW float32 .npy input (or a seeded synthetic batch), prints the
+    top-K classes per image and the time taken, and writes the logits (N×classes) to --output.
+
+    \(RunOptions.usage)
+      --input X.npy           NCHW float32 input; its shape sets batch and resolution
+      --output Y.npy          where to write the logits (written only when the run succeeds)
+      --top K                 classes shown per image (default 5)
+    """
+
+    static func run(_ args: inout Arguments) throws {
+        let inputPath = try args.option("--input")
+        let outputPath = try args.option("--output")
+        let top = try args.int("--top") ?? 5
+        var options = try RunOptions.parse(&args)
+        try args.finish()
+        var input: Tensor?
+        if let inputPath {
+            let tensor: Tensor
+            do { tensor = try NumPyArray.read(contentsOf: URL(fileURLWithPath: inputPath)) } catch { throw RuntimeError(error.description) }
+            guard tensor.shape.count == 4, tensor.shape[1] == 3 else {
+                throw RuntimeError("\(inputPath): expected an NCHW array of shape (batch, 3, height, width), got \(tensor.shape)")
+            }
+            (options.batch, options.height, options.width) = (tensor.shape[0], tensor.shape[2], tensor.shape[3])
+            input = tensor
+        }
+        let model = try options.compile()
+        let x = input ?? syntheticInput(shape: model.inputShape, seed: options.seed)
+        var output = Tensor(shape: [], scalars: [0])
+        let seconds = try measure { output = try model.run(x) }
+        let classes = model.outputShape.dropFirst().reduce(1, *)
+        for n in 0..<options.batch {
+            let logits = Array(output.scalars[(n * classes)..<((n + 1) * classes)])
+            let best = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(top)
+            print("image \(n): " + best.map { "\($0) (\(String(format: "%.4f", logits[$0])))" }.joined(separator: ", "))
+        }
+        print(String(format: "%@: batch %d at %dx%d on %d threads (%@): %.2f ms", model.graph.name, options.batch,
+                     options.height, options.width, model.threads, model.kernels.name, seconds * 1000))
+        if let outputPath {
+            do {
+                try NumPyArray.write(Tensor(shape: [options.batch, classes], scalars: output.scalars), to: URL(fileURLWithPath: outputPath))
+            } catch { throw RuntimeError(error.description) }
+        }
+    }
+}

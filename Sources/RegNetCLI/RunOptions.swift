@@ -1,0 +1,85 @@
+import Foundation
+import RegNet
+
+/// Options shared by `run` and `bench`: which network, its weights, shape and threads.
+struct RunOptions {
+    var network: Network
+    var weights: WeightSet?
+    var weightsPath: String?
+    var seed: UInt64
+    var batch: Int
+    var height: Int
+    var width: Int
+    var threads: Int?
+    var kernels: KernelSet
+
+    static let usage = """
+    \(ModelSelection.usage)
+      --weights W.safetensors timm-named weights (default: pycls initialisation from --seed)
+      --seed S                initialisation seed (default 0)
+      --batch N               images per run (default 1)
+      --resolution R          input size (default 224); --height/--width for non-square inputs
+      --threads T             worker threads (default: active processors)
+      --isa avx512|avx2|portable   force a micro-kernel set (default: the best this CPU runs)
+    """
+
+    static func parse(_ args: inout Arguments) throws -> RunOptions {
+        let weightsPath = try args.option("--weights")
+        let seed = UInt64(try args.int("--seed", range: 0...Int.max) ?? 0)
+        let batch = try args.int("--batch") ?? 1
+        let resolution = try args.int("--resolution") ?? 224
+        let height = try args.int("--height") ?? resolution
+        let width = try args.int("--width") ?? resolution
+        let threads = try args.int("--threads", range: 1...1024)
+        var kernels = KernelSet.best
+        if let isa = try args.option("--isa") {
+            guard let chosen = KernelSet(named: isa) else {
+                throw RuntimeError("this CPU cannot run the '\(isa)' kernels (available: \(KernelSet.available.map(\.name).joined(separator: ", ")))")
+            }
+            kernels = chosen
+        }
+        let network = try ModelSelection.parse(&args)
+        return RunOptions(network: network, weights: nil, weightsPath: weightsPath, seed: seed, batch: batch,
+                          height: height, width: width, threads: threads, kernels: kernels)
+    }
+
+    /// Lowers, loads the weights and compiles.
+    func compile() throws -> CompiledModel {
+        let graph = try ModelSelection.lower(network, height: height, width: width)
+        var weights = WeightSet.initialized(for: graph, seed: seed)
+        if let weightsPath {
+            do { weights = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weightsPath)) } catch { throw RuntimeError(error.description) }
+        }
+        do {
+            return try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels)
+        } catch {
+            throw RuntimeError(error.description)
+        }
+    }
+}
+
+/// A deterministic input (seeded normal values), for runs without `--input`.
+func syntheticInput(shape: [Int], seed: UInt64) -> Tensor {
+    var rng = SeededGenerator(seed: seed &+ 0x5EED)
+    return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Float(rng.nextGaussian()) })
+}
+
+/// Seconds elapsed while running `body`.
+func measure(_ body: () throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    try body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// Peak resident memory of this process, in bytes.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    #if canImport(Darwin)
+    getrusage(RUSAGE_SELF, &usage)
+    return Int(usage.ru_maxrss)
+    #else
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+    #endif
+}
