@@ -32,6 +32,7 @@ let package = Package(
 
         .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
         .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -148,8 +148,8 @@ public enum SafeTensors {
         for item in array {
             guard let number = item as? NSNumber else { return nil }
             let value = number.doubleValue
-            guard value == value.rounded(), abs(value) < 9e15 else { return nil }
-            result.append(Int(value))
+            guard value.isFinite, value == value.rounded(), abs(value) < 9.2e18 else { return nil }
+            result.append(number.intValue)
         }
         return result
     }
