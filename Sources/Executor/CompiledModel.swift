@@ -27,7 +27,7 @@ public final class CompiledModel: Sendable {
     public init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws(ExecutorError) {
         guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threads >= 1 else { throw ExecutorError("threads must be at least 1 (got \(threads))") }
+        guard (1...63).contains(threads) else { throw ExecutorError("threads must be between 1 and 63 (got \(threads))") }
         do {
             try weights.validate(for: graph)
         } catch {
@@ -110,7 +110,10 @@ public final class CompiledModel: Sendable {
         }
         let arena = spareArenas.withLock { $0.popLast() } ?? Arena(floats: plan.arenaFloats)
         defer { spareArenas.withLock { $0.append(arena) } }
-        let pool = WorkerPool(threads: threads)
+        // A run from another thread may hold the shared pool; then this run goes alone rather than wait.
+        let shared = WorkerPool.shared(threads: threads)
+        let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
+        defer { if pool === shared { shared.release() } }
         let base = arena.base, weights = UnsafePointer(packed.base)
         let plan = self.plan, kernels = self.kernels
         input.withUnsafeBufferPointer { source in

@@ -30,7 +30,7 @@ struct RunOptions {
         let resolution = try args.int("--resolution") ?? 224
         let height = try args.int("--height") ?? resolution
         let width = try args.int("--width") ?? resolution
-        let threads = try args.int("--threads", range: 1...1024)
+        let threads = try args.int("--threads", range: 1...63)
         var kernels = KernelSet.best
         if let isa = try args.option("--isa") {
             guard let chosen = KernelSet(named: isa) else {
