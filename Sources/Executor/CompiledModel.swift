@@ -37,8 +37,10 @@ public final class CompiledModel: Sendable {
         self.batch = batch
         self.threads = threads
         self.kernels = kernels
-        plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels)
+        var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels)
         packed = PackedWeights(plan.packedWeights)
+        plan.packedWeights = []   // the aligned copy is the one runs read
+        self.plan = plan
     }
 
     /// NCHW shape of the input a run takes.
@@ -58,7 +60,7 @@ public final class CompiledModel: Sendable {
     /// Bytes the activations would take if no buffer were reused.
     public var unplannedActivationBytes: Int { plan.unplannedFloats * 4 }
     /// Bytes of packed, folded weights.
-    public var weightBytes: Int { plan.packedWeights.count * 4 }
+    public var weightBytes: Int { packed.count * 4 }
     /// Number of fused steps.
     public var stepCount: Int { plan.steps.count }
 

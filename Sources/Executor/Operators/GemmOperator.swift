@@ -26,22 +26,22 @@ enum GemmOperator {
                     let m = min(mr, segmentLength - first)
                     let a: UnsafePointer<Float>
                     let lda: Int
+                    var n: Int, y: Int, x: Int
                     if contiguous {
                         a = UnsafePointer(arena + input.offset + first * step.k)
                         lda = step.k
-                        for i in 0..<m {
-                            let q = first + i, n = q / pixels, y = (q % pixels) / width, x = q % width
-                            cRows[i] = arena + output.index(n, y, x)
-                            rRows[i] = residual.map { UnsafePointer(arena + $0.index(n, y, x)) }
-                        }
+                        (n, y, x) = (first / pixels, (first % pixels) / width, first % width)
                     } else {
-                        let n = segment / height, y = segment % height
-                        a = UnsafePointer(arena + input.index(n, y * step.stride, first * step.stride))
+                        (n, y, x) = (segment / height, segment % height, first)
+                        a = UnsafePointer(arena + input.index(n, y * step.stride, x * step.stride))
                         lda = step.stride * input.channels
-                        for i in 0..<m {
-                            cRows[i] = arena + output.index(n, y, first + i)
-                            rRows[i] = residual.map { UnsafePointer(arena + $0.index(n, y, first + i)) }
-                        }
+                    }
+                    for i in 0..<m {
+                        cRows[i] = arena + output.index(n, y, x)
+                        rRows[i] = residual.map { UnsafePointer(arena + $0.index(n, y, x)) }
+                        x += 1
+                        if x == width { x = 0; y += 1 }
+                        if y == height { y = 0; n += 1 }
                     }
                     for p in 0..<panels {
                         let column = p * nr

@@ -1,6 +1,7 @@
 extension PlanCompiler {
     /// Places every value in one arena: element-wise steps write in place when their input dies there,
     /// and buffers whose lifetimes do not overlap share memory (largest first, lowest free offset).
+    /// Buffers that kernels read carry a guard gap for tile over-reads.
     /// Returns the arena size and what the values would need without reuse, in floats.
     mutating func planMemory(output: Int) -> (arena: Int, unplanned: Int) {
         let count = layouts.count
@@ -33,6 +34,21 @@ extension PlanCompiler {
             for v in reads(step) { last[v] = max(last[v], i) }
             first[writes(step)] = min(first[writes(step)], i)
         }
+        // Micro-kernels read whole tiles: up to a tile's worth of rows or pixels past the last valid one.
+        // Those reads must stay inside memory no worker writes during the step, so a guard gap follows
+        // every buffer a kernel reads (over-reads within a buffer only touch its other, read-only rows).
+        var gap = [Int](repeating: 0, count: count)
+        for step in steps {
+            switch step {
+            case .gemm(let s):
+                gap[s.input] = max(gap[s.input], (kernels.mr - 1) * s.stride * layouts[s.input].channels + 16)
+            case .convolution(let s):
+                let c = layouts[s.input].channels
+                gap[s.input] = max(gap[s.input], (kernels.xb - 1) * s.stride * c + s.kernel * c + 16)
+            default:
+                break
+            }
+        }
         last[output] = steps.count
         // In place: an element-wise step may overwrite its input when nothing reads the input afterwards.
         for (i, step) in steps.enumerated() {
@@ -46,7 +62,7 @@ extension PlanCompiler {
             let r = root(v)
             let span = lifetime[r] ?? (Int.max, -1)
             lifetime[r] = (min(span.0, first[v]), max(span.1, last[v]))
-            size[r] = max(size[r] ?? 0, layouts[v].size(batch: batch))
+            size[r] = max(size[r] ?? 0, layouts[v].size(batch: batch) + gap[v])
         }
         var placed: [(offset: Int, size: Int, from: Int, to: Int)] = []
         var offsets: [Int: Int] = [:]
@@ -55,10 +71,6 @@ extension PlanCompiler {
             let (from, to) = lifetime[r]!
             let busy = placed.filter { $0.from <= to && from <= $0.to }.sorted { $0.offset < $1.offset }
             var offset = 0
-            for b in busy where b.offset < offset + need && offset < b.offset + b.size {
-                offset = max(offset, (b.offset + b.size + 15) / 16 * 16)
-            }
-            // A second pass: the first fit above may have skipped over gaps only partially.
             while let clash = busy.first(where: { $0.offset < offset + need && offset < $0.offset + $0.size }) {
                 offset = (clash.offset + clash.size + 15) / 16 * 16
             }
@@ -67,10 +79,7 @@ extension PlanCompiler {
         }
         for v in 0..<count { layouts[v].offset = offsets[root(v)] ?? 0 }
         let end = placed.map { $0.offset + $0.size }.max() ?? 0
-        // Micro-kernels read whole tiles; rows past a buffer's end are ignored but must be mapped.
-        let widest = layouts.map { 2 * $0.channels }.max() ?? 0
-        let slack = (max(kernels.mr, kernels.xb) + 8) * widest + 64
         let unplanned = size.values.reduce(0, +)
-        return (end + slack, unplanned)
+        return (end, unplanned)
     }
 }
