@@ -24,7 +24,13 @@ public final class CompiledModel: Sendable {
 
     /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
     /// (default: the active processor count).
-    public init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws(ExecutorError) {
+    public convenience init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws(ExecutorError) {
+        try self.init(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels,
+                      perImageActivationBytes: PlanCompiler.defaultPerImageActivationBytes)
+    }
+
+    /// As the public initialiser, with the image-by-image threshold exposed for tests.
+    init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, perImageActivationBytes: Double) throws(ExecutorError) {
         guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard (1...63).contains(threads) else { throw ExecutorError("threads must be between 1 and 63 (got \(threads))") }
@@ -37,7 +43,8 @@ public final class CompiledModel: Sendable {
         self.batch = batch
         self.threads = threads
         self.kernels = kernels
-        var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels)
+        var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels,
+                                     perImageActivationBytes: perImageActivationBytes)
         packed = PackedWeights(plan.packedWeights)
         plan.packedWeights = []   // the aligned copy is the one runs read
         self.plan = plan
@@ -63,6 +70,8 @@ public final class CompiledModel: Sendable {
     public var weightBytes: Int { packed.count * 4 }
     /// Number of fused steps.
     public var stepCount: Int { plan.steps.count }
+    /// Number of steps run image by image (so each image's activations stay in cache).
+    public var perImageStepCount: Int { plan.segments.filter(\.perImage).reduce(0) { $0 + $1.steps.count } }
 
     /// Runs the network on `input` (NCHW float32, `inputShape`) and returns the output (NCHW, `outputShape`).
     public func run(_ input: [Float]) throws(ExecutorError) -> [Float] {
@@ -121,25 +130,35 @@ public final class CompiledModel: Sendable {
         input.withUnsafeBufferPointer { source in
             let src = source.baseAddress!
             pool.run { worker, workers in
-                LayoutOperator.importNCHW(src, into: plan.layouts[plan.inputValue], batch: plan.batch, arena: base,
+                LayoutOperator.importNCHW(src, into: plan.layouts[plan.inputValue], images: 0..<plan.batch, arena: base,
                                           worker: worker, workers: workers)
             }
         }
-        for (i, step) in plan.steps.enumerated() {
-            let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            pool.run { worker, workers in
-                switch step {
-                case .gemm(let s):
-                    GemmOperator.run(s, plan: plan, kernels: kernels, arena: base, weights: weights, worker: worker, workers: workers)
-                case .convolution(let s):
-                    ConvolutionOperator.run(s, plan: plan, kernels: kernels, arena: base, weights: weights, worker: worker, workers: workers)
-                case .globalAveragePool(let input, let output):
-                    PoolOperator.run(input: input, output: output, plan: plan, arena: base, worker: worker, workers: workers)
-                case .elementwise(let s):
-                    ElementwiseOperator.run(s, plan: plan, arena: base, weights: weights, worker: worker, workers: workers)
+        for segment in plan.segments {
+            let groups = segment.perImage ? (0..<plan.batch).map { $0..<($0 + 1) } : [0..<plan.batch]
+            for images in groups {
+                for i in segment.steps {
+                    let step = plan.steps[i]
+                    let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+                    pool.run { worker, workers in
+                        switch step {
+                        case .gemm(let s):
+                            GemmOperator.run(s, images: images, plan: plan, kernels: kernels, arena: base, weights: weights,
+                                             worker: worker, workers: workers)
+                        case .convolution(let s):
+                            ConvolutionOperator.run(s, images: images, plan: plan, kernels: kernels, arena: base, weights: weights,
+                                                    worker: worker, workers: workers)
+                        case .globalAveragePool(let input, let output):
+                            PoolOperator.run(input: input, output: output, images: images, plan: plan, arena: base,
+                                             worker: worker, workers: workers)
+                        case .elementwise(let s):
+                            ElementwiseOperator.run(s, images: images, plan: plan, arena: base, weights: weights,
+                                                    worker: worker, workers: workers)
+                        }
+                    }
+                    if let timings { timings.pointee[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
                 }
             }
-            if let timings { timings.pointee[i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         }
         let count = outputShape.reduce(1, *)
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in

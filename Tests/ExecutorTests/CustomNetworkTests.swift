@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import DesignSpaces
-import Executor
+@testable import Executor
 import Weights
 
 /// ResNet basic block: dense 3x3 convolutions.
@@ -60,6 +60,10 @@ struct ValidConvBlock: Block {
                 #expect(error <= 1e-4, "\(name) on \(kernels.name) with \(threads) threads: relative error \(error)")
             }
         }
+        // Image by image, with in-segment buffers sharing one image slot.
+        let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: 2, kernels: .best, perImageActivationBytes: 0)
+        let error = relativeError(try model.run(input), expected)
+        #expect(error <= 1e-4, "\(name) image by image: relative error \(error)")
     }
 
     @Test func memoryIsReusedAndSmallerThanWithoutPlanning() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import DesignSpaces
-import Executor
+@testable import Executor
 import Weights
 
 /// One PyTorch fixture case (scripts/make_executor_fixtures.py).
@@ -64,5 +64,19 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
             }
         }
         #expect(runs == 2 * KernelSet.available.count)
+        // Image-by-image scheduling (normally for large activations) forced on: same logits.
+        // Thresholds from "everything" to "only the largest layers" also give mixed plans.
+        if c.batch > 1 {
+            var mixed = false
+            for threshold in [0, 20_000, 60_000, 150_000] as [Double] {
+                let model = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: 2, kernels: .best,
+                                              perImageActivationBytes: threshold)
+                if threshold == 0 { #expect(model.perImageStepCount == model.stepCount) }
+                mixed = mixed || (0 < model.perImageStepCount && model.perImageStepCount < model.stepCount)
+                let error = relativeError(try model.run(input).scalars, expected.scalars)
+                #expect(error <= 1e-4, "\(c.name) image by image above \(threshold) bytes: relative error \(error)")
+            }
+            #expect(mixed, "no threshold gave a plan mixing image-by-image and whole-batch segments")
+        }
     }
 }

@@ -3,17 +3,17 @@ import Kernels
 /// Direct (grouped) convolution: for each output row, group and 16-channel block, tiles of `xb`
 /// pixels. The input carries a zero ring as wide as the padding, so taps need no bounds checks.
 enum ConvolutionOperator {
-    static func run(_ step: ConvolutionStep, plan: ExecutionPlan, kernels: KernelSet, arena: UnsafeMutablePointer<Float>,
-                    weights: UnsafePointer<Float>, worker: Int, workers: Int) {
+    static func run(_ step: ConvolutionStep, images: Range<Int>, plan: ExecutionPlan, kernels: KernelSet,
+                    arena: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, worker: Int, workers: Int) {
         let input = plan.layouts[step.input], output = plan.layouts[step.output]
-        let rows = plan.batch * output.height
-        output.zeroPadding(rows: share(rows, worker, workers), in: arena)
+        let rows = images.count * output.height, firstRow = images.lowerBound * output.height
+        output.zeroPadding(rows: imageRows(images, output.height, worker, workers), in: arena)
         // Few rows (late stages at batch 1): split each row's groups too, so every worker has work.
         let chunks = rows >= 4 * workers ? 1 : min(step.groups, max(1, (4 * workers + rows - 1) / rows))
         let xb = kernels.xb, conv = kernels.conv, k = step.kernel, s = step.stride
         let blockWeights = k * k * step.inPerGroup * 16
         for item in share(rows * chunks, worker, workers) {
-            let row = item / chunks, chunk = item % chunks
+            let row = firstRow + item / chunks, chunk = item % chunks
             let n = row / output.height, y = row % output.height
             for g in share(step.groups, chunk, chunks) {
                 for b in 0..<step.blocksPerGroup {

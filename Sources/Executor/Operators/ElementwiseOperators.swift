@@ -2,13 +2,14 @@ import Foundation
 
 /// Channel means per image: C×H×W → C×1×1.
 enum PoolOperator {
-    static func run(input: Int, output: Int, plan: ExecutionPlan, arena: UnsafeMutablePointer<Float>, worker: Int, workers: Int) {
+    static func run(input: Int, output: Int, images: Range<Int>, plan: ExecutionPlan, arena: UnsafeMutablePointer<Float>,
+                    worker: Int, workers: Int) {
         let src = plan.layouts[input], dst = plan.layouts[output]
         let chunk = 64, chunks = (src.channels + chunk - 1) / chunk
         let scale = 1 / Double(src.height * src.width)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { sums in
-            for item in share(plan.batch * chunks, worker, workers) {
-                let n = item / chunks, c0 = (item % chunks) * chunk, c1 = min(src.channels, c0 + chunk)
+            for item in share(images.count * chunks, worker, workers) {
+                let n = images.lowerBound + item / chunks, c0 = (item % chunks) * chunk, c1 = min(src.channels, c0 + chunk)
                 // Double accumulators: SE pools every block, and long float sums drift on large maps.
                 for c in 0..<(c1 - c0) { sums[c] = 0 }
                 for y in 0..<src.height {
@@ -27,11 +28,11 @@ enum PoolOperator {
 
 /// Element-wise steps over rows; rows of a padded value are contiguous inside the ring.
 enum ElementwiseOperator {
-    static func run(_ step: ElementwiseStep, plan: ExecutionPlan, arena: UnsafeMutablePointer<Float>,
+    static func run(_ step: ElementwiseStep, images: Range<Int>, plan: ExecutionPlan, arena: UnsafeMutablePointer<Float>,
                     weights: UnsafePointer<Float>, worker: Int, workers: Int) {
         let src = plan.layouts[step.input], dst = plan.layouts[step.output]
-        let rows = plan.batch * dst.height, count = dst.width * dst.channels, channels = dst.channels
-        let myRows = share(rows, worker, workers)
+        let count = dst.width * dst.channels, channels = dst.channels
+        let myRows = imageRows(images, dst.height, worker, workers)
         if step.output != step.input { dst.zeroPadding(rows: myRows, in: arena) }
         for row in myRows {
             let n = row / dst.height, y = row % dst.height
@@ -61,9 +62,9 @@ enum ElementwiseOperator {
 
 /// NCHW in and out of the plan's NHWC layouts.
 enum LayoutOperator {
-    static func importNCHW(_ source: UnsafePointer<Float>, into layout: ValueLayout, batch: Int,
+    static func importNCHW(_ source: UnsafePointer<Float>, into layout: ValueLayout, images: Range<Int>,
                            arena: UnsafeMutablePointer<Float>, worker: Int, workers: Int) {
-        let rows = share(batch * layout.height, worker, workers)
+        let rows = imageRows(images, layout.height, worker, workers)
         layout.zeroPadding(rows: rows, in: arena)
         let plane = layout.height * layout.width
         for row in rows {

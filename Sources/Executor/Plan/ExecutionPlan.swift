@@ -5,6 +5,8 @@ import Weights
 /// packed, batch-norm-folded weights the steps read. Immutable; each run brings its own arena.
 struct ExecutionPlan: Sendable {
     var steps: [Step]
+    /// How the steps are run: whole batch, or image by image.
+    var segments: [StepSegment]
     var layouts: [ValueLayout]
     var inputValue: Int
     var outputValue: Int
@@ -23,8 +25,10 @@ struct ExecutionPlan: Sendable {
 
 extension ExecutionPlan {
     /// Compiles `graph` with `weights` (already validated) for `batch` images and the tile sizes of `kernels`.
-    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet) throws(ExecutorError) {
+    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet,
+         perImageActivationBytes: Double = PlanCompiler.defaultPerImageActivationBytes) throws(ExecutorError) {
         var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels)
+        compiler.perImageActivationBytes = perImageActivationBytes
         self = try compiler.compile()
     }
 }
@@ -36,6 +40,7 @@ struct PlanCompiler {
     let batch: Int
     let kernels: KernelSet
     let consumers: [[NodeID]]
+    var perImageActivationBytes = PlanCompiler.defaultPerImageActivationBytes
 
     var steps: [Step] = []
     var stepNames: [String] = []
@@ -88,8 +93,9 @@ struct PlanCompiler {
         }
         let output = try value(graph.output)
         try requirePadding()
-        let (arena, unplanned) = planMemory(output: output)
-        return ExecutionPlan(steps: steps, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
+        let segments = planSegments()
+        let (arena, unplanned) = planMemory(output: output, segments: segments)
+        return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
                              arenaFloats: arena, unplannedFloats: unplanned, packedWeights: packed,
                              stepNames: stepNames, stepFlops: stepFlops)
     }

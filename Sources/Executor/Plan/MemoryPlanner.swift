@@ -3,7 +3,7 @@ extension PlanCompiler {
     /// and buffers whose lifetimes do not overlap share memory (largest first, lowest free offset).
     /// Buffers that kernels read carry a guard gap for tile over-reads.
     /// Returns the arena size and what the values would need without reuse, in floats.
-    mutating func planMemory(output: Int) -> (arena: Int, unplanned: Int) {
+    mutating func planMemory(output: Int, segments: [StepSegment]) -> (arena: Int, unplanned: Int) {
         let count = layouts.count
         var first = [Int](repeating: Int.max, count: count), last = [Int](repeating: -1, count: count)
         first[0] = -1
@@ -50,11 +50,33 @@ extension PlanCompiler {
             }
         }
         last[output] = steps.count
+        // Image-by-image segments interleave their steps across images: every value they touch lives for
+        // the whole segment, and a value made and consumed inside one needs a single image's slot.
+        var segmentOf = [Int?](repeating: nil, count: steps.count)
+        for (index, segment) in segments.enumerated() where segment.perImage {
+            for i in segment.steps { segmentOf[i] = index }
+        }
+        for v in 1..<count where first[v] != Int.max && v != output {
+            guard let s = segmentOf[first[v]] else { continue }
+            let range = segments[s].steps
+            if last[v] < range.upperBound && (first[v]...last[v]).allSatisfy({ segmentOf[$0] == s }) {
+                layouts[v].perImageSlots = false
+            }
+        }
+        for v in 0..<count where last[v] >= 0 {
+            for i in [max(first[v], 0), min(last[v], steps.count - 1)] {
+                if let s = segmentOf[i] {
+                    first[v] = min(first[v], segments[s].steps.lowerBound)
+                    last[v] = max(last[v], segments[s].steps.upperBound - 1)
+                }
+            }
+        }
         // In place: an element-wise step may overwrite its input when nothing reads the input afterwards.
         for (i, step) in steps.enumerated() {
             guard case .elementwise(let s) = step, last[s.input] == i, s.input != 0 else { continue }
             if case .channelScale(let other) = s.kind, other == s.input { continue }
-            guard layouts[s.input].padding == layouts[s.output].padding else { continue }
+            guard layouts[s.input].padding == layouts[s.output].padding,
+                  layouts[s.input].perImageSlots == layouts[s.output].perImageSlots else { continue }
             alias[s.output] = root(s.input)
         }
         var lifetime: [Int: (Int, Int)] = [:], size: [Int: Int] = [:]

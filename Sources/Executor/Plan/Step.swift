@@ -62,3 +62,10 @@ struct ElementwiseStep: Sendable {
     var output: Int
     var kind: Kind
 }
+
+/// Consecutive steps run together: for the whole batch at once, or image by image (so each image's
+/// activations stay in cache from one step to the next while the weights are small enough to stay too).
+struct StepSegment: Sendable {
+    var steps: Range<Int>
+    var perImage: Bool
+}

@@ -7,14 +7,19 @@ struct ValueLayout: Sendable {
     var padding = 0
     /// Offset of image 0's first padded element in the arena, in floats.
     var offset = 0
+    /// Whether each image has its own slot; false for values that live inside a per-image segment,
+    /// where every image reuses one image-sized buffer.
+    var perImageSlots = true
 
     var rowStride: Int { (width + 2 * padding) * channels }
     var imageStride: Int { (height + 2 * padding) * rowStride }
+    /// Floats between images (0 when images share one slot).
+    var batchStride: Int { perImageSlots ? imageStride : 0 }
     /// Floats for `batch` images.
-    func size(batch: Int) -> Int { imageStride * batch }
+    func size(batch: Int) -> Int { perImageSlots ? imageStride * batch : imageStride }
 
     /// Arena index of pixel (n, y, x), channel 0; y and x may reach into the padding (-padding ..< size + padding).
     @inline(__always) func index(_ n: Int, _ y: Int, _ x: Int) -> Int {
-        offset + n * imageStride + (y + padding) * rowStride + (x + padding) * channels
+        offset + n * batchStride + (y + padding) * rowStride + (x + padding) * channels
     }
 }

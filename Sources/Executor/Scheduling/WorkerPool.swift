@@ -106,3 +106,9 @@ final class WorkerPool: @unchecked Sendable {
 @inline(__always) func share(_ count: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
     (count * worker / workers)..<(count * (worker + 1) / workers)
 }
+
+/// The image rows (n · height + y) of `images` that `worker` of `workers` takes.
+@inline(__always) func imageRows(_ images: Range<Int>, _ height: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
+    let mine = share(images.count * height, worker, workers)
+    return (images.lowerBound * height + mine.lowerBound)..<(images.lowerBound * height + mine.upperBound)
+}
