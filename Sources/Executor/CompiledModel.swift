@@ -140,7 +140,7 @@ public final class CompiledModel: Sendable {
                 for i in segment.steps {
                     let step = plan.steps[i]
                     let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                    pool.run { worker, workers in
+                    func execute(_ worker: Int, _ workers: Int) {
                         switch step {
                         case .gemm(let s):
                             GemmOperator.run(s, images: images, plan: plan, kernels: kernels, arena: base, weights: weights,
@@ -156,6 +156,7 @@ public final class CompiledModel: Sendable {
                                                     worker: worker, workers: workers)
                         }
                     }
+                    if plan.runsSerially[i] { execute(0, 1) } else { pool.run(execute) }
                     if let timings { timings.pointee[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
                 }
             }

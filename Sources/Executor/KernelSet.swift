@@ -28,4 +28,5 @@ public struct KernelSet: @unchecked Sendable {
     var xb: Int { Int(table.pointee.xb) }
     var gemm: rn_gemm_fn { table.pointee.gemm }
     var conv: rn_conv_fn { table.pointee.conv }
+    var pack: rn_pack_fn { table.pointee.pack }
 }

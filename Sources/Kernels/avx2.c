@@ -29,8 +29,9 @@ RN_AVX2 static inline void store16(float *dst, const float *res, __m256 v0, __m2
     _mm256_maskstore_ps(dst + 8, k1, act256(v1, act));
 }
 
-RN_AVX2 static void gemm_avx2(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
-                              float *const *c_rows, const float *const *r_rows, const float *bias, int act) {
+RN_AVX2 static inline void gemm_avx2_panel(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                                           size_t col, float *const *c_rows, const float *const *r_rows,
+                                           const float *bias, int act) {
     __m256 c0[MR], c1[MR];
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; ++i) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
@@ -51,12 +52,21 @@ RN_AVX2 static void gemm_avx2(size_t m, size_t n, size_t k, const float *a, size
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; ++i) {
         if ((size_t)i >= m) break;
-        store16(c_rows[i], r_rows ? r_rows[i] : NULL, c0[i], c1[i], bias0, bias1, n, vector_act);
+        store16(c_rows[i] + col, r_rows ? r_rows[i] + col : NULL, c0[i], c1[i], bias0, bias1, n, vector_act);
     }
     if (act == RN_ACT_SIGMOID)
         for (size_t i = 0; i < m; ++i)
-            for (size_t j = 0; j < n; ++j) c_rows[i][j] = rn_activate(c_rows[i][j], act);
+            for (size_t j = 0; j < n && j < NR; ++j) c_rows[i][col + j] = rn_activate(c_rows[i][col + j], act);
 }
+
+RN_AVX2 static void gemm_avx2(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t col,
+                              float *const *c_rows, const float *const *r_rows, const float *bias, int act) {
+    for (size_t first = 0; first < n; first += NR) {
+        gemm_avx2_panel(m, n - first, k, a, lda, b + first * k, col + first, c_rows, r_rows, bias ? bias + first : NULL, act);
+    }
+}
+
+RN_DEFINE_PACK(pack_avx2, RN_AVX2)
 
 RN_AVX2 static void conv_avx2(size_t xb, size_t co, size_t kh, size_t kw, size_t ci, const float *in,
                               size_t in_row, size_t in_col, size_t in_pixel, const float *w,
@@ -91,5 +101,5 @@ RN_AVX2 static void conv_avx2(size_t xb, size_t co, size_t kh, size_t kw, size_t
             for (size_t j = 0; j < co; ++j) out[p * out_pixel + j] = rn_activate(out[p * out_pixel + j], act);
 }
 
-const rn_kernels rn_avx2_kernels = {"avx2", MR, NR, XB, gemm_avx2, conv_avx2};
+const rn_kernels rn_avx2_kernels = {"avx2", MR, NR, XB, gemm_avx2, conv_avx2, pack_avx2};
 #endif

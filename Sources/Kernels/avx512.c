@@ -11,8 +11,9 @@ RN_AVX512 static inline __m512 act512(__m512 v, int act) {
     return act == RN_ACT_RELU ? _mm512_max_ps(v, _mm512_setzero_ps()) : v;
 }
 
-RN_AVX512 static void gemm_avx512(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
-                                  float *const *c_rows, const float *const *r_rows, const float *bias, int act) {
+RN_AVX512 static inline void gemm_avx512_panel(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                                               size_t col, float *const *c_rows, const float *const *r_rows,
+                                               const float *bias, int act) {
     __m512 c0[MR], c1[MR];
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; ++i) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
@@ -35,18 +36,30 @@ RN_AVX512 static void gemm_avx512(size_t m, size_t n, size_t k, const float *a, 
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; ++i) {
         if ((size_t)i >= m) break;
+        float *dst = c_rows[i] + col;
         __m512 v0 = _mm512_add_ps(c0[i], bias0), v1 = _mm512_add_ps(c1[i], bias1);
         if (r_rows) {
-            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, r_rows[i]));
-            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, r_rows[i] + 16));
+            const float *res = r_rows[i] + col;
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, res));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, res + 16));
         }
-        _mm512_mask_storeu_ps(c_rows[i], m0, act512(v0, vector_act));
-        _mm512_mask_storeu_ps(c_rows[i] + 16, m1, act512(v1, vector_act));
+        _mm512_mask_storeu_ps(dst, m0, act512(v0, vector_act));
+        _mm512_mask_storeu_ps(dst + 16, m1, act512(v1, vector_act));
     }
     if (act == RN_ACT_SIGMOID)
         for (size_t i = 0; i < m; ++i)
-            for (size_t j = 0; j < n; ++j) c_rows[i][j] = rn_activate(c_rows[i][j], act);
+            for (size_t j = 0; j < n && j < NR; ++j) c_rows[i][col + j] = rn_activate(c_rows[i][col + j], act);
 }
+
+RN_AVX512 static void gemm_avx512(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t col,
+                                  float *const *c_rows, const float *const *r_rows, const float *bias, int act) {
+    for (size_t first = 0; first < n; first += NR) {
+        gemm_avx512_panel(m, n - first, k, a, lda, b + first * k, col + first, c_rows, r_rows,
+                          bias ? bias + first : NULL, act);
+    }
+}
+
+RN_DEFINE_PACK(pack_avx512, RN_AVX512)
 
 // One instantiation per tile width so the accumulators stay in registers.
 #define RN_CONV_TILE(NAME, TILE)                                                                          \
@@ -89,5 +102,5 @@ RN_AVX512 static void conv_avx512(size_t xb, size_t co, size_t kh, size_t kw, si
     else conv_avx512_4(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
 }
 
-const rn_kernels rn_avx512_kernels = {"avx512", MR, NR, XB, gemm_avx512, conv_avx512};
+const rn_kernels rn_avx512_kernels = {"avx512", MR, NR, XB, gemm_avx512, conv_avx512, pack_avx512};
 #endif

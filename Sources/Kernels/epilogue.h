@@ -10,4 +10,19 @@ static inline float rn_activate(float x, int act) {
     if (act == RN_ACT_SIGMOID) return 1.0f / (1.0f + expf(-x));
     return x;
 }
+
+/// Row packing, written once and compiled per instruction set (the compiler vectorises the loop).
+#define RN_DEFINE_PACK(NAME, ATTRIBUTES)                                                                 \
+    ATTRIBUTES static void NAME(size_t mr, size_t k, const float *const *rows, const float *const *scales, \
+                                float *dst) {                                                            \
+        for (size_t i = 0; i < mr; ++i, dst += k) {                                                      \
+            const float *src = rows[i];                                                                  \
+            if (scales) {                                                                                \
+                const float *g = scales[i];                                                              \
+                for (size_t j = 0; j < k; ++j) dst[j] = src[j] * g[j];                                   \
+            } else {                                                                                     \
+                for (size_t j = 0; j < k; ++j) dst[j] = src[j];                                          \
+            }                                                                                            \
+        }                                                                                                \
+    }
 #endif

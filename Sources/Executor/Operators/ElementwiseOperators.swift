@@ -1,6 +1,9 @@
 import Foundation
 
 /// Channel means per image: C×H×W → C×1×1.
+///
+/// Each image row is summed in float32 SIMD (at most a few hundred pixels), and the row sums are
+/// accumulated in Double: SE pools every block, and long float32 sums drift on large maps.
 enum PoolOperator {
     static func run(input: Int, output: Int, images: Range<Int>, plan: ExecutionPlan, arena: UnsafeMutablePointer<Float>,
                     worker: Int, workers: Int) {
@@ -8,19 +11,31 @@ enum PoolOperator {
         let chunk = 64, chunks = (src.channels + chunk - 1) / chunk
         let scale = 1 / Double(src.height * src.width)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk) { sums in
-            for item in share(images.count * chunks, worker, workers) {
-                let n = images.lowerBound + item / chunks, c0 = (item % chunks) * chunk, c1 = min(src.channels, c0 + chunk)
-                // Double accumulators: SE pools every block, and long float sums drift on large maps.
-                for c in 0..<(c1 - c0) { sums[c] = 0 }
-                for y in 0..<src.height {
-                    let row = arena + src.index(n, y, 0)
-                    for x in 0..<src.width {
-                        let pixel = row + x * src.channels + c0
-                        for c in 0..<(c1 - c0) { sums[c] += Double(pixel[c]) }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: chunk) { rowSums in
+                for item in share(images.count * chunks, worker, workers) {
+                    let n = images.lowerBound + item / chunks, c0 = (item % chunks) * chunk, c1 = min(src.channels, c0 + chunk)
+                    let width = c1 - c0
+                    for c in 0..<width { sums[c] = 0 }
+                    for y in 0..<src.height {
+                        let row = UnsafeRawPointer(arena + src.index(n, y, 0) + c0)
+                        let stride = src.channels * 4
+                        var c = 0
+                        while c + 16 <= width {
+                            var acc = SIMD16<Float>()
+                            for x in 0..<src.width { acc += row.loadUnaligned(fromByteOffset: x * stride + c * 4, as: SIMD16<Float>.self) }
+                            for lane in 0..<16 { rowSums[c + lane] = acc[lane] }
+                            c += 16
+                        }
+                        for tail in c..<width {
+                            var acc: Float = 0
+                            for x in 0..<src.width { acc += row.load(fromByteOffset: x * stride + tail * 4, as: Float.self) }
+                            rowSums[tail] = acc
+                        }
+                        for c in 0..<width { sums[c] += Double(rowSums[c]) }
                     }
+                    let out = arena + dst.index(n, 0, 0)
+                    for c in c0..<c1 { out[c] = Float(sums[c - c0] * scale) }
                 }
-                let out = arena + dst.index(n, 0, 0)
-                for c in c0..<c1 { out[c] = Float(sums[c - c0] * scale) }
             }
         }
     }
@@ -49,11 +64,18 @@ enum ElementwiseOperator {
                 let s = weights + scale, t = weights + shift
                 for i in 0..<count { out[i] = a[i] * s[i % channels] + t[i % channels] }
             case .channelScale(let other):
-                let s = arena + plan.layouts[other].index(n, 0, 0)
-                var i = 0
-                while i < count {
-                    for c in 0..<channels { out[i + c] = a[i + c] * s[c] }
-                    i += channels
+                let s = UnsafeRawPointer(arena + plan.layouts[other].index(n, 0, 0))
+                let x = UnsafeRawPointer(a), o = UnsafeMutableRawPointer(out)
+                let vectorEnd = channels / 16 * 16
+                for pixel in stride(from: 0, to: count, by: channels) {
+                    var c = 0
+                    while c < vectorEnd {
+                        let v = x.loadUnaligned(fromByteOffset: (pixel + c) * 4, as: SIMD16<Float>.self)
+                            * s.loadUnaligned(fromByteOffset: c * 4, as: SIMD16<Float>.self)
+                        o.storeBytes(of: v, toByteOffset: (pixel + c) * 4, as: SIMD16<Float>.self)
+                        c += 16
+                    }
+                    for t in vectorEnd..<channels { out[pixel + t] = a[pixel + t] * s.load(fromByteOffset: t * 4, as: Float.self) }
                 }
             }
         }

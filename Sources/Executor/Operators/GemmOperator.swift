@@ -1,73 +1,69 @@
-import Foundation
 import Kernels
 
-/// 1x1 convolution or linear layer as a GEMM over output pixels: tiles of `mr` pixels × panels of `nr`
-/// channels, A read in place (stride-s pixels for projections), C and the residual addressed per row,
-/// so padded outputs and strided inputs need no copies.
+/// 1x1 convolution or linear layer as a GEMM over output pixels: tiles of `mr` pixels (numbered across
+/// rows and images) by all output channels, with C and the residual addressed per row, so padded
+/// outputs need no copies.
 ///
-/// Panels are taken in blocks that fit in L2, and each worker passes all its row tiles over one block
-/// before the next, so B streams from L3 once per block rather than once per tile.
+/// A is read in place when a tile's pixels are consecutive in memory (stride 1, unpadded input).
+/// Otherwise — strided projections, padded inputs, or a squeeze-excite gate to apply — the tile's rows
+/// are packed into a per-worker buffer (gated as they are copied) that the kernel then reads: the
+/// copy costs 1/N of the tile's work and keeps every tile full.
 enum GemmOperator {
-    /// Bytes of packed B one block may take (`REGNET_GEMM_BLOCK_KB` overrides, for tuning).
-    static let blockBytes = (ProcessInfo.processInfo.environment["REGNET_GEMM_BLOCK_KB"].flatMap { Int($0) } ?? 384) * 1024
-
     static func run(_ step: GemmStep, images: Range<Int>, plan: ExecutionPlan, kernels: KernelSet, arena: UnsafeMutablePointer<Float>,
                     weights: UnsafePointer<Float>, worker: Int, workers: Int) {
         let input = plan.layouts[step.input], output = plan.layouts[step.output]
-        let residual = step.residual.map { plan.layouts[$0] }
-        let mr = kernels.mr, nr = kernels.nr, gemm = kernels.gemm
-        let height = output.height, width = output.width, pixels = height * width
-        // Stride-1 reads of an unpadded input are one contiguous run of pixels (across images when they have slots).
-        let contiguous = step.stride == 1 && input.padding == 0 && (images.count == 1 || input.perImageSlots)
-        let segmentLength = contiguous ? images.count * pixels : width
-        let segments = contiguous ? 1 : images.count * height
-        let firstPixel = images.lowerBound * pixels
-        let tilesPerSegment = (segmentLength + mr - 1) / mr
-        let panels = (step.n + nr - 1) / nr
-        let panelsPerBlock = max(1, blockBytes / (step.k * nr * 4))
-        let tiles = share(segments * tilesPerSegment, worker, workers)
+        let residual = step.residual.map { plan.layouts[$0] }, gate = step.inputScale.map { plan.layouts[$0] }
+        let mr = kernels.mr
+        let height = output.height, width = output.width, pixels = height * width, s = step.stride
+        let inPlace = s == 1 && input.padding == 0 && gate == nil && (images.count == 1 || input.perImageSlots)
+        let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
+        let tiles = (images.count * pixels + mr - 1) / mr
         output.zeroPadding(rows: imageRows(images, height, worker, workers), in: arena)
 
-        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: 2 * mr) { rows in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 2 * mr) { residualRows in
-                let cRows = rows.baseAddress!, rRows = residualRows.baseAddress!
-                for firstPanel in stride(from: 0, to: panels, by: panelsPerBlock) {
-                    for tile in tiles {
-                        let segment = tile / tilesPerSegment, first = (tile % tilesPerSegment) * mr
-                        let m = min(mr, segmentLength - first)
-                        let a: UnsafePointer<Float>
-                        let lda: Int
-                        var n: Int, y: Int, x: Int
-                        if contiguous {
-                            let q = firstPixel + first
-                            (n, y, x) = (q / pixels, (q % pixels) / width, q % width)
-                            a = UnsafePointer(arena + input.index(n, y, x))
-                            lda = step.k
-                        } else {
-                            (n, y, x) = (images.lowerBound + segment / height, segment % height, first)
-                            a = UnsafePointer(arena + input.index(n, y * step.stride, x * step.stride))
-                            lda = step.stride * input.channels
-                        }
-                        for i in 0..<m {
-                            cRows[i] = arena + output.index(n, y, x)
-                            rRows[i] = residual.map { UnsafePointer(arena + $0.index(n, y, x)) }
-                            x += 1
-                            if x == width { x = 0; y += 1 }
-                            if y == height { y = 0; n += 1 }
-                        }
-                        for p in firstPanel..<min(panels, firstPanel + panelsPerBlock) {
-                            let column = p * nr
-                            for i in 0..<m {
-                                cRows[mr + i] = cRows[i]! + column
-                                rRows[mr + i] = rRows[i].map { $0 + column }
-                            }
-                            gemm(m, min(nr, step.n - column), step.k, a, lda, weights + step.weights + p * step.k * nr,
-                                 cRows + mr, residual == nil ? nil : UnsafePointer(rRows + mr), weights + step.bias + column,
-                                 step.activation.rawValue)
-                        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: inPlace ? 1 : mr * step.k) { packed in
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: mr) { cRowsBuffer in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * mr) { readRows in
+            let cRows = cRowsBuffer.baseAddress!, rRows = readRows.baseAddress!
+            let aRows = rRows + mr, gRows = rRows + 2 * mr
+            for tile in share(tiles, worker, workers) {
+                let first = firstPixel + tile * mr, m = min(mr, endPixel - first)
+                // Walk the tile's pixels, stepping pointers rather than recomputing indices.
+                var n = first / pixels, y = (first % pixels) / width, x = first % width
+                var c = arena + output.index(n, y, x), r = residual.map { arena + $0.index(n, y, x) }
+                var src = arena + input.index(n, y * s, x * s), g = gate.map { arena + $0.index(n, 0, 0) }
+                for i in 0..<m {
+                    cRows[i] = c
+                    rRows[i] = r.map { UnsafePointer($0) }
+                    aRows[i] = UnsafePointer(src)
+                    gRows[i] = g.map { UnsafePointer($0) }
+                    x += 1
+                    if x < width {
+                        c += output.channels
+                        r = r.map { $0 + residual!.channels }
+                        src += s * input.channels
+                    } else {
+                        x = 0
+                        y += 1
+                        if y == height { y = 0; n += 1; g = gate.map { arena + $0.index(n, 0, 0) } }
+                        c = arena + output.index(n, y, 0)
+                        r = residual.map { arena + $0.index(n, y, 0) }
+                        src = arena + input.index(n, y * s, 0)
                     }
                 }
+                let a: UnsafePointer<Float>
+                if inPlace {
+                    a = aRows[0]!
+                } else {
+                    // Rows past m repeat the last one: the kernel reads all mr rows.
+                    for i in m..<mr { aRows[i] = aRows[m - 1]; gRows[i] = gRows[m - 1] }
+                    kernels.pack(mr, step.k, aRows, gate == nil ? nil : gRows, packed.baseAddress!)
+                    a = UnsafePointer(packed.baseAddress!)
+                }
+                kernels.gemm(m, step.n, step.k, a, step.k, weights + step.weights, 0, cRows,
+                             residual == nil ? nil : rRows, weights + step.bias, step.activation.rawValue)
             }
+        }
+        }
         }
     }
 }

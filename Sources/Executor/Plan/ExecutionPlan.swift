@@ -21,6 +21,8 @@ struct ExecutionPlan: Sendable {
     var stepNames: [String]
     /// Multiply-adds per step for one batch, for profiles.
     var stepFlops: [Int]
+    /// Per step: small enough (per image) to run on one thread.
+    var runsSerially: [Bool]
 }
 
 extension ExecutionPlan {
@@ -47,6 +49,8 @@ struct PlanCompiler {
     var stepFlops: [Int] = []
     /// Value index of each node whose result a step produces.
     var valueOf: [NodeID: Int] = [:]
+    /// Channel-scale nodes folded into the 1x1 convolution that reads them: node → (input, gate).
+    var foldedScales: [NodeID: (input: NodeID, gate: NodeID)] = [:]
     var layouts: [ValueLayout] = []
     var packed: [Float] = []
 
@@ -86,7 +90,12 @@ struct PlanCompiler {
             case .add:
                 try addElementwise(id: id, kind: .add(try value(node.inputs[1])))
             case .channelScale:
-                try addElementwise(id: id, kind: .channelScale(try value(node.inputs[1])))
+                if let c = soleConsumer(id), case .convolution(let conv) = graph.nodes[c].operation,
+                   conv.kernel == 1, conv.padding == 0, conv.groups == 1 {
+                    foldedScales[id] = (node.inputs[0], node.inputs[1])
+                } else {
+                    try addElementwise(id: id, kind: .channelScale(try value(node.inputs[1])))
+                }
             case .input:
                 throw ExecutorError("node \(id) is a second input; only node 0 may be the input")
             }
@@ -95,9 +104,13 @@ struct PlanCompiler {
         try requirePadding()
         let segments = planSegments()
         let (arena, unplanned) = planMemory(output: output, segments: segments)
+        let serial = steps.indices.map { i in
+            let bytes = footprint(steps[i]).values.reduce(0) { $0 + layouts[$1].imageStride * 4 }
+            return bytes + 4 * stepFlops[i] / batch < serialWorkLimit
+        }
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
                              arenaFloats: arena, unplannedFloats: unplanned, packedWeights: packed,
-                             stepNames: stepNames, stepFlops: stepFlops)
+                             stepNames: stepNames, stepFlops: stepFlops, runsSerially: serial)
     }
 
     // MARK: Fusion
@@ -161,13 +174,15 @@ struct PlanCompiler {
                 b[co] = b[co] * scale[co] + shift[co]
             }
         }
-        let input = try value(node.inputs[0])
+        let folded = foldedScales[node.inputs[0]]
+        let input = try value(folded?.input ?? node.inputs[0])
+        let inputScale: Int? = try folded.map { (f: (input: NodeID, gate: NodeID)) throws(ExecutorError) in try value(f.gate) }
         let residual: Int? = try chain.residual.map { (r: NodeID) throws(ExecutorError) in try value(r) }
         let output = newValue(for: chain.last)
         let flops = node.operation.complexity(output: node.shape).flops * batch
         if conv.kernel == 1, conv.padding == 0, conv.groups == 1 {
             let (weightsOffset, biasOffset) = packGemm(w, b, k: conv.inChannels, n: conv.outChannels)
-            append(.gemm(GemmStep(input: input, output: output, residual: residual, stride: conv.stride, k: conv.inChannels,
+            append(.gemm(GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: conv.stride, k: conv.inChannels,
                                   n: conv.outChannels, weights: weightsOffset, bias: biasOffset,
                                   activation: chain.activation, name: node.name)), name: node.name, flops: flops)
         } else {
@@ -188,7 +203,7 @@ struct PlanCompiler {
         let input = valueOf[node.inputs[0]]!
         let output = newValue(for: chain.last)
         let (weightsOffset, biasOffset) = packGemm(w, b, k: inFeatures, n: outFeatures)
-        append(.gemm(GemmStep(input: input, output: output, residual: nil, stride: 1, k: inFeatures, n: outFeatures,
+        append(.gemm(GemmStep(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
                               weights: weightsOffset, bias: biasOffset, activation: chain.activation, name: node.name)),
                name: node.name, flops: inFeatures * outFeatures * batch)
     }

@@ -12,7 +12,7 @@ extension PlanCompiler {
 
         func reads(_ step: Step) -> [Int] {
             switch step {
-            case .gemm(let s): return [s.input] + (s.residual.map { [$0] } ?? [])
+            case .gemm(let s): return [s.input] + (s.residual.map { [$0] } ?? []) + (s.inputScale.map { [$0] } ?? [])
             case .convolution(let s): return [s.input]
             case .globalAveragePool(let input, _): return [input]
             case .elementwise(let s):
@@ -41,7 +41,7 @@ extension PlanCompiler {
         for step in steps {
             switch step {
             case .gemm(let s):
-                gap[s.input] = max(gap[s.input], (kernels.mr - 1) * s.stride * layouts[s.input].channels + 16)
+                gap[s.input] = max(gap[s.input], (kernels.mr - 1) * layouts[s.input].channels + 16)
             case .convolution(let s):
                 let c = layouts[s.input].channels
                 gap[s.input] = max(gap[s.input], (kernels.xb - 1) * s.stride * c + s.kernel * c + 16)

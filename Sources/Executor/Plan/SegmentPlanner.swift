@@ -43,7 +43,7 @@ extension PlanCompiler {
     func footprint(_ step: Step) -> (values: [Int], weightBytes: Int) {
         switch step {
         case .gemm(let s):
-            return ([s.input, s.output] + (s.residual.map { [$0] } ?? []), s.k * s.n * 4)
+            return ([s.input, s.output] + (s.residual.map { [$0] } ?? []) + (s.inputScale.map { [$0] } ?? []), s.k * s.n * 4)
         case .convolution(let s):
             return ([s.input, s.output], s.groups * s.blocksPerGroup * s.kernel * s.kernel * s.inPerGroup * 64)
         case .globalAveragePool(let input, let output):

@@ -20,6 +20,9 @@ struct GemmStep: Sendable {
     var input: Int
     var output: Int
     var residual: Int?
+    /// A per-image, per-input-channel gate (C×1×1 value) multiplied into A as tiles are packed:
+    /// the squeeze-excite scale, folded into the convolution that follows it.
+    var inputScale: Int?
     var stride: Int
     /// Reduction depth (input channels).
     var k: Int
@@ -69,3 +72,7 @@ struct StepSegment: Sendable {
     var steps: Range<Int>
     var perImage: Bool
 }
+
+/// Below this much work (bytes touched plus 4 × multiply-adds, per image) a step runs on the calling
+/// thread alone: waking the other workers would cost more than it saves.
+let serialWorkLimit = 96 * 1024

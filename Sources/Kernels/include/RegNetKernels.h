@@ -15,12 +15,17 @@ enum { RN_ACT_NONE = 0, RN_ACT_RELU = 1, RN_ACT_SIGMOID = 2 };
 /// Output channels per convolution tile (one 16-lane vector on AVX-512).
 #define RN_CONV_LANES 16
 
-/// GEMM tile: rows[i][0..<n] = act(A[i, 0..<k] · B + bias + residual[i]) for i < m (m <= mr, n <= nr).
+/// GEMM row tile over a block of panels: for i < m (m <= mr) and j < n,
+///   c_rows[i][col + j] = act(A[i, 0..<k] · B[:, j] + bias[j] + r_rows[i][col + j]).
 /// A: row i at a + i * lda, k contiguous values; all mr rows must be readable (rows >= m are ignored).
-/// B: packed panel [k][nr], zero-padded. bias: nr values (padded) or NULL.
-/// c_rows[i]: where row i's first column goes. r_rows: NULL or m residual row pointers.
-typedef void (*rn_gemm_fn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+/// B: ceil(n / nr) packed panels [k][nr], zero-padded, one after another. bias: n values padded to
+/// whole panels, or NULL. r_rows: NULL or m residual row pointers.
+typedef void (*rn_gemm_fn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t col,
                            float *const *c_rows, const float *const *r_rows, const float *bias, int act);
+
+/// Packs mr rows of k values into dst (row-major, stride k): dst row i = rows[i] (· scales[i] when
+/// scales is not NULL). Gathers strided or padded inputs and applies squeeze-excite gates.
+typedef void (*rn_pack_fn)(size_t mr, size_t k, const float *const *rows, const float *const *scales, float *dst);
 
 /// Direct convolution tile: xb output pixels (xb <= the kernel's xb) by co (<= 16) output channels.
 /// in: input at the top-left tap of pixel 0 and the first input channel of the group;
@@ -39,6 +44,7 @@ typedef struct {
     int xb;             ///< convolution pixels per tile
     rn_gemm_fn gemm;
     rn_conv_fn conv;
+    rn_pack_fn pack;
 } rn_kernels;
 
 /// The kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU runs);
