@@ -30,6 +30,11 @@ let package = Package(
         // The `regnet` command-line tool: argument parsing and printing only.
         .executableTarget(name: "RegNetCLI", dependencies: ["RegNet"]),
 
+        // Examples: one capability each.
+        .executableTarget(name: "DeclareRegNet", dependencies: ["RegNet"], path: "Examples/DeclareRegNet"),
+        .executableTarget(name: "CustomBlock", dependencies: ["RegNet"], path: "Examples/CustomBlock"),
+        .executableTarget(name: "SampleDesignSpace", dependencies: ["RegNet"], path: "Examples/SampleDesignSpace"),
+
         .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
         .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),

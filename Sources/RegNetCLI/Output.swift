@@ -1,8 +1,8 @@
 import Foundation
 
 /// Writes to standard error (diagnostics never go to standard output).
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+func printError(_ text: String, newline: Bool = true) {
+    FileHandle.standardError.write(Data((text + (newline ? "\n" : "")).utf8))
 }
 
 /// One JSON object, keys sorted, on standard output.

@@ -1,27 +1,6 @@
 import Foundation
 import NetworkIR
 
-/// Deterministic pseudo-random numbers (SplitMix64), so seeded initialisation is reproducible everywhere.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    /// A generator started from `seed`.
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A standard normal sample (Box–Muller).
-    public mutating func nextGaussian() -> Double {
-        let u1 = max(Double(next() >> 11) / Double(1 << 53), .leastNonzeroMagnitude)
-        let u2 = Double(next() >> 11) / Double(1 << 53)
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-}
-
 extension WeightSet {
     /// Weights initialised as pycls does: convolutions ~ N(0, sqrt(2 / (k·k·out))), batch norm γ = 1,
     /// β = 0 with mean 0 and variance 1, linear weights ~ N(0, 0.01) and zero biases.

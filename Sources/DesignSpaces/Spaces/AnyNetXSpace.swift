@@ -1,0 +1,98 @@
+import Foundation
+
+/// The AnyNetX design spaces of the paper, each a refinement of the previous one:
+/// A (free d_i ≤ 16, w_i ≤ 1024 multiple of 8, b_i ∈ {1, 2, 4}, g_i ∈ {1, 2, 4, 8, 16, 32} for 4 stages),
+/// B (shared b), C (shared b and g), D (non-decreasing widths), E (non-decreasing depths too).
+public struct AnyNetXSpace: DesignSpace {
+    /// Which refinement.
+    public enum Variant: String, Sendable, CaseIterable { case a = "A", b = "B", c = "C", d = "D", e = "E" }
+
+    /// The refinement.
+    public var variant: Variant
+    /// Stages per network.
+    public static let stageCount = 4
+    /// Depth range per stage.
+    public static let depths = 1...16
+    /// Width range per stage (multiples of 8).
+    public static let widths = 8...1024
+    /// Bottleneck ratios.
+    public static let bottleneckRatios = [1, 2, 4]
+    /// Group widths.
+    public static let groupWidths = [1, 2, 4, 8, 16, 32]
+
+    /// The space `variant`.
+    public init(_ variant: Variant) { self.variant = variant }
+
+    public var name: String { "AnyNetX\(variant.rawValue)" }
+
+    public var size: Double {
+        let d = Double(Self.depths.count), w = Double(Self.widths.count / 8 + 1)
+        let b = Double(Self.bottleneckRatios.count), g = Double(Self.groupWidths.count)
+        // Non-decreasing 4-tuples from n values: multiset coefficient C(n + 3, 4).
+        func nonDecreasing(_ n: Double) -> Double { (n * (n + 1) * (n + 2) * (n + 3)) / 24 }
+        switch variant {
+        case .a: return pow(d * w * b * g, 4)
+        case .b: return b * pow(d * w * g, 4)
+        case .c: return b * g * pow(d * w, 4)
+        case .d: return b * g * pow(d, 4) * nonDecreasing(w)
+        case .e: return b * g * nonDecreasing(d) * nonDecreasing(w)
+        }
+    }
+
+    public func membership(of configuration: DesignConfiguration) -> Membership {
+        guard let stages = configuration.anyNetStages() else { return .outside("the configuration has no valid stages") }
+        guard stages.count == Self.stageCount else { return .outside("\(stages.count) stages; \(name) networks have \(Self.stageCount)") }
+        for (i, s) in stages.enumerated() {
+            let at = "stage \(i + 1)"
+            guard Self.depths.contains(s.depth) else { return .outside("\(at): depth \(s.depth) is outside \(Self.depths)") }
+            guard Self.widths.contains(s.width), s.width % 8 == 0 else {
+                return .outside("\(at): width \(s.width) is not a multiple of 8 in \(Self.widths)")
+            }
+            guard Self.bottleneckRatios.contains(s.bottleneckRatio) else {
+                return .outside("\(at): bottleneck ratio \(s.bottleneckRatio) is not one of \(Self.bottleneckRatios)")
+            }
+            guard Self.groupWidths.contains(s.groupWidth) else {
+                return .outside("\(at): group width \(s.groupWidth) is not one of \(Self.groupWidths)")
+            }
+            guard s.isCompatible else {
+                return .outside("\(at): group width \(s.groupWidth) does not divide the bottleneck width \(s.width)/\(s.bottleneckRatio)")
+            }
+        }
+        if variant != .a, Set(stages.map(\.bottleneckRatio)).count > 1 {
+            return .outside("bottleneck ratios differ across stages (\(name) shares b)")
+        }
+        if [.c, .d, .e].contains(variant), Set(stages.map(\.groupWidth)).count > 1 {
+            return .outside("group widths differ across stages (\(name) shares g)")
+        }
+        if [.d, .e].contains(variant), let i = stages.indices.dropLast().first(where: { stages[$0 + 1].width < stages[$0].width }) {
+            return .outside("width decreases from stage \(i + 1) to \(i + 2) (\(name) needs w_{i+1} >= w_i)")
+        }
+        if variant == .e, let i = stages.indices.dropLast().first(where: { stages[$0 + 1].depth < stages[$0].depth }) {
+            return .outside("depth decreases from stage \(i + 1) to \(i + 2) (\(name) needs d_{i+1} >= d_i)")
+        }
+        return .member
+    }
+
+    /// Depths and widths log-uniform, b and g uniform over their sets, as in the paper; incompatible
+    /// (b, g) pairs and configurations outside the refinement are redrawn.
+    public func sample(using g: inout SeededGenerator) -> DesignConfiguration {
+        while true {
+            let sharedB = Samplers.choice(Self.bottleneckRatios, using: &g)
+            let sharedG = Samplers.choice(Self.groupWidths, using: &g)
+            var stages: [AnyNetStage] = []
+            for _ in 0..<Self.stageCount {
+                var stage: AnyNetStage
+                repeat {
+                    let d = Samplers.logUniformInt(Self.depths.lowerBound, Self.depths.upperBound, using: &g)
+                    let w = 8 * Samplers.logUniformInt(Self.widths.lowerBound / 8, Self.widths.upperBound / 8, using: &g)
+                    let b = variant == .a ? Samplers.choice(Self.bottleneckRatios, using: &g) : sharedB
+                    let gw = [.a, .b].contains(variant) ? Samplers.choice(Self.groupWidths, using: &g) : sharedG
+                    stage = AnyNetStage(depth: d, width: w, bottleneckRatio: b, groupWidth: gw)
+                } while !stage.isCompatible && [.a, .b].contains(variant)
+                stages.append(stage)
+            }
+            let configuration = DesignConfiguration.anyNet(AnyNetConfiguration(stages: stages))
+            if membership(of: configuration).isMember { return configuration }
+        }
+    }
+}

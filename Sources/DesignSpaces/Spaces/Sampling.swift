@@ -1,0 +1,69 @@
+/// Bounds on flops, params and acts (any may be open), computed from the IR at a resolution.
+public struct ComplexityWindow: Hashable, Sendable {
+    /// Multiply-adds range.
+    public var flops: ClosedRange<Int>?
+    /// Parameter range.
+    public var params: ClosedRange<Int>?
+    /// Activation range.
+    public var acts: ClosedRange<Int>?
+    /// Input resolution the complexity is measured at.
+    public var resolution: Int
+
+    /// A window; nil bounds are open.
+    public init(flops: ClosedRange<Int>? = nil, params: ClosedRange<Int>? = nil, acts: ClosedRange<Int>? = nil, resolution: Int = 224) {
+        self.flops = flops
+        self.params = params
+        self.acts = acts
+        self.resolution = resolution
+    }
+
+    /// Whether `complexity` lies inside.
+    public func contains(_ c: Complexity) -> Bool {
+        (flops?.contains(c.flops) ?? true) && (params?.contains(c.params) ?? true) && (acts?.contains(c.acts) ?? true)
+    }
+}
+
+/// A sampled network with its complexity.
+public struct DesignSample: Hashable, Sendable, Codable {
+    /// The space it came from.
+    public var space: String
+    /// `AnyNetXA-0007`-style name.
+    public var name: String
+    /// Its parameters.
+    public var configuration: DesignConfiguration
+    /// Complexity at the window's resolution.
+    public var complexity: Complexity
+}
+
+extension DesignSpace {
+    /// `count` configurations drawn with `seed`, redrawing until each lies in `window`.
+    ///
+    /// `progress(accepted, drawn)` is called after every draw. Throws when `maxDraws` draws do not
+    /// fill the request (a window the space can hardly reach).
+    public func sample(count: Int, seed: UInt64, window: ComplexityWindow = ComplexityWindow(), maxDraws: Int = 1_000_000,
+                       progress: (Int, Int) -> Void = { _, _ in }) throws -> [DesignSample] {
+        var generator = SeededGenerator(seed: seed)
+        var samples: [DesignSample] = []
+        var drawn = 0
+        while samples.count < count {
+            guard drawn < maxDraws else {
+                throw RegNetError("\(name): only \(samples.count) of \(count) samples fit the complexity window after \(drawn) draws")
+            }
+            drawn += 1
+            let configuration = sample(using: &generator)
+            let name = "\(self.name)-\(String(format4(samples.count + 1)))"
+            let graph = try configuration.network(name: name).lower(resolution: window.resolution)
+            let complexity = graph.complexity
+            if window.contains(complexity) {
+                samples.append(DesignSample(space: self.name, name: name, configuration: configuration, complexity: complexity))
+            }
+            progress(samples.count, drawn)
+        }
+        return samples
+    }
+}
+
+private func format4(_ n: Int) -> String {
+    let s = String(n)
+    return String(repeating: "0", count: max(0, 4 - s.count)) + s
+}

@@ -1,0 +1,61 @@
+import Foundation
+import RegNet
+
+/// `regnet edf`: error EDFs per design space, KS distances, optional SVG.
+enum EDFCommand {
+    static let usage = """
+    usage: regnet edf results.csv [--by COLUMN] [--svg out.svg] [--good-range COLUMN] [--json]
+
+    Reads a CSV with columns name,error (error in %) and any others, groups runs by COLUMN
+    (default 'space' when present), and prints n, minimum, mean and median error per group and the
+    Kolmogorov-Smirnov distance between every pair of EDFs. --svg writes the EDF curves as an SVG
+    chart; --good-range estimates a numeric column's good range by pycls's bootstrap.
+    """
+
+    struct Report: Encodable {
+        struct Group: Encodable { var label: String, n: Int, min: Double, mean: Double, median: Double }
+        struct Distance: Encodable { var a: String, b: String, ks: Double }
+        var groups: [Group]
+        var ks: [Distance]
+        var goodRange: GoodRange?
+    }
+
+    static func run(_ args: inout Arguments) throws {
+        let by = try args.option("--by")
+        let svgPath = try args.option("--svg")
+        let goodRangeColumn = try args.option("--good-range")
+        let json = args.flag("--json")
+        guard let path = args.positional() else { throw UsageError("name a results CSV file") }
+        try args.finish()
+        let runs = try RunResults.read(contentsOf: URL(fileURLWithPath: path))
+        let column = by ?? (runs.first?.fields["space"] != nil ? "space" : nil)
+        if let column, runs.contains(where: { $0.fields[column.lowercased()] == nil }) {
+            throw RuntimeError("column '\(column)' is missing from \(path)")
+        }
+        let grouped = Dictionary(grouping: runs) { run in column.map { run.fields[$0.lowercased()]! } ?? "all" }
+        let edfs = grouped.keys.sorted().map { EDF(label: $0, errors: grouped[$0]!.map(\.error)) }
+        var distances: [Report.Distance] = []
+        for (i, a) in edfs.enumerated() {
+            for b in edfs.dropFirst(i + 1) { distances.append(.init(a: a.label, b: b.label, ks: a.ksDistance(to: b))) }
+        }
+        let goodRange = try goodRangeColumn.map { name in
+            try GoodRange.estimate(runs) { run in run.fields[name.lowercased()].flatMap(Double.init) }
+        }
+        let report = Report(groups: edfs.map { .init(label: $0.label, n: $0.count, min: $0.minimum, mean: $0.mean,
+                                                      median: GoodRange.percentileOf($0.errors, 50)) },
+                            ks: distances, goodRange: goodRange)
+        if let svgPath {
+            do { try writeAtomically(Data(EDFPlot.svg(edfs).utf8), to: URL(fileURLWithPath: svgPath)) } catch {
+                throw RuntimeError(error.description)
+            }
+        }
+        if json { return try printJSON(report) }
+        printTable(header: [column ?? "group", "n", "min", "mean", "median"],
+                   rows: report.groups.map { [$0.label, "\($0.n)", format2($0.min), format2($0.mean), format2($0.median)] })
+        for d in distances { print("KS(\(d.a), \(d.b)) = \(String(format: "%.4f", d.ks))") }
+        if let goodRange, let goodRangeColumn {
+            print("good range of \(goodRangeColumn): \(format2(goodRange.low)) … \(format2(goodRange.high)) (median \(format2(goodRange.median)))")
+        }
+        if let svgPath { print("wrote \(svgPath)") }
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+@testable import DesignSpaces
+
+func anyNet(_ stages: [(Int, Int, Int, Int)]) -> DesignConfiguration {
+    .anyNet(AnyNetConfiguration(stages: stages.map { AnyNetStage(depth: $0.0, width: $0.1, bottleneckRatio: $0.2, groupWidth: $0.3) }))
+}
+
+func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
+    if case .outside(let why) = space.membership(of: c) { return why }
+    return nil
+}
+
+@Suite struct MembershipTests {
+    let a = AnyNetXSpace(.a), b = AnyNetXSpace(.b), c = AnyNetXSpace(.c), d = AnyNetXSpace(.d), e = AnyNetXSpace(.e)
+
+    @Test func refinementsNarrowTheSpace() {
+        let free = anyNet([(2, 64, 1, 8), (1, 32, 2, 4), (4, 128, 4, 2), (3, 256, 1, 16)])
+        #expect(a.membership(of: free).isMember)
+        #expect(reason(b, free)?.contains("bottleneck ratios differ") == true)
+        let sharedB = anyNet([(2, 64, 2, 8), (1, 32, 2, 4), (4, 128, 2, 2), (3, 256, 2, 16)])
+        #expect(b.membership(of: sharedB).isMember)
+        #expect(reason(c, sharedB)?.contains("group widths differ") == true)
+        let sharedBG = anyNet([(2, 64, 2, 8), (1, 32, 2, 8), (4, 128, 2, 8), (3, 256, 2, 8)])
+        #expect(c.membership(of: sharedBG).isMember)
+        #expect(reason(d, sharedBG)?.contains("width decreases from stage 1 to 2") == true)
+        let increasingW = anyNet([(2, 32, 2, 8), (1, 64, 2, 8), (4, 128, 2, 8), (3, 256, 2, 8)])
+        #expect(d.membership(of: increasingW).isMember)
+        #expect(reason(e, increasingW)?.contains("depth decreases from stage 1 to 2") == true)
+        let increasingDW = anyNet([(1, 32, 2, 8), (2, 64, 2, 8), (3, 128, 2, 8), (4, 256, 2, 8)])
+        #expect(e.membership(of: increasingDW).isMember)
+        // Every refinement is a subset of the previous ones.
+        for space in [a, b, c, d] { #expect(space.membership(of: increasingDW).isMember) }
+    }
+
+    @Test func rangesAndCompatibility() {
+        #expect(reason(a, anyNet([(17, 64, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8)]))?.contains("depth 17") == true)
+        #expect(reason(a, anyNet([(1, 60, 1, 4), (1, 32, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8)]))?.contains("not a multiple of 8") == true)
+        #expect(reason(a, anyNet([(1, 1032, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8)]))?.contains("width 1032") == true)
+        #expect(reason(a, anyNet([(1, 64, 3, 8), (1, 32, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8)]))?.contains("bottleneck ratio 3") == true)
+        #expect(reason(a, anyNet([(1, 64, 1, 64), (1, 32, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8)]))?.contains("group width 64") == true)
+        #expect(reason(a, anyNet([(1, 24, 4, 4), (1, 32, 1, 8), (1, 32, 1, 8), (1, 32, 1, 8)]))?.contains("does not divide the bottleneck width 24/4") == true)
+        #expect(reason(a, anyNet([(1, 64, 1, 8)]))?.contains("1 stages") == true)
+    }
+
+    @Test func regNetSpaces() throws {
+        let x400 = DesignConfiguration.regNet(try Zoo.model(named: "RegNetX-400MF").configuration)
+        #expect(RegNetSpace.regNet.membership(of: x400).isMember)
+        #expect(RegNetSpace.regNetX.membership(of: x400).isMember)
+        // Every RegNet is an AnyNet: X-400MF's stages (b = 1, shared g, rising widths and depths) are in AnyNetX_E.
+        #expect(AnyNetXSpace(.e).membership(of: x400).isMember)
+        // RegNetX-200MF has d = 13 (inside [12, 28]) but a RegNet with b = 2 is outside RegNetX.
+        var wide = try Zoo.model(named: "RegNetX-200MF").configuration
+        wide.bottleneckRatio = 2
+        #expect(reason(RegNetSpace.regNetX, .regNet(wide))?.contains("bottleneck ratio 2") == true)
+        #expect(RegNetSpace.regNet.membership(of: .regNet(wide)).isMember)
+        var shallow = try Zoo.model(named: "RegNetX-200MF").configuration
+        shallow.depth = 10
+        #expect(reason(RegNetSpace.regNetX, .regNet(shallow))?.contains("depth 10") == true)
+        var lowWm = try Zoo.model(named: "RegNetX-200MF").configuration
+        lowWm.wm = 1.8
+        #expect(reason(RegNetSpace.regNetX, .regNet(lowWm))?.contains("wm 1.8") == true)
+        // Skipped exponent level: a large wa with a small wm jumps levels.
+        let skipping = RegNetConfiguration(depth: 13, w0: 8, wa: 200, wm: 1.6, groupWidth: 8)
+        #expect(reason(RegNetSpace.regNet, .regNet(skipping))?.contains("skipped") == true || reason(RegNetSpace.regNet, .regNet(skipping))?.contains("stages") == true)
+        #expect(reason(RegNetSpace.regNet, anyNet([(1, 32, 1, 8)]))?.contains("not free stage lists") == true)
+    }
+
+    @Test func sizesFollowThePaper() {
+        // (16 · 128 · 3 · 6)^4 ≈ 1.8e18 for AnyNetX_A.
+        #expect(abs(AnyNetXSpace(.a).size - pow(16.0 * 128 * 3 * 6, 4)) < 1)
+        #expect(AnyNetXSpace(.a).size > AnyNetXSpace(.b).size)
+        #expect(AnyNetXSpace(.b).size > AnyNetXSpace(.c).size)
+        #expect(AnyNetXSpace(.c).size > AnyNetXSpace(.d).size)
+        #expect(AnyNetXSpace(.d).size > AnyNetXSpace(.e).size)
+        // D: shared b and g, free depths, non-decreasing widths: 3 · 6 · 16^4 · C(128 + 3, 4).
+        let nonDecreasingWidths: Double = 131.0 * 130 * 129 * 128 / 24
+        let expectedD: Double = 3 * 6 * pow(16, 4) * nonDecreasingWidths
+        #expect(AnyNetXSpace(.d).size == expectedD)
+        #expect(RegNetSpace.regNetX.size < RegNetSpace.regNet.size)
+    }
+}
+
+@Suite struct SamplingTests {
+    @Test func samplesAreMembersAndReproducible() throws {
+        for space in DesignSpaces.all {
+            var g1 = SeededGenerator(seed: 7), g2 = SeededGenerator(seed: 7)
+            let first = (0..<40).map { _ in space.sample(using: &g1) }
+            #expect(first == (0..<40).map { _ in space.sample(using: &g2) }, "\(space.name) not reproducible")
+            #expect(first.allSatisfy { space.membership(of: $0).isMember }, "\(space.name) sampled outside itself")
+        }
+    }
+
+    @Test func anyNetDistributionsAreLogUniformAndUniform() throws {
+        var g = SeededGenerator(seed: 3)
+        var depths: [Int] = [], ratios: [Int] = [], widths: [Int] = []
+        for _ in 0..<3000 {
+            guard case .anyNet(let c) = AnyNetXSpace(.a).sample(using: &g) else { continue }
+            depths += c.stages.map(\.depth)
+            ratios += c.stages.map(\.bottleneckRatio)
+            widths += c.stages.map(\.width)
+        }
+        // Log-uniform depth on 1...16: P(d <= 4) = ln 5 / ln 17 ≈ 0.568 (before the compatibility redraw, which does not touch d).
+        let small = Double(depths.filter { $0 <= 4 }.count) / Double(depths.count)
+        #expect(abs(small - log(5) / log(17)) < 0.03, "P(d <= 4) = \(small)")
+        // Log-uniform width: the median is near exp((ln 1 + ln 129) / 2) · 8 ≈ 91, far below the uniform 516.
+        let median = widths.sorted()[widths.count / 2]
+        #expect((60...130).contains(median), "median width \(median)")
+        // b uniform over {1, 2, 4} before compatibility; b = 4 is redrawn more often, so it is least frequent.
+        let share = [1, 2, 4].map { b in Double(ratios.filter { $0 == b }.count) / Double(ratios.count) }
+        #expect(share.allSatisfy { $0 > 0.2 && $0 < 0.45 }, "\(share)")
+    }
+
+    @Test func regNetXSamplerFollowsPycls() throws {
+        var g = SeededGenerator(seed: 11)
+        var depths: [Int] = [], w0s: [Double] = [], wms: [Double] = [], groups: [Int] = []
+        for _ in 0..<1500 {
+            guard case .regNet(let c) = RegNetSpace.regNetX.sample(using: &g) else { continue }
+            depths.append(c.depth); w0s.append(c.w0); wms.append(c.wm); groups.append(c.groupWidth)
+            #expect(c.bottleneckRatio == 1)
+            #expect(c.w0.truncatingRemainder(dividingBy: 8) == 0)
+            #expect((c.wa * 10).rounded() == c.wa * 10)
+            #expect(try c.stages().count == 4)
+        }
+        #expect(depths.min()! >= 12 && depths.max()! <= 28)
+        #expect(wms.min()! >= 2 && wms.max()! <= 3)
+        #expect(Set(groups).isSubset(of: Set(stride(from: 8, through: 128, by: 8))))
+        // log-uniform w0: more small values than large ones.
+        #expect(w0s.filter { $0 <= 64 }.count > w0s.filter { $0 > 128 }.count)
+    }
+
+    @Test func pyclsSamplersQuantise() {
+        var g = SeededGenerator(seed: 5)
+        for _ in 0..<500 {
+            let u = Samplers.uniform(12, 28, q: 1, using: &g)
+            #expect(u == u.rounded() && (12...28).contains(u))
+            let l = Samplers.logUniform(8, 256, q: 8, using: &g)
+            #expect(l.truncatingRemainder(dividingBy: 8) == 0 && (8...256).contains(l))
+            let p = Samplers.power2OrLogUniform(1, 32, q: 8, using: &g)
+            #expect([1, 2, 4, 8, 16, 24, 32].contains(p))
+        }
+    }
+
+    @Test func complexityWindowIsRespected() throws {
+        let window = ComplexityWindow(flops: 360_000_000...400_000_000)
+        let samples = try RegNetSpace.regNetX.sample(count: 12, seed: 2, window: window)
+        #expect(samples.count == 12)
+        for s in samples {
+            #expect(window.flops!.contains(s.complexity.flops))
+            let graph = try s.configuration.network(name: s.name).lower()
+            #expect(graph.complexity == s.complexity)
+        }
+        #expect(try RegNetSpace.regNetX.sample(count: 12, seed: 2, window: window) == samples)
+        #expect(throws: RegNetError.self) {
+            try AnyNetXSpace(.a).sample(count: 1, seed: 0, window: ComplexityWindow(flops: 1...2), maxDraws: 50)
+        }
+    }
+}
+
+@Suite struct EDFTests {
+    @Test func edfAndKSByHand() {
+        let f = EDF(label: "a", errors: [4, 1, 3, 2])
+        #expect(f(0.5) == 0 && f(1) == 0.25 && f(2.5) == 0.5 && f(4) == 1 && f(10) == 1)
+        #expect(f.minimum == 1 && f.mean == 2.5)
+        let g = EDF(label: "b", errors: [2, 3, 4, 5])
+        // F - G at 1: 0.25; at 2: 0.5 - 0.25; ... sup is 0.25.
+        #expect(f.ksDistance(to: g) == 0.25)
+        let h = EDF(label: "c", errors: [10, 11])
+        #expect(f.ksDistance(to: h) == 1)
+        #expect(f.ksDistance(to: f) == 0)
+    }
+
+    @Test func csvParsingAndErrors() throws {
+        let runs = try RunResults.parse("name,error,space,depth\nm1,31.5,X,13\n\"m,2\",29.25,Y,22\n\n")
+        #expect(runs.count == 2 && runs[1].name == "m,2" && runs[1].error == 29.25 && runs[1].fields["space"] == "Y")
+        #expect(throws: RegNetError.self) { try RunResults.parse("") }
+        #expect(throws: RegNetError.self) { try RunResults.parse("model,err\nx,1") }
+        #expect(throws: RegNetError.self) { try RunResults.parse("name,error\nx,abc") }
+        #expect(throws: RegNetError.self) { try RunResults.parse("name,error\nx,1,2") }
+        #expect(throws: RegNetError.self) { try RunResults.parse("name,error\n") }
+    }
+
+    @Test func goodRangeFindsTheLowErrorRegion() throws {
+        // Error is lowest where the parameter is near 20; the bootstrap's best runs concentrate there.
+        let runs = (0..<200).map { i -> RunResult in
+            let p = Double(i % 40)
+            return RunResult(name: "r\(i)", error: 20 + abs(p - 20) + Double(i % 7) * 0.1, fields: ["p": String(p)])
+        }
+        let range = try GoodRange.estimate(runs, value: { Double($0.fields["p"]!) }, samples: 500, seed: 1)
+        #expect(range.low >= 17 && range.high <= 23 && abs(range.median - 20) <= 1)
+        #expect(GoodRange.percentileOf([1, 2, 3, 4], 50) == 2.5)
+    }
+
+    @Test func svgHasOneCurvePerSpaceAndALegend() {
+        let svg = EDFPlot.svg([EDF(label: "AnyNetXA", errors: [30, 32, 35]), EDF(label: "RegNetX <b>", errors: [28, 29])])
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        #expect(svg.components(separatedBy: "<polyline class=\"edf\"").count - 1 == 2)
+        #expect(svg.contains("AnyNetXA (n=3, min=30.00, mean=32.33)"))
+        #expect(svg.contains("RegNetX &lt;b&gt;"))
+        // Well-formed XML.
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+    }
+}
