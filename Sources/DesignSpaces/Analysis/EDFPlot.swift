@@ -46,14 +46,19 @@ public enum EDFPlot {
             points.append("\(f(x(hi))),\(f(y(1)))")
             svg += "<polyline class=\"edf\" data-label=\"\(escape(curve.label))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
         }
-        // Legend.
+        // Legend, bottom right: EDFs are near 1 at high errors and near 0 at low ones, so that corner is empty.
+        let entries = curves.map { curve in
+            "\(escape(curve.label)) (n=\(curve.count), min=\(String(format: "%.2f", curve.minimum)), mean=\(String(format: "%.2f", curve.mean)))"
+        }
+        let legendWidth = 34 + 6.6 * Double(entries.map(\.count).max() ?? 0), legendHeight = 8 + 18 * Double(entries.count)
+        let lx = margin.left + plotWidth - legendWidth - 8, top = y(0) - legendHeight - 8
         svg += "<g class=\"legend\">\n"
-        for (index, curve) in curves.enumerated() {
-            let ly = margin.top + 14 + Double(index) * 18, lx = margin.left + plotWidth - 250
+        svg += "<rect x=\"\(f(lx))\" y=\"\(f(top))\" width=\"\(f(legendWidth))\" height=\"\(f(legendHeight))\" fill=\"white\" fill-opacity=\"0.9\" stroke=\"#ccc\"/>\n"
+        for (index, entry) in entries.enumerated() {
+            let ly = top + 18 + Double(index) * 18
             let colour = colours[index % colours.count]
-            svg += "<line x1=\"\(f(lx))\" y1=\"\(f(ly - 4))\" x2=\"\(f(lx + 18))\" y2=\"\(f(ly - 4))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
-            let text = "\(escape(curve.label)) (n=\(curve.count), min=\(String(format: "%.2f", curve.minimum)), mean=\(String(format: "%.2f", curve.mean)))"
-            svg += "<text x=\"\(f(lx + 24))\" y=\"\(f(ly))\">\(text)</text>\n"
+            svg += "<line x1=\"\(f(lx + 8))\" y1=\"\(f(ly - 4))\" x2=\"\(f(lx + 26))\" y2=\"\(f(ly - 4))\" stroke=\"\(colour)\" stroke-width=\"3\"/>\n"
+            svg += "<text x=\"\(f(lx + 32))\" y=\"\(f(ly))\">\(entry)</text>\n"
         }
         svg += "</g>\n</svg>\n"
         return svg
