@@ -8,6 +8,10 @@ let package = Package(
     products: [
         .library(name: "RegNet", targets: ["RegNet"]),
         .executable(name: "regnet", targets: ["RegNetCLI"]),
+        // Build-tool plugin: .regnet declaration files become Swift `Network` properties, checked at build time.
+        .plugin(name: "RegNetDeclarations", targets: ["RegNetDeclarations"]),
+        // Command plugin: `swift package regnet-summary`.
+        .plugin(name: "RegNetSummary", targets: ["RegNetSummary"]),
     ],
     targets: [
         // Graph IR: shapes, validation errors, complexity, summaries. No dependencies.
@@ -25,18 +29,37 @@ let package = Package(
         // safetensors, npy, parameter naming, initialisation.
         // Innermost SIMD micro-kernels only, chosen at run time per instruction set.
         // Plan compiler (folding, fusion, arena), scheduler, operators.
+        // .regnet declaration files: parser, checks (the DSL's own rules) and Swift generation.
+        .target(name: "Declarations", dependencies: ["DesignSpaces"]),
         // Umbrella: what `import RegNet` gives.
         .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Executor"]),
         // The `regnet` command-line tool: argument parsing and printing only.
         .executableTarget(name: "RegNetCLI", dependencies: ["RegNet"]),
 
+        // Macros/: plugins and their tool. No SwiftSyntax: the tool links the Declarations library.
+        .executableTarget(name: "RegNetDeclare", dependencies: ["Declarations"], path: "Macros/RegNetDeclare"),
+        .plugin(name: "RegNetDeclarations", capability: .buildTool(), dependencies: ["RegNetDeclare"], path: "Macros/RegNetDeclarations"),
+        .plugin(name: "RegNetSummary",
+                capability: .command(intent: .custom(verb: "regnet-summary", description: "Print the summary of every network declared in .regnet files")),
+                dependencies: ["RegNetDeclare"], path: "Macros/RegNetSummary"),
+
+        // Build-time check of the examples' Swift-declared networks (errors at the Swift line).
+        .executableTarget(name: "RegNetCheck", dependencies: ["ExampleNetworks", "RegNet"], path: "Macros/RegNetCheck"),
+        .plugin(name: "RegNetCheckPlugin", capability: .buildTool(), dependencies: ["RegNetCheck"], path: "Macros/RegNetCheckPlugin"),
+
         // Examples: one capability each.
-        .executableTarget(name: "DeclareRegNet", dependencies: ["RegNet"], path: "Examples/DeclareRegNet"),
-        .executableTarget(name: "CustomBlock", dependencies: ["RegNet"], path: "Examples/CustomBlock"),
+        .target(name: "ExampleNetworks", dependencies: ["RegNet"], path: "Examples/ExampleNetworks"),
+        .executableTarget(name: "DeclareRegNet", dependencies: ["RegNet", "ExampleNetworks"], path: "Examples/DeclareRegNet",
+                          plugins: ["RegNetCheckPlugin"]),
+        .executableTarget(name: "CustomBlock", dependencies: ["RegNet", "ExampleNetworks"], path: "Examples/CustomBlock",
+                          plugins: ["RegNetCheckPlugin"]),
         .executableTarget(name: "SampleDesignSpace", dependencies: ["RegNet"], path: "Examples/SampleDesignSpace"),
+        .executableTarget(name: "DeclarationFiles", dependencies: ["RegNet"], path: "Examples/DeclarationFiles",
+                          plugins: ["RegNetDeclarations"]),
 
         .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
         .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DeclarationsTests", dependencies: ["Declarations"]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights"], resources: [.copy("Fixtures")]),
     ]

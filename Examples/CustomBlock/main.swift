@@ -1,39 +1,15 @@
 // A network built from a custom block, summarised and run.
 //
-// `InvertedResidual` (MobileNetV2's block: 1x1 expand, 3x3 depthwise, 1x1 project) is declared with the
-// same public API as the built-in XBlock and YBlock: a `body` made of layers. Stages repeat it; the
-// network is lowered, summarised, compiled and run on a seeded batch.
+// `InvertedResidual` (MobileNetV2's block, in Examples/ExampleNetworks) is declared with the same public
+// API as the built-in XBlock and YBlock: a `body` made of layers. The network is checked while this
+// example builds (the RegNetCheck step), then lowered, summarised, compiled and run on a seeded batch.
 //
 //     swift run -c release CustomBlock
+import ExampleNetworks
 import Foundation
 import RegNet
 
-/// 1x1 expansion by `expansion`, 3x3 depthwise convolution carrying the stride, linear 1x1 projection;
-/// a residual connection (with a projection when the shape changes).
-struct InvertedResidual: Block {
-    var expansion = 4
-
-    func body(_ c: BlockContext) -> some Layer {
-        let hidden = c.inputWidth * expansion
-        Residual {
-            Conv(hidden, kernel: 1, name: "expand.conv"); BatchNorm(name: "expand.bn"); ReLU()
-            Conv(hidden, kernel: 3, stride: c.stride, groups: hidden, name: "depthwise.conv"); BatchNorm(name: "depthwise.bn"); ReLU()
-            Conv(c.outputWidth, kernel: 1, name: "project.conv"); BatchNorm(name: "project.bn")
-        }
-    }
-}
-
-let network = Network("InvertedResidualNet") {
-    Stem(16)
-    Body {
-        Stage(depth: 1, width: 24, groupWidth: 24, block: InvertedResidual(expansion: 2))
-        for width in [32, 64, 96] {
-            Stage(depth: 2, width: width, groupWidth: width, block: InvertedResidual())
-        }
-    }
-    Head(classes: 10)
-}
-
+let network = ExampleNetworks.invertedResidualNet
 do {
     print(try network.summary(resolution: 160).table)
     let model = try network.compile(resolution: 160, seed: 42, batch: 4)

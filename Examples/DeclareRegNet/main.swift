@@ -1,23 +1,16 @@
 // Declaring RegNetX-200MF by hand with the DSL, and checking it against the zoo.
 //
 // The paper lists RegNetX-200MF as four stages of X blocks: depths 1, 1, 4, 7; widths 24, 56, 152, 368;
-// group width 8. Written out with the DSL, it must lower to exactly the graph the zoo generates from
-// the quantised linear rule (d = 13, w0 = 24, wa = 36.44, wm = 2.49), with the same complexity as pycls.
+// group width 8. Written out with the DSL (ExampleNetworks.regNetX200MF, in Examples/ExampleNetworks,
+// checked at build time), it must lower to exactly the graph the zoo generates from the quantised
+// linear rule (d = 13, w0 = 24, wa = 36.44, wm = 2.49), with the complexity pycls publishes.
 //
 //     swift run DeclareRegNet
+import ExampleNetworks
 import Foundation
 import RegNet
 
-let byHand = Network("RegNetX-200MF (by hand)") {
-    Stem(32)
-    Body {
-        Stage(depth: 1, width: 24, groupWidth: 8)
-        Stage(depth: 1, width: 56, groupWidth: 8)
-        Stage(depth: 4, width: 152, groupWidth: 8)
-        Stage(depth: 7, width: 368, groupWidth: 8)
-    }
-    Head(classes: 1000)
-}
+let byHand = ExampleNetworks.regNetX200MF
 
 do {
     let declared = try byHand.lower(resolution: 224)
