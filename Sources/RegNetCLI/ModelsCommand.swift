@@ -5,8 +5,9 @@ enum ModelsCommand {
     static let usage = """
     usage: regnet models [--json]
 
-    Lists the 24 RegNetX and RegNetY models with params, flops (multiply-adds) at 224x224 and
-    the published ImageNet top-1/top-5 errors (%).
+    Lists the 24 RegNetX and RegNetY models of the paper and torchvision's 3 variants (-tv, whose
+    widths torchvision rounds differently) with params, flops (multiply-adds) at 224x224 and the
+    published ImageNet top-1/top-5 errors (%): pycls's for the paper's models, torchvision's for -tv.
     """
 
     struct Row: Encodable {
@@ -17,7 +18,7 @@ enum ModelsCommand {
     static func run(_ args: inout Arguments) throws {
         let json = args.flag("--json")
         try args.finish()
-        let rows = try Zoo.models.map { model in
+        let rows = try Zoo.allModels.map { model in
             let cx = try model.network().lower().complexity
             let c = model.configuration
             return Row(name: model.name, timmName: model.timmName, params: cx.params, flops: cx.flops, acts: cx.acts,

@@ -4,8 +4,8 @@ import RegNet
 /// Options shared by `run` and `bench`: which network, its weights, shape and threads.
 struct RunOptions {
     var network: Network
-    var weights: WeightSet?
     var weightsPath: String?
+    var bgr: Bool
     var seed: UInt64
     var batch: Int
     var height: Int
@@ -15,7 +15,9 @@ struct RunOptions {
 
     static let usage = """
     \(ModelSelection.usage)
-      --weights W.safetensors timm-named weights (default: pycls initialisation from --seed)
+      --weights W.safetensors weights with timm, pycls or torchvision names (detected);
+                              default: pycls initialisation from --seed
+      --bgr                   the checkpoint's stem expects BGR (original pycls weights): flip it to RGB
       --seed S                initialisation seed (default 0)
       --batch N               images per run (default 1)
       --resolution R          input size (default 224); --height/--width for non-square inputs
@@ -25,6 +27,7 @@ struct RunOptions {
 
     static func parse(_ args: inout Arguments) throws -> RunOptions {
         let weightsPath = try args.option("--weights")
+        let bgr = args.flag("--bgr")
         let seed = UInt64(try args.int("--seed", range: 0...Int.max) ?? 0)
         let batch = try args.int("--batch") ?? 1
         let resolution = try args.int("--resolution") ?? 224
@@ -39,17 +42,24 @@ struct RunOptions {
             kernels = chosen
         }
         let network = try ModelSelection.parse(&args)
-        return RunOptions(network: network, weights: nil, weightsPath: weightsPath, seed: seed, batch: batch,
+        return RunOptions(network: network, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
                           height: height, width: width, threads: threads, kernels: kernels)
+    }
+
+    /// The weights: the checkpoint (any naming family, renamed to timm's) or a seeded initialisation.
+    func loadWeights(for graph: Graph) throws -> WeightSet {
+        guard let weightsPath else { return WeightSet.initialized(for: graph, seed: seed) }
+        do {
+            return try WeightSet.load(contentsOf: URL(fileURLWithPath: weightsPath), reverseStemChannels: bgr).weights
+        } catch {
+            throw RuntimeError(error.description)
+        }
     }
 
     /// Lowers, loads the weights and compiles.
     func compile() throws -> CompiledModel {
         let graph = try ModelSelection.lower(network, height: height, width: width)
-        var weights = WeightSet.initialized(for: graph, seed: seed)
-        if let weightsPath {
-            do { weights = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weightsPath)) } catch { throw RuntimeError(error.description) }
-        }
+        let weights = try loadWeights(for: graph)
         do {
             return try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels)
         } catch {

@@ -11,6 +11,7 @@ commands:
   summary    per-stage table and totals of a zoo model or RegNet parameters
   run        forward pass on an input, top-K classes, logits to .npy
   bench      latency, throughput, memory and a per-layer profile
+  export-weights  write a model's weights as safetensors with timm, pycls or torchvision names
   sample     draw networks from a design space (AnyNetX A-E, RegNet, RegNetX) in a complexity window
   edf        error EDFs, KS distances and good ranges from a results CSV, with an SVG chart
   help       this text, or `regnet help <command>`
@@ -30,6 +31,7 @@ let commands: [String: Command] = [
     "summary": Command(usage: SummaryCommand.usage, run: SummaryCommand.run),
     "run": Command(usage: RunCommand.usage, run: RunCommand.run),
     "bench": Command(usage: BenchCommand.usage, run: BenchCommand.run),
+    "export-weights": Command(usage: ExportWeightsCommand.usage, run: ExportWeightsCommand.run),
     "sample": Command(usage: SampleCommand.usage, run: SampleCommand.run),
     "edf": Command(usage: EDFCommand.usage, run: EDFCommand.run),
 ]

@@ -62,6 +62,27 @@ import Testing
         #expect(try x800.network().summary().flops == 799_700_712)
     }
 
+    @Test func torchvisionVariantsRoundHalfUpWithAFloor() throws {
+        // Widths and parameter counts of torchvision's regnet_x_400mf, regnet_y_800mf and regnet_y_8gf.
+        let expected: [(String, [Int], Int)] = [
+            ("RegNetX-400MF-tv", [32, 64, 160, 400], 5_495_976),
+            ("RegNetY-800MF-tv", [64, 144, 320, 784], 6_432_512),
+            ("RegNetY-8.0GF-tv", [224, 448, 896, 2016], 39_381_472),
+        ]
+        for (name, widths, params) in expected {
+            let model = try Zoo.model(named: name)
+            #expect(try model.configuration.stages().map(\.width) == widths, "\(name)")
+            #expect(try model.network().summary().params == params, "\(name)")
+        }
+        #expect(try Zoo.model(named: "regnety_080_tv").name == "RegNetY-8.0GF-tv")
+        #expect(Zoo.allModels.count == 27 && Zoo.models.count == 24)
+        // Identical to pycls where no tie or floor is hit.
+        var x800 = try Zoo.model(named: "RegNetX-800MF").configuration
+        let pycls = try x800.stages()
+        x800.groupRounding = .torchvision
+        #expect(try x800.stages() == pycls)
+    }
+
     @Test func invalidParametersThrow() {
         #expect(throws: RegNetError.self) { try RegNet(depth: 13, w0: 20, wa: 36.44, wm: 2.49, groupWidth: 8) }
         #expect(throws: RegNetError.self) { try RegNet(depth: 13, w0: 24, wa: 36.44, wm: 1, groupWidth: 8) }

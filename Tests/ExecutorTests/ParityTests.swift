@@ -9,11 +9,16 @@ struct ParityCase: Decodable, CustomTestStringConvertible, Sendable {
     var name: String
     var depth: Int, w0: Double, wa: Double, wm: Double, group_width: Int, bottleneck_ratio: Double, se_ratio: Double
     var stem_width: Int, classes: Int, batch: Int, height: Int, width: Int
+    /// Checkpoint naming family, width rounding, and whether the stem expects BGR (original pycls weights).
+    var family: String, rounding: String, reverse_stem_channels: Bool
+    /// Input and logits files when shared with another case.
+    var input: String?, logits: String?
     var testDescription: String { name }
 
     var configuration: RegNetConfiguration {
         RegNetConfiguration(depth: depth, w0: w0, wa: wa, wm: wm, groupWidth: group_width, bottleneckRatio: bottleneck_ratio,
-                            seRatio: se_ratio, stemWidth: stem_width, classes: classes)
+                            seRatio: se_ratio, stemWidth: stem_width, classes: classes,
+                            groupRounding: rounding == "torchvision" ? .torchvision : .pycls)
     }
 }
 
@@ -38,6 +43,13 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         #expect(cases.contains { $0.bottleneck_ratio == 2 } && cases.contains { $0.bottleneck_ratio == 4 })
         #expect(cases.contains { $0.group_width == 1 } && cases.contains { $0.batch > 1 })
         #expect(cases.contains { $0.height != $0.width } && cases.contains { $0.height % 2 == 1 })
+        #expect(Set(cases.map(\.family)) == ["timm", "pycls", "torchvision"])
+        // The torchvision case really rounds differently: pycls would make its third stage 32 wide.
+        let tv = try #require(cases.first { $0.family == "torchvision" })
+        var pyclsRounding = tv.configuration
+        pyclsRounding.groupRounding = .pycls
+        #expect(try tv.configuration.stages().map(\.width) == [8, 16, 48, 96])
+        #expect(try pyclsRounding.stages().map(\.width) == [8, 16, 32, 96])
         // The clamped case really clamps: its first stage's group width is below the requested one.
         let clamped = try #require(cases.first { $0.name == "y_clamped_groups" })
         #expect(try clamped.configuration.stages().first!.groupWidth < clamped.group_width)
@@ -46,9 +58,11 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     @Test(arguments: try parityCases())
     func logitsMatchPyTorch(_ c: ParityCase) throws {
         let graph = try c.configuration.network().lower(height: c.height, width: c.width)
-        let weights = try SafeTensors.read(contentsOf: fixtureURL("\(c.name).safetensors"))
-        let input = try NumPyArray.read(contentsOf: fixtureURL("\(c.name).input.npy"))
-        let expected = try NumPyArray.read(contentsOf: fixtureURL("\(c.name).logits.npy"))
+        let (weights, family) = try WeightSet.load(contentsOf: fixtureURL("\(c.name).safetensors"),
+                                                   reverseStemChannels: c.reverse_stem_channels)
+        #expect(family.rawValue == c.family)
+        let input = try NumPyArray.read(contentsOf: fixtureURL(c.input ?? "\(c.name).input.npy"))
+        let expected = try NumPyArray.read(contentsOf: fixtureURL(c.logits ?? "\(c.name).logits.npy"))
         #expect(input.shape == [c.batch, 3, c.height, c.width])
         #expect(KernelSet.available.contains { $0.name == "portable" })
         var runs = 0

@@ -24,13 +24,24 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
     public var stemWidth: Int
     /// Classifier outputs.
     public var classes: Int
+    /// How bottleneck widths are made divisible by the group width.
+    public var groupRounding: GroupRounding = .pycls
+
+    /// The two published ways of fitting bottleneck widths to group widths.
+    public enum GroupRounding: String, Hashable, Sendable, Codable {
+        /// pycls and timm: round(w / g) · g with Python's half-to-even round.
+        case pycls
+        /// torchvision: half-up, bumped by g when the result would lose more than 10% (its `_make_divisible`).
+        case torchvision
+    }
 
     /// Width quantum q.
     public static let quantum = 8
 
     /// A configuration; defaults are pycls's (b = 1, no SE, stem 32, 1000 classes).
     public init(depth: Int, w0: Double, wa: Double, wm: Double, groupWidth: Int, bottleneckRatio: Double = 1,
-                seRatio: Double = 0, stemWidth: Int = 32, classes: Int = 1000) {
+                seRatio: Double = 0, stemWidth: Int = 32, classes: Int = 1000, groupRounding: GroupRounding = .pycls) {
+        self.groupRounding = groupRounding
         self.depth = depth
         self.w0 = w0
         self.wa = wa
@@ -86,7 +97,13 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
             var v = Int(max(1, Double(stage.width) * botMul))
             let g = min(groupWidth, v)
             let m = botMul > 1 ? lcm(g, Int(botMul)) : g
-            v = max(m, Int((Double(v) / Double(m)).rounded(.toNearestOrEven)) * m)
+            switch groupRounding {
+            case .pycls:
+                v = max(m, Int((Double(v) / Double(m)).rounded(.toNearestOrEven)) * m)
+            case .torchvision:
+                let rounded = max(g, (v + g / 2) / g * g)
+                v = Double(rounded) < 0.9 * Double(v) ? rounded + g : rounded
+            }
             let width = Int(Double(v) / botMul)
             return RegNetStage(depth: stage.depth, width: width, groupWidth: g, unadjustedWidth: stage.width,
                                totalStages: totalStages)
@@ -113,6 +130,7 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
         var text = "RegNet(d=\(depth), w0=\(format(w0)), wa=\(format(wa)), wm=\(format(wm)), g=\(groupWidth)"
         if bottleneckRatio != 1 { text += ", b=\(format(bottleneckRatio))" }
         if seRatio > 0 { text += ", se=\(format(seRatio))" }
+        if groupRounding == .torchvision { text += ", torchvision rounding" }
         return text + ")"
     }
 }
@@ -133,9 +151,10 @@ public struct RegNetStage: Hashable, Sendable, Codable {
 
 /// Builds a RegNet through the DSL from the quantised linear rule; throws on invalid parameters.
 public func RegNet(depth: Int, w0: Double, wa: Double, wm: Double, groupWidth: Int, bottleneckRatio: Double = 1,
-                   seRatio: Double = 0, stemWidth: Int = 32, classes: Int = 1000, name: String? = nil) throws(RegNetError) -> Network {
+                   seRatio: Double = 0, stemWidth: Int = 32, classes: Int = 1000,
+                   groupRounding: RegNetConfiguration.GroupRounding = .pycls, name: String? = nil) throws(RegNetError) -> Network {
     try RegNetConfiguration(depth: depth, w0: w0, wa: wa, wm: wm, groupWidth: groupWidth, bottleneckRatio: bottleneckRatio,
-                            seRatio: seRatio, stemWidth: stemWidth, classes: classes).network(name: name)
+                            seRatio: seRatio, stemWidth: stemWidth, classes: classes, groupRounding: groupRounding).network(name: name)
 }
 
 func format(_ x: Double) -> String {

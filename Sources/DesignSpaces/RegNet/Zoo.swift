@@ -52,13 +52,35 @@ public enum Zoo {
         entry("RegNetY-32GF", "regnety_320", 20, 232, 115.89, 2.53, 232, true, 19.066, 4.568),
     ]
 
+    /// torchvision's variants, whose widths differ from the paper's because torchvision fits bottleneck
+    /// widths to group widths with half-up rounding and a 10% floor. Errors are torchvision's published
+    /// IMAGENET1K_V1 figures. timm names them `regnetx_004_tv`, `regnety_008_tv`, `regnety_080_tv`.
+    public static let torchvisionVariants: [ZooModel] = [
+        variant("RegNetX-400MF", "regnetx_004_tv", 27.166, 9.050),
+        variant("RegNetY-800MF", "regnety_008_tv", 23.580, 6.864),
+        variant("RegNetY-8.0GF", "regnety_080_tv", 19.968, 4.952),
+    ]
+
+    /// The paper's 24 models and torchvision's 3 variants.
+    public static var allModels: [ZooModel] { models + torchvisionVariants }
+
+    private static func variant(_ paperName: String, _ timm: String, _ top1: Double, _ top5: Double) -> ZooModel {
+        var model = models.first { $0.name == paperName }!
+        model.name = paperName + "-tv"
+        model.timmName = timm
+        model.configuration.groupRounding = .torchvision
+        model.top1Error = top1
+        model.top5Error = top5
+        return model
+    }
+
     /// Finds a model by paper name or timm alias, ignoring case, `-` and `_` (`regnetx_002`, `RegNetX-200MF`, `regnetx200mf`).
     public static func model(named name: String) throws(RegNetError) -> ZooModel {
         let key = normalize(name)
-        if let found = models.first(where: { normalize($0.name) == key || normalize($0.timmName) == key }) {
+        if let found = allModels.first(where: { normalize($0.name) == key || normalize($0.timmName) == key }) {
             return found
         }
-        let ranked = models.map { ($0.name, min(editDistance(key, normalize($0.name)), editDistance(key, normalize($0.timmName)))) }
+        let ranked = allModels.map { ($0.name, min(editDistance(key, normalize($0.name)), editDistance(key, normalize($0.timmName)))) }
             .sorted { $0.1 < $1.1 }
         let best = ranked.first?.1 ?? 0
         let suggestions = ranked.filter { $0.1 <= best + 1 }.prefix(3).map(\.0)
