@@ -20,19 +20,18 @@ let package = Package(
         .target(name: "NetworkDSL", dependencies: ["NetworkIR"]),
         // safetensors, npy, parameter naming, initialisation.
         .target(name: "Weights", dependencies: ["NetworkIR"]),
+        // Images: PNG (own inflate), PPM/PGM, preprocessing, ImageNet class names. No dependencies.
+        .target(name: "Images"),
         // Innermost SIMD micro-kernels only, chosen at run time per instruction set.
         .target(name: "Kernels"),
         // Plan compiler (folding, fusion, arena), scheduler, operators.
         .target(name: "Executor", dependencies: ["NetworkIR", "Weights", "Kernels"]),
         // RegNet width rule, the model zoo, design spaces.
         .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),
-        // safetensors, npy, parameter naming, initialisation.
-        // Innermost SIMD micro-kernels only, chosen at run time per instruction set.
-        // Plan compiler (folding, fusion, arena), scheduler, operators.
         // .regnet declaration files: parser, checks (the DSL's own rules) and Swift generation.
         .target(name: "Declarations", dependencies: ["DesignSpaces"]),
         // Umbrella: what `import RegNet` gives.
-        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Executor"]),
+        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor"]),
         // The `regnet` command-line tool: argument parsing and printing only.
         .executableTarget(name: "RegNetCLI", dependencies: ["RegNet"]),
 
@@ -60,6 +59,7 @@ let package = Package(
         .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
         .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DeclarationsTests", dependencies: ["Declarations"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights"], resources: [.copy("Fixtures")]),
     ]
