@@ -3,4 +3,5 @@
 @_exported import NetworkDSL
 @_exported import DesignSpaces
 @_exported import Weights
+@_exported import Images
 @_exported import Executor

@@ -4,13 +4,16 @@ import RegNet
 /// `regnet run`: one forward pass, top-K per image, optional logits file.
 enum RunCommand {
     static let usage = """
-    usage: regnet run <model | --depth … > [--weights W.safetensors] [--input X.npy] [--output Y.npy]
-                      [--batch N] [--resolution R] [--threads T] [--top K]
+    usage: regnet run <model | --depth … > [--weights W.safetensors] [--image A.png B.ppm … | --input X.npy]
+                      [--output Y.npy] [--batch N] [--resolution R] [--threads T] [--top K]
 
-    Runs the forward pass on an NCHW float32 .npy input (or a seeded synthetic batch), prints the
-    top-K classes per image and the time taken, and writes the logits (N×classes) to --output.
+    Runs the forward pass and prints the top-K classes per image (with ImageNet names for 1000-class
+    models) and the time taken; writes the logits (N×classes) to --output.
+    Inputs: PNG/PGM/PPM images, preprocessed as the RegNets were evaluated (shorter side to 256,
+    bilinear, centre crop 224, ImageNet mean/std); or an NCHW float32 .npy; or a seeded synthetic batch.
 
     \(RunOptions.usage)
+      --image FILE …          one or more PNG, PGM or PPM images (the batch is their count)
       --input X.npy           NCHW float32 input; its shape sets batch and resolution
       --output Y.npy          where to write the logits (written only when the run succeeds)
       --top K                 classes shown per image (default 5)
@@ -18,12 +21,24 @@ enum RunCommand {
 
     static func run(_ args: inout Arguments) throws {
         let inputPath = try args.option("--input")
+        let images = args.values("--image")
         let outputPath = try args.option("--output")
         let top = try args.int("--top") ?? 5
         var options = try RunOptions.parse(&args)
         try args.finish()
         var input: Tensor?
-        if let inputPath {
+        guard images.isEmpty || inputPath == nil else { throw UsageError("give --image or --input, not both") }
+        if !images.isEmpty {
+            let preprocessing = Preprocessing()
+            var scalars: [Float] = []
+            for path in images {
+                do { scalars += try preprocessing(ImageFile.read(contentsOf: URL(fileURLWithPath: path)).rgb) } catch {
+                    throw RuntimeError(error.description)
+                }
+            }
+            (options.batch, options.height, options.width) = (images.count, preprocessing.crop, preprocessing.crop)
+            input = Tensor(shape: [images.count, 3, preprocessing.crop, preprocessing.crop], scalars: scalars)
+        } else if let inputPath {
             let tensor: Tensor
             do { tensor = try NumPyArray.read(contentsOf: URL(fileURLWithPath: inputPath)) } catch { throw RuntimeError(error.description) }
             guard tensor.shape.count == 4, tensor.shape[1] == 3 else {
@@ -40,7 +55,14 @@ enum RunCommand {
         for n in 0..<options.batch {
             let logits = Array(output.scalars[(n * classes)..<((n + 1) * classes)])
             let best = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(top)
-            print("image \(n): " + best.map { "\($0) (\(String(format: "%.4f", logits[$0])))" }.joined(separator: ", "))
+            let label = images.isEmpty ? "image \(n)" : images[n]
+            if classes == ImageNetClasses.names.count {
+                let probabilities = softmax(logits)
+                print("\(label):")
+                for k in best { print(String(format: "  %6.2f%%  %4d  ", probabilities[k] * 100, k) + ImageNetClasses.names[k]) }
+            } else {
+                print("\(label): " + best.map { "\($0) (\(String(format: "%.4f", logits[$0])))" }.joined(separator: ", "))
+            }
         }
         print(String(format: "%@: batch %d at %dx%d on %d threads (%@): %.2f ms", model.graph.name, options.batch,
                      options.height, options.width, model.threads, model.kernels.name, seconds * 1000))
@@ -50,4 +72,12 @@ enum RunCommand {
             } catch { throw RuntimeError(error.description) }
         }
     }
+}
+
+/// Class probabilities from logits.
+func softmax(_ logits: [Float]) -> [Float] {
+    let top = logits.max() ?? 0
+    let e = logits.map { exp($0 - top) }
+    let total = e.reduce(0, +)
+    return e.map { $0 / total }
 }

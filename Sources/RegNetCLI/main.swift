@@ -56,7 +56,7 @@ let commands: [String: Command] = [
         try command.run(&args)
         return 0
     } catch let error as UsageError {
-        printError("regnet \(name): \(error)\n\n\(command.usage)")
+        printError("regnet \(name): \(error)\nsee `regnet \(name) --help`")
         return 2
     } catch {
         printError("regnet \(name): error: \(error)")
