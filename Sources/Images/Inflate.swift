@@ -12,7 +12,7 @@ public enum Inflate {
         guard flg & 0x20 == 0 else { throw ImageError("zlib preset dictionaries are not supported") }
         var reader = BitReader(data, start: 2)
         var out: [UInt8] = []
-        out.reserveCapacity(min(limit, 1 << 24))
+        out.reserveCapacity(min(limit, 16 * data.count + 1024))
         try inflate(&reader, into: &out, limit: limit)
         reader.alignToByte()
         let end = reader.position

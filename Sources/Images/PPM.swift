@@ -38,6 +38,11 @@ public enum PPM {
         guard width * height <= maximumPixels else { throw ImageError("PGM/PPM of \(width)x\(height) pixels is too large") }
         guard (1...65535).contains(maxValue) else { throw ImageError("PGM/PPM maximum value \(maxValue) is outside 1...65535") }
         let count = width * height * channels
+        // Check the file can hold the samples before allocating for them: a header is cheap to forge.
+        let available = bytes.count - position
+        guard ascii ? count <= available / 2 + 1 : count * (maxValue < 256 ? 1 : 2) <= available else {
+            throw ImageError("PGM/PPM holds \(available) bytes of samples, too few for \(width)x\(height)x\(channels)")
+        }
         var samples = [UInt16](repeating: 0, count: count)
         if ascii {
             for i in 0..<count {

@@ -106,7 +106,7 @@ func fixCRC(_ png: inout [UInt8], chunkAt start: Int) {
 
     @Test func badNetpbmFiles() {
         let cases: [(String, String)] = [
-            ("P6\n2 2\n255\n\u{1}\u{2}", "needs"),
+            ("P6\n2 2\n255\n\u{1}\u{2}", "too few"),
             ("P6\n0 2\n255\n", "invalid"),
             ("P5\n2 2\n0\n", "maximum value 0"),
             ("P2\n2 1\n15\n3 99\n", "exceeds the maximum 15"),
