@@ -53,6 +53,7 @@ let package = Package(
         .executableTarget(name: "CustomBlock", dependencies: ["RegNet", "ExampleNetworks"], path: "Examples/CustomBlock",
                           plugins: ["RegNetCheckPlugin"]),
         .executableTarget(name: "SampleDesignSpace", dependencies: ["RegNet"], path: "Examples/SampleDesignSpace"),
+        .executableTarget(name: "ClassifyImages", dependencies: ["RegNet"], path: "Examples/ClassifyImages", exclude: ["Images"]),
         .executableTarget(name: "DeclarationFiles", dependencies: ["RegNet"], path: "Examples/DeclarationFiles",
                           plugins: ["RegNetDeclarations"]),
 

@@ -4,7 +4,9 @@ import DesignSpaces
 public struct Declaration: Hashable, Sendable {
     /// One `key=value`.
     public struct Entry: Hashable, Sendable {
+        /// The key (`w0`).
         public var key: String
+        /// The value as written (`24`).
         public var value: String
         /// Column of the key.
         public var column: Int
@@ -18,6 +20,7 @@ public struct Declaration: Hashable, Sendable {
     public var line: Int
     /// Column of the name.
     public var column: Int
+    /// The `key=value` entries, in order.
     public var entries: [Entry]
 
     /// The entry for `key`.
@@ -47,7 +50,9 @@ public enum DeclaredNetwork: Hashable, Sendable {
     /// A zoo model, possibly with another class count.
     case zoo(ZooModel, classes: Int)
 
+    /// Equal when they describe the same network.
     public static func == (a: DeclaredNetwork, b: DeclaredNetwork) -> Bool { String(describing: a) == String(describing: b) }
+    /// Hashes what `==` compares.
     public func hash(into hasher: inout Hasher) { hasher.combine(String(describing: self)) }
 
     /// Stage depths, widths and group widths: what the generated Swift spells out.

@@ -39,6 +39,7 @@ public enum SwiftGenerator {
 
         /// The networks declared in this target's `.regnet` files, by name, in file order.
         public enum RegNetDeclarations {
+            /// Name and network of every declaration.
             public static let all: [(name: String, network: Network)] = [
         \(names.map { "        (\"\($0.name)\", Network.\($0.property))," }.joined(separator: "\n"))
             ]

@@ -4,5 +4,6 @@ public struct ExecutorError: Error, Hashable, Sendable, CustomStringConvertible 
     public var message: String
     /// An error with `message`.
     public init(_ message: String) { self.message = message }
+    /// A readable form for messages and logs.
     public var description: String { message }
 }

@@ -2,6 +2,7 @@
 public struct ReLU: Layer {
     /// A ReLU.
     public init() {}
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         try graph.append(.relu, name: graph.uniqueName("relu"))
     }
@@ -11,6 +12,7 @@ public struct ReLU: Layer {
 public struct Sigmoid: Layer {
     /// A sigmoid.
     public init() {}
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         try graph.append(.sigmoid, name: graph.uniqueName("sigmoid"))
     }

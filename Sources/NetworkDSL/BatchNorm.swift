@@ -11,6 +11,7 @@ public struct BatchNorm: Layer {
         self.name = name
     }
 
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         try graph.append(.batchNorm(channels: graph.currentShape.channels, epsilon: epsilon), name: name ?? graph.uniqueName("bn"))
     }

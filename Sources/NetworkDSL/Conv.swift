@@ -27,6 +27,7 @@ public struct Conv: Layer {
         self.name = name
     }
 
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         let conv = Convolution(inChannels: graph.currentShape.channels, outChannels: outChannels, kernel: kernel,
                                stride: stride, padding: padding, groups: groups, bias: bias)

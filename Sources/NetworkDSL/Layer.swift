@@ -18,6 +18,7 @@ public struct Sequential: Layer {
     /// A sequence written with the layer builder.
     public init(@LayerBuilder _ content: () -> Sequential) { self = content() }
 
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         for layer in layers { try layer.lower(into: &graph) }
     }

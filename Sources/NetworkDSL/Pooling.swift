@@ -2,6 +2,7 @@
 public struct GlobalAveragePool: Layer {
     /// A global average pool.
     public init() {}
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         try graph.append(.globalAveragePool, name: graph.uniqueName("pool"))
     }
@@ -23,6 +24,7 @@ public struct Linear: Layer {
         self.name = name
     }
 
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         try graph.append(.linear(inFeatures: graph.currentShape.elementCount, outFeatures: outFeatures, bias: bias),
                          name: name ?? graph.uniqueName("fc"))

@@ -24,6 +24,7 @@ public struct Residual: Layer {
         self.shortcut = shortcut
     }
 
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         let input = graph.current
         try branch.lower(into: &graph)

@@ -11,6 +11,7 @@ public struct SqueezeExcite: Layer {
         self.name = name
     }
 
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         guard width > 0 else { throw graph.error("squeeze-excite width must be positive (got \(width))", at: name) }
         let input = graph.current

@@ -10,6 +10,7 @@ public struct XBlock: Block {
         sourceLocation = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
+    /// The block's layers for one instantiation (see `Block`).
     public func body(_ c: BlockContext) -> some Layer {
         Residual(projectionName: "downsample") {
             Conv(c.bottleneckWidth, kernel: 1, name: "conv1.conv")

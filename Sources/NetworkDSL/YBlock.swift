@@ -18,6 +18,7 @@ public struct YBlock: Block {
     /// SE width for a block reading `inputWidth` channels.
     public func seWidth(inputWidth: Int) -> Int { Int((seRatio * Double(inputWidth)).rounded(.toNearestOrEven)) }
 
+    /// The block's layers for one instantiation (see `Block`).
     public func body(_ c: BlockContext) -> some Layer {
         Residual(projectionName: "downsample") {
             Conv(c.bottleneckWidth, kernel: 1, name: "conv1.conv")

@@ -25,6 +25,7 @@ public struct Complexity: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Component-wise accumulation.
     public static func += (lhs: inout Complexity, rhs: Complexity) { lhs = lhs + rhs }
 
+    /// A readable form for messages and logs.
     public var description: String {
         "flops \(formatCount(flops)), params \(formatCount(params)), acts \(formatCount(acts))"
     }

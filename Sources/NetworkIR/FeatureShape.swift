@@ -17,5 +17,6 @@ public struct FeatureShape: Hashable, Sendable, Codable, CustomStringConvertible
     /// Elements per image.
     public var elementCount: Int { channels * height * width }
 
+    /// A readable form for messages and logs.
     public var description: String { "\(channels)x\(height)x\(width)" }
 }

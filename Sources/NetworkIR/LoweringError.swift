@@ -14,6 +14,7 @@ public struct LoweringError: Error, Hashable, Sendable, CustomStringConvertible 
         self.location = location
     }
 
+    /// A readable form for messages and logs.
     public var description: String {
         var text = ""
         if let location { text += "\(location): " }

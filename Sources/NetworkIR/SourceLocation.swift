@@ -17,5 +17,6 @@ public struct SourceLocation: Hashable, Sendable, Codable, CustomStringConvertib
         self.column = column
     }
 
+    /// A readable form for messages and logs.
     public var description: String { "\(fileID):\(line)" }
 }

@@ -52,7 +52,7 @@ enum DemoCommand {
         for (n, name) in DemoImages.names.prefix(batch).enumerated() {
             let logits = Array(output[(n * 1000)..<((n + 1) * 1000)])
             let best = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(5)
-            print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) top-5: " + best.map { String($0) }.joined(separator: " "))
+            print("\(name.padding(toLength: 12, withPad: " ", startingAt: 0)) top-5: " + best.map { ImageNetClasses.names[$0] }.joined(separator: ", "))
         }
         let median = times.sorted()[times.count / 2]
         print(String(format: "forward pass, batch %d: median %.2f ms over %d runs (%.1f images/s)", batch, median * 1000, times.count,

@@ -11,6 +11,7 @@ public struct RegNetError: Error, Hashable, Sendable, CustomStringConvertible {
         self.suggestions = suggestions
     }
 
+    /// A readable form for messages and logs.
     public var description: String {
         suggestions.isEmpty ? message : "\(message); did you mean \(suggestions.joined(separator: ", "))?"
     }

@@ -23,8 +23,10 @@ public struct AnyNetXSpace: DesignSpace {
     /// The space `variant`.
     public init(_ variant: Variant) { self.variant = variant }
 
+    /// `AnyNetXA` … `AnyNetXE`.
     public var name: String { "AnyNetX\(variant.rawValue)" }
 
+    /// Distinct configurations on the space's grid (see `DesignSpace.size`).
     public var size: Double {
         let d = Double(Self.depths.count), w = Double(Self.widths.count / 8 + 1)
         let b = Double(Self.bottleneckRatios.count), g = Double(Self.groupWidths.count)
@@ -39,6 +41,7 @@ public struct AnyNetXSpace: DesignSpace {
         }
     }
 
+    /// Whether `configuration` is in the space, with the first rule it breaks.
     public func membership(of configuration: DesignConfiguration) -> Membership {
         guard let stages = configuration.anyNetStages() else { return .outside("the configuration has no valid stages") }
         guard stages.count == Self.stageCount else { return .outside("\(stages.count) stages; \(name) networks have \(Self.stageCount)") }

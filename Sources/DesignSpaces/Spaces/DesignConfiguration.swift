@@ -38,10 +38,12 @@ public enum DesignConfiguration: Hashable, Sendable, Codable, CustomStringConver
         }
     }
 
+    /// A readable form for messages and logs.
     public var description: String { fields.map { "\($0.0)=\($0.1)" }.joined(separator: " ") }
 
     private enum CodingKeys: String, CodingKey { case kind, anyNet, regNet }
 
+    /// Decodes the `{"kind": "anyNet" | "regNet", …}` form.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         switch try c.decode(String.self, forKey: .kind) {
@@ -51,6 +53,7 @@ public enum DesignConfiguration: Hashable, Sendable, Codable, CustomStringConver
         }
     }
 
+    /// Encodes as `{"kind": "anyNet" | "regNet", …}`.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch self {

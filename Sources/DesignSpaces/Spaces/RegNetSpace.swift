@@ -2,6 +2,7 @@
 /// sampled as pycls's sweep does, keeping only draws that give exactly four stages with no skipped
 /// exponent level.
 public struct RegNetSpace: DesignSpace {
+    /// Name (`RegNet`, `RegNetX`).
     public var name: String
     /// Depth range (uniform integer).
     public var depths: ClosedRange<Int>
@@ -30,6 +31,7 @@ public struct RegNetSpace: DesignSpace {
         return powers + Array(multiples)
     }
 
+    /// Distinct configurations on the space's grid (see `DesignSpace.size`).
     public var size: Double {
         let w0Count = Double(Int(w0.upperBound / 8) - Int((w0.lowerBound / 8).rounded(.up)) + 1)
         let waCount = ((wa.upperBound - wa.lowerBound) / 0.1).rounded() + 1
@@ -37,6 +39,7 @@ public struct RegNetSpace: DesignSpace {
         return Double(depths.count) * w0Count * waCount * wmCount * Double(bottleneckRatios.count) * Double(groupWidths.count)
     }
 
+    /// Whether `configuration` is in the space, with the first rule it breaks.
     public func membership(of configuration: DesignConfiguration) -> Membership {
         guard case .regNet(let c) = configuration else { return .outside("\(name) holds RegNet parameterisations, not free stage lists") }
         guard depths.contains(c.depth) else { return .outside("depth \(c.depth) is outside \(depths)") }
@@ -54,6 +57,7 @@ public struct RegNetSpace: DesignSpace {
         return .member
     }
 
+    /// One configuration, drawn as pycls's sweep does (see `DesignSpace.sample`).
     public func sample(using g: inout SeededGenerator) -> DesignConfiguration {
         while true {
             let d = Int(Samplers.uniform(Double(depths.lowerBound), Double(depths.upperBound), q: 1, using: &g))
