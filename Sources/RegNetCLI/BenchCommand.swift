@@ -60,8 +60,7 @@ enum BenchCommand {
                                 peak_rss_bytes: peakResidentBytes(), arena_bytes: model.arenaBytes, weight_bytes: model.weightBytes,
                                 iterations: iterations, profile: kinds)
             if json { return try printJSON(report) }
-            print(String(format: "%@  batch %d  %dx%d  %d threads  %@", report.model, report.batch, options.height, options.width,
-                         report.threads, report.isa))
+            print("\(report.model)  batch \(report.batch)  \(options.height)x\(options.width)  \(report.threads) threads  \(report.isa)")
             print(String(format: "latency: median %.3f ms, min %.3f ms, p90 %.3f ms (%d runs)", report.median_ms, report.min_ms, report.p90_ms, iterations))
             print(String(format: "throughput: %.1f images/s, %.1f GFLOP/s", report.images_per_second, report.gflops_per_second))
             print(String(format: "memory: peak RSS %.1f MiB, arena %.1f MiB, weights %.1f MiB", Double(report.peak_rss_bytes) / 1048576,
@@ -69,16 +68,21 @@ enum BenchCommand {
             if let kinds {
                 print("\nby kind:")
                 for k in kinds {
-                    print(String(format: "  %-12@ %8.3f ms  %5.1f%%  %7.1f GFLOP/s", k.kind, k.ms, k.share * 100, k.gflops_per_second))
+                    print("  " + pad(k.kind, 12) + String(format: " %8.3f ms  %5.1f%%  %7.1f GFLOP/s", k.ms, k.share * 100, k.gflops_per_second))
                 }
                 print("\nby layer:")
                 for s in steps where s.seconds > 0 {
                     let rate = s.flops > 0 ? String(format: "%7.1f GFLOP/s", 2 * Double(s.flops) / s.seconds / 1e9) : ""
-                    print(String(format: "  %-28@ %-12@ %8.4f ms  %@", s.name, s.kind, s.seconds * 1000, rate))
+                    print("  " + pad(s.name, 28) + " " + pad(s.kind, 12) + String(format: " %8.4f ms  ", s.seconds * 1000) + rate)
                 }
             }
         } catch let error as ExecutorError {
             throw RuntimeError(error.description)
         }
     }
+}
+
+/// `text` left-aligned in `width` columns.
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }

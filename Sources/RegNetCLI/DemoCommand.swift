@@ -40,9 +40,10 @@ enum DemoCommand {
         let compileSeconds = try measure {
             model = try CompiledModel(graph: graph, weights: .initialized(for: graph, seed: 0), batch: batch, threads: threads)
         }
-        print(String(format: "\ncompiled in %.0f ms: %d fused steps, %@ kernels, %d threads, arena %.2f MiB (%.2f MiB without reuse)",
-                     compileSeconds * 1000, model.stepCount, model.kernels.name, model.threads,
-                     Double(model.arenaBytes) / 1048576, Double(model.unplannedActivationBytes) / 1048576))
+        print(String(format: "\ncompiled in %.0f ms: %d fused steps, ", compileSeconds * 1000, model.stepCount)
+              + "\(model.kernels.name) kernels, \(model.threads) threads, "
+              + String(format: "arena %.2f MiB (%.2f MiB without reuse)", Double(model.arenaBytes) / 1048576,
+                       Double(model.unplannedActivationBytes) / 1048576))
         let input = DemoImages.batch(count: batch, size: 224)
         var output: [Float] = []
         var times: [Double] = []

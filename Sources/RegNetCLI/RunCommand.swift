@@ -64,8 +64,8 @@ enum RunCommand {
                 print("\(label): " + best.map { "\($0) (\(String(format: "%.4f", logits[$0])))" }.joined(separator: ", "))
             }
         }
-        print(String(format: "%@: batch %d at %dx%d on %d threads (%@): %.2f ms", model.graph.name, options.batch,
-                     options.height, options.width, model.threads, model.kernels.name, seconds * 1000))
+        print("\(model.graph.name): batch \(options.batch) at \(options.height)x\(options.width) on \(model.threads) threads "
+              + "(\(model.kernels.name)): " + String(format: "%.2f ms", seconds * 1000))
         if let outputPath {
             do {
                 try NumPyArray.write(Tensor(shape: [options.batch, classes], scalars: output.scalars), to: URL(fileURLWithPath: outputPath))
