@@ -20,13 +20,11 @@ public struct Stem: Sendable {
 
     /// Appends the stem (names `stem.conv`, `stem.bn`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        graph.scope.path = ["stem"]
-        graph.scope.parameterPrefix = ["stem"]
-        graph.scope.location = location
-        defer { graph.scope = Scope() }
-        try Conv(width, kernel: kernel, stride: stride, name: "conv").lower(into: &graph)
-        try BatchNorm(name: "bn").lower(into: &graph)
-        try ReLU().lower(into: &graph)
+        try graph.topLevel("stem", location: location) { (g: inout GraphBuilder) throws(LoweringError) in
+            try Conv(width, kernel: kernel, stride: stride, name: "conv").lower(into: &g)
+            try BatchNorm(name: "bn").lower(into: &g)
+            try ReLU().lower(into: &g)
+        }
     }
 }
 
@@ -45,12 +43,23 @@ public struct Head: Sendable {
 
     /// Appends the head.
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        graph.scope.path = ["head"]
-        graph.scope.parameterPrefix = ["head"]
-        graph.scope.location = location
-        defer { graph.scope = Scope() }
-        guard classes >= 1 else { throw graph.error("classes must be positive (got \(classes))") }
-        try GlobalAveragePool().lower(into: &graph)
-        try Linear(classes, name: "fc").lower(into: &graph)
+        try graph.topLevel("head", location: location) { (g: inout GraphBuilder) throws(LoweringError) in
+            guard classes >= 1 else { throw g.error("classes must be positive (got \(classes))") }
+            try GlobalAveragePool().lower(into: &g)
+            try Linear(classes, name: "fc").lower(into: &g)
+        }
+    }
+}
+
+extension GraphBuilder {
+    /// Runs `body` in the top-level scope `name` (path and parameter prefix), declared at `location`.
+    mutating func topLevel(_ name: String, location: SourceLocation,
+                           _ body: (inout GraphBuilder) throws(LoweringError) -> Void) throws(LoweringError) {
+        scope = Scope()
+        scope.path = [name]
+        scope.parameterPrefix = [name]
+        scope.location = location
+        defer { scope = Scope() }
+        try body(&self)
     }
 }

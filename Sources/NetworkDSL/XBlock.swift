@@ -1,6 +1,7 @@
 /// The RegNetX block: residual bottleneck with a grouped 3x3 convolution (pycls `ResBottleneckBlock`).
 ///
-/// Parameter names follow timm (`conv1.conv`, `conv2.bn`, `downsample.conv`, …).
+/// Parameter names follow timm (`conv1.conv`, `conv2.bn`, `downsample.conv`, …). It is the Y block
+/// without squeeze-excite, and like it uses only the public layer API.
 public struct XBlock: Block {
     /// Where the block was declared.
     public let sourceLocation: SourceLocation?
@@ -12,16 +13,6 @@ public struct XBlock: Block {
 
     /// The block's layers for one instantiation (see `Block`).
     public func body(_ c: BlockContext) -> some Layer {
-        Residual(projectionName: "downsample") {
-            Conv(c.bottleneckWidth, kernel: 1, name: "conv1.conv")
-            BatchNorm(name: "conv1.bn")
-            ReLU()
-            Conv(c.bottleneckWidth, kernel: 3, stride: c.stride, groups: c.groups, name: "conv2.conv")
-            BatchNorm(name: "conv2.bn")
-            ReLU()
-            Conv(c.outputWidth, kernel: 1, name: "conv3.conv")
-            BatchNorm(name: "conv3.bn")
-        }
-        ReLU()
+        YBlock(seRatio: 0).body(c)
     }
 }
