@@ -1,4 +1,4 @@
-// libFuzzer harness: any bytes given to the image decoders (PNG, PGM/PPM) must end in an image or an
+// libFuzzer harness: any bytes given to the image decoders (PNG, JPEG, PGM/PPM) must end in an image or an
 // ImageError; decoded images are also converted and preprocessed.
 import Images
 

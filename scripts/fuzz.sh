@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Fuzzes one parser with libFuzzer for SECONDS (default 300), starting from Fuzz/corpus/TARGET.
 #
-#   scripts/fuzz.sh safetensors|npy|png|ppm|regnet [SECONDS]
+#   scripts/fuzz.sh safetensors|npy|png|jpeg|ppm|regnet [SECONDS]
 #
 # The package's modules are built with -sanitize=fuzzer,address into .build-fuzz, the harness in
 # Fuzz/ is linked against them, and new inputs go to .build-fuzz/corpus-TARGET. A crash leaves its
 # input as .build-fuzz/crash-*; copy it into Fuzz/corpus/TARGET once fixed, so the tests replay it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh safetensors|npy|png|ppm|regnet [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh safetensors|npy|png|jpeg|ppm|regnet [SECONDS]}
 seconds=${2:-300}
 case "$target" in
   safetensors) harness=SafeTensorsFuzz; modules="NetworkIR Weights" ;;
   npy) harness=NumPyFuzz; modules="NetworkIR Weights" ;;
-  png|ppm) harness=ImageFuzz; modules="Images" ;;
+  png|jpeg|ppm) harness=ImageFuzz; modules="Images" ;;
   regnet) harness=DeclarationsFuzz; modules="NetworkIR NetworkDSL DesignSpaces Declarations" ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac

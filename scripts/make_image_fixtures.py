@@ -99,8 +99,22 @@ def main():
         ref = T.Compose([T.Resize(r), T.CenterCrop(c), T.ToTensor()])(im).numpy()
         np.save(os.path.join(OUT, f"{name}.reference.npy"), ref.astype(np.float32))
         pre.append(dict(file=f"{name}.png", resize=r, crop=c))
+    # JPEG: PIL encodes (baseline; 4:4:4, 4:2:2, 4:2:0, grey, restart markers) and PIL's own decode is
+    # the reference (our chroma upsampling replicates, libjpeg's smooths: compared with a tolerance).
+    jpegs = []
+    base = photo(61, 45)
+    for name, kwargs, mode in (("jpeg444", dict(subsampling=0), "RGB"), ("jpeg422", dict(subsampling=1), "RGB"),
+                               ("jpeg420", dict(subsampling=2), "RGB"), ("jpeg_grey", {}, "L"),
+                               ("jpeg_restart", dict(subsampling=2, restart_marker_blocks=3), "RGB")):
+        im = base.convert(mode)
+        path = os.path.join(OUT, f"{name}.jpg")
+        im.save(path, quality=90, **kwargs)
+        ref = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
+        np.save(os.path.join(OUT, f"{name}.jpg.npy"), ref)
+        jpegs.append(dict(file=f"{name}.jpg", channels=1 if mode == "L" else 3))
+    base.save(os.path.join(OUT, "jpeg_progressive.jpg"), quality=90, progressive=True)
     with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump(dict(decoders=cases, preprocessing=pre), f, indent=1)
+        json.dump(dict(decoders=cases, preprocessing=pre, jpeg=jpegs), f, indent=1)
     print(f"wrote {len(cases)} decoder cases and {len(pre)} preprocessing references to {OUT}")
 
 

@@ -9,11 +9,11 @@ enum RunCommand {
 
     Runs the forward pass and prints the top-K classes per image (with ImageNet names for 1000-class
     models) and the time taken; writes the logits (N×classes) to --output.
-    Inputs: PNG/PGM/PPM images, preprocessed as the RegNets were evaluated (shorter side to 256,
+    Inputs: PNG/JPEG/PGM/PPM images, preprocessed as the RegNets were evaluated (shorter side to 256,
     bilinear, centre crop 224, ImageNet mean/std); or an NCHW float32 .npy; or a seeded synthetic batch.
 
     \(RunOptions.usage)
-      --image FILE …          one or more PNG, PGM or PPM images (the batch is their count)
+      --image FILE …          one or more PNG, JPEG, PGM or PPM images (the batch is their count)
       --input X.npy           NCHW float32 input; its shape sets batch and resolution
       --output Y.npy          where to write the logits (written only when the run succeeds)
       --top K                 classes shown per image (default 5)

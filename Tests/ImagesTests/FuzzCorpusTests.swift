@@ -11,7 +11,7 @@ import Images
         return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
     }
 
-    @Test(arguments: ["png", "ppm"])
+    @Test(arguments: ["png", "jpeg", "ppm"])
     func corpusReplays(_ target: String) throws {
         let files = try Self.corpus(target)
         #expect(!files.isEmpty)
