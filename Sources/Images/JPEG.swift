@@ -17,12 +17,14 @@ public enum JPEG {
 
     struct HuffmanTable {
         var lookup: [Int: [UInt16: UInt8]] = [:]   // code length → code → symbol
-        init(counts: [Int], symbols: [UInt8]) {
-            var code: UInt16 = 0, k = 0
+        /// A canonical code; a table that declares more codes of some length than fit is rejected.
+        init(counts: [Int], symbols: [UInt8]) throws(ImageError) {
+            var code = 0, k = 0
             for length in 1...16 {
+                guard code + counts[length - 1] <= 1 << length else { throw ImageError("JPEG Huffman table is over-subscribed") }
                 var table: [UInt16: UInt8] = [:]
                 for _ in 0..<counts[length - 1] {
-                    table[code] = symbols[k]
+                    table[UInt16(code)] = symbols[k]
                     code += 1
                     k += 1
                 }
@@ -125,7 +127,7 @@ public enum JPEG {
                     let counts = (0..<16).map { Int(bytes[i + 1 + $0]) }
                     let total = counts.reduce(0, +)
                     guard tableClass <= 1, id < 4, total <= 256, i + 17 + total <= segment.upperBound else { throw ImageError("JPEG Huffman table is malformed") }
-                    let table = HuffmanTable(counts: counts, symbols: Array(bytes[(i + 17)..<(i + 17 + total)]))
+                    let table = try HuffmanTable(counts: counts, symbols: Array(bytes[(i + 17)..<(i + 17 + total)]))
                     if tableClass == 0 { dcTables[id] = table } else { acTables[id] = table }
                     i += 17 + total
                 }

@@ -154,6 +154,13 @@ func fixCRC(_ png: inout [UInt8], chunkAt start: Int) {
         print("jpeg \(c.file): mean difference \(mean) levels, max \(differences.max()!)")
     }
 
+    @Test func overSubscribedHuffmanTableIsAnError() throws {
+        // Found by fuzzing: a DHT segment declaring more codes of a length than fit trapped on overflow.
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus/jpeg/crash-oversubscribed-huffman.jpg")
+        #expect(decodeError([UInt8](try Data(contentsOf: folder)))?.contains("over-subscribed") == true)
+    }
+
     @Test func unsupportedAndBrokenJPEGs() throws {
         #expect(decodeError(try bytes("jpeg_progressive.jpg"))?.contains("progressive") == true)
         let good = try bytes("jpeg420.jpg")
