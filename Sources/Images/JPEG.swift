@@ -177,6 +177,12 @@ public enum JPEG {
         var components = components
         let hMax = components.map(\.h).max()!, vMax = components.map(\.v).max()!
         let mcusWide = (width + 8 * hMax - 1) / (8 * hMax), mcusHigh = (height + 8 * vMax - 1) / (8 * vMax)
+        // Every coded block takes at least two bits (a DC code and an end-of-block): a file too short for
+        // its declared size is refused before the planes are allocated.
+        let blocks = mcusWide * mcusHigh * components.reduce(0) { $0 + $1.h * $1.v }
+        guard blocks <= 4 * (bytes.count - start) + 64 else {
+            throw ImageError("JPEG data (\(bytes.count - start) bytes) is too short for a \(width)x\(height) image")
+        }
         for k in components.indices {
             guard quant[components[k].quant].count == 64 else { throw ImageError("JPEG uses a quantisation table it does not define") }
             guard dc[components[k].dcTable] != nil, ac[components[k].acTable] != nil else { throw ImageError("JPEG uses a Huffman table it does not define") }

@@ -91,6 +91,10 @@ func fixCRC(_ png: inout [UInt8], chunkAt start: Int) {
         for (i, b) in [0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00].enumerated() { huge[16 + i] = UInt8(b) }
         fixCRC(&huge, chunkAt: 8)
         #expect(decodeError(huge)?.contains("too large") == true)
+        // A plausible size the data cannot hold: refused before allocating.
+        var inflated = good
+        inflated[sof + 5] = 0x20; inflated[sof + 7] = 0x20     // 8192 x 8192 from a file of a few KB
+        #expect(decodeError(inflated)?.contains("too short") == true)
         #expect(decodeError(Array(good[0..<8]) + Array(good[33...]))?.contains("IHDR") == true)
         #expect(decodeError([])?.contains("empty") == true)
         #expect(decodeError([0xFF, 0xD8, 0xFF, 0xE0]) != nil)
@@ -172,6 +176,10 @@ func fixCRC(_ png: inout [UInt8], chunkAt start: Int) {
         let sof = try #require(huge.indices.first { huge[$0] == 0xFF && huge[$0 + 1] == 0xC0 })
         huge[sof + 5] = 0xFF; huge[sof + 6] = 0xFF; huge[sof + 7] = 0xFF; huge[sof + 8] = 0xFF
         #expect(decodeError(huge)?.contains("too large") == true)
+        // A plausible size the data cannot hold: refused before allocating.
+        var inflated = good
+        inflated[sof + 5] = 0x20; inflated[sof + 7] = 0x20     // 8192 x 8192 from a file of a few KB
+        #expect(decodeError(inflated)?.contains("too short") == true)
     }
 }
 
