@@ -34,6 +34,14 @@ public final class CompiledModel: Sendable {
         guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard (1...63).contains(threads) else { throw ExecutorError("threads must be between 1 and 63 (got \(threads))") }
+        // Refuse shapes whose activations could not be allocated, before planning overflows on them.
+        let limit = 1 << 32   // floats: 16 GiB per tensor
+        for node in graph.nodes {
+            let (floats, overflow) = node.shape.elementCount.multipliedReportingOverflow(by: batch)
+            guard !overflow, floats <= limit else {
+                throw ExecutorError("\(node.name) would need \(overflow ? "more than 2^63" : String(floats / (1 << 28))) GiB of activations for batch \(batch); use a smaller batch or resolution")
+            }
+        }
         do {
             try weights.validate(for: graph)
         } catch {

@@ -27,8 +27,11 @@ public struct BlockContext: Hashable, Sendable {
         self.blockIndex = blockIndex
     }
 
-    /// Width inside the bottleneck: `round(outputWidth / b)`, half to even as in pycls.
-    public var bottleneckWidth: Int { Int((Double(outputWidth) / bottleneckRatio).rounded(.toNearestOrEven)) }
+    /// Width inside the bottleneck: `round(outputWidth / b)`, half to even as in pycls
+    /// (one past `Limits.channels` when the ratio is absurd, so lowering reports it).
+    public var bottleneckWidth: Int {
+        Limits.integer((Double(outputWidth) / bottleneckRatio).rounded(.toNearestOrEven)) ?? Limits.channels + 1
+    }
     /// Groups of the grouped convolution: bottleneck width / group width.
     public var groups: Int { groupWidth > 0 ? bottleneckWidth / groupWidth : 0 }
 }

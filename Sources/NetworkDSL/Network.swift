@@ -45,6 +45,9 @@ public struct Network: Sendable {
         guard height >= 1, width >= 1, inputChannels >= 1 else {
             throw LoweringError(path: ["input"], message: "input size must be positive (got \(inputChannels)x\(height)x\(width))")
         }
+        guard height <= Limits.resolution, width <= Limits.resolution, inputChannels <= Limits.channels else {
+            throw LoweringError(path: ["input"], message: "input \(inputChannels)x\(height)x\(width) exceeds the limits (\(Limits.resolution) pixels a side, \(Limits.channels) channels)")
+        }
         guard !body.stages.isEmpty else {
             throw LoweringError(path: ["body"], message: "Body must contain at least one Stage", location: stem.location)
         }

@@ -13,7 +13,9 @@ public struct SqueezeExcite: Layer {
 
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        guard width > 0 else { throw graph.error("squeeze-excite width must be positive (got \(width))", at: name) }
+        guard width > 0, width <= Limits.channels else {
+            throw graph.error("squeeze-excite width must be in 1...\(Limits.channels) (got \(width))", at: name)
+        }
         let input = graph.current
         let channels = graph.currentShape.channels
         let scale = try graph.withScope(path: name, prefix: name) { (g: inout GraphBuilder) throws(LoweringError) -> NodeID in

@@ -32,12 +32,19 @@ public struct Stage: Sendable {
     public func lower(into graph: inout GraphBuilder, index: Int) throws(LoweringError) {
         let fail = { (message: String) in LoweringError(path: ["stage \(index)"], message: message, location: location) }
         guard depth >= 1 else { throw fail("depth must be at least 1 (got \(depth))") }
+        guard depth <= Limits.depth else { throw fail("depth \(depth) exceeds the limit of \(Limits.depth)") }
+        guard width <= Limits.channels, groupWidth <= Limits.channels else {
+            throw fail("width \(width) and group width \(groupWidth) must be at most \(Limits.channels)")
+        }
         guard width >= 1 else { throw fail("width must be positive (got \(width))") }
         guard groupWidth >= 1 else { throw fail("group width must be positive (got \(groupWidth))") }
         guard stride >= 1 else { throw fail("stride must be positive (got \(stride))") }
         guard bottleneckRatio > 0, bottleneckRatio.isFinite else { throw fail("bottleneck ratio must be positive (got \(bottleneckRatio))") }
         let probe = BlockContext(inputWidth: width, outputWidth: width, stride: 1, groupWidth: groupWidth, bottleneckRatio: bottleneckRatio)
         guard probe.bottleneckWidth >= 1 else { throw fail("width \(width) / bottleneck ratio \(bottleneckRatio) leaves no bottleneck channels") }
+        guard probe.bottleneckWidth <= Limits.channels else {
+            throw fail("width \(width) / bottleneck ratio \(bottleneckRatio) exceeds the limit of \(Limits.channels) channels")
+        }
         guard probe.bottleneckWidth % groupWidth == 0 else {
             let hint = groupWidth > probe.bottleneckWidth ? " (the group width exceeds the bottleneck width)" : ""
             throw fail("bottleneck width \(probe.bottleneckWidth) is not divisible by group width \(groupWidth)\(hint)")

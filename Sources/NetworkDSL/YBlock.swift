@@ -15,8 +15,10 @@ public struct YBlock: Block {
         sourceLocation = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
-    /// SE width for a block reading `inputWidth` channels.
-    public func seWidth(inputWidth: Int) -> Int { Int((seRatio * Double(inputWidth)).rounded(.toNearestOrEven)) }
+    /// SE width for a block reading `inputWidth` channels (one past `Limits.channels` when the ratio is absurd).
+    public func seWidth(inputWidth: Int) -> Int {
+        Limits.integer((seRatio * Double(inputWidth)).rounded(.toNearestOrEven)) ?? Limits.channels + 1
+    }
 
     /// The block's layers for one instantiation (see `Block`).
     public func body(_ c: BlockContext) -> some Layer {

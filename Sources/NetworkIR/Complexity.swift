@@ -19,7 +19,8 @@ public struct Complexity: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// Component-wise sum.
     public static func + (lhs: Complexity, rhs: Complexity) -> Complexity {
-        Complexity(flops: lhs.flops + rhs.flops, params: lhs.params + rhs.params, acts: lhs.acts + rhs.acts)
+        Complexity(flops: saturatingSum(lhs.flops, rhs.flops), params: saturatingSum(lhs.params, rhs.params),
+                   acts: saturatingSum(lhs.acts, rhs.acts))
     }
 
     /// Component-wise accumulation.

@@ -42,6 +42,12 @@ public struct Convolution: Hashable, Sendable, Codable {
         guard inChannels > 0, outChannels > 0, groups > 0 else {
             throw ShapeError("channels (\(inChannels) -> \(outChannels)) and groups (\(groups)) must be positive")
         }
+        guard inChannels <= Limits.channels, outChannels <= Limits.channels else {
+            throw ShapeError("channels (\(inChannels) -> \(outChannels)) exceed the limit of \(Limits.channels)")
+        }
+        guard kernel <= Limits.kernel, stride <= Limits.kernel, padding <= Limits.kernel else {
+            throw ShapeError("kernel \(kernel), stride \(stride) and padding \(padding) must be at most \(Limits.kernel)")
+        }
         guard input.channels == inChannels else {
             throw ShapeError("expects \(inChannels) input channels but receives \(input.channels)")
         }
@@ -61,11 +67,11 @@ public struct Convolution: Hashable, Sendable, Codable {
 
     /// pycls `conv2d_cx`: multiply-adds (plus bias adds), weights (plus bias), output elements.
     public func complexity(output: FeatureShape) -> Complexity {
-        let hw = output.height * output.width
-        let weights = kernel * kernel * inChannels * outChannels / groups
-        return Complexity(flops: weights * hw + (bias ? outChannels * hw : 0),
+        let hw = saturatingProduct(output.height, output.width)
+        let weights = saturatingProduct(kernel, kernel, inChannels, outChannels) / groups
+        return Complexity(flops: saturatingSum(saturatingProduct(weights, hw), bias ? saturatingProduct(outChannels, hw) : 0),
                           params: weights + (bias ? outChannels : 0),
-                          acts: outChannels * hw)
+                          acts: saturatingProduct(outChannels, hw))
     }
 }
 

@@ -73,6 +73,7 @@ public enum Operation: Hashable, Sendable, Codable {
             return FeatureShape(channels: inputs[0].channels, height: 1, width: 1)
         case .linear(let inFeatures, let outFeatures, _):
             guard inFeatures > 0, outFeatures > 0 else { throw ShapeError("linear sizes must be positive (\(inFeatures) -> \(outFeatures))") }
+            guard outFeatures <= Limits.channels else { throw ShapeError("linear layer of \(outFeatures) outputs exceeds the limit of \(Limits.channels)") }
             guard inputs[0].elementCount == inFeatures else {
                 throw ShapeError("linear layer expects \(inFeatures) features but receives \(inputs[0]) = \(inputs[0].elementCount)")
             }
@@ -88,7 +89,7 @@ public enum Operation: Hashable, Sendable, Codable {
         case .batchNorm(let channels, _):
             return Complexity(params: 2 * channels)
         case .linear(let inFeatures, let outFeatures, let bias):
-            let weights = inFeatures * outFeatures + (bias ? outFeatures : 0)
+            let weights = saturatingSum(saturatingProduct(inFeatures, outFeatures), bias ? outFeatures : 0)
             return Complexity(flops: weights, params: weights, acts: outFeatures)
         case .input, .relu, .sigmoid, .add, .channelScale, .globalAveragePool:
             return Complexity()

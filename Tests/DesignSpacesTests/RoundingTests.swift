@@ -96,3 +96,35 @@ import Testing
         }
     }
 }
+
+/// Absurd values are errors, never integer-overflow traps (found by fuzzing the .regnet parser).
+@Suite struct LimitTests {
+    @Test func absurdRegNetParametersThrow() throws {
+        let cases: [RegNetConfiguration] = [
+            RegNetConfiguration(depth: 13, w0: 24, wa: 3.1e28, wm: 2.49, groupWidth: 8),
+            RegNetConfiguration(depth: 1_000_000, w0: 24, wa: 36, wm: 2.5, groupWidth: 8),
+            RegNetConfiguration(depth: 13, w0: 8e20, wa: 36, wm: 2.5, groupWidth: 8),
+            RegNetConfiguration(depth: 13, w0: 24, wa: 36, wm: 2.5, groupWidth: 8, bottleneckRatio: 1e-300),
+            RegNetConfiguration(depth: 13, w0: 24, wa: 36, wm: 2.5, groupWidth: 8, seRatio: 1e300),
+        ]
+        for c in cases {
+            #expect(throws: RegNetError.self, "\(c)") { _ = try c.network().lower() }
+        }
+        // A huge wm is legal: every exponent rounds to 0, giving a single stage.
+        #expect(try RegNetConfiguration(depth: 13, w0: 24, wa: 36, wm: 1e300, groupWidth: 8).stages().count == 1)
+    }
+
+    @Test func absurdDSLValuesAreLoweringErrors() {
+        let nets = [
+            Network { Stem(16); Body { Stage(depth: 1, width: 1 << 40, groupWidth: 8) }; Head(classes: 10) },
+            Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8, bottleneckRatio: 1e-300) }; Head(classes: 10) },
+            Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8, block: YBlock(seRatio: 1e300)) }; Head(classes: 10) },
+            Network { Stem(1 << 30); Body { Stage(depth: 1, width: 32, groupWidth: 8) }; Head(classes: 10) },
+            Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8) }; Head(classes: 1 << 40) },
+        ]
+        for net in nets {
+            #expect(throws: LoweringError.self) { try net.lower(resolution: 32) }
+        }
+        #expect(throws: LoweringError.self) { try nets[0].lower(height: 1 << 40, width: 8) }
+    }
+}

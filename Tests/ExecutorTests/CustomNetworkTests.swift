@@ -103,3 +103,12 @@ struct ValidConvBlock: Block {
         } throws: { ($0 as? ExecutorError)?.message.contains("missing tensor 'stem.conv.weight'") == true }
     }
 }
+
+@Suite struct ExecutorLimitTests {
+    @Test func activationsThatCannotBeAllocatedAreRefused() throws {
+        let graph = try Network { Stem(8); Body { Stage(depth: 1, width: 16, groupWidth: 8) }; Head(classes: 3) }.lower(resolution: 4096)
+        #expect {
+            try CompiledModel(graph: graph, weights: .initialized(for: graph), batch: 1 << 20)
+        } throws: { ($0 as? ExecutorError)?.message.contains("GiB of activations") == true }
+    }
+}

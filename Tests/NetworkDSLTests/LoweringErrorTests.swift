@@ -105,7 +105,7 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
             (Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 0) }; Head(classes: 10) }, "group width must be positive"),
             (Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8) }; Head(classes: 0) }, "classes must be positive"),
             (Network { Stem(0); Body { Stage(depth: 1, width: 32, groupWidth: 8) }; Head(classes: 10) }, "must be positive"),
-            (Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8, block: YBlock(seRatio: -1)) }; Head(classes: 10) }, "squeeze-excite width must be positive"),
+            (Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8, block: YBlock(seRatio: -1)) }; Head(classes: 10) }, "squeeze-excite width must be in 1...1048576 (got -16)"),
         ]
         for (net, message) in cases {
             let error = lowering(net)

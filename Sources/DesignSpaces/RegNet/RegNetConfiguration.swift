@@ -56,16 +56,19 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
     /// Throws when a parameter is outside what the rule accepts.
     public func validate() throws(RegNetError) {
         guard depth >= 1 else { throw RegNetError("depth must be at least 1 (got \(depth))") }
-        guard w0 > 0, w0 == w0.rounded(), Int(w0) % Self.quantum == 0 else {
+        guard depth <= Limits.depth else { throw RegNetError("depth must be at most \(Limits.depth) (got \(depth))") }
+        guard w0 > 0, w0 <= Double(Limits.channels), w0 == w0.rounded(), Int(w0) % Self.quantum == 0 else {
             throw RegNetError("w0 must be a positive multiple of \(Self.quantum) (got \(format(w0)))")
         }
         guard wa >= 0, wa.isFinite else { throw RegNetError("wa must be >= 0 (got \(format(wa)))") }
         guard wm > 1, wm.isFinite else { throw RegNetError("wm must be > 1 (got \(format(wm)))") }
-        guard groupWidth >= 1 else { throw RegNetError("group width must be positive (got \(groupWidth))") }
-        guard bottleneckRatio > 0, bottleneckRatio.isFinite else { throw RegNetError("bottleneck ratio must be positive (got \(format(bottleneckRatio)))") }
-        guard seRatio >= 0, seRatio.isFinite else { throw RegNetError("SE ratio must be >= 0 (got \(format(seRatio)))") }
-        guard stemWidth >= 1 else { throw RegNetError("stem width must be positive (got \(stemWidth))") }
-        guard classes >= 1 else { throw RegNetError("classes must be positive (got \(classes))") }
+        guard groupWidth >= 1, groupWidth <= Limits.channels else { throw RegNetError("group width must be in 1...\(Limits.channels) (got \(groupWidth))") }
+        guard bottleneckRatio >= 1.0 / 1024, bottleneckRatio <= 1024 else {
+            throw RegNetError("bottleneck ratio must be in 1/1024...1024 (got \(format(bottleneckRatio)))")
+        }
+        guard seRatio >= 0, seRatio <= 1024 else { throw RegNetError("SE ratio must be in 0...1024 (got \(format(seRatio)))") }
+        guard stemWidth >= 1, stemWidth <= Limits.channels else { throw RegNetError("stem width must be in 1...\(Limits.channels) (got \(stemWidth))") }
+        guard classes >= 1, classes <= Limits.channels else { throw RegNetError("classes must be in 1...\(Limits.channels) (got \(classes))") }
     }
 
     /// Per-block quantised widths and their exponents s_j (before grouping into stages).
@@ -77,8 +80,11 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
             let u = w0 + wa * Double(j)
             let s = (log(u / w0) / log(wm)).rounded(.toNearestOrEven)
             let w = (w0 * pow(wm, s) / q).rounded(.toNearestOrEven) * q
-            widths.append(Int(w))
-            exponents.append(Int(s))
+            guard let width = Limits.integer(w), let exponent = Limits.integer(s), width >= 1 else {
+                throw RegNetError("block \(j + 1) gets width \(format(w)): the parameters must keep widths in 1...\(Limits.channels)")
+            }
+            widths.append(width)
+            exponents.append(exponent)
         }
         return (widths, exponents)
     }
@@ -93,7 +99,7 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
         let totalStages = (exponents.max() ?? 0) + 1
         let botMul = 1 / bottleneckRatio
         return raw.map { stage in
-            // pycls adjust_block_compatibility, with Python's half-to-even round.
+            // pycls adjust_block_compatibility, with Python's half-to-even round (widths are bounded above).
             var v = Int(max(1, Double(stage.width) * botMul))
             let g = min(groupWidth, v)
             let m = botMul > 1 ? lcm(g, Int(botMul)) : g
