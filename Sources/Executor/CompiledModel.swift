@@ -26,11 +26,11 @@ public final class CompiledModel: Sendable {
     /// (default: the active processor count).
     public convenience init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws(ExecutorError) {
         try self.init(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels,
-                      perImageActivationBytes: PlanCompiler.defaultPerImageActivationBytes)
+                      groupBudgetBytes: PlanCompiler.defaultGroupBudgetBytes)
     }
 
-    /// As the public initialiser, with the image-by-image threshold exposed for tests.
-    init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, perImageActivationBytes: Double) throws(ExecutorError) {
+    /// As the public initialiser, with the image-group cache budget exposed for tests.
+    init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, groupBudgetBytes: Double) throws(ExecutorError) {
         guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard (1...63).contains(threads) else { throw ExecutorError("threads must be between 1 and 63 (got \(threads))") }
@@ -52,7 +52,7 @@ public final class CompiledModel: Sendable {
         self.threads = threads
         self.kernels = kernels
         var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels,
-                                     perImageActivationBytes: perImageActivationBytes)
+                                     groupBudgetBytes: groupBudgetBytes)
         packed = PackedWeights(plan.packedWeights)
         plan.packedWeights = []   // the aligned copy is the one runs read
         self.plan = plan
@@ -78,8 +78,10 @@ public final class CompiledModel: Sendable {
     public var weightBytes: Int { packed.count * 4 }
     /// Number of fused steps.
     public var stepCount: Int { plan.steps.count }
-    /// Number of steps run image by image (so each image's activations stay in cache).
-    public var perImageStepCount: Int { plan.segments.filter(\.perImage).reduce(0) { $0 + $1.steps.count } }
+    /// Number of steps run over groups of images smaller than the batch (so activations stay in cache).
+    public var groupedStepCount: Int { plan.segments.filter { $0.imagesPerGroup < batch }.reduce(0) { $0 + $1.steps.count } }
+    /// Number of steps run one image at a time.
+    public var perImageStepCount: Int { plan.segments.filter { $0.imagesPerGroup == 1 && batch > 1 }.reduce(0) { $0 + $1.steps.count } }
 
     /// Runs the network on `input` (NCHW float32, `inputShape`) and returns the output (NCHW, `outputShape`).
     public func run(_ input: [Float]) throws(ExecutorError) -> [Float] {
@@ -143,7 +145,7 @@ public final class CompiledModel: Sendable {
             }
         }
         for segment in plan.segments {
-            let groups = segment.perImage ? (0..<plan.batch).map { $0..<($0 + 1) } : [0..<plan.batch]
+            let groups = stride(from: 0, to: plan.batch, by: segment.imagesPerGroup).map { $0..<min($0 + segment.imagesPerGroup, plan.batch) }
             for images in groups {
                 for i in segment.steps {
                     let step = plan.steps[i]

@@ -61,7 +61,7 @@ struct ValidConvBlock: Block {
             }
         }
         // Image by image, with in-segment buffers sharing one image slot.
-        let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: 2, kernels: .best, perImageActivationBytes: 0)
+        let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: 2, kernels: .best, groupBudgetBytes: 0)
         let error = relativeError(try model.run(input), expected)
         #expect(error <= 1e-4, "\(name) image by image: relative error \(error)")
     }

@@ -85,16 +85,18 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         // Image-by-image scheduling (normally for large activations) forced on: same logits.
         // Thresholds from "everything" to "only the largest layers" also give mixed plans.
         if c.batch > 1 {
-            var mixed = false
-            for threshold in [0, 20_000, 60_000, 150_000] as [Double] {
+            var mixed = false, multiImageGroups = false
+            for threshold in [0] + (0..<12).map({ 10_000 * pow(1.8, Double($0)) }) {
                 let model = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: 2, kernels: .best,
-                                              perImageActivationBytes: threshold)
+                                              groupBudgetBytes: threshold)
                 if threshold == 0 { #expect(model.perImageStepCount == model.stepCount) }
-                mixed = mixed || (0 < model.perImageStepCount && model.perImageStepCount < model.stepCount)
+                mixed = mixed || (0 < model.groupedStepCount && model.groupedStepCount < model.stepCount)
+                multiImageGroups = multiImageGroups || model.groupedStepCount > model.perImageStepCount
                 let error = relativeError(try model.run(input).scalars, expected.scalars)
                 #expect(error <= 1e-4, "\(c.name) image by image above \(threshold) bytes: relative error \(error)")
             }
-            #expect(mixed, "no threshold gave a plan mixing image-by-image and whole-batch segments")
+            #expect(mixed, "no threshold gave a plan mixing image-group and whole-batch segments")
+            if c.batch >= 3 { #expect(multiImageGroups, "no threshold gave groups of several images (shared slots)") }
         }
     }
 }

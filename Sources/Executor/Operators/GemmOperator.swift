@@ -15,7 +15,8 @@ enum GemmOperator {
         let residual = step.residual.map { plan.layouts[$0] }, gate = step.inputScale.map { plan.layouts[$0] }
         let mr = kernels.mr
         let height = output.height, width = output.width, pixels = height * width, s = step.stride
-        let inPlace = s == 1 && input.padding == 0 && gate == nil && (images.count == 1 || input.perImageSlots)
+        // Within a group, images occupy consecutive slots, so unpadded stride-1 rows are one run of memory.
+        let inPlace = s == 1 && input.padding == 0 && gate == nil
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
         let tiles = (images.count * pixels + mr - 1) / mr
         output.zeroPadding(rows: imageRows(images, height, worker, workers), in: arena)

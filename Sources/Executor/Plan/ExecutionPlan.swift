@@ -28,9 +28,9 @@ struct ExecutionPlan: Sendable {
 extension ExecutionPlan {
     /// Compiles `graph` with `weights` (already validated) for `batch` images and the tile sizes of `kernels`.
     init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet,
-         perImageActivationBytes: Double = PlanCompiler.defaultPerImageActivationBytes) throws(ExecutorError) {
+         groupBudgetBytes: Double = PlanCompiler.defaultGroupBudgetBytes) throws(ExecutorError) {
         var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels)
-        compiler.perImageActivationBytes = perImageActivationBytes
+        compiler.groupBudgetBytes = groupBudgetBytes
         self = try compiler.compile()
     }
 }
@@ -42,7 +42,7 @@ struct PlanCompiler {
     let batch: Int
     let kernels: KernelSet
     let consumers: [[NodeID]]
-    var perImageActivationBytes = PlanCompiler.defaultPerImageActivationBytes
+    var groupBudgetBytes = PlanCompiler.defaultGroupBudgetBytes
 
     var steps: [Step] = []
     var stepNames: [String] = []

@@ -50,17 +50,17 @@ extension PlanCompiler {
             }
         }
         last[output] = steps.count
-        // Image-by-image segments interleave their steps across images: every value they touch lives for
-        // the whole segment, and a value made and consumed inside one needs a single image's slot.
+        // Image-group segments interleave their steps across groups: every value they touch lives for
+        // the whole segment, and a value made and consumed inside one needs only a group's slots.
         var segmentOf = [Int?](repeating: nil, count: steps.count)
-        for (index, segment) in segments.enumerated() where segment.perImage {
+        for (index, segment) in segments.enumerated() where segment.imagesPerGroup < batch {
             for i in segment.steps { segmentOf[i] = index }
         }
         for v in 1..<count where first[v] != Int.max && v != output {
             guard let s = segmentOf[first[v]] else { continue }
             let range = segments[s].steps
             if last[v] < range.upperBound && (first[v]...last[v]).allSatisfy({ segmentOf[$0] == s }) {
-                layouts[v].perImageSlots = false
+                layouts[v].slots = segments[s].imagesPerGroup
             }
         }
         for v in 0..<count where last[v] >= 0 {
@@ -76,7 +76,7 @@ extension PlanCompiler {
             guard case .elementwise(let s) = step, last[s.input] == i, s.input != 0 else { continue }
             if case .channelScale(let other) = s.kind, other == s.input { continue }
             guard layouts[s.input].padding == layouts[s.output].padding,
-                  layouts[s.input].perImageSlots == layouts[s.output].perImageSlots else { continue }
+                  layouts[s.input].slots == layouts[s.output].slots else { continue }
             alias[s.output] = root(s.input)
         }
         var lifetime: [Int: (Int, Int)] = [:], size: [Int: Int] = [:]

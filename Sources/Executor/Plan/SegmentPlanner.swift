@@ -1,39 +1,45 @@
 import Foundation
 
 extension PlanCompiler {
-    /// Activation bytes (whole batch) above which a step runs image by image (`REGNET_IMAGE_TILE_MB`
-    /// overrides it, for tuning), and the weight bytes below which its weights stay cached across images.
-    static let defaultPerImageActivationBytes = (ProcessInfo.processInfo.environment["REGNET_IMAGE_TILE_MB"].flatMap { Double($0) } ?? 6) * 1_048_576
-    static let perImageWeightBytes = 1_048_576
+    /// Bytes a group of images may touch in one step so that it stays in cache between steps
+    /// (`REGNET_IMAGE_TILE_MB` overrides it, for tuning), and the weight bytes below which a step's
+    /// weights stay cached across groups.
+    static let defaultGroupBudgetBytes = (ProcessInfo.processInfo.environment["REGNET_IMAGE_TILE_MB"].flatMap { Double($0) } ?? 12) * 1_048_576
+    static let groupWeightBytes = 1_048_576
 
-    /// Groups steps into segments: a step whose activations are large and weights small runs image by
-    /// image; small steps (SE, pooling) between two such steps join them, so the segment is not broken.
+    /// Groups steps into segments. A step with small weights whose whole-batch activations exceed the
+    /// budget runs over groups of `budget / (bytes per image)` images (at least one); small steps (SE,
+    /// pooling) between two grouped steps join them, so a segment is not broken. A segment's group
+    /// size is the smallest its steps ask for.
     func planSegments() -> [StepSegment] {
-        guard batch > 1 else { return [StepSegment(steps: 0..<steps.count, perImage: false)] }
-        enum Kind { case heavy, neutral, batch }
-        let kinds: [Kind] = steps.map { step in
+        guard batch > 1 else { return [StepSegment(steps: 0..<steps.count, imagesPerGroup: 1)] }
+        // Per step: the group size it wants (batch = no grouping), and whether it may join a neighbour's group.
+        var wanted = [Int](repeating: batch, count: steps.count)
+        var neutral = [Bool](repeating: false, count: steps.count)
+        for (i, step) in steps.enumerated() {
             let (values, weightBytes) = footprint(step)
-            let activationBytes = values.reduce(0) { $0 + layouts[$1].imageStride * batch * 4 }
-            if weightBytes > Self.perImageWeightBytes { return .batch }
-            return Double(activationBytes) > perImageActivationBytes ? .heavy : .neutral
+            guard weightBytes <= Self.groupWeightBytes else { continue }
+            let bytesPerImage = Double(values.reduce(0) { $0 + layouts[$1].imageStride * 4 })
+            let group = max(1, Int(groupBudgetBytes / max(bytesPerImage, 1)))
+            if group < batch { wanted[i] = group } else { neutral[i] = true }
         }
-        var perImage = kinds.map { $0 == .heavy }
         var i = 0
         while i < steps.count {
-            guard kinds[i] == .neutral else { i += 1; continue }
+            guard neutral[i] else { i += 1; continue }
             var j = i
-            while j < steps.count, kinds[j] == .neutral { j += 1 }
-            if i > 0, j < steps.count, perImage[i - 1], perImage[j] {
-                for k in i..<j { perImage[k] = true }
+            while j < steps.count, neutral[j] { j += 1 }
+            if i > 0, j < steps.count, wanted[i - 1] < batch, wanted[j] < batch {
+                for k in i..<j { wanted[k] = min(wanted[i - 1], wanted[j]) }
             }
             i = j
         }
         var segments: [StepSegment] = []
-        for (index, flag) in perImage.enumerated() {
-            if let last = segments.last, last.perImage == flag {
+        for (index, group) in wanted.enumerated() {
+            if let last = segments.last, (last.imagesPerGroup < batch) == (group < batch) {
                 segments[segments.count - 1].steps = last.steps.lowerBound..<(index + 1)
+                segments[segments.count - 1].imagesPerGroup = min(last.imagesPerGroup, group)
             } else {
-                segments.append(StepSegment(steps: index..<(index + 1), perImage: flag))
+                segments.append(StepSegment(steps: index..<(index + 1), imagesPerGroup: group))
             }
         }
         return segments

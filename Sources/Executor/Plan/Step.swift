@@ -66,11 +66,12 @@ struct ElementwiseStep: Sendable {
     var kind: Kind
 }
 
-/// Consecutive steps run together: for the whole batch at once, or image by image (so each image's
-/// activations stay in cache from one step to the next while the weights are small enough to stay too).
+/// Consecutive steps run together over groups of images: the whole batch at once, or groups small
+/// enough that a group's activations stay in cache from one step to the next (weights small enough to
+/// stay too). Group starts are multiples of `imagesPerGroup`.
 struct StepSegment: Sendable {
     var steps: Range<Int>
-    var perImage: Bool
+    var imagesPerGroup: Int
 }
 
 /// Below this much work (bytes touched plus 4 × multiply-adds, per image) a step runs on the calling

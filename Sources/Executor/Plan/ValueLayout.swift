@@ -7,19 +7,17 @@ struct ValueLayout: Sendable {
     var padding = 0
     /// Offset of image 0's first padded element in the arena, in floats.
     var offset = 0
-    /// Whether each image has its own slot; false for values that live inside a per-image segment,
-    /// where every image reuses one image-sized buffer.
-    var perImageSlots = true
+    /// Image slots for values made and consumed inside one image-group segment: image n lives in slot
+    /// n mod `slots`, so each group of images reuses the same memory. nil: one slot per image.
+    var slots: Int?
 
     var rowStride: Int { (width + 2 * padding) * channels }
     var imageStride: Int { (height + 2 * padding) * rowStride }
-    /// Floats between images (0 when images share one slot).
-    var batchStride: Int { perImageSlots ? imageStride : 0 }
     /// Floats for `batch` images.
-    func size(batch: Int) -> Int { perImageSlots ? imageStride * batch : imageStride }
+    func size(batch: Int) -> Int { imageStride * (slots ?? batch) }
 
     /// Arena index of pixel (n, y, x), channel 0; y and x may reach into the padding (-padding ..< size + padding).
     @inline(__always) func index(_ n: Int, _ y: Int, _ x: Int) -> Int {
-        offset + n * batchStride + (y + padding) * rowStride + (x + padding) * channels
+        offset + (slots.map { n % $0 } ?? n) * imageStride + (y + padding) * rowStride + (x + padding) * channels
     }
 }
