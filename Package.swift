@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// The library's targets carry no unsafeFlags, so the package stays usable as a versioned dependency.
+// No target sets unsafe build flags, so the package stays usable as a versioned dependency.
 let package = Package(
     name: "swift-regnet",
     platforms: [.macOS(.v15)],
