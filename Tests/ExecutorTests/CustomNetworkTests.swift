@@ -60,10 +60,10 @@ struct ValidConvBlock: Block {
                 #expect(error <= 1e-4, "\(name) on \(kernels.name) with \(threads) threads: relative error \(error)")
             }
         }
-        // Image by image, with in-segment buffers sharing one image slot.
+        // One image at a time, with in-segment buffers sharing one image slot.
         let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: 2, kernels: .best, groupBudgetBytes: 0)
         let error = relativeError(try model.run(input), expected)
-        #expect(error <= 1e-4, "\(name) image by image: relative error \(error)")
+        #expect(error <= 1e-4, "\(name) one image at a time: relative error \(error)")
     }
 
     @Test func memoryIsReusedAndSmallerThanWithoutPlanning() throws {

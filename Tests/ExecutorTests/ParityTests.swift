@@ -82,7 +82,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
             #expect(relativeError(outputs[0], outputs[1]) <= 1e-5, "\(c.name) on \(kernels.name): 1 vs 2 threads")
         }
         #expect(runs == 2 * KernelSet.available.count)
-        // Image-by-image scheduling (normally for large activations) forced on: same logits.
+        // Image-group scheduling (normally for large activations) forced on: same logits.
         // Thresholds from "everything" to "only the largest layers" also give mixed plans.
         if c.batch > 1 {
             var mixed = false, multiImageGroups = false
@@ -93,7 +93,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
                 mixed = mixed || (0 < model.groupedStepCount && model.groupedStepCount < model.stepCount)
                 multiImageGroups = multiImageGroups || model.groupedStepCount > model.perImageStepCount
                 let error = relativeError(try model.run(input).scalars, expected.scalars)
-                #expect(error <= 1e-4, "\(c.name) image by image above \(threshold) bytes: relative error \(error)")
+                #expect(error <= 1e-4, "\(c.name) with a group budget of \(threshold) bytes: relative error \(error)")
             }
             #expect(mixed, "no threshold gave a plan mixing image-group and whole-batch segments")
             if c.batch >= 3 { #expect(multiImageGroups, "no threshold gave groups of several images (shared slots)") }

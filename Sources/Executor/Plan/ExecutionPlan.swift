@@ -5,7 +5,7 @@ import Weights
 /// packed, batch-norm-folded weights the steps read. Immutable; each run brings its own arena.
 struct ExecutionPlan: Sendable {
     var steps: [Step]
-    /// How the steps are run: whole batch, or image by image.
+    /// How the steps are run: over the whole batch, or over groups of images sized to the cache budget.
     var segments: [StepSegment]
     var layouts: [ValueLayout]
     var inputValue: Int
