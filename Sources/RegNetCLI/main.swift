@@ -7,14 +7,14 @@ usage: regnet [<command>] [options]
 With no command, runs the built-in demo: RegNetX-200MF declared with the DSL, summarised, compiled and run.
 
 commands:
-  models     list the zoo with complexity and published errors
-  summary    per-stage table and totals of a zoo model or RegNet parameters
-  run        forward pass on an input, top-K classes, logits to .npy
-  bench      latency, throughput, memory and a per-layer profile
+  models          list the zoo with complexity and published errors
+  summary         per-stage table and totals of a zoo model or RegNet parameters
+  run             forward pass on images or an input, top-K classes, logits to .npy
+  bench           latency, throughput, memory and a per-layer profile
   export-weights  write a model's weights as safetensors with timm, pycls or torchvision names
-  sample     draw networks from a design space (AnyNetX A-E, RegNet, RegNetX) in a complexity window
-  edf        error EDFs, KS distances and good ranges from a results CSV, with an SVG chart
-  help       this text, or `regnet help <command>`
+  sample          draw networks from a design space (AnyNetX A-E, RegNet, RegNetX) in a complexity window
+  edf             error EDFs, KS distances and good ranges from a results CSV, with an SVG chart
+  help            this text, or `regnet help <command>`
 
 `regnet <command> --help` describes each command.
 """
