@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// Runs the built `regnet` executable (next to the test binary) and checks its contract: exit status
+/// 0 ok, 1 runtime error, 2 usage error; errors on standard error; the JSON fields the issues name.
+struct CLI {
+    static func executable() throws -> URL {
+        var candidates: [URL] = []
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.append(URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("regnet"))
+        }
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("regnet"))
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "no regnet binary in \(candidates)"])
+        }
+        return found
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite struct CLITests {
+    @Test func helpForEveryCommand() throws {
+        let top = try CLI.run(["--help"])
+        #expect(top.status == 0 && top.out.contains("commands:"))
+        for command in ["models", "summary", "run", "bench", "export-weights", "sample", "edf"] {
+            let r = try CLI.run([command, "--help"])
+            #expect(r.status == 0 && r.out.hasPrefix("usage: regnet \(command)"), "\(command)")
+        }
+    }
+
+    @Test func exitCodesAndStandardError() throws {
+        let unknownModel = try CLI.run(["summary", "regnetx_04"])
+        #expect(unknownModel.status == 1 && unknownModel.err.contains("did you mean RegNetX-400MF") && unknownModel.out.isEmpty)
+        let badOption = try CLI.run(["summary", "regnetx_002", "--bogus"])
+        #expect(badOption.status == 2 && badOption.err.contains("unknown option '--bogus'") && badOption.out.isEmpty)
+        let badValue = try CLI.run(["summary", "--depth", "13", "--w0", "20", "--wa", "36.44", "--wm", "2.49", "--group-width", "8"])
+        #expect(badValue.status == 1 && badValue.err.contains("w0 must be a positive multiple of 8"))
+        let unknownCommand = try CLI.run(["frobnicate"])
+        #expect(unknownCommand.status == 2 && unknownCommand.err.contains("unknown command"))
+    }
+
+    @Test func summaryJSONHasTheNamedFields() throws {
+        let r = try CLI.run(["summary", "regnetx_002", "--json"])
+        #expect(r.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        for key in ["name", "params", "flops", "acts", "resolution", "stages"] { #expect(object[key] != nil, "\(key)") }
+        #expect(object["flops"] as? Int == 199_040_872)
+        let stage = try #require((object["stages"] as? [[String: Any]])?.first)
+        for key in ["depth", "width", "groupWidth", "bottleneckRatio", "seWidth", "outputHeight", "outputWidth"] {
+            #expect(stage[key] != nil, "\(key)")
+        }
+    }
+
+    @Test func benchJSONAndRunRoundTrip() throws {
+        let bench = try CLI.run(["bench", "regnetx_002", "--resolution", "32", "--iterations", "1", "--warmup", "0", "--json"])
+        #expect(bench.status == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(bench.out.utf8)) as? [String: Any])
+        for key in ["median_ms", "min_ms", "images_per_second", "peak_rss_bytes", "batch", "threads"] { #expect(report[key] != nil, "\(key)") }
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("logits.npy")
+        let run = try CLI.run(["run", "--depth", "4", "--w0", "8", "--wa", "8", "--wm", "2", "--group-width", "8", "--classes", "5",
+                               "--resolution", "32", "--batch", "2", "--output", output.path])
+        #expect(run.status == 0 && FileManager.default.fileExists(atPath: output.path))
+        // A failing run writes nothing.
+        let junk = folder.appendingPathComponent("junk.png")
+        try Data("not an image".utf8).write(to: junk)
+        let failed = folder.appendingPathComponent("never.npy")
+        let bad = try CLI.run(["run", "regnetx_002", "--image", junk.path, "--output", failed.path])
+        #expect(bad.status == 1 && bad.err.contains("unrecognised image format"))
+        #expect(!FileManager.default.fileExists(atPath: failed.path))
+    }
+}
