@@ -27,4 +27,4 @@ swiftc -sanitize=fuzzer,address -parse-as-library -O -I .build-fuzz/release/Modu
   -o ".build-fuzz/fuzz-$target" 2>&1 | grep -v "Cannot export local symbol" || true
 mkdir -p ".build-fuzz/corpus-$target"
 ".build-fuzz/fuzz-$target" ".build-fuzz/corpus-$target" "Fuzz/corpus/$target" -max_total_time="$seconds" -max_len=65536 \
-  -artifact_prefix=.build-fuzz/ -print_final_stats=1 2>&1 | tail -12
+  -timeout=60 -artifact_prefix=.build-fuzz/ -print_final_stats=1 2>&1 | tail -12

@@ -132,6 +132,8 @@ public enum JPEG {
                     i += 17 + total
                 }
             case 0xC0, 0xC1:
+                guard segment.count >= 6 else { throw ImageError("JPEG frame header is truncated") }
+                guard components.isEmpty else { throw ImageError("JPEG has more than one frame header") }
                 guard bytes[segment.lowerBound] == 8 else { throw ImageError("JPEG with \(bytes[segment.lowerBound])-bit samples is not supported") }
                 height = u16(segment.lowerBound + 1)
                 width = u16(segment.lowerBound + 3)
@@ -149,9 +151,13 @@ public enum JPEG {
             case 0xC2, 0xC3, 0xC5...0xC7, 0xC9...0xCB, 0xCD...0xCF:
                 throw ImageError("progressive, lossless and arithmetic-coded JPEG are not supported; save as baseline JPEG, PNG or PPM")
             case 0xDD:
+                guard segment.count == 2 else { throw ImageError("JPEG restart interval segment is malformed") }
                 restartInterval = u16(segment.lowerBound)
             case 0xDA:
                 guard !components.isEmpty else { throw ImageError("JPEG scan comes before the frame header") }
+                guard segment.count >= 1, segment.count >= 1 + 2 * Int(bytes[segment.lowerBound]) else {
+                    throw ImageError("JPEG scan header is truncated")
+                }
                 let count = Int(bytes[segment.lowerBound])
                 guard count == components.count else { throw ImageError("JPEG with several scans is not supported (baseline interleaved only)") }
                 for c in 0..<count {

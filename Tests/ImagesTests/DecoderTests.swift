@@ -161,6 +161,12 @@ func fixCRC(_ png: inout [UInt8], chunkAt start: Int) {
         #expect(decodeError([UInt8](try Data(contentsOf: folder)))?.contains("over-subscribed") == true)
     }
 
+    @Test func segmentsShorterThanTheirContentsAreErrors() {
+        // Found by fuzzing: a frame header of declared length 2 was read past its end.
+        #expect(decodeError([0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x02])?.contains("truncated") == true)
+        #expect(decodeError([0xFF, 0xD8, 0xFF, 0xDD, 0x00, 0x02, 0xFF, 0xD9])?.contains("restart interval") == true)
+    }
+
     @Test func unsupportedAndBrokenJPEGs() throws {
         #expect(decodeError(try bytes("jpeg_progressive.jpg"))?.contains("progressive") == true)
         let good = try bytes("jpeg420.jpg")
