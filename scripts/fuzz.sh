@@ -8,6 +8,8 @@
 # input as .build-fuzz/crash-*; copy it into Fuzz/corpus/TARGET once fixed, so the tests replay it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A Swift runtime trap must end the process at once so libFuzzer records the input (the backtracer can hang).
+export SWIFT_BACKTRACE=enable=no
 target=${1:?usage: scripts/fuzz.sh safetensors|npy|png|jpeg|ppm|regnet [SECONDS]}
 seconds=${2:-300}
 case "$target" in
