@@ -105,7 +105,7 @@ struct PlanCompiler {
         let segments = planSegments()
         let (arena, unplanned) = planMemory(output: output, segments: segments)
         let serial = steps.indices.map { i in
-            let bytes = footprint(steps[i]).values.reduce(0) { $0 + layouts[$1].imageStride * 4 }
+            let bytes = (steps[i].reads + [steps[i].output]).reduce(0) { $0 + layouts[$1].imageStride * 4 }
             return bytes + 4 * stepFlops[i] / batch < serialWorkLimit
         }
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,

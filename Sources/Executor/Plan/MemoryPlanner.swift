@@ -10,29 +10,9 @@ extension PlanCompiler {
         var alias = Array(0..<count)
         func root(_ v: Int) -> Int { var v = v; while alias[v] != v { v = alias[v] }; return v }
 
-        func reads(_ step: Step) -> [Int] {
-            switch step {
-            case .gemm(let s): return [s.input] + (s.residual.map { [$0] } ?? []) + (s.inputScale.map { [$0] } ?? [])
-            case .convolution(let s): return [s.input]
-            case .globalAveragePool(let input, _): return [input]
-            case .elementwise(let s):
-                switch s.kind {
-                case .add(let other), .channelScale(let other): return [s.input, other]
-                default: return [s.input]
-                }
-            }
-        }
-        func writes(_ step: Step) -> Int {
-            switch step {
-            case .gemm(let s): s.output
-            case .convolution(let s): s.output
-            case .globalAveragePool(_, let output): output
-            case .elementwise(let s): s.output
-            }
-        }
         for (i, step) in steps.enumerated() {
-            for v in reads(step) { last[v] = max(last[v], i) }
-            first[writes(step)] = min(first[writes(step)], i)
+            for v in step.reads { last[v] = max(last[v], i) }
+            first[step.output] = min(first[step.output], i)
         }
         // Micro-kernels read whole tiles: up to a tile's worth of rows or pixels past the last valid one.
         // Those reads must stay inside memory no worker writes during the step, so a guard gap follows

@@ -17,9 +17,8 @@ extension PlanCompiler {
         var wanted = [Int](repeating: batch, count: steps.count)
         var neutral = [Bool](repeating: false, count: steps.count)
         for (i, step) in steps.enumerated() {
-            let (values, weightBytes) = footprint(step)
-            guard weightBytes <= Self.groupWeightBytes else { continue }
-            let bytesPerImage = Double(values.reduce(0) { $0 + layouts[$1].imageStride * 4 })
+            guard step.weightBytes <= Self.groupWeightBytes else { continue }
+            let bytesPerImage = Double((step.reads + [step.output]).reduce(0) { $0 + layouts[$1].imageStride * 4 })
             let group = max(1, Int(groupBudgetBytes / max(bytesPerImage, 1)))
             if group < batch { wanted[i] = group } else { neutral[i] = true }
         }
@@ -43,22 +42,5 @@ extension PlanCompiler {
             }
         }
         return segments
-    }
-
-    /// Values a step touches and the bytes of weights it reads.
-    func footprint(_ step: Step) -> (values: [Int], weightBytes: Int) {
-        switch step {
-        case .gemm(let s):
-            return ([s.input, s.output] + (s.residual.map { [$0] } ?? []) + (s.inputScale.map { [$0] } ?? []), s.k * s.n * 4)
-        case .convolution(let s):
-            return ([s.input, s.output], s.groups * s.blocksPerGroup * s.kernel * s.kernel * s.inPerGroup * 64)
-        case .globalAveragePool(let input, let output):
-            return ([input, output], 0)
-        case .elementwise(let s):
-            switch s.kind {
-            case .add(let other), .channelScale(let other): return ([s.input, s.output, other], 0)
-            default: return ([s.input, s.output], 0)
-            }
-        }
     }
 }

@@ -11,6 +11,41 @@ enum Step: Sendable {
     case elementwise(ElementwiseStep)
 }
 
+extension Step {
+    /// Values the step reads (the planners' single source for liveness and working-set sizes).
+    var reads: [Int] {
+        switch self {
+        case .gemm(let s): [s.input] + (s.residual.map { [$0] } ?? []) + (s.inputScale.map { [$0] } ?? [])
+        case .convolution(let s): [s.input]
+        case .globalAveragePool(let input, _): [input]
+        case .elementwise(let s):
+            switch s.kind {
+            case .add(let other), .channelScale(let other): [s.input, other]
+            default: [s.input]
+            }
+        }
+    }
+
+    /// The value the step writes.
+    var output: Int {
+        switch self {
+        case .gemm(let s): s.output
+        case .convolution(let s): s.output
+        case .globalAveragePool(_, let output): output
+        case .elementwise(let s): s.output
+        }
+    }
+
+    /// Bytes of packed weights the step reads.
+    var weightBytes: Int {
+        switch self {
+        case .gemm(let s): s.k * s.n * 4
+        case .convolution(let s): s.groups * s.blocksPerGroup * s.kernel * s.kernel * s.inPerGroup * 64
+        case .globalAveragePool, .elementwise: 0
+        }
+    }
+}
+
 /// Activation applied in an epilogue (values match the C kernels' constants).
 enum Activation: Int32, Sendable {
     case none = 0, relu = 1, sigmoid = 2
