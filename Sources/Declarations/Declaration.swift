@@ -42,7 +42,7 @@ public struct Declaration: Hashable, Sendable {
 }
 
 /// What a declaration describes, once its values are checked.
-public enum DeclaredNetwork: Hashable, Sendable {
+public enum DeclaredNetwork: Sendable {
     /// The quantised linear rule.
     case regNet(RegNetConfiguration)
     /// Explicit stages `DEPTHxWIDTH`.
@@ -50,10 +50,6 @@ public enum DeclaredNetwork: Hashable, Sendable {
     /// A zoo model, possibly with another class count.
     case zoo(ZooModel, classes: Int)
 
-    /// Equal when they describe the same network.
-    public static func == (a: DeclaredNetwork, b: DeclaredNetwork) -> Bool { String(describing: a) == String(describing: b) }
-    /// Hashes what `==` compares.
-    public func hash(into hasher: inout Hasher) { hasher.combine(String(describing: self)) }
 
     /// Stage depths, widths and group widths: what the generated Swift spells out.
     public func stages() throws -> [(depth: Int, width: Int, groupWidth: Int)] {
