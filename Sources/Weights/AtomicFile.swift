@@ -26,11 +26,18 @@ public func writeAtomically(_ data: Data, to url: URL) throws(WeightError) {
     }
 }
 
-/// Reads a whole file, memory-mapped where the platform allows.
-func readFile(_ url: URL) throws(WeightError) -> Data {
+/// Reads a whole file (memory-mapped where the platform allows) and parses it, prefixing parse
+/// errors with the file's name.
+func readFile<T>(_ url: URL, _ parse: (Data) throws(WeightError) -> T) throws(WeightError) -> T {
+    let data: Data
     do {
-        return try Data(contentsOf: url, options: .alwaysMapped)
+        data = try Data(contentsOf: url, options: .alwaysMapped)
     } catch {
         throw WeightError("cannot read \(url.path): \(error.localizedDescription)")
+    }
+    do {
+        return try parse(data)
+    } catch {
+        throw WeightError("\(url.lastPathComponent): \(error.message)")
     }
 }

@@ -4,12 +4,7 @@ import Foundation
 public enum NumPyArray {
     /// Reads the array in the file at `url`.
     public static func read(contentsOf url: URL) throws(WeightError) -> Tensor {
-        let data = try readFile(url)
-        do {
-            return try read(data)
-        } catch {
-            throw WeightError("\(url.lastPathComponent): \(error.message)")
-        }
+        try readFile(url) { (data: Data) throws(WeightError) in try read(data) }
     }
 
     /// Reads an array from `.npy` bytes.

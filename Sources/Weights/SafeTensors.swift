@@ -20,12 +20,7 @@ public enum SafeTensors {
 
     /// Reads every tensor of the file at `url` (memory-mapped), converting to float32.
     public static func read(contentsOf url: URL) throws(WeightError) -> WeightSet {
-        let data = try readFile(url)
-        do {
-            return try read(data)
-        } catch {
-            throw WeightError("\(url.lastPathComponent): \(error.message)")
-        }
+        try readFile(url) { (data: Data) throws(WeightError) in try read(data) }
     }
 
     /// Reads every tensor from safetensors bytes.
