@@ -26,12 +26,14 @@ let package = Package(
         .target(name: "Kernels"),
         // Plan compiler (folding, fusion, arena), scheduler, operators.
         .target(name: "Executor", dependencies: ["NetworkIR", "Weights", "Kernels"]),
+        // Training: the training compiler (one training-mode definition per operation), SGD as pycls, EMA, checkpoints.
+        .target(name: "Training", dependencies: ["NetworkIR", "Weights", "Executor", "Kernels"]),
         // RegNet width rule, the model zoo, design spaces.
         .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),
         // .regnet declaration files: parser, checks (the DSL's own rules) and Swift generation.
         .target(name: "Declarations", dependencies: ["DesignSpaces"]),
         // Umbrella: what `import RegNet` gives.
-        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor"]),
+        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training"]),
         // The `regnet` command-line tool: argument parsing and printing only.
         .executableTarget(name: "RegNetCLI", dependencies: ["RegNet"]),
 
@@ -63,6 +65,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["RegNetCLI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "DesignSpaces", "Weights", "ExampleNetworks"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -12,6 +12,9 @@ import Weights
 public final class CompiledModel: Sendable {
     /// The graph this model runs.
     public let graph: Graph
+    /// The most worker threads a model (or a trainer) may use.
+    public static let maxThreads = WorkerPool.maxThreads
+
     /// Images per run.
     public let batch: Int
     /// Workers per parallel region.
@@ -23,7 +26,7 @@ public final class CompiledModel: Sendable {
     private let spareArenas = Mutex<[Arena]>([])
 
     /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
-    /// (default: the active processor count, at most 63).
+    /// (default: the active processor count, at most `maxThreads`).
     public convenience init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws(ExecutorError) {
         try self.init(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels,
                       groupBudgetBytes: PlanCompiler.defaultGroupBudgetBytes)
@@ -32,8 +35,8 @@ public final class CompiledModel: Sendable {
     /// As the public initialiser, with the image-group cache budget exposed for tests.
     init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, groupBudgetBytes: Double) throws(ExecutorError) {
         guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
-        let threads = threads ?? min(ProcessInfo.processInfo.activeProcessorCount, 63)
-        guard (1...63).contains(threads) else { throw ExecutorError("threads must be between 1 and 63 (got \(threads))") }
+        let threads = threads ?? WorkerPool.defaultThreads
+        guard (1...Self.maxThreads).contains(threads) else { throw ExecutorError("threads must be between 1 and \(Self.maxThreads) (got \(threads))") }
         // Refuse shapes whose activations could not be allocated, before planning overflows on them.
         let limit = 1 << 32   // floats: 16 GiB per tensor
         for node in graph.nodes {

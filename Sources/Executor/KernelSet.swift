@@ -2,7 +2,7 @@ import Kernels
 
 /// One instruction set's micro-kernels and the tile sizes the operators must use.
 public struct KernelSet: @unchecked Sendable {
-    let table: UnsafePointer<rn_kernels>
+    package let table: UnsafePointer<rn_kernels>
 
     /// The best set this CPU runs (AVX-512, AVX2, or portable C).
     public static var best: KernelSet { KernelSet(table: rn_kernels_for(nil)!) }
@@ -25,8 +25,8 @@ public struct KernelSet: @unchecked Sendable {
     /// GEMM columns per packed panel.
     var nr: Int { Int(table.pointee.nr) }
     /// Convolution pixels per tile.
-    var xb: Int { Int(table.pointee.xb) }
+    package var xb: Int { Int(table.pointee.xb) }
     var gemm: rn_gemm_fn { table.pointee.gemm }
-    var conv: rn_conv_fn { table.pointee.conv }
+    package var conv: rn_conv_fn { table.pointee.conv }
     var pack: rn_pack_fn { table.pointee.pack }
 }

@@ -8,7 +8,8 @@ import Darwin
 
 /// Deterministic pseudo-random numbers (SplitMix64), so seeded initialisation is reproducible everywhere.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The generator's whole state: `SeededGenerator(seed: state)` continues the same sequence.
+    public private(set) var state: UInt64
     /// A generator started from `seed`.
     public init(seed: UInt64) { state = seed }
     /// The next 64 pseudo-random bits.

@@ -10,3 +10,14 @@ extension Network {
                                  batch: batch, threads: threads, kernels: kernels)
     }
 }
+
+extension Network {
+    /// A trainer for this network on batches of `batch` images of `height` × `width` (default square
+    /// `resolution`), starting from `weights` or pycls's initialisation from `seed`.
+    public func trainer(resolution: Int = 224, height: Int? = nil, width: Int? = nil, batch: Int,
+                        recipe: TrainingRecipe = TrainingRecipe(), weights: WeightSet? = nil, seed: UInt64 = 0,
+                        threads: Int? = nil, kernels: KernelSet = .best) throws -> Trainer {
+        let graph = try lower(height: height ?? resolution, width: width ?? resolution)
+        return try Trainer(graph: graph, batch: batch, recipe: recipe, weights: weights, seed: seed, threads: threads, kernels: kernels)
+    }
+}

@@ -1,7 +1,8 @@
-// The umbrella module: `import RegNet` gives the DSL, the IR, the zoo and design spaces, weights and the executor.
+// The umbrella module: `import RegNet` gives the DSL, the IR, the zoo and design spaces, weights, the executor and training.
 @_exported import NetworkIR
 @_exported import NetworkDSL
 @_exported import DesignSpaces
 @_exported import Weights
 @_exported import Images
 @_exported import Executor
+@_exported import Training

@@ -26,7 +26,7 @@ enum DemoCommand {
     }
 
     static func run(_ args: inout Arguments) throws {
-        let threads = try args.int("--threads", range: 1...63)
+        let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
         try args.finish()
         let graph = try ModelSelection.lower(declared, height: 224, width: 224)
         let zoo = try ModelSelection.lower(try Zoo.model(named: "RegNetX-200MF").network(), height: 224, width: 224)

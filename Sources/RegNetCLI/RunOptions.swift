@@ -33,7 +33,7 @@ struct RunOptions {
         let resolution = try args.int("--resolution") ?? 224
         let height = try args.int("--height") ?? resolution
         let width = try args.int("--width") ?? resolution
-        let threads = try args.int("--threads", range: 1...63)
+        let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
         var kernels = KernelSet.best
         if let isa = try args.option("--isa") {
             guard let chosen = KernelSet(named: isa) else {

@@ -23,8 +23,18 @@ public enum SafeTensors {
         try readFile(url) { (data: Data) throws(WeightError) in try read(data) }
     }
 
-    /// Reads every tensor from safetensors bytes.
-    public static func read(_ data: Data) throws(WeightError) -> WeightSet {
+    /// Reads the string metadata (`__metadata__`) of the file at `url`; empty when it has none.
+    public static func metadata(contentsOf url: URL) throws(WeightError) -> [String: String] {
+        try readFile(url) { (data: Data) throws(WeightError) in
+            let header = try header(data).header
+            guard let metadata = header["__metadata__"] else { return [:] }
+            guard let strings = metadata as? [String: String] else { throw WeightError("__metadata__ must map strings to strings") }
+            return strings
+        }
+    }
+
+    /// The parsed JSON header and where the data starts.
+    private static func header(_ data: Data) throws(WeightError) -> (header: [String: Any], end: Int) {
         guard data.count >= 8 else { throw WeightError("not a safetensors file: \(data.count) bytes, shorter than the 8-byte header length") }
         var headerLength: UInt64 = 0
         for (i, byte) in data.prefix(8).enumerated() { headerLength |= UInt64(byte) << (8 * UInt64(i)) }
@@ -41,6 +51,12 @@ public enum SafeTensors {
             throw WeightError("header is not valid JSON")
         }
         guard let header = object as? [String: Any] else { throw WeightError("header is not a JSON object") }
+        return (header, headerEnd)
+    }
+
+    /// Reads every tensor from safetensors bytes.
+    public static func read(_ data: Data) throws(WeightError) -> WeightSet {
+        let (header, headerEnd) = try header(data)
         let dataLength = data.count - headerEnd
 
         struct Entry { var name: String; var dtype: DType; var shape: [Int]; var begin: Int; var end: Int }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -15,9 +16,15 @@ import Darwin
 /// short while after each region (so consecutive layers start within microseconds), then park on a
 /// semaphore. The calling thread is worker 0. A pool runs one region at a time; a caller that finds it
 /// busy runs alone (see `CompiledModel`), so concurrent runs never wait for each other.
-final class WorkerPool: @unchecked Sendable {
+package final class WorkerPool: @unchecked Sendable {
+    /// The most workers a pool may have: one bit each in the parked-worker mask, less the sign bit.
+    package static let maxThreads = Int.bitWidth - 1
+
+    /// The default worker count: the active processor count, at most `maxThreads`.
+    package static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, maxThreads) }
+
     /// Workers per region, the caller included.
-    let threads: Int
+    package let threads: Int
 
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
@@ -34,7 +41,7 @@ final class WorkerPool: @unchecked Sendable {
     private static let shared = Mutex<[Int: WorkerPool]>([:])
 
     /// The process-wide pool with `threads` workers (created on first use, kept for reuse).
-    static func shared(threads: Int) -> WorkerPool {
+    package static func shared(threads: Int) -> WorkerPool {
         shared.withLock { pools in
             if let pool = pools[threads] { return pool }
             let pool = WorkerPool(threads: threads)
@@ -44,7 +51,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private init(threads: Int) {
-        precondition(threads <= Int.bitWidth - 1, "at most \(Int.bitWidth - 1) workers")
+        precondition(threads <= Self.maxThreads, "at most \(Self.maxThreads) workers")
         self.threads = threads
         wakeups = (0..<threads).map { _ in DispatchSemaphore(value: 0) }
         for worker in 1..<max(threads, 1) {
@@ -53,15 +60,15 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Claims the pool for a whole forward pass; false when another run holds it.
-    func tryAcquire() -> Bool {
+    package func tryAcquire() -> Bool {
         busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     }
 
     /// Releases a pool claimed by `tryAcquire`.
-    func release() { busy.store(false, ordering: .releasing) }
+    package func release() { busy.store(false, ordering: .releasing) }
 
     /// Runs `body(worker, threads)` on every worker and returns when all are done.
-    func run(_ body: (_ worker: Int, _ workers: Int) -> Void) {
+    package func run(_ body: (_ worker: Int, _ workers: Int) -> Void) {
         guard threads > 1 else { return body(0, 1) }
         withoutActuallyEscaping(body) { body in
             job = body
@@ -103,12 +110,12 @@ final class WorkerPool: @unchecked Sendable {
 }
 
 /// The half-open share of `count` items that `worker` of `workers` takes (contiguous, balanced).
-@inline(__always) func share(_ count: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
+@inline(__always) package func share(_ count: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
     (count * worker / workers)..<(count * (worker + 1) / workers)
 }
 
 /// The image rows (n · height + y) of `images` that `worker` of `workers` takes.
-@inline(__always) func imageRows(_ images: Range<Int>, _ height: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
+@inline(__always) package func imageRows(_ images: Range<Int>, _ height: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
     let mine = share(images.count * height, worker, workers)
     return (images.lowerBound * height + mine.lowerBound)..<(images.lowerBound * height + mine.upperBound)
 }

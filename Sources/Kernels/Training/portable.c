@@ -1,0 +1,5 @@
+// Training kernels for any CPU: the template with the compiler's baseline vectors.
+#define TK_ATTR
+#define TK_NAME(x) rn_train_portable_##x
+#include "template.h"
+const rn_training_kernels rn_portable_training_kernels = {"portable", TK_NAME(gemm_nn), TK_NAME(gemm_tn), TK_NAME(wgrad)};

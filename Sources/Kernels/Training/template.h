@@ -1,0 +1,95 @@
+// Training micro-kernels written once with vector extensions and compiled per instruction set:
+// a file defines TK_ATTR (the target attribute) and TK_NAME(x) (the symbol prefix), then includes
+// this template. The GEMM tile is RN_TRAIN_MR x RN_TRAIN_NR (8 x 32: 16 accumulators of 16 lanes).
+#include <string.h>
+#include "RegNetTrainingKernels.h"
+
+// 16-lane vectors pass between the always-inlined helpers below only, never across a call boundary.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float rn_v16 __attribute__((vector_size(64)));
+
+TK_ATTR __attribute__((always_inline)) static inline rn_v16 TK_NAME(load)(const float *p) { rn_v16 v; memcpy(&v, p, sizeof v); return v; }
+TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(store)(float *p, rn_v16 v) { memcpy(p, &v, sizeof v); }
+
+/// Writes the m x n valid part of the accumulators.
+TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(write_tile)(size_t m, size_t n, const rn_v16 *c0, const rn_v16 *c1, float *c,
+                                               size_t ldc, int accumulate) {
+    for (size_t i = 0; i < m; ++i) {
+        float row[RN_TRAIN_NR];
+        TK_NAME(store)(row, c0[i]);
+        TK_NAME(store)(row + 16, c1[i]);
+        float *dst = c + i * ldc;
+        if (accumulate) for (size_t j = 0; j < n; ++j) dst[j] += row[j];
+        else for (size_t j = 0; j < n; ++j) dst[j] = row[j];
+    }
+}
+
+// A(i, p) for the nn form: m row pointers (rows past m repeat the last), each stepped by 1.
+TK_ATTR static void TK_NAME(gemm_nn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                                     float *c, size_t ldc, int accumulate) {
+    rn_v16 c0[RN_TRAIN_MR], c1[RN_TRAIN_MR];
+    const float *rows[RN_TRAIN_MR];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < RN_TRAIN_MR; ++i) {
+        c0[i] = (rn_v16){0};
+        c1[i] = (rn_v16){0};
+        rows[i] = a + ((size_t)i < m ? (size_t)i : m - 1) * lda;
+    }
+    for (size_t p = 0; p < k; ++p, b += RN_TRAIN_NR) {
+        const rn_v16 b0 = TK_NAME(load)(b), b1 = TK_NAME(load)(b + 16);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < RN_TRAIN_MR; ++i) {
+            const float av = rows[i][p];
+            c0[i] += av * b0;
+            c1[i] += av * b1;
+        }
+    }
+    TK_NAME(write_tile)(m, n, c0, c1, c, ldc, accumulate);
+}
+
+// A(i, p) = a[p * lda + i]: one pointer per step of p; columns past m repeat the last.
+TK_ATTR static void TK_NAME(gemm_tn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                                     float *c, size_t ldc, int accumulate) {
+    rn_v16 c0[RN_TRAIN_MR], c1[RN_TRAIN_MR];
+    size_t col[RN_TRAIN_MR];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < RN_TRAIN_MR; ++i) {
+        c0[i] = (rn_v16){0};
+        c1[i] = (rn_v16){0};
+        col[i] = (size_t)i < m ? (size_t)i : m - 1;
+    }
+    for (size_t p = 0; p < k; ++p, a += lda, b += RN_TRAIN_NR) {
+        const rn_v16 b0 = TK_NAME(load)(b), b1 = TK_NAME(load)(b + 16);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < RN_TRAIN_MR; ++i) {
+            const float av = a[col[i]];
+            c0[i] += av * b0;
+            c1[i] += av * b1;
+        }
+    }
+    TK_NAME(write_tile)(m, n, c0, c1, c, ldc, accumulate);
+}
+
+// One tap's weight gradient: 16 lanes of output channels, up to 16 input channels.
+#define TK_WGRAD_TILE(CI)                                                                                  \
+    TK_ATTR static void TK_NAME(wgrad_##CI)(size_t np, size_t ci, const float *x, size_t x_pixel,           \
+                                            const float *dy, size_t dy_pixel, float *dw) {                   \
+        rn_v16 acc[CI];                                                                                      \
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < CI; ++c) acc[c] = (rn_v16){0};                \
+        for (size_t p = 0; p < np; ++p, x += x_pixel, dy += dy_pixel) {                                     \
+            const rn_v16 d = TK_NAME(load)(dy);                                                             \
+            _Pragma("clang loop unroll(full)") for (int c = 0; c < CI; ++c) acc[c] += x[(size_t)c < ci ? c : 0] * d; \
+        }                                                                                                    \
+        for (size_t c = 0; c < ci; ++c) TK_NAME(store)(dw + c * 16, TK_NAME(load)(dw + c * 16) + acc[c]);   \
+    }
+TK_WGRAD_TILE(4)
+TK_WGRAD_TILE(8)
+TK_WGRAD_TILE(16)
+
+TK_ATTR static void TK_NAME(wgrad)(size_t np, size_t ci, const float *x, size_t x_pixel, const float *dy,
+                                   size_t dy_pixel, float *dw) {
+    if (ci <= 4) TK_NAME(wgrad_4)(np, ci, x, x_pixel, dy, dy_pixel, dw);
+    else if (ci <= 8) TK_NAME(wgrad_8)(np, ci, x, x_pixel, dy, dy_pixel, dw);
+    else TK_NAME(wgrad_16)(np, ci, x, x_pixel, dy, dy_pixel, dw);
+}

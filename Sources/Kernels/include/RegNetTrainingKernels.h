@@ -1,0 +1,47 @@
+// Micro-kernels of the training engine (backward passes and strided GEMMs), one instruction set per
+// instantiation of Training/training.c.in-style templates, chosen at run time like the inference set.
+#ifndef REGNET_TRAINING_KERNELS_H
+#define REGNET_TRAINING_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Columns of a packed B panel in the training GEMMs.
+#define RN_TRAIN_NR 32
+/// Rows of a training GEMM tile.
+#define RN_TRAIN_MR 8
+
+/// GEMM tile with a strided A: for i < m (m <= RN_TRAIN_MR) and j < n (n <= RN_TRAIN_NR),
+///   c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_p A(i, p) * b[p * RN_TRAIN_NR + j].
+/// `nn`: A(i, p) = a[i * lda + p] (rows of A contiguous). `tn`: A(i, p) = a[p * lda + i] (A stored
+/// transposed, as activations are when a weight gradient reduces over pixels).
+/// b: one packed panel of k rows of RN_TRAIN_NR values, zero beyond n. Only valid rows of A are read.
+typedef void (*rn_train_gemm_fn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                                 float *c, size_t ldc, int accumulate);
+
+/// Convolution weight-gradient tile for one kernel tap:
+///   dw[c * 16 + j] += sum_{p < np} x[p * x_pixel + c] * dy[p * dy_pixel + j], for c < ci (<= 16), j < 16.
+/// dy is read 16 lanes wide (lanes past the block's channels are computed and ignored, so the buffer
+/// needs 16 readable floats past its last pixel); dw holds ci rows of 16 lanes.
+typedef void (*rn_wgrad_fn)(size_t np, size_t ci, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel,
+                            float *dw);
+
+/// One instruction set's training kernels.
+typedef struct {
+    const char *name;   ///< "avx512", "avx2" or "portable"
+    rn_train_gemm_fn gemm_nn;
+    rn_train_gemm_fn gemm_tn;
+    rn_wgrad_fn wgrad;
+} rn_training_kernels;
+
+/// The training kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU
+/// runs); NULL when the CPU cannot run the requested set.
+const rn_training_kernels *rn_training_kernels_for(const char *isa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

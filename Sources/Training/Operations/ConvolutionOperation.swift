@@ -1,0 +1,205 @@
+import Executor
+import NetworkIR
+
+/// A k×k (grouped, strided, padded) convolution on the direct-convolution micro-kernel:
+/// forward over a zero-padded copy of the input; the data gradient as a stride-1 convolution of the
+/// output gradient, dilated by the stride and padded by k − 1 − p, with the kernels flipped and their
+/// channel axes swapped; the weight gradient per tap, group and 16-channel block (`wgrad` tiles), each
+/// summed image by image in Double, so no two workers write the same gradient.
+struct ConvolutionOperation: TrainingOperation {
+    let node: NodeIndex
+    let input: NodeIndex
+    let conv: Convolution
+    let inShape: FeatureShape
+    let outShape: FeatureShape
+    let weight: Int
+    let bias: Int?
+
+    var paddedHeight: Int { inShape.height + 2 * conv.padding }
+    var paddedWidth: Int { inShape.width + 2 * conv.padding }
+    /// The dilated, padded output gradient: large enough for a stride-1 convolution giving the input size.
+    var dilatedHeight: Int { inShape.height + conv.kernel - 1 }
+    var dilatedWidth: Int { inShape.width + conv.kernel - 1 }
+    var outBlocks: Int { (conv.outChannelsPerGroup + 15) / 16 }
+    var inBlocks: Int { (conv.inChannelsPerGroup + 15) / 16 }
+
+    func scratch(batch: Int) -> ScratchNeeds {
+        let k2 = conv.kernel * conv.kernel
+        return ScratchNeeds(a: batch * paddedHeight * paddedWidth * inShape.channels,
+                            b: batch * dilatedHeight * dilatedWidth * outShape.channels,
+                            c: batch * inShape.elementCount,
+                            d: 2 * ColumnSums.scratchDoubles(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
+                            w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
+                                   conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
+    }
+
+    /// Copies the input into scratch A with a zero ring of `padding` pixels.
+    private func padInput(_ c: StepContext) -> UnsafeMutablePointer<Float> {
+        let x = c.values[input], dst = c.scratchA
+        let (h, w, ch, p) = (inShape.height, inShape.width, inShape.channels, conv.padding)
+        let hp = paddedHeight, wp = paddedWidth
+        c.parallel(c.batch * hp) { r in
+            for row in r {
+                let n = row / hp, y = row % hp - p
+                let out = dst + row * wp * ch
+                guard y >= 0, y < h else { out.update(repeating: 0, count: wp * ch); continue }
+                out.update(repeating: 0, count: p * ch)
+                (out + p * ch).update(from: x + (n * h + y) * w * ch, count: w * ch)
+                (out + (p + w) * ch).update(repeating: 0, count: p * ch)
+            }
+        }
+        return dst
+    }
+
+    /// Runs the direct-convolution kernel: `rows` output rows of `width` pixels, per group and block of
+    /// 16 output channels, reading `src(n, y, x, g)` with taps `inRow`/`inColumn` apart and pixels
+    /// `inPixel` apart, writing `dst(n, y, x, g, block)`.
+    private func direct(_ c: StepContext, images: Int, height: Int, width: Int, groups: Int, blocks: Int,
+                        kernelIn: Int, kernelOut: Int, inRow: Int, inColumn: Int, inPixel: Int, outPixel: Int,
+                        weights: UnsafePointer<Float>, blockWeights: Int, biases: UnsafePointer<Float>?,
+                        src: (Int, Int, Int, Int) -> UnsafePointer<Float>,
+                        dst: (Int, Int, Int, Int, Int) -> UnsafeMutablePointer<Float>) {
+        let xb = c.kernels.xb, kernel = c.kernels.conv, k = conv.kernel
+        let rows = images * height
+        let chunks = rows >= 4 * c.pool.threads ? 1 : min(groups, max(1, (4 * c.pool.threads + rows - 1) / rows))
+        c.parallel(rows * chunks) { r in
+            for item in r {
+                let row = item / chunks, chunk = item % chunks
+                let n = row / height, y = row % height
+                for g in share(groups, chunk, chunks) {
+                    for b in 0..<blocks {
+                        let block = g * blocks + b, co = min(16, kernelOut - b * 16)
+                        let w = weights + block * blockWeights, bias = biases.map { $0 + block * 16 }
+                        var x = 0
+                        while x < width {
+                            let count = min(xb, width - x)
+                            kernel(count, co, k, k, kernelIn, src(n, y, x, g), inRow, inColumn, inPixel, w, bias,
+                                   dst(n, y, x, g, b), outPixel, 0)
+                            x += count
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func forward(_ c: StepContext) {
+        let xp = padInput(c), y = c.values[node]
+        let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
+        let blocks = outBlocks, blockWeights = k * k * cig * 16
+        // Weights [group][block][ky][kx][ci][16] and biases [group][block][16] in scratch W.
+        let w = c.parameters + weight, packed = c.scratchW, biases = packed + conv.groups * blocks * blockWeights
+        c.parallel(conv.groups * blocks) { r in
+            for gb in r {
+                let g = gb / blocks, b = gb % blocks
+                let out = packed + gb * blockWeights
+                out.update(repeating: 0, count: blockWeights)
+                for lane in 0..<min(16, cog - b * 16) {
+                    let co = g * cog + b * 16 + lane
+                    for ci in 0..<cig { for ky in 0..<k { for kx in 0..<k {
+                        out[((ky * k + kx) * cig + ci) * 16 + lane] = w[((co * cig + ci) * k + ky) * k + kx]
+                    } } }
+                }
+                for lane in 0..<16 {
+                    let co = b * 16 + lane
+                    biases[gb * 16 + lane] = co < cog ? (bias.map { c.parameters[$0 + g * cog + co] } ?? 0) : 0
+                }
+            }
+        }
+        let (ci, co, wp, hp) = (inShape.channels, outShape.channels, paddedWidth, paddedHeight)
+        let (ho, wo) = (outShape.height, outShape.width)
+        direct(c, images: c.batch, height: ho, width: wo, groups: conv.groups, blocks: blocks, kernelIn: cig, kernelOut: cog,
+               inRow: wp * ci, inColumn: ci, inPixel: s * ci, outPixel: co, weights: packed, blockWeights: blockWeights,
+               biases: UnsafePointer(biases),
+               src: { n, yy, x, g in UnsafePointer(xp + ((n * hp + yy * s) * wp + x * s) * ci + g * cig) },
+               dst: { n, yy, x, g, b in y + ((n * ho + yy) * wo + x) * co + g * cog + b * 16 })
+    }
+
+    func backward(_ c: StepContext, accumulate: [Bool]) {
+        guard let dy = c.grads[node] else { return }
+        let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
+        let (ci, co) = (inShape.channels, outShape.channels)
+        let (ho, wo) = (outShape.height, outShape.width)
+        if let bias {
+            let sums = ColumnSums.sum(c, rows: c.batch * ho * wo, columns: co, scratch: c.scratchD) { r, j in Double(dy[r * co + j]) }
+            for j in 0..<co { c.parameterGrads[bias + j] = Float(sums[j]) }
+        }
+        weightGradient(c, dy: dy)
+        guard let dx = c.grads[input] else { return }
+        // Dilate and pad dY into scratch B: D[n][off + oy·s][off + ox·s] = dY[n][oy][ox], off = k − 1 − p.
+        let d = c.scratchB, hd = dilatedHeight, wd = dilatedWidth, off = k - 1 - p
+        c.parallel(c.batch * hd) { r in
+            for row in r {
+                let n = row / hd, u = row % hd
+                let out = d + row * wd * co
+                out.update(repeating: 0, count: wd * co)
+                let shifted = u - off
+                guard shifted >= 0, shifted % s == 0, shifted / s < ho else { continue }
+                let oy = shifted / s
+                for ox in 0..<wo {
+                    let v = off + ox * s
+                    guard v >= 0, v < wd else { continue }
+                    (out + v * co).update(from: dy + ((n * ho + oy) * wo + ox) * co, count: co)
+                }
+            }
+        }
+        // Flipped, transposed weights [group][in block][ky'][kx'][co][16 input lanes].
+        let w = c.parameters + weight, packed = c.scratchW, blocks = inBlocks, blockWeights = k * k * cog * 16
+        c.parallel(conv.groups * blocks) { r in
+            for gb in r {
+                let g = gb / blocks, b = gb % blocks
+                let out = packed + gb * blockWeights
+                out.update(repeating: 0, count: blockWeights)
+                for lane in 0..<min(16, cig - b * 16) {
+                    let cin = b * 16 + lane
+                    for o in 0..<cog { for ky in 0..<k { for kx in 0..<k {
+                        out[((ky * k + kx) * cog + o) * 16 + lane] = w[(((g * cog + o) * cig + cin) * k + (k - 1 - ky)) * k + (k - 1 - kx)]
+                    } } }
+                }
+            }
+        }
+        let add = accumulate[0], target = add ? c.scratchC : dx
+        let (h, wi) = (inShape.height, inShape.width)
+        direct(c, images: c.batch, height: h, width: wi, groups: conv.groups, blocks: blocks, kernelIn: cog, kernelOut: cig,
+               inRow: wd * co, inColumn: co, inPixel: co, outPixel: ci, weights: packed, blockWeights: blockWeights, biases: nil,
+               src: { n, y, x, g in UnsafePointer(d + ((n * hd + y) * wd + x) * co + g * cog) },
+               dst: { n, y, x, g, b in target + ((n * h + y) * wi + x) * ci + g * cig + b * 16 })
+        if add {
+            c.parallelElements(c.batch * inShape.elementCount) { r in for i in r { dx[i] += target[i] } }
+        }
+    }
+
+    /// dW[co][ci][ky][kx] = Σ over images and output pixels of dY · x_padded at the tap.
+    private func weightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
+        let xp = padInput(c)
+        let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
+        let (ci, co, hp, wp) = (inShape.channels, outShape.channels, paddedHeight, paddedWidth)
+        let (ho, wo) = (outShape.height, outShape.width)
+        let blocks = outBlocks, inChunks = (cig + 15) / 16
+        let dw = c.parameterGrads + weight, wgrad = c.training.pointee.wgrad!, batch = c.batch
+        c.parallel(conv.groups * blocks * k * k * inChunks) { r in
+            var tile = [Float](repeating: 0, count: 16 * 16 + 32)
+            var total = [Double](repeating: 0, count: 16 * 16)
+            for item in r {
+                let chunk = item % inChunks, tap = (item / inChunks) % (k * k), gb = item / (inChunks * k * k)
+                let g = gb / blocks, b = gb % blocks, ky = tap / k, kx = tap % k
+                let c0 = chunk * 16, cc = min(16, cig - c0), lanes = min(16, cog - b * 16)
+                for i in 0..<(16 * 16) { total[i] = 0 }
+                tile.withUnsafeMutableBufferPointer { t in
+                    for n in 0..<batch {
+                        t.baseAddress!.update(repeating: 0, count: 16 * 16)
+                        for oy in 0..<ho {
+                            wgrad(wo, cc, xp + ((n * hp + oy * s + ky) * wp + kx) * ci + g * cig + c0, s * ci,
+                                  dy + ((n * ho + oy) * wo) * co + g * cog + b * 16, co, t.baseAddress!)
+                        }
+                        for i in 0..<(cc * 16) { total[i] += Double(t[i]) }
+                    }
+                }
+                for lane in 0..<lanes {
+                    let out = g * cog + b * 16 + lane
+                    for cin in 0..<cc { dw[((out * cig + c0 + cin) * k + ky) * k + kx] = Float(total[cin * 16 + lane]) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// Channel means per image (summed in Double); backward spreads dy / pixels over every pixel.
+struct GlobalAveragePoolOperation: TrainingOperation {
+    let node: NodeIndex
+    let input: NodeIndex
+    let channels: Int
+    let pixels: Int
+
+    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+
+    func forward(_ c: StepContext) {
+        let x = c.values[input], y = c.values[node], channels = channels, pixels = pixels
+        c.parallel(c.batch) { images in
+            var sums = [Double](repeating: 0, count: channels)
+            for n in images {
+                for ch in 0..<channels { sums[ch] = 0 }
+                for p in 0..<pixels {
+                    let row = x + (n * pixels + p) * channels
+                    for ch in 0..<channels { sums[ch] += Double(row[ch]) }
+                }
+                for ch in 0..<channels { y[n * channels + ch] = Float(sums[ch] / Double(pixels)) }
+            }
+        }
+    }
+
+    func backward(_ c: StepContext, accumulate: [Bool]) {
+        guard let dx = c.grads[input], let dy = c.grads[node] else { return }
+        let channels = channels, pixels = pixels, add = accumulate[0], scale = 1 / Float(pixels)
+        c.parallel(c.batch * pixels) { r in
+            for p in r {
+                let n = p / pixels, row = dx + p * channels, g = dy + n * channels
+                for ch in 0..<channels { row[ch] = (add ? row[ch] : 0) + g[ch] * scale }
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import NetworkIR
+
+/// A 1x1 unpadded, ungrouped convolution (any stride) or a linear layer, as GEMMs over pixels:
+/// forward Y = A·Wᵀ, data gradient dA = dY·W, weight gradient dW = dYᵀ·A (reduced over pixels in
+/// fixed chunks). A is the input itself, or a gathered copy for strided convolutions and for linear
+/// layers over a spatial input (which PyTorch flattens channel-major).
+struct PointwiseOperation: TrainingOperation {
+    let node: NodeIndex
+    let input: NodeIndex
+    let inShape: FeatureShape
+    let outChannels: Int
+    let stride: Int
+    /// A linear layer over a spatial input reads features in NCHW order.
+    let channelMajorFeatures: Bool
+    let weight: Int
+    let bias: Int?
+
+    /// Features per row of A.
+    var k: Int { channelMajorFeatures ? inShape.elementCount : inShape.channels }
+    var outHeight: Int { channelMajorFeatures ? 1 : (inShape.height - 1) / stride + 1 }
+    var outWidth: Int { channelMajorFeatures ? 1 : (inShape.width - 1) / stride + 1 }
+    /// Whether A must be gathered rather than read in place.
+    var gathers: Bool { stride > 1 || (channelMajorFeatures && inShape.height * inShape.width > 1) }
+
+    func rows(batch: Int) -> Int { batch * outHeight * outWidth }
+
+    func scratch(batch: Int) -> ScratchNeeds {
+        let m = rows(batch: batch)
+        return ScratchNeeds(a: gathers ? m * k : 0, b: gathers ? m * k : 0, c: Gemm.panelFloats(k: m, n: k),
+                            d: max(Gemm.partialFloats(k: m, m: outChannels, n: k), 2 * ColumnSums.scratchDoubles(rows: m, columns: outChannels)),
+                            w: max(Gemm.panelFloats(k: k, n: outChannels), Gemm.panelFloats(k: outChannels, n: k)))
+    }
+
+    /// A for this batch: the input, or its gathered rows in scratch A.
+    private func matrixA(_ c: StepContext) -> UnsafeMutablePointer<Float> {
+        let x = c.values[input]
+        guard gathers else { return x }
+        let a = c.scratchA, k = k, s = inShape
+        if channelMajorFeatures {
+            let pixels = s.height * s.width
+            c.parallel(c.batch) { images in
+                for n in images {
+                    for p in 0..<pixels { for ch in 0..<s.channels { a[n * k + ch * pixels + p] = x[(n * pixels + p) * s.channels + ch] } }
+                }
+            }
+        } else {
+            let (ho, wo, stride) = (outHeight, outWidth, stride)
+            c.parallel(c.batch * ho) { r in
+                for row in r {
+                    let n = row / ho, y = row % ho
+                    for xo in 0..<wo {
+                        (a + (row * wo + xo) * k).update(from: x + ((n * s.height + y * stride) * s.width + xo * stride) * k, count: k)
+                    }
+                }
+            }
+        }
+        return a
+    }
+
+    func forward(_ c: StepContext) {
+        let a = matrixA(c), m = rows(batch: c.batch), k = k, n = outChannels
+        let w = c.parameters + weight
+        Gemm.pack(c, k: k, n: n, into: c.scratchW, rows: { UnsafePointer(w + $0) }, columnStride: k)
+        let y = c.values[node]
+        Gemm.nn(c, m: m, n: n, k: k, a: a, lda: k, b: c.scratchW, out: y, ldc: n, accumulate: false)
+        if let bias {
+            let b = c.parameters + bias
+            c.parallel(m) { r in for i in r { for j in 0..<n { y[i * n + j] += b[j] } } }
+        }
+    }
+
+    func backward(_ c: StepContext, accumulate: [Bool]) {
+        guard let dy = c.grads[node] else { return }
+        let m = rows(batch: c.batch), k = k, n = outChannels
+        if let bias {
+            let sums = ColumnSums.sum(c, rows: m, columns: n, scratch: c.scratchD) { r, j in Double(dy[r * n + j]) }
+            for j in 0..<n { c.parameterGrads[bias + j] = Float(sums[j]) }
+        }
+        // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci].
+        let a = matrixA(c)
+        Gemm.pack(c, k: m, n: k, into: c.scratchC, rows: { UnsafePointer(a + $0 * k) })
+        Gemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: c.scratchC, out: c.parameterGrads + weight, ldc: k, partial: c.scratchD)
+        // Data gradient: dA = dY · W.
+        guard let dx = c.grads[input] else { return }
+        let w = c.parameters + weight
+        Gemm.pack(c, k: n, n: k, into: c.scratchW, rows: { UnsafePointer(w + $0 * k) })
+        guard gathers else {
+            return Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: c.scratchW, out: dx, ldc: k, accumulate: accumulate[0])
+        }
+        let da = c.scratchB, s = inShape, add = accumulate[0]
+        Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: c.scratchW, out: da, ldc: k, accumulate: false)
+        if channelMajorFeatures {
+            let pixels = s.height * s.width
+            c.parallel(c.batch) { images in
+                for img in images {
+                    for p in 0..<pixels {
+                        for ch in 0..<s.channels {
+                            let i = (img * pixels + p) * s.channels + ch, v = da[img * k + ch * pixels + p]
+                            dx[i] = add ? dx[i] + v : v
+                        }
+                    }
+                }
+            }
+        } else {
+            let (ho, wo, stride) = (outHeight, outWidth, stride)
+            c.parallel(c.batch * s.height) { r in
+                for row in r {
+                    let img = row / s.height, y = row % s.height
+                    let out = dx + row * s.width * k
+                    if !add { out.update(repeating: 0, count: s.width * k) }
+                    guard y % stride == 0, y / stride < ho else { continue }
+                    for xo in 0..<wo {
+                        let src = da + ((img * ho + y / stride) * wo + xo) * k, dst = out + xo * stride * k
+                        for ch in 0..<k { dst[ch] += src[ch] }
+                    }
+                }
+            }
+        }
+    }
+}

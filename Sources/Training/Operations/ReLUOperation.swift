@@ -1,0 +1,24 @@
+/// max(x, 0), NaN kept as PyTorch keeps it; backward passes the gradient where the output is positive.
+struct ReLUOperation: TrainingOperation {
+    let node: NodeIndex
+    let input: NodeIndex
+    let count: Int
+
+    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+
+    func forward(_ c: StepContext) {
+        let x = c.values[input], y = c.values[node]
+        c.parallelElements(count * c.batch) { r in
+            for i in r { let v = x[i]; y[i] = v < 0 ? 0 : v }
+        }
+    }
+
+    func backward(_ c: StepContext, accumulate: [Bool]) {
+        guard let dx = c.grads[input], let dy = c.grads[node] else { return }
+        let y = c.values[node], add = accumulate[0]
+        c.parallelElements(count * c.batch) { r in
+            if add { for i in r { dx[i] += y[i] > 0 ? dy[i] : 0 } }
+            else { for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 } }
+        }
+    }
+}

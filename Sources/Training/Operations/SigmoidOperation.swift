@@ -1,0 +1,28 @@
+import Foundation
+
+/// 1 / (1 + e^-x); backward multiplies by y (1 - y) from the saved output.
+struct SigmoidOperation: TrainingOperation {
+    let node: NodeIndex
+    let input: NodeIndex
+    let count: Int
+
+    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+
+    func forward(_ c: StepContext) {
+        let x = c.values[input], y = c.values[node]
+        c.parallelElements(count * c.batch) { r in
+            for i in r { y[i] = 1 / (1 + exp(-x[i])) }
+        }
+    }
+
+    func backward(_ c: StepContext, accumulate: [Bool]) {
+        guard let dx = c.grads[input], let dy = c.grads[node] else { return }
+        let y = c.values[node], add = accumulate[0]
+        c.parallelElements(count * c.batch) { r in
+            for i in r {
+                let g = dy[i] * y[i] * (1 - y[i])
+                dx[i] = add ? dx[i] + g : g
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+/// How a network is trained: pycls's optimizer, schedule, regularisation and EMA settings, with
+/// pycls's defaults (`pycls/core/config.py`). Field names follow pycls's keys in Swift spelling.
+public struct TrainingRecipe: Hashable, Sendable, Codable {
+    /// How the learning rate changes over epochs (pycls `OPTIM.LR_POLICY`).
+    public enum Schedule: Hashable, Sendable, Codable {
+        /// Half a cosine from the base rate to `minLearningRate` × base (the default).
+        case cosine
+        /// Linear from the base rate to `minLearningRate` × base.
+        case linear
+        /// Exponential: `minLearningRate`^(epoch / epochs); needs `minLearningRate` > 0.
+        case exponential
+        /// `multiplier`^k after the k-th of `steps` (epochs; the first must be 0).
+        case steps([Double], multiplier: Double)
+        /// The base rate throughout.
+        case constant
+    }
+
+    /// Base learning rate (`OPTIM.BASE_LR`).
+    public var learningRate: Double = 0.1
+    /// Final rate as a fraction of the base rate (`OPTIM.MIN_LR`).
+    public var minLearningRate: Double = 0
+    /// The schedule (`OPTIM.LR_POLICY`).
+    public var schedule: Schedule = .cosine
+    /// Epochs of the schedule (`OPTIM.MAX_EPOCH`).
+    public var epochs: Int = 200
+    /// Set the rate every iteration from the fractional epoch, instead of once per epoch as pycls does.
+    public var perIterationSchedule = false
+    /// SGD momentum (`OPTIM.MOMENTUM`).
+    public var momentum: Double = 0.9
+    /// SGD dampening (`OPTIM.DAMPENING`).
+    public var dampening: Double = 0
+    /// Nesterov momentum (`OPTIM.NESTEROV`).
+    public var nesterov = true
+    /// L2 weight decay (`OPTIM.WEIGHT_DECAY`).
+    public var weightDecay: Double = 5e-4
+    /// Weight decay of batch-norm parameters when set (`BN.USE_CUSTOM_WEIGHT_DECAY` / `BN.CUSTOM_WEIGHT_DECAY`).
+    public var batchNormWeightDecay: Double? = nil
+    /// Weight decay of biases when set (`OPTIM.BIAS_USE_CUSTOM_WEIGHT_DECAY` / `OPTIM.BIAS_CUSTOM_WEIGHT_DECAY`).
+    public var biasWeightDecay: Double? = nil
+    /// Epochs of linear warmup (`OPTIM.WARMUP_EPOCHS`).
+    public var warmupEpochs: Double = 0
+    /// Rate factor at the start of warmup (`OPTIM.WARMUP_FACTOR`).
+    public var warmupFactor: Double = 0.1
+    /// Label smoothing (`TRAIN.LABEL_SMOOTHING`).
+    public var labelSmoothing: Double = 0
+    /// Mixup's Beta parameter; 0 turns it off (`TRAIN.MIXUP_ALPHA`).
+    public var mixupAlpha: Double = 0
+    /// Cutmix's Beta parameter; 0 turns it off (`TRAIN.CUTMIX_ALPHA`).
+    public var cutmixAlpha: Double = 0
+    /// EMA rate per image and epoch (`OPTIM.EMA_ALPHA`); 0 turns the EMA off.
+    public var emaAlpha: Double = 1e-5
+    /// Iterations between EMA updates (`OPTIM.EMA_UPDATE_PERIOD`); 0 turns the EMA off.
+    public var emaUpdatePeriod: Int = 32
+    /// Batch-norm momentum, PyTorch convention (`BN.MOM`).
+    public var batchNormMomentum: Double = 0.1
+    /// Recompute batch-norm statistics after each epoch (`BN.USE_PRECISE_STATS`).
+    public var preciseBatchNorm = true
+    /// Training images for precise statistics (`BN.NUM_SAMPLES_PRECISE`).
+    public var preciseBatchNormSamples = 8192
+    /// Start each residual branch's last batch norm at γ = 0 (`BN.ZERO_INIT_FINAL_GAMMA`).
+    public var zeroInitFinalGamma = false
+
+    /// pycls's defaults.
+    public init() {}
+
+    /// Whether the EMA of the weights is kept.
+    public var usesEMA: Bool { emaAlpha > 0 && emaUpdatePeriod > 0 }
+
+    /// Checks the values a run cannot use.
+    public func validate() throws(TrainingError) {
+        func check(_ ok: Bool, _ message: String) throws(TrainingError) { if !ok { throw TrainingError(message) } }
+        try check(learningRate.isFinite && learningRate >= 0, "learning rate must be finite and non-negative (got \(learningRate))")
+        try check(epochs >= 1, "epochs must be at least 1 (got \(epochs))")
+        try check(momentum.isFinite && momentum >= 0, "momentum must be non-negative (got \(momentum))")
+        try check(dampening.isFinite && (0...1).contains(dampening), "dampening must be in 0...1 (got \(dampening))")
+        try check(!nesterov || (momentum > 0 && dampening == 0), "nesterov momentum needs momentum > 0 and zero dampening")
+        for (name, value) in [("weight decay", weightDecay), ("batch-norm weight decay", batchNormWeightDecay ?? 0),
+                              ("bias weight decay", biasWeightDecay ?? 0), ("warmup epochs", warmupEpochs),
+                              ("warmup factor", warmupFactor), ("mixup alpha", mixupAlpha), ("cutmix alpha", cutmixAlpha),
+                              ("EMA alpha", emaAlpha), ("minimum learning rate", minLearningRate)] {
+            try check(value.isFinite && value >= 0, "\(name) must be finite and non-negative (got \(value))")
+        }
+        try check((0..<1).contains(labelSmoothing), "label smoothing must be in 0..<1 (got \(labelSmoothing))")
+        try check((0...1).contains(batchNormMomentum), "batch-norm momentum must be in 0...1 (got \(batchNormMomentum))")
+        try check(emaUpdatePeriod >= 0, "EMA update period must be non-negative (got \(emaUpdatePeriod))")
+        if case .exponential = schedule { try check(minLearningRate > 0, "the exponential schedule needs a minimum learning rate > 0") }
+        if case .steps(let steps, let multiplier) = schedule {
+            try check(steps.first == 0, "the steps schedule's first step must be epoch 0 (as pycls requires)")
+            try check(zip(steps, steps.dropFirst()).allSatisfy { $0 < $1 }, "the steps schedule's epochs must increase")
+            try check(multiplier.isFinite && multiplier > 0, "the steps schedule's multiplier must be positive")
+        }
+    }
+
+    /// The learning rate at (fractional) `epoch`, as pycls's `get_epoch_lr`: the schedule's factor
+    /// times the base rate, times the warmup factor during warmup.
+    public func learningRate(atEpoch epoch: Double) -> Double {
+        let e = Double(epochs), m = minLearningRate
+        var factor: Double
+        switch schedule {
+        case .cosine: factor = (1 - m) * 0.5 * (1 + cos(Double.pi * epoch / e)) + m
+        case .linear: factor = (1 - m) * (1 - epoch / e) + m
+        case .exponential: factor = pow(m, epoch / e)
+        case .steps(let steps, let multiplier):
+            factor = pow(multiplier, Double(steps.lastIndex(where: { $0 <= epoch }) ?? 0))
+        case .constant: factor = 1
+        }
+        if epoch < warmupEpochs {
+            let a = epoch / warmupEpochs
+            factor *= warmupFactor * (1 - a) + a
+        }
+        return learningRate * factor
+    }
+
+    /// Weight decay for the parameter `name`, by pycls's groups: the first of "bn", "ln", "bias"
+    /// contained in the name picks the group ("ln", layer norm, has no custom setting here).
+    public func weightDecay(forParameter name: String) -> Double {
+        if name.contains("bn") { return batchNormWeightDecay ?? weightDecay }
+        if name.contains("ln") { return weightDecay }
+        if name.contains("bias") { return biasWeightDecay ?? weightDecay }
+        return weightDecay
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

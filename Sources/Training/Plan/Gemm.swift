@@ -1,0 +1,81 @@
+import Kernels
+
+/// Matrix products of the training engine on the `rn_training_kernels` tiles (8 rows × 32 columns),
+/// with B packed in 32-column panels. Work is split into tiles, and reductions over long dimensions
+/// into a fixed number of chunks summed in order, so results never depend on the thread count.
+enum Gemm {
+    static let mr = Int(RN_TRAIN_MR), nr = Int(RN_TRAIN_NR)
+
+    /// Floats of `n` columns packed for a reduction of depth `k`.
+    static func panelFloats(k: Int, n: Int) -> Int { (n + nr - 1) / nr * k * nr }
+
+    /// Packs B(p, j) = `element(p, j)` (p < k, j < n) into panels [n / 32][k][32], zero-padded.
+    static func pack(_ c: StepContext, k: Int, n: Int, into dst: UnsafeMutablePointer<Float>,
+                     rows: (Int) -> UnsafePointer<Float>, columnStride: Int = 1) {
+        let panels = (n + nr - 1) / nr
+        c.parallel(k) { r in
+            for p in r {
+                let src = rows(p)
+                for panel in 0..<panels {
+                    let out = dst + (panel * k + p) * nr, first = panel * nr, width = min(nr, n - first)
+                    if columnStride == 1 {
+                        out.update(from: src + first, count: width)
+                    } else {
+                        for j in 0..<width { out[j] = src[(first + j) * columnStride] }
+                    }
+                    if width < nr { (out + width).update(repeating: 0, count: nr - width) }
+                }
+            }
+        }
+    }
+
+    /// C[i][j] (+)= Σ_p A[i][p] · B(p, j) for i < m, j < n; A rows `lda` apart, B packed.
+    static func nn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                   b: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr
+        let gemm = c.training.pointee.gemm_nn!
+        c.parallel(rowTiles * panels) { r in
+            for item in r {
+                let tile = item / panels, panel = item % panels
+                let i = tile * mr, j = panel * nr
+                gemm(min(mr, m - i), min(nr, n - j), k, a + i * lda, lda, b + panel * k * nr, out + i * ldc + j, ldc,
+                     accumulate ? 1 : 0)
+            }
+        }
+    }
+
+    /// Chunks a reduction of depth `k` is split into (a function of `k` only).
+    static func chunks(k: Int) -> Int { min(16, max(1, k / 2048)) }
+
+    /// Floats of partial sums `tn` needs in scratch.
+    static func partialFloats(k: Int, m: Int, n: Int) -> Int { chunks(k: k) > 1 ? chunks(k: k) * m * n : 0 }
+
+    /// C[i][j] = Σ_p A[p][i] · B(p, j) for i < m, j < n, with A stored transposed (rows `lda` apart)
+    /// and B packed over depth k. Long reductions are split into `chunks(k:)` partial products in
+    /// `partial` and summed in chunk order.
+    static func tn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                   out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>) {
+        let rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
+        let gemm = c.training.pointee.gemm_tn!
+        c.parallel(chunks * rowTiles * panels) { r in
+            for item in r {
+                let chunk = item / (rowTiles * panels), tile = (item / panels) % rowTiles, panel = item % panels
+                let p0 = k * chunk / chunks, p1 = k * (chunk + 1) / chunks
+                let i = tile * mr, j = panel * nr
+                let target = chunks == 1 ? out + i * ldc + j : partial + chunk * m * n + i * n + j
+                gemm(min(mr, m - i), min(nr, n - j), p1 - p0, a + p0 * lda + i, lda, b + (panel * k + p0) * nr, target,
+                     chunks == 1 ? ldc : n, 0)
+            }
+        }
+        guard chunks > 1 else { return }
+        c.parallel(m) { rows in
+            for i in rows {
+                for j in 0..<n {
+                    var sum = partial[i * n + j]
+                    for chunk in 1..<chunks { sum += partial[chunk * m * n + i * n + j] }
+                    out[i * ldc + j] = sum
+                }
+            }
+        }
+    }
+}

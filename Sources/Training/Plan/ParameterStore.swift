@@ -1,0 +1,63 @@
+import NetworkIR
+import Weights
+
+/// Every tensor a graph reads — learned parameters and batch-norm running statistics — in one
+/// contiguous buffer, with gradient and momentum buffers of the same layout, so the optimizer and the
+/// EMA update all of them in one pass.
+final class ParameterStore: @unchecked Sendable {
+    /// One tensor's place in the store.
+    struct Entry: Sendable {
+        var name: String
+        var shape: [Int]
+        var offset: Int
+        var count: Int
+        /// Learned by the optimizer (false for running statistics).
+        var trainable: Bool
+    }
+
+    let entries: [Entry]
+    private let index: [String: Int]
+    let values: FloatBuffer
+    let grads: FloatBuffer
+    let momentum: FloatBuffer
+    let count: Int
+
+    init(graph: Graph) {
+        var entries: [Entry] = []
+        var offset = 0
+        for spec in graph.parameters {
+            let trainable = !(spec.name.hasSuffix(".running_mean") || spec.name.hasSuffix(".running_var"))
+            entries.append(Entry(name: spec.name, shape: spec.shape, offset: offset, count: spec.elementCount, trainable: trainable))
+            offset += (spec.elementCount + 15) / 16 * 16
+        }
+        self.entries = entries
+        index = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
+        count = offset
+        values = FloatBuffer(count: offset)
+        grads = FloatBuffer(count: offset)
+        momentum = FloatBuffer(count: offset)
+    }
+
+    /// Offset of tensor `name` (which the graph reads).
+    func offset(_ name: String) -> Int {
+        guard let i = index[name] else { preconditionFailure("the graph reads \(name)") }
+        return entries[i].offset
+    }
+
+    /// The entry for `name`, if the graph reads it.
+    func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
+
+    /// Copies `weights` (validated against the graph) into the store.
+    func load(_ weights: WeightSet) {
+        for entry in entries { values.copy(from: weights[entry.name]!.scalars, at: entry.offset) }
+    }
+
+    /// The tensors of `buffer` (values, or momentum) by name.
+    func weightSet(from buffer: FloatBuffer, trainableOnly: Bool = false) -> WeightSet {
+        var tensors: [String: Tensor] = [:]
+        for entry in entries where entry.trainable || !trainableOnly {
+            tensors[entry.name] = Tensor(shape: entry.shape, scalars: Array(UnsafeBufferPointer(start: buffer.base + entry.offset, count: entry.count)))
+        }
+        return WeightSet(tensors)
+    }
+}

@@ -1,0 +1,355 @@
+import Executor
+import Foundation
+import Kernels
+import NetworkIR
+import Weights
+
+/// Trains a network with pycls's recipe: one SGD step at a time on batches the caller supplies, with
+/// the learning-rate schedule, label smoothing, mixup/cutmix, EMA and precise batch-norm statistics.
+///
+/// ```swift
+/// let trainer = try Trainer(graph: network.lower(resolution: 32), batch: 128, recipe: recipe)
+/// for epoch in 0..<recipe.epochs {
+///     trainer.startEpoch(epoch, iterations: batches.count)
+///     for (images, labels) in batches { let result = try trainer.step(images: images, labels: labels) }
+/// }
+/// let model = try network.compile(resolution: 32, weights: trainer.weights)
+/// ```
+/// A step gives the same weights for the same seed and data whatever the thread count: every
+/// reduction runs over fixed chunks in a fixed order.
+public final class Trainer: @unchecked Sendable {
+    /// The graph being trained.
+    public let graph: Graph
+    /// Images per step.
+    public let batch: Int
+    /// The recipe.
+    public let recipe: TrainingRecipe
+    /// Worker threads.
+    public let threads: Int
+    /// The micro-kernel set in use.
+    public let kernels: KernelSet
+
+    let plan: TrainingPlan
+    let store: ParameterStore
+    let trainingKernels: UnsafePointer<rn_training_kernels>
+    /// EMA of every tensor, in the store's layout.
+    let ema: FloatBuffer?
+    /// Draws for mixup and cutmix.
+    var random: SeededGenerator
+    /// Whether SGD's momentum buffers hold a value (PyTorch starts them with the first gradient).
+    var momentumStarted = false
+
+    /// The current epoch (0-based) and iteration within it, as set by `startEpoch` and advanced by `step`.
+    public private(set) var epoch = 0
+    /// The next iteration within the epoch.
+    public private(set) var iteration = 0
+    /// Iterations in the current epoch (for per-iteration schedules).
+    public private(set) var iterationsPerEpoch = 1
+    /// Steps taken since training started.
+    public private(set) var totalSteps = 0
+
+    /// A trainer for `graph` on batches of `batch` images, starting from `weights` (any tensors the
+    /// graph reads; checked) or, when nil, pycls's initialisation from `seed`.
+    public init(graph: Graph, batch: Int, recipe: TrainingRecipe = TrainingRecipe(), weights: WeightSet? = nil,
+                seed: UInt64 = 0, threads: Int? = nil, kernels: KernelSet = .best) throws(TrainingError) {
+        try recipe.validate()
+        guard batch >= 1 else { throw TrainingError("batch must be at least 1 (got \(batch))") }
+        let threads = threads ?? WorkerPool.defaultThreads
+        guard (1...CompiledModel.maxThreads).contains(threads) else {
+            throw TrainingError("threads must be between 1 and \(CompiledModel.maxThreads) (got \(threads))")
+        }
+        guard graph.outputShape.height == 1, graph.outputShape.width == 1 else {
+            throw TrainingError("the network's output is \(graph.outputShape); training needs one score per class (C×1×1)")
+        }
+        for node in graph.nodes {
+            let (floats, overflow) = node.shape.elementCount.multipliedReportingOverflow(by: batch)
+            guard !overflow, floats <= 1 << 32 else {
+                throw TrainingError("\(node.name) would need more than 16 GiB of activations for batch \(batch); use a smaller batch or resolution")
+            }
+        }
+        var initial = weights ?? WeightSet.initialized(for: graph, seed: seed)
+        if weights == nil, recipe.zeroInitFinalGamma {
+            for name in Self.finalBatchNorms(of: graph) { initial[name + ".weight"] = Tensor(shape: initial[name + ".weight"]!.shape, repeating: 0) }
+        }
+        do { try initial.validate(for: graph) } catch { throw TrainingError(error.message) }
+        self.graph = graph
+        self.batch = batch
+        self.recipe = recipe
+        self.threads = threads
+        self.kernels = kernels
+        guard let table = rn_training_kernels_for(kernels.name) else { throw TrainingError("no training kernels for \(kernels.name)") }
+        trainingKernels = table
+        store = ParameterStore(graph: graph)
+        store.load(initial)
+        plan = try TrainingPlan(graph: graph, batch: batch, store: store, momentum: Float(recipe.batchNormMomentum))
+        if recipe.usesEMA {
+            let copy = FloatBuffer(count: store.count)
+            copy.base.update(from: store.values.base, count: store.count)
+            ema = copy
+        } else {
+            ema = nil
+        }
+        random = SeededGenerator(seed: seed ^ 0x5EED_0F_3A1D)
+    }
+
+    /// Names of the batch norms that end a residual branch (pycls's `final_bn`): the last batch norm
+    /// before each residual add on the branch side.
+    static func finalBatchNorms(of graph: Graph) -> [String] {
+        graph.nodes.compactMap { node -> String? in
+            guard node.operation == .add else { return nil }
+            let branch = graph.nodes[node.inputs[0]]
+            guard case .batchNorm = branch.operation else { return nil }
+            return branch.name
+        }
+    }
+
+    // MARK: Schedule
+
+    /// Starts epoch `epoch` (0-based) of `iterations` steps: sets the learning rate as pycls's trainer does.
+    public func startEpoch(_ epoch: Int, iterations: Int) {
+        self.epoch = epoch
+        iteration = 0
+        iterationsPerEpoch = max(1, iterations)
+    }
+
+    /// The learning rate the next step uses.
+    public var learningRate: Double {
+        let e = recipe.perIterationSchedule ? Double(epoch) + Double(iteration) / Double(iterationsPerEpoch) : Double(epoch)
+        return recipe.learningRate(atEpoch: e)
+    }
+
+    // MARK: Steps
+
+    /// What one step measured on its batch.
+    public struct StepResult: Hashable, Sendable {
+        /// Mean soft cross-entropy over the batch (after smoothing and mixing).
+        public var loss: Double
+        /// Top-1 error in percent against the original labels.
+        public var top1Error: Double
+        /// Top-5 error in percent.
+        public var top5Error: Double
+        /// Learning rate used.
+        public var learningRate: Double
+    }
+
+    /// One SGD step on `images` (NCHW float32, `batch` images of the graph's input shape) with integer
+    /// `labels`; with `mix`, that mix instead of one drawn from the recipe. Throws, leaving the weights
+    /// as they were, when the inputs do not fit or the loss or a gradient is not finite.
+    @discardableResult
+    public func step(images: [Float], labels: [Int], mix: Mixing.Draw? = nil) throws(TrainingError) -> StepResult {
+        let lr = learningRate
+        let (loss, errors) = try computeGradients(images: images, labels: labels, mix: mix)
+        for bn in plan.batchNorms { bn.updateRunningStatistics(store.values.base) }
+        applySGD(learningRate: lr)
+        updateEMA()
+        iteration += 1
+        totalSteps += 1
+        return StepResult(loss: loss, top1Error: errors[0], top5Error: errors[1], learningRate: lr)
+    }
+
+    /// Forward and backward passes in train mode: leaves every parameter's gradient in the store and
+    /// each batch norm's batch statistics in its operation; weights and running statistics untouched.
+    /// Returns the loss and the top-1/top-5 errors against `labels`.
+    func computeGradients(images: [Float], labels: [Int], mix: Mixing.Draw?) throws(TrainingError) -> (Double, [Double]) {
+        let shape = graph.inputShape, classes = graph.outputShape.channels
+        try checkBatch(images: images, labels: labels)
+        var input = images
+        var targets = Loss.smoothOneHot(labels: labels, classes: classes, smoothing: recipe.labelSmoothing)
+        let draw = mix ?? Mixing.draw(batch: batch, height: shape.height, width: shape.width, mixupAlpha: recipe.mixupAlpha,
+                                      cutmixAlpha: recipe.cutmixAlpha, using: &random)
+        if let draw {
+            guard draw.permutation.sorted() == Array(0..<batch) else { throw TrainingError("a mix's permutation must reorder the \(batch) images of the batch") }
+            Mixing.apply(draw, images: &input, channels: shape.channels, height: shape.height, width: shape.width,
+                         targets: &targets, classes: classes)
+        }
+        let where_ = "at step \(totalSteps + 1) (epoch \(epoch + 1), iteration \(iteration + 1)); the weights are left as they were before it"
+        let result = try withContext { c throws(TrainingError) in
+            importImages(input, into: plan.values[0].base)
+            plan.forward(c)
+            let logits = UnsafePointer(plan.values[graph.output].base)
+            let (loss, gradient) = Loss.softCrossEntropy(logits: logits, targets: targets, batch: batch, classes: classes)
+            let errors = Loss.topKErrors(logits: logits, labels: labels, classes: classes)
+            guard loss.isFinite else { throw TrainingError("the loss is not finite (\(loss)) \(where_)") }
+            plan.grads[graph.output]!.copy(from: gradient)
+            plan.backward(c)
+            return (loss, errors)
+        }
+        if let bad = firstNonFiniteGradient() { throw TrainingError("the gradient of \(bad) is not finite \(where_)") }
+        return result
+    }
+
+    /// Every parameter's gradient from the last step, timm names.
+    var gradients: WeightSet { store.weightSet(from: store.grads, trainableOnly: true) }
+
+    /// SGD's momentum buffers, timm names.
+    var momentumBuffers: WeightSet { store.weightSet(from: store.momentum, trainableOnly: true) }
+
+    func checkBatch(images: [Float], labels: [Int]) throws(TrainingError) {
+        let shape = graph.inputShape, classes = graph.outputShape.channels
+        guard images.count == batch * shape.elementCount else {
+            throw TrainingError("a batch is \(batch) images of \(shape) = \(batch * shape.elementCount) values; got \(images.count)")
+        }
+        guard labels.count == batch else { throw TrainingError("a batch has \(batch) labels; got \(labels.count)") }
+        if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) }) {
+            throw TrainingError("label \(labels[bad]) of image \(bad) is outside the network's \(classes) classes (0..<\(classes))")
+        }
+    }
+
+    func withContext<T>(_ body: (StepContext) throws(TrainingError) -> T) throws(TrainingError) -> T {
+        let shared = WorkerPool.shared(threads: threads)
+        let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
+        defer { if pool === shared { shared.release() } }
+        return try body(plan.context(pool: pool, kernels: kernels, training: trainingKernels))
+    }
+
+    /// NCHW images into the plan's NHWC input value.
+    func importImages(_ images: [Float], into destination: UnsafeMutablePointer<Float>) {
+        let s = graph.inputShape, plane = s.height * s.width
+        images.withUnsafeBufferPointer { src in
+            for n in 0..<batch {
+                for c in 0..<s.channels {
+                    let from = src.baseAddress! + (n * s.channels + c) * plane
+                    let to = destination + n * plane * s.channels + c
+                    for p in 0..<plane { to[p * s.channels] = from[p] }
+                }
+            }
+        }
+    }
+
+    func firstNonFiniteGradient() -> String? {
+        for entry in store.entries where entry.trainable {
+            let g = store.grads.base + entry.offset
+            for i in 0..<entry.count where !g[i].isFinite { return "\(entry.name) (element \(i))" }
+        }
+        return nil
+    }
+
+    /// SGD as PyTorch: g += wd·p; v = μ·v + (1 − dampening)·g (v = g on the first step);
+    /// g = g + μ·v with nesterov, else v; p −= lr·g.
+    func applySGD(learningRate: Double) {
+        let mu = Float(recipe.momentum), damp = Float(1 - recipe.dampening), lr = Float(learningRate)
+        let nesterov = recipe.nesterov, first = !momentumStarted
+        for entry in store.entries where entry.trainable {
+            let wd = Float(recipe.weightDecay(forParameter: entry.name))
+            let p = store.values.base + entry.offset, g = store.grads.base + entry.offset, v = store.momentum.base + entry.offset
+            for i in 0..<entry.count {
+                var d = g[i]
+                if wd != 0 { d += wd * p[i] }
+                if mu != 0 {
+                    v[i] = first ? d : mu * v[i] + damp * d
+                    d = nesterov ? d + mu * v[i] : v[i]
+                }
+                p[i] -= lr * d
+            }
+        }
+        momentumStarted = true
+    }
+
+    /// pycls's `update_model_ema`: every `emaUpdatePeriod` iterations, ema ← (1 − α)·ema + α·model
+    /// over weights and running statistics, α = min(1, EMA_ALPHA · batch / epochs · period), and α = 1
+    /// during warmup.
+    func updateEMA() {
+        guard let ema, iteration % recipe.emaUpdatePeriod == 0 else { return }
+        let period = Double(recipe.emaUpdatePeriod)
+        var alpha = min(1, recipe.emaAlpha * Double(batch) / Double(recipe.epochs) * period)
+        if Double(epoch) < recipe.warmupEpochs { alpha = 1 }
+        let a = Float(alpha), keep = Float(1 - alpha), model = store.values.base, e = ema.base
+        for i in 0..<store.count { e[i] = e[i] * keep + model[i] * a }
+    }
+
+    // MARK: Weights
+
+    /// The current weights and batch-norm statistics, timm names; compiles with `CompiledModel`.
+    public var weights: WeightSet { store.weightSet(from: store.values) }
+
+    /// The EMA of the weights and statistics, when the recipe keeps one.
+    public var emaWeights: WeightSet? { ema.map { store.weightSet(from: $0) } }
+
+    /// Evaluates the current weights (or the EMA's) on `images` with integer `labels` through the
+    /// inference executor: mean cross-entropy and top-1/top-5 errors in percent, plus the logits.
+    public func evaluate(images: [Float], labels: [Int], ema useEMA: Bool = false) throws(TrainingError) -> Evaluation {
+        let shape = graph.inputShape, classes = graph.outputShape.channels
+        let count = labels.count
+        guard count >= 1, images.count == count * shape.elementCount else {
+            throw TrainingError("evaluation takes N images of \(shape) and N labels; got \(images.count) values and \(count) labels")
+        }
+        if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) }) {
+            throw TrainingError("label \(labels[bad]) of image \(bad) is outside the network's \(classes) classes")
+        }
+        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError("the recipe keeps no EMA") }
+        let logits: [Float]
+        do {
+            let model = try CompiledModel(graph: graph, weights: weights, batch: count, threads: threads, kernels: kernels)
+            logits = try model.run(images)
+        } catch {
+            throw TrainingError(error.message)
+        }
+        let targets = Loss.smoothOneHot(labels: labels, classes: classes, smoothing: 0)
+        return logits.withUnsafeBufferPointer { l in
+            let loss = Loss.softCrossEntropy(logits: l.baseAddress!, targets: targets, batch: count, classes: classes).loss
+            let errors = Loss.topKErrors(logits: l.baseAddress!, labels: labels, classes: classes)
+            return Evaluation(loss: loss, top1Error: errors[0], top5Error: errors[1], logits: logits)
+        }
+    }
+
+    /// Results of `evaluate`.
+    public struct Evaluation: Hashable, Sendable {
+        /// Mean cross-entropy against one-hot labels.
+        public var loss: Double
+        /// Top-1 error in percent.
+        public var top1Error: Double
+        /// Top-5 error in percent.
+        public var top5Error: Double
+        /// The logits, [N][classes].
+        public var logits: [Float]
+    }
+
+    // MARK: Precise batch-norm statistics
+
+    /// pycls's `compute_precise_bn_stats`: runs the model (or its EMA) over `batches` of training
+    /// images and sets every running mean to the mean of the batch means and every running variance to
+    /// the mean of (batch variance + mean²) less the squared mean, as pycls does with momentum 1.
+    public func recomputeBatchNormStatistics(_ batches: [[Float]], ema useEMA: Bool = false) throws(TrainingError) {
+        guard !batches.isEmpty else { return }
+        if useEMA, ema == nil { throw TrainingError("the recipe keeps no EMA") }
+        let norms = plan.batchNorms
+        var means = norms.map { [Double](repeating: 0, count: $0.channels) }, squares = means
+        let swap = useEMA ? ema : nil
+        if let swap { swapValues(with: swap) }
+        defer { if let swap { swapValues(with: swap) } }
+        let count = Double(batches.count)
+        for images in batches {
+            guard images.count == batch * graph.inputShape.elementCount else {
+                throw TrainingError("a batch is \(batch) images of \(graph.inputShape); got \(images.count) values")
+            }
+            try withContext { c throws(TrainingError) in
+                importImages(images, into: plan.values[0].base)
+                plan.forward(c)
+            }
+            for (i, bn) in norms.enumerated() {
+                for ch in 0..<bn.channels {
+                    let m = Double(bn.mean[ch])
+                    means[i][ch] += m / count
+                    squares[i][ch] += (Double(bn.unbiasedVariance[ch]) + m * m) / count
+                }
+            }
+        }
+        for (i, bn) in norms.enumerated() {
+            for ch in 0..<bn.channels {
+                store.values.base[bn.runningMean + ch] = Float(means[i][ch])
+                store.values.base[bn.runningVar + ch] = Float(squares[i][ch] - means[i][ch] * means[i][ch])
+            }
+        }
+    }
+
+    func swapValues(with other: FloatBuffer) {
+        let a = store.values.base, b = other.base
+        for i in 0..<store.count { let t = a[i]; a[i] = b[i]; b[i] = t }
+    }
+
+    /// Bytes the training plan holds for activations, gradients and scratch (parameters, gradients,
+    /// momentum and EMA are `parameterBytes`).
+    public var activationBytes: Int { plan.activationBytes }
+    /// Bytes of parameters, their gradients and momentum, and the EMA.
+    public var parameterBytes: Int { store.count * 4 * (ema == nil ? 3 : 4) }
+}

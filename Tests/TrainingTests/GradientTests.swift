@@ -1,0 +1,55 @@
+import Executor
+import Foundation
+import Testing
+@testable import Training
+import Weights
+
+/// Gradients of one forward/backward pass in train mode against PyTorch autograd (in float64) on the
+/// same weights and batch (scripts/make_training_fixtures.py), on every kernel set this CPU runs.
+@Suite struct GradientTests {
+    static let kernelSets = KernelSet.available.map(\.name)
+
+    @Test(arguments: try trainingCases(kind: "gradients"), kernelSets)
+    func gradientsMatchPyTorch(_ c: TrainingCase, kernels: String) throws {
+        var recipe = TrainingRecipe()
+        recipe.labelSmoothing = 0.1
+        let trainer = try Trainer(graph: c.graph(), batch: c.batch, recipe: recipe, weights: c.initialWeights(), threads: 2,
+                                  kernels: try #require(KernelSet(named: kernels)))
+        let (images, labels) = try c.batch(0)
+        let (loss, _) = try trainer.computeGradients(images: images, labels: labels, mix: nil)
+        let reference = try c.reference(".grads.safetensors")
+        #expect(abs(loss - Double(reference["loss"]!.scalars[0])) <= 1e-5 * max(1, abs(loss)))
+        try expectGradients(trainer.gradients, equal: reference, case: c.name)
+    }
+
+    @Test func mixupGradientsMatchPyTorch() throws {
+        let c = try #require(try trainingCases(kind: "mixup").first)
+        var recipe = TrainingRecipe()
+        recipe.labelSmoothing = 0.1
+        let trainer = try Trainer(graph: c.graph(), batch: c.batch, recipe: recipe, weights: c.initialWeights(), threads: 2)
+        let reference = try c.reference(".grads.safetensors")
+        let draw = Mixing.Draw(weight: Double(reference["mix.weight"]!.scalars[0]),
+                               permutation: reference["mix.permutation"]!.scalars.map { Int($0) })
+        let (images, labels) = try c.batch(0)
+        let (loss, _) = try trainer.computeGradients(images: images, labels: labels, mix: draw)
+        #expect(abs(loss - Double(reference["loss"]!.scalars[0])) <= 1e-5 * max(1, abs(loss)))
+        try expectGradients(trainer.gradients, equal: reference, case: c.name)
+    }
+
+    /// Each gradient within 1e-4 of its tensor's largest float64 value. A gradient that is zero in exact
+    /// arithmetic (a bias before a batch norm in train mode) is float noise in both: its scale is then
+    /// 1% of the largest gradient of the network.
+    func expectGradients(_ ours: WeightSet, equal reference: WeightSet, case name: String) throws {
+        let expected = reference.tensors.filter { $0.key.hasPrefix("grad.") }
+        let networkScale = expected.values.map { $0.scalars.map(abs).max() ?? 0 }.max() ?? 0
+        #expect(expected.count == ours.tensors.count, "every parameter has a gradient")
+        for (key, tensor) in expected {
+            let parameter = String(key.dropFirst("grad.".count))
+            let mine = try #require(ours[parameter], "\(name): no gradient for \(parameter)")
+            #expect(mine.shape == tensor.shape)
+            let scale = max(tensor.scalars.map(abs).max() ?? 0, 1e-2 * networkScale)
+            let error = zip(mine.scalars, tensor.scalars).map { abs($0 - $1) }.max()! / scale
+            #expect(error <= 1e-4, "\(name): \(parameter) differs from PyTorch (float64) by \(error) of its largest gradient")
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import Training
+import Weights
+
+/// 20 SGD steps as pycls trains, against PyTorch's SGD and pycls's schedule and EMA formulas.
+@Suite struct OptimizerTests {
+    func recipe(_ c: TrainingCase) -> TrainingRecipe {
+        var recipe = TrainingRecipe()
+        recipe.learningRate = c.base_lr!
+        recipe.epochs = c.epochs!
+        recipe.warmupEpochs = c.warmup_epochs!
+        recipe.warmupFactor = 0.1
+        recipe.momentum = 0.9
+        recipe.nesterov = true
+        recipe.weightDecay = 5e-4
+        recipe.batchNormWeightDecay = 0
+        recipe.labelSmoothing = 0.1
+        recipe.emaAlpha = c.ema_alpha!
+        recipe.emaUpdatePeriod = c.ema_period!
+        return recipe
+    }
+
+    @Test func twentyStepsMatchPyTorch() throws {
+        let c = try #require(try trainingCases(kind: "sgd").first)
+        let trainer = try Trainer(graph: c.graph(), batch: c.batch, recipe: recipe(c), weights: c.initialWeights(), threads: 2)
+        let reference = try c.reference(".sgd.safetensors")
+        var losses: [Double] = []
+        for epoch in 0..<c.epochs! {
+            trainer.startEpoch(epoch, iterations: c.iterations!)
+            for iteration in 0..<c.iterations! {
+                let (images, labels) = try c.batch(iteration)
+                losses.append(try trainer.step(images: images, labels: labels).loss)
+            }
+        }
+        let expectedLosses = reference["loss"]!.scalars
+        #expect(losses.count == 20 && expectedLosses.count == 20)
+        for (i, (mine, theirs)) in zip(losses, expectedLosses).enumerated() {
+            #expect(abs(mine - Double(theirs)) <= 1e-3 * abs(Double(theirs)), "step \(i + 1): loss \(mine) vs PyTorch \(theirs)")
+        }
+        let groups: [(prefix: String, ours: WeightSet)] = [("final.", trainer.weights), ("momentum.", trainer.momentumBuffers),
+                                                           ("ema.", try #require(trainer.emaWeights))]
+        for (prefix, ours) in groups {
+            let expected = reference.tensors.filter { $0.key.hasPrefix(prefix) }
+            #expect(expected.count == ours.tensors.count, "\(prefix) tensors")
+            for (key, tensor) in expected {
+                let name = String(key.dropFirst(prefix.count))
+                let mine = try #require(ours[name], "no \(prefix)\(name)")
+                let error = relativeError(mine.scalars, tensor.scalars)
+                #expect(error <= 1e-3, "\(prefix)\(name) differs from PyTorch by \(error) relative")
+            }
+        }
+    }
+
+    @Test func schedulesFollowPycls() throws {
+        var r = TrainingRecipe()
+        r.learningRate = 0.8
+        r.epochs = 10
+        r.minLearningRate = 0.01
+        // cos: (1 − m)·0.5·(1 + cos(π e / E)) + m
+        #expect(abs(r.learningRate(atEpoch: 5) - 0.8 * (0.99 * 0.5 * (1 + cos(Double.pi / 2)) + 0.01)) < 1e-12)
+        r.schedule = .linear
+        #expect(abs(r.learningRate(atEpoch: 4) - 0.8 * (0.99 * 0.6 + 0.01)) < 1e-12)
+        r.schedule = .exponential
+        #expect(abs(r.learningRate(atEpoch: 5) - 0.8 * pow(0.01, 0.5)) < 1e-12)
+        r.schedule = .steps([0, 3, 6], multiplier: 0.1)
+        #expect(abs(r.learningRate(atEpoch: 2) - 0.8) < 1e-12)
+        #expect(abs(r.learningRate(atEpoch: 3) - 0.08) < 1e-12)
+        #expect(abs(r.learningRate(atEpoch: 9) - 0.008) < 1e-12)
+        r.schedule = .cosine
+        r.warmupEpochs = 2
+        r.warmupFactor = 0.1
+        // Warmup at e = 1: factor 0.1 · (1 − ½) + ½ = 0.55 on top of the cosine.
+        #expect(abs(r.learningRate(atEpoch: 1) - 0.8 * (0.99 * 0.5 * (1 + cos(Double.pi / 10)) + 0.01) * 0.55) < 1e-12)
+        #expect(r.learningRate(atEpoch: 0) == 0.8 * 0.1)
+    }
+
+    @Test func parameterGroupsFollowPycls() {
+        var r = TrainingRecipe()
+        r.weightDecay = 5e-4
+        r.batchNormWeightDecay = 0
+        r.biasWeightDecay = 1e-5
+        #expect(r.weightDecay(forParameter: "s1.b1.conv1.bn.bias") == 0)
+        #expect(r.weightDecay(forParameter: "stem.bn.weight") == 0)
+        #expect(r.weightDecay(forParameter: "head.fc.bias") == 1e-5)
+        #expect(r.weightDecay(forParameter: "s1.b1.se.fc1.bias") == 1e-5)
+        #expect(r.weightDecay(forParameter: "s1.b1.conv2.conv.weight") == 5e-4)
+        #expect(r.weightDecay(forParameter: "s1.b1.ln.bias") == 5e-4)
+    }
+
+    @Test func recipeRejectsValuesARunCannotUse() {
+        var r = TrainingRecipe()
+        r.learningRate = .nan
+        #expect(throws: TrainingError.self) { try r.validate() }
+        r = TrainingRecipe()
+        r.schedule = .steps([1, 2], multiplier: 0.1)
+        #expect(throws: TrainingError.self) { try r.validate() }
+        r = TrainingRecipe()
+        r.schedule = .exponential
+        #expect(throws: TrainingError.self) { try r.validate() }
+        r = TrainingRecipe()
+        r.labelSmoothing = 1
+        #expect(throws: TrainingError.self) { try r.validate() }
+    }
+}

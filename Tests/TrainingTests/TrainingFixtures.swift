@@ -1,0 +1,69 @@
+import DesignSpaces
+import ExampleNetworks
+import Foundation
+import NetworkDSL
+import NetworkIR
+import Testing
+@testable import Training
+import Weights
+
+/// One case of scripts/make_training_fixtures.py.
+struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
+    var name: String
+    var network: String
+    var kind: String
+    var classes: Int, batch: Int, height: Int, width: Int
+    var depth: Int?, w0: Double?, wa: Double?, wm: Double?, group_width: Int?, bottleneck_ratio: Double?, se_ratio: Double?
+    var stem_width: Int?
+    var epochs: Int?, iterations: Int?, base_lr: Double?, warmup_epochs: Double?, ema_alpha: Double?, ema_period: Int?
+    var testDescription: String { name }
+
+    /// The case's network, lowered at its input size.
+    func graph() throws -> Graph {
+        if network == "inverted_residual" { return try Self.invertedResidualNetwork.lower(height: height, width: width) }
+        let configuration = RegNetConfiguration(depth: depth!, w0: w0!, wa: wa!, wm: wm!, groupWidth: group_width!,
+                                                bottleneckRatio: bottleneck_ratio!, seRatio: se_ratio!, stemWidth: stem_width!,
+                                                classes: classes)
+        return try configuration.network().lower(height: height, width: width)
+    }
+
+    /// The example's custom block in a network small enough for a debug build.
+    static let invertedResidualNetwork = Network("InvertedResidual test net") {
+        Stem(8)
+        Body {
+            Stage(depth: 1, width: 16, groupWidth: 16, block: InvertedResidual(expansion: 2))
+            Stage(depth: 2, width: 24, groupWidth: 24, block: InvertedResidual(expansion: 2))
+        }
+        Head(classes: 10)
+    }
+
+    func url(_ suffix: String) throws -> URL {
+        try #require(Bundle.module.url(forResource: "\(name)\(suffix)", withExtension: nil, subdirectory: "Fixtures"),
+                     "missing fixture \(name)\(suffix)")
+    }
+
+    func initialWeights() throws -> WeightSet { try SafeTensors.read(contentsOf: url(".safetensors")) }
+
+    /// Step `step`'s NCHW images and integer labels.
+    func batch(_ step: Int) throws -> (images: [Float], labels: [Int]) {
+        let images = try NumPyArray.read(contentsOf: url(".inputs.npy")), labels = try NumPyArray.read(contentsOf: url(".labels.npy"))
+        let perImage = images.count / images.shape[0]
+        return (Array(images.scalars[(step * perImage)..<((step + 1) * perImage)]),
+                labels.scalars[(step * batch)..<((step + 1) * batch)].map { Int($0) })
+    }
+
+    func reference(_ suffix: String) throws -> WeightSet { try SafeTensors.read(contentsOf: url(suffix)) }
+}
+
+func trainingCases(kind: String? = nil) throws -> [TrainingCase] {
+    let url = try #require(Bundle.module.url(forResource: "cases", withExtension: "json", subdirectory: "Fixtures"))
+    return try JSONDecoder().decode([TrainingCase].self, from: Data(contentsOf: url)).filter { kind == nil || $0.kind == kind }
+}
+
+/// max |a − b| / max |b| (absolute when b is all zeros).
+func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+    precondition(a.count == b.count)
+    let scale = b.map(abs).max() ?? 0
+    let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    return scale > 0 ? diff / scale : diff
+}

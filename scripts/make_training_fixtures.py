@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""PyTorch reference results for the training engine's tests (Tests/TrainingTests/Fixtures).
+
+For each case: a small network with random weights and batch-norm statistics (fixed seeds), a batch
+of inputs and labels, and what PyTorch computes from them in train mode:
+  CASE.safetensors        initial state_dict (timm names; num_batches_tracked dropped)
+  CASE.inputs.npy         float32 [steps][batch][3][H][W]
+  CASE.labels.npy         float32 [steps][batch] (integer class indices)
+  CASE.grads.safetensors  after one forward/backward with label smoothing 0.1: "grad.<name>" for every
+                          parameter, computed in float64 (PyTorch's own float32 gradients differ from
+                          them by up to 2e-4 of a tensor's largest value; the script prints by how
+                          much), "loss" (float32), and for the mixup case the mix that was applied
+The "sgd" case also writes CASE.sgd.safetensors: 20 SGD steps as pycls trains (momentum 0.9, nesterov,
+weight decay 5e-4 with batch norm exempt, cosine schedule with one warmup epoch set per epoch, label
+smoothing 0.1, EMA every 2 iterations by pycls's update_model_ema formula): "loss" per step,
+"final.<name>" (weights and running statistics), "momentum.<name>", "ema.<name>".
+cases.json lists each case's network and run settings.
+
+    python3 -m venv venv && venv/bin/pip install torch timm safetensors numpy
+    venv/bin/python scripts/make_training_fixtures.py
+"""
+import json
+import math
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import timm.models.regnet as tr
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "Tests", "TrainingTests", "Fixtures")
+
+# name, depth, w0, wa, wm, group width, b, se ratio, stem, classes, batch, H, W
+REGNET_CASES = [
+    ("x_b2_g4", 5, 16, 8.0, 1.5, 4, 2, 0.0, 16, 10, 3, 24, 20),
+    ("y_se_clamped_odd", 5, 16, 8.0, 1.5, 48, 1, 0.25, 8, 7, 4, 19, 23),
+    ("x_g1", 5, 16, 8.0, 1.5, 1, 1, 0.0, 8, 6, 3, 16, 16),
+]
+
+
+def randomize(model, seed):
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() > 1:
+                p.copy_(torch.randn(p.shape, generator=g) * (2.0 / p[0].numel()) ** 0.5)
+            elif name.endswith("bn.weight"):
+                p.copy_(torch.rand(p.shape, generator=g) + 0.5)
+            else:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.copy_(torch.randn(b.shape, generator=g) * 0.1)
+            elif name.endswith("running_var"):
+                b.copy_(torch.rand(b.shape, generator=g) * 1.5 + 0.5)
+    return model
+
+
+def state(model):
+    return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+
+
+
+class InvertedResidual(nn.Module):
+    """Examples/ExampleNetworks/InvertedResidual.swift: 1x1 expand, 3x3 depthwise (stride), 1x1 project,
+    residual with a 1x1 strided projection ("shortcut") when the shape changes."""
+
+    def __init__(self, w_in, w_out, stride, expansion):
+        super().__init__()
+        hidden = w_in * expansion
+        self.expand = nn.ModuleDict(dict(conv=nn.Conv2d(w_in, hidden, 1, bias=False), bn=nn.BatchNorm2d(hidden)))
+        self.depthwise = nn.ModuleDict(dict(conv=nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
+                                            bn=nn.BatchNorm2d(hidden)))
+        self.project = nn.ModuleDict(dict(conv=nn.Conv2d(hidden, w_out, 1, bias=False), bn=nn.BatchNorm2d(w_out)))
+        self.shortcut = None
+        if w_in != w_out or stride != 1:
+            self.shortcut = nn.ModuleDict(dict(conv=nn.Conv2d(w_in, w_out, 1, stride, bias=False), bn=nn.BatchNorm2d(w_out)))
+
+    def forward(self, x):
+        y = F.relu(self.expand.bn(self.expand.conv(x)))
+        y = F.relu(self.depthwise.bn(self.depthwise.conv(y)))
+        y = self.project.bn(self.project.conv(y))
+        s = x if self.shortcut is None else self.shortcut.bn(self.shortcut.conv(x))
+        return y + s
+
+
+class InvertedResidualNet(nn.Module):
+    """Network { Stem(8); Body { Stage(depth: 1, width: 16, InvertedResidual(expansion: 2));
+    Stage(depth: 2, width: 24, InvertedResidual(expansion: 2)) }; Head(classes: 10) } (TrainingTests)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.ModuleDict(dict(conv=nn.Conv2d(3, 8, 3, 2, 1, bias=False), bn=nn.BatchNorm2d(8)))
+        stages, w_in = [], 8
+        for i, (depth, width, e) in enumerate([(1, 16, 2), (2, 24, 2)]):
+            blocks = nn.Module()
+            for j in range(depth):
+                blocks.add_module(f"b{j + 1}", InvertedResidual(w_in, width, 2 if j == 0 else 1, e))
+                w_in = width
+            self.add_module(f"s{i + 1}", blocks)
+            stages.append(depth)
+        self.depths = stages
+        self.head = nn.Module()
+        self.head.fc = nn.Linear(24, 10)
+
+    def forward(self, x):
+        x = F.relu(self.stem.bn(self.stem.conv(x)))
+        for i, depth in enumerate(self.depths):
+            for j in range(depth):
+                x = getattr(getattr(self, f"s{i + 1}"), f"b{j + 1}")(x)
+        return self.head.fc(x.mean((2, 3)))
+
+
+def smooth_one_hot(labels, classes, s, dtype=torch.float32):
+    off = s / classes
+    y = torch.full((labels.shape[0], classes), off, dtype=dtype)
+    y[torch.arange(labels.shape[0]), labels] = 1 - s + off
+    return y
+
+
+def soft_cross_entropy(logits, targets):
+    return torch.sum(-targets * F.log_softmax(logits, -1), -1).mean()
+
+
+def one_step(model, x, labels, classes, mix=None):
+    model.train()
+    model.zero_grad()
+    y = smooth_one_hot(labels, classes, 0.1, x.dtype)
+    if mix is not None:
+        m, perm = mix
+        x = m * x + (1 - m) * x[perm]
+        y = m * y + (1 - m) * y[perm]
+    loss = soft_cross_entropy(model(x), y)
+    loss.backward()
+    return loss
+
+
+def gradient_case(name, model, batch, h, w, classes, seed, mix=False):
+    g = torch.Generator().manual_seed(seed + 1000)
+    x = torch.randn(1, batch, 3, h, w, generator=g)
+    labels = torch.randint(0, classes, (1, batch), generator=g)
+    save_file(state(model), os.path.join(OUT, f"{name}.safetensors"))
+    np.save(os.path.join(OUT, f"{name}.inputs.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(OUT, f"{name}.labels.npy"), labels.numpy().astype(np.float32))
+    mixing = None
+    extra = {}
+    if mix:
+        perm = torch.randperm(batch, generator=g)
+        mixing = (0.3, perm)
+        extra = {"mix.weight": torch.tensor([0.3]), "mix.permutation": perm.float()}
+    import copy
+    exact = copy.deepcopy(model).double()
+    loss = one_step(model, x[0], labels[0], classes, mixing)
+    grads = {f"grad.{n}": p.grad.detach().clone().contiguous() for n, p in model.named_parameters()}
+    grads["loss"] = loss.detach().reshape(1)
+    # The same step in float64: the reference the float32 results (PyTorch's and ours) are measured against.
+    mixing64 = None if mixing is None else (mixing[0], mixing[1])
+    one_step(exact, x[0].double(), labels[0], classes, mixing64)
+    worst = 0.0
+    for n, p in exact.named_parameters():
+        ref = p.grad.detach()
+        scale = max(ref.abs().max().item(), 1e-12)
+        worst = max(worst, (grads[f"grad.{n}"].double() - ref).abs().max().item() / scale)
+        grads[f"grad.{n}"] = ref.float().contiguous()
+    print(f"{name}: PyTorch float32 gradients vs float64: worst {worst:.2e} of a tensor's largest gradient")
+    grads.update(extra)
+    save_file(grads, os.path.join(OUT, f"{name}.grads.safetensors"))
+    print(f"{name}: loss {loss.item():.5f}")
+
+
+def pycls_lr(epoch, base, epochs, warmup, factor):
+    lr = base * 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+    if epoch < warmup:
+        a = epoch / warmup
+        lr *= factor * (1 - a) + a
+    return lr
+
+
+def pycls_init(model, seed):
+    """pycls's init_weights: conv ~ N(0, sqrt(2 / (k k out))), BN gamma 1 and beta 0, linear ~ N(0, 0.01)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * math.sqrt(2.0 / fan_out))
+                if m.bias is not None:
+                    m.bias.zero_()
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+            elif isinstance(m, nn.Linear):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * 0.01)
+                m.bias.zero_()
+    return model
+
+
+def sgd_case(name, model, batch, h, w, classes, seed):
+    """20 steps: 5 epochs x 4 iterations over 4 fixed batches, as pycls's trainer runs them, in float64
+    (the reference) and in float32 (to print how far PyTorch's own float32 run is from it)."""
+    import copy
+    g = torch.Generator().manual_seed(seed + 2000)
+    x = torch.randn(4, batch, 3, h, w, generator=g)
+    labels = torch.randint(0, classes, (4, batch), generator=g)
+    save_file(state(model), os.path.join(OUT, f"{name}.safetensors"))
+    np.save(os.path.join(OUT, f"{name}.inputs.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(OUT, f"{name}.labels.npy"), labels.numpy().astype(np.float32))
+    single = copy.deepcopy(model)
+    out, settings = sgd_run(model.double(), x.double(), labels, classes)
+    out32, _ = sgd_run(single, x, labels, classes)
+    errors = {k: ((out32[k].double() - v).abs().max() / max(v.abs().max(), 1e-12)).item() for k, v in out.items()}
+    worst = max(errors.values())
+    for k in sorted(errors, key=errors.get)[-6:]: print(f"   {k}: {errors[k]:.2e} (largest value {out[k].abs().max().item():.2e})")
+    print(f"{name}: PyTorch float32 vs float64 after 20 steps: worst {worst:.2e} relative (losses, weights, momentum, EMA)")
+    save_file({k: v.float().contiguous() for k, v in out.items()}, os.path.join(OUT, f"{name}.sgd.safetensors"))
+    print(f"{name}: losses {out['loss'][0]:.4f} -> {out['loss'][-1]:.4f}")
+    return settings
+
+
+def sgd_run(model, x, labels, classes):
+    epochs, iters, base_lr, warmup, period, ema_alpha = 5, 4, 0.01, 1, 2, 0.01
+    batch = x.shape[1]
+    bn = [p for n, p in model.named_parameters() if "bn" in n]
+    rest = [p for n, p in model.named_parameters() if "bn" not in n]
+    opt = torch.optim.SGD([{"params": bn, "weight_decay": 0.0}, {"params": rest, "weight_decay": 5e-4}],
+                          lr=base_lr, momentum=0.9, dampening=0.0, nesterov=True)
+    ema = state(model)
+    losses = []
+    for epoch in range(epochs):
+        lr = pycls_lr(epoch, base_lr, epochs, warmup, 0.1)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        for it in range(iters):
+            model.train()
+            opt.zero_grad()
+            loss = soft_cross_entropy(model(x[it]), smooth_one_hot(labels[it], classes, 0.1, x.dtype))
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            # pycls net.update_model_ema
+            if it % period == 0:
+                alpha = min(1.0, ema_alpha * batch / epochs * period)
+                alpha = 1.0 if epoch < warmup else alpha
+                current = state(model)
+                ema = {k: v * (1.0 - alpha) + current[k] * alpha for k, v in ema.items()}
+    out = {"loss": torch.tensor(losses, dtype=torch.float64)}
+    out.update({f"final.{k}": v for k, v in state(model).items()})
+    named = dict(model.named_parameters())
+    out.update({f"momentum.{n}": opt.state[p]["momentum_buffer"].detach().clone() for n, p in named.items()})
+    out.update({f"ema.{k}": v for k, v in ema.items()})
+    return out, dict(epochs=epochs, iterations=iters, base_lr=base_lr, warmup_epochs=warmup, ema_alpha=ema_alpha, ema_period=period)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    manifest = []
+    for i, (name, d, w0, wa, wm, gw, b, se, stem, classes, batch, h, w) in enumerate(REGNET_CASES):
+        cfg = tr.RegNetCfg(depth=d, w0=w0, wa=wa, wm=wm, group_size=gw, bottle_ratio=1.0 / b, se_ratio=se, stem_width=stem)
+        model = randomize(tr.RegNet(cfg, num_classes=classes), i)
+        gradient_case(name, model, batch, h, w, classes, i)
+        manifest.append(dict(name=name, network="regnet", depth=d, w0=w0, wa=wa, wm=wm, group_width=gw, bottleneck_ratio=b,
+                             se_ratio=se, stem_width=stem, classes=classes, batch=batch, height=h, width=w, kind="gradients"))
+    # The example InvertedResidual block, at 32x32.
+    torch.manual_seed(7)
+    model = randomize(InvertedResidualNet(), 7)
+    gradient_case("inverted_residual", model, 3, 32, 32, 10, 7)
+    manifest.append(dict(name="inverted_residual", network="inverted_residual", classes=10, batch=3, height=32, width=32,
+                         kind="gradients"))
+    # Mixup: the gradient of one step on a mixed batch (m = 0.3, a fixed permutation).
+    name, d, w0, wa, wm, gw, b, se, stem, classes, batch, h, w = ("mixup", 5, 16, 8.0, 1.5, 8, 1, 0.25, 8, 5, 4, 32, 32)
+    cfg = tr.RegNetCfg(depth=d, w0=w0, wa=wa, wm=wm, group_size=gw, bottle_ratio=1.0 / b, se_ratio=se, stem_width=stem)
+    model = randomize(tr.RegNet(cfg, num_classes=classes), 11)
+    gradient_case(name, model, batch, h, w, classes, 11, mix=True)
+    manifest.append(dict(name=name, network="regnet", depth=d, w0=w0, wa=wa, wm=wm, group_width=gw, bottleneck_ratio=b,
+                         se_ratio=se, stem_width=stem, classes=classes, batch=batch, height=h, width=w, kind="mixup"))
+    # 20 SGD steps on a small RegNetY.
+    name, d, w0, wa, wm, gw, b, se, stem, classes, batch, h, w = ("sgd", 5, 16, 8.0, 1.5, 8, 1, 0.25, 8, 5, 8, 32, 32)
+    cfg = tr.RegNetCfg(depth=d, w0=w0, wa=wa, wm=wm, group_size=gw, bottle_ratio=1.0 / b, se_ratio=se, stem_width=stem)
+    model = pycls_init(tr.RegNet(cfg, num_classes=classes), 12)
+    run = sgd_case(name, model, batch, h, w, classes, 12)
+    manifest.append(dict(name=name, network="regnet", depth=d, w0=w0, wa=wa, wm=wm, group_width=gw, bottleneck_ratio=b,
+                         se_ratio=se, stem_width=stem, classes=classes, batch=batch, height=h, width=w, kind="sgd", **run))
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
