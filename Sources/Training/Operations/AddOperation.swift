@@ -3,13 +3,14 @@ struct AddOperation: TrainingOperation {
     let node: NodeIndex
     let inputs: (NodeIndex, NodeIndex)
     let count: Int
+    var savedForBackward: [NodeIndex] { [] }
 
     func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
 
     func forward(_ c: StepContext) {
         let a = c.values[inputs.0], b = c.values[inputs.1], y = c.values[node]
         c.parallelElements(count * c.batch) { r in
-            for i in r { y[i] = a[i] + b[i] }
+            Vector.map(r, a, b, into: y, accumulate: false, { $0 + $1 }, { $0 + $1 })
         }
     }
 
@@ -19,7 +20,8 @@ struct AddOperation: TrainingOperation {
             guard let dx = c.grads[input] else { continue }
             let add = accumulate[slot]
             c.parallelElements(count * c.batch) { r in
-                if add { for i in r { dx[i] += dy[i] } } else { (dx + r.lowerBound).update(from: dy + r.lowerBound, count: r.count) }
+                if add { Vector.map(r, dx, dy, into: dx, accumulate: false, { $0 + $1 }, { $0 + $1 }) }
+                else { (dx + r.lowerBound).update(from: dy + r.lowerBound, count: r.count) }
             }
         }
     }

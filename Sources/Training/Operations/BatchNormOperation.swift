@@ -11,6 +11,7 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     let momentum: Float
     /// Parameter offsets of γ, β, the running mean and the running variance.
     let gamma: Int, beta: Int, runningMean: Int, runningVar: Int
+    var savedForBackward: [NodeIndex] { [input] }
     /// The last forward pass's batch mean, 1/σ and unbiased variance, per channel.
     private(set) var mean: [Float], inverseStd: [Float], unbiasedVariance: [Float]
 
@@ -32,32 +33,33 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     }
 
     func scratch(batch: Int) -> ScratchNeeds {
-        ScratchNeeds(d: 2 * ColumnSums.scratchDoubles(rows: batch * pixels, columns: channels))
+        ScratchNeeds(d: ColumnSums.scratchFloats(rows: batch * pixels, columns: channels))
     }
 
     func forward(_ c: StepContext) {
         let x = c.values[input], y = c.values[node], channels = channels
-        let m = Double(c.batch * pixels)
-        let rows = c.batch * pixels
-        let sums = ColumnSums.sum(c, rows: rows, columns: channels, scratch: c.scratchD) { r, ch in Double(x[r * channels + ch]) }
-        let mu = sums.map { $0 / m }
-        let squares = ColumnSums.sum(c, rows: rows, columns: channels, scratch: c.scratchD) { r, ch in
-            let d = Double(x[r * channels + ch]) - mu[ch]
-            return d * d
+        let rows = c.batch * pixels, m = Double(rows)
+        // Mean, then the squared deviations from it (two passes, for accuracy).
+        let mu = ColumnSums.moments(c, rows: rows, columns: channels, a: x, scratch: c.scratchD).sums.map { $0 / m }
+        let muF = mu.map { Float($0) }
+        let (deviations, squares) = ColumnSums.moments(c, rows: rows, columns: channels, a: x, shiftA: muF, scratch: c.scratchD)
+        let variance = (0..<channels).map { ch in
+            // Σ (x − μf)² about the float mean, corrected to the exact mean: − (Σ (x − μf))² / m.
+            max(0, (squares[ch] - deviations[ch] * deviations[ch] / m) / m)
         }
-        let variance = squares.map { $0 / m }
         mean = mu.map { Float($0) }
         inverseStd = variance.map { Float(1 / ($0 + Double(epsilon)).squareRoot()) }
         unbiasedVariance = variance.map { Float($0 * m / max(m - 1, 1)) }
         let g = c.parameters + gamma, b = c.parameters + beta
         let scale = (0..<channels).map { g[$0] * inverseStd[$0] }
         let shift = (0..<channels).map { b[$0] - mean[$0] * scale[$0] }
-        c.parallel(c.batch * pixels) { r in
-            scale.withUnsafeBufferPointer { s in
-                shift.withUnsafeBufferPointer { t in
+        scale.withUnsafeBufferPointer { s in
+            shift.withUnsafeBufferPointer { t in
+                let s = s.baseAddress!, t = t.baseAddress!
+                c.parallel(rows) { r in
                     for p in r {
-                        let row = p * channels
-                        for ch in 0..<channels { y[row + ch] = x[row + ch] * s[ch] + t[ch] }
+                        let xr = x + p * channels, yr = y + p * channels
+                        for ch in 0..<channels { yr[ch] = xr[ch] * s[ch] + t[ch] }
                     }
                 }
             }
@@ -76,32 +78,33 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
 
     func backward(_ c: StepContext, accumulate: [Bool]) {
         guard let dy = c.grads[node] else { return }
-        let x = c.values[input], channels = channels
-        let mean = mean, inverseStd = inverseStd
-        let m = Float(c.batch * pixels)
-        let rows = c.batch * pixels
-        let dBeta = ColumnSums.sum(c, rows: rows, columns: channels, scratch: c.scratchD) { r, ch in Double(dy[r * channels + ch]) }
-        let xhatDy = ColumnSums.sum(c, rows: rows, columns: channels, scratch: c.scratchD) { r, ch in
-            let i = r * channels + ch
-            return Double(dy[i] * ((x[i] - mean[ch]) * inverseStd[ch]))
-        }
-        let dGamma = xhatDy.map { Float($0) }
-        let dBetaF = dBeta.map { Float($0) }
+        let x = c.values[input], channels = channels, rows = c.batch * pixels
+        // Σ dy and Σ dy · (x − μ) in one pass; dγ = Σ dy · x̂ = (Σ dy · (x − μ)) / σ.
+        let (sumDy, dotDy) = ColumnSums.moments(c, rows: rows, columns: channels, a: dy, b: x, shiftB: mean, scratch: c.scratchD)
+        let dBeta = sumDy.map { Float($0) }
+        let dGamma = (0..<channels).map { Float(dotDy[$0] * Double(inverseStd[$0])) }
         for ch in 0..<channels {
             c.parameterGrads[gamma + ch] = dGamma[ch]
-            c.parameterGrads[beta + ch] = dBetaF[ch]
+            c.parameterGrads[beta + ch] = dBeta[ch]
         }
         guard let dx = c.grads[input] else { return }
-        let g = c.parameters + gamma, add = accumulate[0]
-        let k = (0..<channels).map { g[$0] * inverseStd[$0] }
-        let meanDy = dBetaF.map { $0 / m }, meanDyXhat = dGamma.map { $0 / m }
-        c.parallel(c.batch * pixels) { r in
-            for p in r {
-                let row = p * channels
-                for ch in 0..<channels {
-                    let xhat = (x[row + ch] - mean[ch]) * inverseStd[ch]
-                    let v = k[ch] * (dy[row + ch] - meanDy[ch] - xhat * meanDyXhat[ch])
-                    dx[row + ch] = add ? dx[row + ch] + v : v
+        // dx = γ/σ · (dy − Σdy/m − x̂ · Σ(dy·x̂)/m) = k·dy + d − s·(x − μ) per channel.
+        let g = c.parameters + gamma, m = Float(rows), add = accumulate[0]
+        var coefficients = [Float](repeating: 0, count: 4 * channels)
+        for ch in 0..<channels {
+            let k = g[ch] * inverseStd[ch]
+            coefficients[ch] = k
+            coefficients[channels + ch] = -k * dBeta[ch] / m
+            coefficients[2 * channels + ch] = k * inverseStd[ch] * dGamma[ch] / m
+            coefficients[3 * channels + ch] = mean[ch]
+        }
+        coefficients.withUnsafeBufferPointer { co in
+            let k = co.baseAddress!, d = k + channels, slope = k + 2 * channels, mu = k + 3 * channels
+            c.parallel(rows) { r in
+                for p in r {
+                    let dyr = dy + p * channels, xr = x + p * channels, dxr = dx + p * channels
+                    if add { for ch in 0..<channels { dxr[ch] += k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) } }
+                    else { for ch in 0..<channels { dxr[ch] = k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) } }
                 }
             }
         }

@@ -6,6 +6,7 @@ struct ChannelScaleOperation: TrainingOperation {
     let scale: NodeIndex
     let channels: Int
     let pixels: Int
+    var savedForBackward: [NodeIndex] { [input, scale] }
 
     func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
 

@@ -14,6 +14,7 @@ struct ConvolutionOperation: TrainingOperation {
     let outShape: FeatureShape
     let weight: Int
     let bias: Int?
+    var savedForBackward: [NodeIndex] { [input] }
 
     var paddedHeight: Int { inShape.height + 2 * conv.padding }
     var paddedWidth: Int { inShape.width + 2 * conv.padding }
@@ -28,7 +29,7 @@ struct ConvolutionOperation: TrainingOperation {
         return ScratchNeeds(a: batch * paddedHeight * paddedWidth * inShape.channels,
                             b: batch * dilatedHeight * dilatedWidth * outShape.channels,
                             c: batch * inShape.elementCount,
-                            d: 2 * ColumnSums.scratchDoubles(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
+                            d: ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
                             w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
                                    conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
     }
@@ -121,7 +122,7 @@ struct ConvolutionOperation: TrainingOperation {
         let (ci, co) = (inShape.channels, outShape.channels)
         let (ho, wo) = (outShape.height, outShape.width)
         if let bias {
-            let sums = ColumnSums.sum(c, rows: c.batch * ho * wo, columns: co, scratch: c.scratchD) { r, j in Double(dy[r * co + j]) }
+            let sums = ColumnSums.moments(c, rows: c.batch * ho * wo, columns: co, a: dy, scratch: c.scratchD).sums
             for j in 0..<co { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
         weightGradient(c, dy: dy)
@@ -189,8 +190,9 @@ struct ConvolutionOperation: TrainingOperation {
                     for n in 0..<batch {
                         t.baseAddress!.update(repeating: 0, count: 16 * 16)
                         for oy in 0..<ho {
-                            wgrad(wo, cc, xp + ((n * hp + oy * s + ky) * wp + kx) * ci + g * cig + c0, s * ci,
-                                  dy + ((n * ho + oy) * wo) * co + g * cog + b * 16, co, t.baseAddress!)
+                            let inputRow: Int = ((n * hp + oy * s + ky) * wp + kx) * ci + g * cig + c0
+                            let gradientRow: Int = (n * ho + oy) * wo * co + g * cog + b * 16
+                            wgrad(wo, cc, xp + inputRow, s * ci, dy + gradientRow, co, t.baseAddress!)
                         }
                         for i in 0..<(cc * 16) { total[i] += Double(t[i]) }
                     }

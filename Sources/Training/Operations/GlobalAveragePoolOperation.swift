@@ -4,6 +4,7 @@ struct GlobalAveragePoolOperation: TrainingOperation {
     let input: NodeIndex
     let channels: Int
     let pixels: Int
+    var savedForBackward: [NodeIndex] { [] }
 
     func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
 

@@ -14,6 +14,7 @@ struct PointwiseOperation: TrainingOperation {
     let channelMajorFeatures: Bool
     let weight: Int
     let bias: Int?
+    var savedForBackward: [NodeIndex] { [input] }
 
     /// Features per row of A.
     var k: Int { channelMajorFeatures ? inShape.elementCount : inShape.channels }
@@ -27,7 +28,7 @@ struct PointwiseOperation: TrainingOperation {
     func scratch(batch: Int) -> ScratchNeeds {
         let m = rows(batch: batch)
         return ScratchNeeds(a: gathers ? m * k : 0, b: gathers ? m * k : 0, c: Gemm.panelFloats(k: m, n: k),
-                            d: max(Gemm.partialFloats(k: m, m: outChannels, n: k), 2 * ColumnSums.scratchDoubles(rows: m, columns: outChannels)),
+                            d: max(Gemm.partialFloats(k: m, m: outChannels, n: k), ColumnSums.scratchFloats(rows: m, columns: outChannels)),
                             w: max(Gemm.panelFloats(k: k, n: outChannels), Gemm.panelFloats(k: outChannels, n: k)))
     }
 
@@ -73,7 +74,7 @@ struct PointwiseOperation: TrainingOperation {
         guard let dy = c.grads[node] else { return }
         let m = rows(batch: c.batch), k = k, n = outChannels
         if let bias {
-            let sums = ColumnSums.sum(c, rows: m, columns: n, scratch: c.scratchD) { r, j in Double(dy[r * n + j]) }
+            let sums = ColumnSums.moments(c, rows: m, columns: n, a: dy, scratch: c.scratchD).sums
             for j in 0..<n { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
         // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci].

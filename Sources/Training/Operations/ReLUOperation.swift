@@ -3,6 +3,7 @@ struct ReLUOperation: TrainingOperation {
     let node: NodeIndex
     let input: NodeIndex
     let count: Int
+    var savedForBackward: [NodeIndex] { [node] }
 
     func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
 
@@ -17,8 +18,7 @@ struct ReLUOperation: TrainingOperation {
         guard let dx = c.grads[input], let dy = c.grads[node] else { return }
         let y = c.values[node], add = accumulate[0]
         c.parallelElements(count * c.batch) { r in
-            if add { for i in r { dx[i] += y[i] > 0 ? dy[i] : 0 } }
-            else { for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 } }
+            Vector.map(r, y, dy, into: dx, accumulate: add, { y, g in g.replacing(with: 0, where: y .<= 0) }, { y, g in y > 0 ? g : 0 })
         }
     }
 }

@@ -5,6 +5,7 @@ struct SigmoidOperation: TrainingOperation {
     let node: NodeIndex
     let input: NodeIndex
     let count: Int
+    var savedForBackward: [NodeIndex] { [node] }
 
     func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
 

@@ -1,28 +1,64 @@
-/// Column sums of row-major [rows][columns] data, in Double: rows are split into a fixed number of
-/// chunks (a function of `rows` only), each summed by one worker, and the chunks added in order, so
+/// Per-column moments of row-major [rows][columns] data: Σ (a − shiftA) and Σ (a − shiftA)(b − shiftB).
+///
+/// Rows are split into a fixed number of chunks (a function of `rows` only); each chunk is summed by
+/// one worker, 16 rows at a time in Float and then in Double, and the chunks are added in order, so
 /// the result is the same for any thread count.
 enum ColumnSums {
     static func chunks(rows: Int) -> Int { min(64, max(1, rows / 256)) }
 
-    /// Doubles of scratch `sum` needs.
-    static func scratchDoubles(rows: Int, columns: Int) -> Int { chunks(rows: rows) * columns }
+    /// Floats of scratch `moments` needs.
+    static func scratchFloats(rows: Int, columns: Int) -> Int { 2 * 2 * chunks(rows: rows) * columns }
 
-    /// Σ_r term(r, column) for every column, with `scratch` holding the per-chunk partial sums.
-    static func sum(_ c: StepContext, rows: Int, columns: Int, scratch: UnsafeMutablePointer<Float>,
-                    _ term: (_ row: Int, _ column: Int) -> Double) -> [Double] {
+    /// Σ_r (a[r][c] − shiftA[c]) and Σ_r (a[r][c] − shiftA[c]) · (b[r][c] − shiftB[c]) for every column
+    /// (b defaults to a; shifts to 0), with `scratch` holding the per-chunk partial sums.
+    static func moments(_ c: StepContext, rows: Int, columns: Int, a: UnsafePointer<Float>, shiftA: [Float]? = nil,
+                        b: UnsafePointer<Float>? = nil, shiftB: [Float]? = nil, scratch: UnsafeMutablePointer<Float>)
+        -> (sums: [Double], products: [Double]) {
         let chunks = chunks(rows: rows)
-        let partial = UnsafeMutableRawPointer(scratch).bindMemory(to: Double.self, capacity: chunks * columns)
-        c.parallel(chunks) { range in
-            for chunk in range {
-                let sums = partial + chunk * columns
-                sums.update(repeating: 0, count: columns)
-                for r in (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks) {
-                    for column in 0..<columns { sums[column] += term(r, column) }
+        let partial = UnsafeMutableRawPointer(scratch).bindMemory(to: Double.self, capacity: 2 * chunks * columns)
+        let zeros = [Float](repeating: 0, count: columns)
+        let sa = shiftA ?? zeros, sb = shiftB ?? shiftA ?? zeros
+        let b = b ?? a
+        sa.withUnsafeBufferPointer { sa in
+        sb.withUnsafeBufferPointer { sb in
+            let sa = sa.baseAddress!, sb = sb.baseAddress!
+            c.parallel(chunks) { range in
+                let block = UnsafeMutablePointer<Float>.allocate(capacity: 2 * columns)
+                defer { block.deallocate() }
+                let blockSum = block, blockProduct = block + columns
+                for chunk in range {
+                    let sums = partial + 2 * chunk * columns, products = sums + columns
+                    sums.update(repeating: 0, count: 2 * columns)
+                    var r = rows * chunk / chunks
+                    let end = rows * (chunk + 1) / chunks
+                    while r < end {
+                        let stop = min(end, r + 16)
+                        blockSum.update(repeating: 0, count: 2 * columns)
+                        while r < stop {
+                            let ra = a + r * columns, rb = b + r * columns
+                            for j in 0..<columns {
+                                let va = ra[j] - sa[j]
+                                blockSum[j] += va
+                                blockProduct[j] += va * (rb[j] - sb[j])
+                            }
+                            r += 1
+                        }
+                        for j in 0..<columns {
+                            sums[j] += Double(blockSum[j])
+                            products[j] += Double(blockProduct[j])
+                        }
+                    }
                 }
             }
         }
-        var total = [Double](repeating: 0, count: columns)
-        for chunk in 0..<chunks { for column in 0..<columns { total[column] += partial[chunk * columns + column] } }
-        return total
+        }
+        var sums = [Double](repeating: 0, count: columns), products = sums
+        for chunk in 0..<chunks {
+            for j in 0..<columns {
+                sums[j] += partial[2 * chunk * columns + j]
+                products[j] += partial[(2 * chunk + 1) * columns + j]
+            }
+        }
+        return (sums, products)
     }
 }

@@ -44,6 +44,8 @@ struct StepContext: @unchecked Sendable {
 protocol TrainingOperation: Sendable {
     /// The node this operation computes.
     var node: NodeIndex { get }
+    /// Values (this node's or its inputs') that the backward pass reads, so the plan keeps them alive.
+    var savedForBackward: [NodeIndex] { get }
     /// Scratch the operation needs for `batch` images.
     func scratch(batch: Int) -> ScratchNeeds
     /// Reads the inputs' values and writes the node's value.

@@ -1,10 +1,16 @@
+import Dispatch
 import Executor
 import Kernels
 import NetworkIR
 
-/// A graph compiled for training at one batch size: a training-mode operation per node, every node's
-/// value (kept for the backward), gradient buffers where a gradient flows, which gradients are
-/// written and which accumulated, and scratch sized to the largest operation.
+/// A graph compiled for training at one batch size: a training-mode operation per node, the values
+/// each backward pass reads kept alive until then, gradient buffers where a gradient flows, which
+/// gradients are written and which accumulated, and scratch sized to the largest operation.
+///
+/// Values and gradients share one arena: on a timeline where node i's forward runs at time i, the
+/// loss at N and node i's backward at 2N − i, each buffer lives from its first write to its last read,
+/// and buffers whose lifetimes do not overlap share memory (largest first, lowest free offset), as
+/// the inference compiler's memory planner does.
 ///
 /// This is the training compiler; the inference compiler (`CompiledModel`) reads the same graph.
 final class TrainingPlan: @unchecked Sendable {
@@ -12,13 +18,18 @@ final class TrainingPlan: @unchecked Sendable {
     let batch: Int
     let store: ParameterStore
     let operations: [(any TrainingOperation)?]
-    let values: [FloatBuffer]
-    let grads: [FloatBuffer?]
+    /// Nodes whose gradient reaches the loss (the backward runs for these only).
+    let onGradientPath: [Bool]
     /// Per node and input slot: add into that input's gradient (another consumer wrote it first).
     let accumulate: [[Bool]]
+    let arena: FloatBuffer
+    let valueOffsets: [Int]
+    let gradOffsets: [Int?]
     let scratch: [FloatBuffer]
-    /// Bytes of activations, gradients and scratch the plan holds.
+    /// Bytes of the arena (activations and gradients) and scratch.
     let activationBytes: Int
+    /// Bytes the activations and gradients would take without sharing memory.
+    let unplannedBytes: Int
 
     init(graph: Graph, batch: Int, store: ParameterStore, momentum: Float) throws(TrainingError) {
         self.graph = graph
@@ -29,22 +40,83 @@ final class TrainingPlan: @unchecked Sendable {
             operations.append(try Self.operation(for: node, id: id, graph: graph, store: store, momentum: momentum))
         }
         self.operations = operations
-        values = graph.nodes.map { FloatBuffer(count: $0.shape.elementCount * batch) }
-        grads = graph.nodes.indices.map { $0 == 0 ? nil : FloatBuffer(count: graph.nodes[$0].shape.elementCount * batch) }
-        var written = Set<NodeID>(), accumulate = Array(repeating: [Bool](), count: graph.nodes.count)
-        for id in graph.nodes.indices.reversed() {
+        let count = graph.nodes.count
+        var onPath = [Bool](repeating: false, count: count)
+        onPath[graph.output] = true
+        for id in graph.nodes.indices.reversed() where onPath[id] { for input in graph.nodes[id].inputs { onPath[input] = true } }
+        onPath[0] = false
+        onGradientPath = onPath
+        var written = Set<NodeID>(), accumulate = Array(repeating: [Bool](), count: count)
+        for id in graph.nodes.indices.reversed() where onPath[id] {
             accumulate[id] = graph.nodes[id].inputs.map { input in
                 defer { written.insert(input) }
                 return written.contains(input)
             }
         }
         self.accumulate = accumulate
+
+        // Lifetimes on the timeline: forward of node i at i, loss at N, backward of node i at 2N − i.
+        let n = count, loss = n
+        func backwardTime(_ id: Int) -> Int { 2 * n - id }
+        var valueSpan = graph.nodes.indices.map { ($0, $0) }
+        var gradSpan = [(Int, Int)?](repeating: nil, count: count)
+        for (id, node) in graph.nodes.enumerated() {
+            for input in node.inputs { valueSpan[input].1 = max(valueSpan[input].1, id) }
+            if onPath[id], let op = operations[id] {
+                for saved in op.savedForBackward { valueSpan[saved].1 = max(valueSpan[saved].1, backwardTime(id)) }
+                for input in node.inputs where onPath[input] {
+                    let t = backwardTime(id)
+                    gradSpan[input] = gradSpan[input].map { (min($0.0, t), $0.1) } ?? (t, backwardTime(input))
+                }
+            }
+        }
+        valueSpan[graph.output].1 = max(valueSpan[graph.output].1, loss)
+        gradSpan[graph.output] = (loss, backwardTime(graph.output))
+        var requests: [(size: Int, span: (Int, Int))] = graph.nodes.enumerated().map { id, node in
+            (node.shape.elementCount * batch, valueSpan[id])
+        }
+        var gradRequest = [Int?](repeating: nil, count: count)
+        for id in graph.nodes.indices { if let span = gradSpan[id] { gradRequest[id] = requests.count; requests.append((graph.nodes[id].shape.elementCount * batch, span)) } }
+        let (offsets, arenaFloats) = Self.place(requests)
+        arena = FloatBuffer(count: arenaFloats)
+        valueOffsets = Array(offsets[0..<count])
+        gradOffsets = gradRequest.map { $0.map { offsets[$0] } }
+        unplannedBytes = 4 * requests.reduce(0) { $0 + $1.size }
+
         var needs = ScratchNeeds()
         for op in operations { if let op { needs.formMax(op.scratch(batch: batch)) } }
         scratch = [needs.a, needs.b, needs.c, needs.d, needs.w].map { FloatBuffer(count: $0) }
-        activationBytes = 4 * (values.reduce(0) { $0 + $1.count } + grads.reduce(0) { $0 + ($1?.count ?? 0) }
-            + scratch.reduce(0) { $0 + $1.count })
+        activationBytes = 4 * (arenaFloats + scratch.reduce(0) { $0 + $1.count })
     }
+
+    /// Offsets for buffers of `size` floats alive over `span` (inclusive): largest first, each at the
+    /// lowest offset clear of every placed buffer whose span overlaps; 16-float aligned with 32 floats
+    /// of slack after each (kernels read whole vectors). Returns the offsets and the arena size.
+    static func place(_ requests: [(size: Int, span: (Int, Int))]) -> ([Int], Int) {
+        var offsets = [Int](repeating: 0, count: requests.count)
+        var placed: [(offset: Int, size: Int, from: Int, to: Int)] = []
+        for i in requests.indices.sorted(by: { (requests[$0].size, $1) > (requests[$1].size, $0) }) {
+            let need = (requests[i].size + 32 + 15) / 16 * 16
+            let (from, to) = requests[i].span
+            let busy = placed.filter { $0.from <= to && from <= $0.to }.sorted { $0.offset < $1.offset }
+            var offset = 0
+            for other in busy where other.offset < offset + need && offset < other.offset + other.size {
+                offset = max(offset, other.offset + other.size)
+            }
+            // One pass over offset-sorted clashes can leave a later clash behind; check until clear.
+            while let clash = busy.first(where: { $0.offset < offset + need && offset < $0.offset + $0.size }) {
+                offset = clash.offset + clash.size
+            }
+            placed.append((offset, need, from, to))
+            offsets[i] = offset
+        }
+        return (offsets, placed.map { $0.offset + $0.size }.max() ?? 0)
+    }
+
+    /// Node `id`'s value in the arena.
+    func value(_ id: NodeIndex) -> UnsafeMutablePointer<Float> { arena.base + valueOffsets[id] }
+    /// Node `id`'s gradient in the arena, when one flows.
+    func grad(_ id: NodeIndex) -> UnsafeMutablePointer<Float>? { gradOffsets[id].map { arena.base + $0 } }
 
     /// The training-mode operation of `node`: the one place that maps IR operations to their training definitions.
     static func operation(for node: Node, id: NodeID, graph: Graph, store: ParameterStore, momentum: Float) throws(TrainingError) -> any TrainingOperation {
@@ -89,18 +161,29 @@ final class TrainingPlan: @unchecked Sendable {
 
     func context(pool: WorkerPool, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>) -> StepContext {
         StepContext(batch: batch, pool: pool, kernels: kernels, training: training,
-                    values: values.map(\.base), grads: grads.map { $0?.base }, parameters: store.values.base,
+                    values: graph.nodes.indices.map(value), grads: graph.nodes.indices.map(grad), parameters: store.values.base,
                     parameterGrads: store.grads.base, scratchA: scratch[0].base, scratchB: scratch[1].base,
                     scratchC: scratch[2].base, scratchD: scratch[3].base, scratchW: scratch[4].base)
     }
 
-    /// Runs every operation's forward pass.
-    func forward(_ c: StepContext) {
-        for op in operations { op?.forward(c) }
+    /// Runs every operation's forward pass; with `timings`, adds each node's seconds to it.
+    func forward(_ c: StepContext, timings: UnsafeMutablePointer<[Double]>? = nil) {
+        for op in operations {
+            guard let op else { continue }
+            let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            op.forward(c)
+            if let timings { timings.pointee[op.node] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        }
     }
 
-    /// Runs the backward passes in reverse order; the output's gradient must be in place.
-    func backward(_ c: StepContext) {
-        for op in operations.reversed() { if let op { op.backward(c, accumulate: accumulate[op.node]) } }
+    /// Runs the backward passes in reverse order (the output's gradient must be in place); with
+    /// `timings`, adds each node's seconds to it.
+    func backward(_ c: StepContext, timings: UnsafeMutablePointer<[Double]>? = nil) {
+        for op in operations.reversed() {
+            guard let op, onGradientPath[op.node] else { continue }
+            let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            op.backward(c, accumulate: accumulate[op.node])
+            if let timings { timings.pointee[op.node] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        }
     }
 }

@@ -139,12 +139,28 @@ public final class Trainer: @unchecked Sendable {
     public func step(images: [Float], labels: [Int], mix: Mixing.Draw? = nil) throws(TrainingError) -> StepResult {
         let lr = learningRate
         let (loss, errors) = try computeGradients(images: images, labels: labels, mix: mix)
+        let start = ContinuousClock.now
         for bn in plan.batchNorms { bn.updateRunningStatistics(store.values.base) }
         applySGD(learningRate: lr)
         updateEMA()
+        if profile != nil {
+            let elapsed = ContinuousClock.now - start
+            profile!.update += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            profile!.steps += 1
+        }
         iteration += 1
         totalSteps += 1
         return StepResult(loss: loss, top1Error: errors[0], top5Error: errors[1], learningRate: lr)
+    }
+
+    /// Seconds per node of the forward and backward passes, and of the update, over the steps since
+    /// `profiling` was set (nil when it is off).
+    public private(set) var profile: TrainingProfile?
+
+    /// Collect a per-node time profile of every following step.
+    public var profiling: Bool {
+        get { profile != nil }
+        set { profile = newValue ? TrainingProfile(graph: graph, batch: batch) : nil }
     }
 
     /// Forward and backward passes in train mode: leaves every parameter's gradient in the store and
@@ -164,14 +180,14 @@ public final class Trainer: @unchecked Sendable {
         }
         let where_ = "at step \(totalSteps + 1) (epoch \(epoch + 1), iteration \(iteration + 1)); the weights are left as they were before it"
         let result = try withContext { c throws(TrainingError) in
-            importImages(input, into: plan.values[0].base)
-            plan.forward(c)
-            let logits = UnsafePointer(plan.values[graph.output].base)
+            importImages(input, into: plan.value(0))
+            if profile != nil { plan.forward(c, timings: &profile!.forward) } else { plan.forward(c) }
+            let logits = UnsafePointer(plan.value(graph.output))
             let (loss, gradient) = Loss.softCrossEntropy(logits: logits, targets: targets, batch: batch, classes: classes)
             let errors = Loss.topKErrors(logits: logits, labels: labels, classes: classes)
             guard loss.isFinite else { throw TrainingError("the loss is not finite (\(loss)) \(where_)") }
-            plan.grads[graph.output]!.copy(from: gradient)
-            plan.backward(c)
+            gradient.withUnsafeBufferPointer { plan.grad(graph.output)!.update(from: $0.baseAddress!, count: $0.count) }
+            if profile != nil { plan.backward(c, timings: &profile!.backward) } else { plan.backward(c) }
             return (loss, errors)
         }
         if let bad = firstNonFiniteGradient() { throw TrainingError("the gradient of \(bad) is not finite \(where_)") }
@@ -323,7 +339,7 @@ public final class Trainer: @unchecked Sendable {
                 throw TrainingError("a batch is \(batch) images of \(graph.inputShape); got \(images.count) values")
             }
             try withContext { c throws(TrainingError) in
-                importImages(images, into: plan.values[0].base)
+                importImages(images, into: plan.value(0))
                 plan.forward(c)
             }
             for (i, bn) in norms.enumerated() {

@@ -1,0 +1,42 @@
+import NetworkIR
+
+/// Where a trainer's steps spent their time: seconds per node in the forward and backward passes and
+/// in the optimizer update, summed over `steps` steps; multiply-adds per node for GFLOP/s.
+public struct TrainingProfile: Sendable {
+    /// Seconds per node (graph order) in the forward passes.
+    public var forward: [Double]
+    /// Seconds per node in the backward passes.
+    public var backward: [Double]
+    /// Seconds in the optimizer update (SGD, EMA, running statistics).
+    public var update: Double = 0
+    /// Steps measured.
+    public var steps = 0
+    /// Per node: its kind for grouping (`conv1x1`, `conv3x3`, `stem`, `batchnorm`, …).
+    public let kinds: [String]
+    /// Per node: multiply-adds of its forward pass for the whole batch.
+    public let flops: [Int]
+
+    init(graph: Graph, batch: Int) {
+        forward = Array(repeating: 0, count: graph.nodes.count)
+        backward = forward
+        kinds = graph.nodes.map(Self.kind)
+        flops = graph.nodes.map { $0.operation.complexity(output: $0.shape).flops * batch }
+    }
+
+    /// A node's kind for profiles.
+    static func kind(_ node: Node) -> String {
+        switch node.operation {
+        case .convolution(let conv):
+            if node.name.hasPrefix("stem") { return "stem" }
+            if node.name.contains(".se.") { return "se" }
+            if conv.kernel == 1 { return conv.stride > 1 ? "conv1x1/s2" : "conv1x1" }
+            return conv.inChannelsPerGroup == 1 ? "dwconv\(conv.kernel)x\(conv.kernel)" : "conv\(conv.kernel)x\(conv.kernel)"
+        case .linear: return "linear"
+        case .batchNorm: return "batchnorm"
+        case .relu, .sigmoid, .add: return "elementwise"
+        case .channelScale: return "se"
+        case .globalAveragePool: return "pool"
+        case .input: return "input"
+        }
+    }
+}
