@@ -13,7 +13,9 @@ of inputs and labels, and what PyTorch computes from them in train mode:
 The "sgd" case also writes CASE.sgd.safetensors: 20 SGD steps as pycls trains (momentum 0.9, nesterov,
 weight decay 5e-4 with batch norm exempt, cosine schedule with one warmup epoch set per epoch, label
 smoothing 0.1, EMA every 2 iterations by pycls's update_model_ema formula): "loss" per step,
-"final.<name>" (weights and running statistics), "momentum.<name>", "ema.<name>".
+"final.<name>" (weights and running statistics), "momentum.<name>", "ema.<name>"; and
+CASE.precise_bn.safetensors: the running statistics pycls's compute_precise_bn_stats gives on the
+initial weights over the case's 4 batches.
 cases.json lists each case's network and run settings.
 
     python3 -m venv venv && venv/bin/pip install torch timm safetensors numpy
@@ -209,6 +211,7 @@ def sgd_case(name, model, batch, h, w, classes, seed):
     np.save(os.path.join(OUT, f"{name}.inputs.npy"), x.numpy().astype(np.float32))
     np.save(os.path.join(OUT, f"{name}.labels.npy"), labels.numpy().astype(np.float32))
     single = copy.deepcopy(model)
+    precise_bn(copy.deepcopy(model).double(), x.double(), name)
     out, settings = sgd_run(model.double(), x.double(), labels, classes)
     out32, _ = sgd_run(single, x, labels, classes)
     errors = {k: ((out32[k].double() - v).abs().max() / max(v.abs().max(), 1e-12)).item() for k, v in out.items()}
@@ -218,6 +221,29 @@ def sgd_case(name, model, batch, h, w, classes, seed):
     save_file({k: v.float().contiguous() for k, v in out.items()}, os.path.join(OUT, f"{name}.sgd.safetensors"))
     print(f"{name}: losses {out['loss'][0]:.4f} -> {out['loss'][-1]:.4f}")
     return settings
+
+
+def precise_bn(model, batches, name):
+    """pycls's compute_precise_bn_stats over the case's batches (momentum 1; mean of the batch means,
+    mean of (batch variance + mean^2) less the squared mean), in float64: CASE.precise_bn.safetensors."""
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    mus = [torch.zeros_like(bn.running_mean) for bn in bns]
+    sqs = [torch.zeros_like(bn.running_var) for bn in bns]
+    for bn in bns:
+        bn.momentum = 1.0
+    model.train()
+    with torch.no_grad():
+        for inputs in batches:
+            model(inputs)
+            for i, bn in enumerate(bns):
+                m, v = bn.running_mean, bn.running_var
+                sqs[i] += (v + m * m) / len(batches)
+                mus[i] += m / len(batches)
+    for i, bn in enumerate(bns):
+        bn.running_var = sqs[i] - mus[i] * mus[i]
+        bn.running_mean = mus[i]
+    stats = {k: v.float().contiguous() for k, v in state(model).items() if "running" in k}
+    save_file(stats, os.path.join(OUT, f"{name}.precise_bn.safetensors"))
 
 
 def sgd_run(model, x, labels, classes):

@@ -113,9 +113,29 @@ extension WeightSet {
         WeightSet(Dictionary(uniqueKeysWithValues: tensors.map { (CheckpointNaming.name($0.key, in: family), $0.value) }))
     }
 
-    /// Reads a safetensors checkpoint of any family and returns it with timm names.
-    public static func load(contentsOf url: URL, reverseStemChannels: Bool = false) throws(WeightError) -> (weights: WeightSet, family: CheckpointFamily) {
-        try SafeTensors.read(contentsOf: url).timmNamed(reverseStemChannels: reverseStemChannels)
+    /// Reads a safetensors checkpoint of any family and returns it with timm names. A training
+    /// checkpoint gives its model weights, or with `ema` its EMA weights; its momentum buffers are dropped.
+    public static func load(contentsOf url: URL, reverseStemChannels: Bool = false, ema: Bool = false) throws(WeightError) -> (weights: WeightSet, family: CheckpointFamily) {
+        let (model, _, averaged) = try SafeTensors.read(contentsOf: url).splitTrainingState()
+        if ema && averaged.tensors.isEmpty { throw WeightError("\(url.path) holds no EMA weights (ema.* tensors)") }
+        return (ema ? averaged : model).timmNamed(reverseStemChannels: reverseStemChannels)
+    }
+
+    /// Prefix of SGD momentum buffers in a training checkpoint.
+    public static let momentumPrefix = "momentum."
+    /// Prefix of the EMA weights in a training checkpoint.
+    public static let emaPrefix = "ema."
+
+    /// The model's tensors, the momentum buffers and the EMA weights of a training checkpoint (the
+    /// last two empty for a plain weights file), each under its plain names.
+    public func splitTrainingState() -> (model: WeightSet, momentum: WeightSet, ema: WeightSet) {
+        var model: [String: Tensor] = [:], momentum: [String: Tensor] = [:], ema: [String: Tensor] = [:]
+        for (name, tensor) in tensors {
+            if name.hasPrefix(Self.momentumPrefix) { momentum[String(name.dropFirst(Self.momentumPrefix.count))] = tensor }
+            else if name.hasPrefix(Self.emaPrefix) { ema[String(name.dropFirst(Self.emaPrefix.count))] = tensor }
+            else { model[name] = tensor }
+        }
+        return (WeightSet(model), WeightSet(momentum), WeightSet(ema))
     }
 
     /// Writes the set (timm-named) as safetensors in `family`'s naming.

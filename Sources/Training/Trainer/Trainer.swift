@@ -40,13 +40,13 @@ public final class Trainer: @unchecked Sendable {
     var momentumStarted = false
 
     /// The current epoch (0-based) and iteration within it, as set by `startEpoch` and advanced by `step`.
-    public private(set) var epoch = 0
+    public internal(set) var epoch = 0
     /// The next iteration within the epoch.
-    public private(set) var iteration = 0
+    public internal(set) var iteration = 0
     /// Iterations in the current epoch (for per-iteration schedules).
-    public private(set) var iterationsPerEpoch = 1
+    public internal(set) var iterationsPerEpoch = 1
     /// Steps taken since training started.
-    public private(set) var totalSteps = 0
+    public internal(set) var totalSteps = 0
 
     /// A trainer for `graph` on batches of `batch` images, starting from `weights` (any tensors the
     /// graph reads; checked) or, when nil, pycls's initialisation from `seed`.
