@@ -38,16 +38,23 @@ package final class WorkerPool: @unchecked Sendable {
     /// Spins before a waiting worker yields, and yields before it parks.
     private static let spinLimit = 20_000, yieldLimit = 40_000
 
-    private static let shared = Mutex<[Int: WorkerPool]>([:])
+    /// The pools by size. An `NSLock` (pthread) rather than `Mutex` (a futex on Linux): the thread
+    /// sanitizer sees pthread locks and would report the registry's accesses as races otherwise.
+    private static let registry = Registry()
+
+    private final class Registry: @unchecked Sendable {
+        let lock = NSLock()
+        var pools: [Int: WorkerPool] = [:]
+    }
 
     /// The process-wide pool with `threads` workers (created on first use, kept for reuse).
     package static func shared(threads: Int) -> WorkerPool {
-        shared.withLock { pools in
-            if let pool = pools[threads] { return pool }
-            let pool = WorkerPool(threads: threads)
-            pools[threads] = pool
-            return pool
-        }
+        registry.lock.lock()
+        defer { registry.lock.unlock() }
+        if let pool = registry.pools[threads] { return pool }
+        let pool = WorkerPool(threads: threads)
+        registry.pools[threads] = pool
+        return pool
     }
 
     private init(threads: Int) {
