@@ -26,16 +26,20 @@ let package = Package(
         .target(name: "Kernels"),
         // Plan compiler (folding, fusion, arena), scheduler, operators.
         .target(name: "Executor", dependencies: ["NetworkIR", "Weights", "Kernels"]),
+        // Datasets (CIFAR binary, image folders, npy), pycls's transforms, the prefetching batch loader.
+        .target(name: "Data", dependencies: ["NetworkIR", "Weights", "Images"]),
+        // The bundled handwritten-digits dataset (CIFAR binary format), for the demo, examples and tests.
+        .target(name: "DigitsData", resources: [.copy("digits")]),
         // Training: the training compiler (one training-mode definition per operation), SGD as pycls, EMA, checkpoints.
-        .target(name: "Training", dependencies: ["NetworkIR", "Weights", "Executor", "Kernels"]),
+        .target(name: "Training", dependencies: ["NetworkIR", "Weights", "Executor", "Kernels", "Data"]),
         // RegNet width rule, the model zoo, design spaces.
         .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),
         // .regnet declaration files: parser, checks (the DSL's own rules) and Swift generation.
         .target(name: "Declarations", dependencies: ["DesignSpaces"]),
         // Umbrella: what `import RegNet` gives.
-        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training"]),
+        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training", "Data", "DigitsData"]),
         // The `regnet` command-line tool: argument parsing and printing only.
-        .executableTarget(name: "RegNetCLI", dependencies: ["RegNet"]),
+        .executableTarget(name: "RegNetCLI", dependencies: ["RegNet", "Declarations"]),
 
         // Macros/: plugins and their tool. No SwiftSyntax: the tool links the Declarations library.
         .executableTarget(name: "RegNetDeclare", dependencies: ["Declarations"], path: "Macros/RegNetDeclare"),
@@ -65,6 +69,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["RegNetCLI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DesignSpaces", "Weights", "ExampleNetworks"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights"], resources: [.copy("Fixtures")]),

@@ -46,7 +46,7 @@ public enum DeclaredNetwork: Sendable {
     /// The quantised linear rule.
     case regNet(RegNetConfiguration)
     /// Explicit stages `DEPTHxWIDTH`.
-    case stages(stem: Int, stages: [(depth: Int, width: Int)], groupWidth: Int, bottleneckRatio: Double, seRatio: Double, classes: Int)
+    case stages(stem: Int, stemStride: Int, stages: [(depth: Int, width: Int)], groupWidth: Int, bottleneckRatio: Double, seRatio: Double, classes: Int)
     /// A zoo model, possibly with another class count.
     case zoo(ZooModel, classes: Int)
 
@@ -56,19 +56,20 @@ public enum DeclaredNetwork: Sendable {
         switch self {
         case .regNet(let c):
             return try c.stages().map { ($0.depth, $0.width, $0.groupWidth) }
-        case .stages(_, let stages, let g, _, _, _):
+        case .stages(_, _, let stages, let g, _, _, _):
             return stages.map { ($0.depth, $0.width, g) }
         case .zoo(let model, _):
             return try model.configuration.stages().map { ($0.depth, $0.width, $0.groupWidth) }
         }
     }
 
-    /// Stem width, bottleneck ratio, SE ratio and classes.
-    public var settings: (stem: Int, bottleneckRatio: Double, seRatio: Double, classes: Int) {
+    /// Stem width and stride, bottleneck ratio, SE ratio and classes.
+    public var settings: (stem: Int, stemStride: Int, bottleneckRatio: Double, seRatio: Double, classes: Int) {
         switch self {
-        case .regNet(let c): (c.stemWidth, c.bottleneckRatio, c.seRatio, c.classes)
-        case .stages(let stem, _, _, let b, let se, let classes): (stem, b, se, classes)
-        case .zoo(let model, let classes): (model.configuration.stemWidth, model.configuration.bottleneckRatio, model.configuration.seRatio, classes)
+        case .regNet(let c): (c.stemWidth, c.stemStride, c.bottleneckRatio, c.seRatio, c.classes)
+        case .stages(let stem, let stride, _, _, let b, let se, let classes): (stem, stride, b, se, classes)
+        case .zoo(let model, let classes):
+            (model.configuration.stemWidth, model.configuration.stemStride, model.configuration.bottleneckRatio, model.configuration.seRatio, classes)
         }
     }
 
@@ -77,7 +78,7 @@ public enum DeclaredNetwork: Sendable {
         let stages = try stages(), s = settings
         let block: any Block = s.seRatio > 0 ? YBlock(seRatio: s.seRatio) : XBlock()
         return Network(name) {
-            Stem(s.stem)
+            Stem(s.stem, stride: s.stemStride)
             Body {
                 for stage in stages {
                     Stage(depth: stage.depth, width: stage.width, groupWidth: stage.groupWidth, bottleneckRatio: s.bottleneckRatio, block: block)

@@ -6,14 +6,14 @@ import DesignSpaces
 /// are allowed. Three forms:
 /// ```
 /// MyRegNet: depth=13 w0=24 wa=36.44 wm=2.49 group_width=8 [bottleneck_ratio=1 se_ratio=0.25 stem=32 classes=1000]
-/// Tiny: stages=1x24,2x48,2x96 group_width=8 [bottleneck_ratio=1 se_ratio=0 stem=32 classes=1000]
+/// Tiny: stages=1x24,2x48,2x96 group_width=8 [bottleneck_ratio=1 se_ratio=0 stem=32 stem_stride=2 classes=1000]
 /// Baseline: zoo=RegNetX-400MF [classes=100]
 /// ```
 /// Values are checked with the same rules the DSL and `RegNet(...)` apply (the width rule's parameter
 /// checks and the network's lowering), so a file that passes builds networks that lower.
 public struct DeclarationFile: Sendable {
     /// Keys a declaration may use.
-    public static let keys = ["depth", "w0", "wa", "wm", "group_width", "bottleneck_ratio", "se_ratio", "stem", "classes", "stages", "zoo"]
+    public static let keys = ["depth", "w0", "wa", "wm", "group_width", "bottleneck_ratio", "se_ratio", "stem", "stem_stride", "classes", "stages", "zoo"]
 
     /// Declarations in file order (also those with errors).
     public var declarations: [Declaration] = []
@@ -115,7 +115,7 @@ public struct DeclarationFile: Sendable {
             guard let v = Double(e.value), v.isFinite else { error(d.line, e.valueColumn, "'\(key)' must be a number (got '\(e.value)')"); return nil }
             return v
         }
-        let classes = int("classes", default: 1000), stem = int("stem", default: 32)
+        let classes = int("classes", default: 1000), stem = int("stem", default: 32), stemStride = int("stem_stride", default: 2)
         let bottleneck = number("bottleneck_ratio", default: 1), se = number("se_ratio", default: 0)
         let isZoo = d.entry("zoo") != nil, isStages = d.entry("stages") != nil
         let ruleKeys = ["depth", "w0", "wa", "wm"].filter { d.entry($0) != nil }
@@ -153,8 +153,8 @@ public struct DeclarationFile: Sendable {
                 return nil
             }
             guard let g = int("group_width") else { return nil }
-            if !stages.isEmpty, let stem, let bottleneck, let se, let classes {
-                result = .stages(stem: stem, stages: stages, groupWidth: g, bottleneckRatio: bottleneck, seRatio: se, classes: classes)
+            if !stages.isEmpty, let stem, let stemStride, let bottleneck, let se, let classes {
+                result = .stages(stem: stem, stemStride: stemStride, stages: stages, groupWidth: g, bottleneckRatio: bottleneck, seRatio: se, classes: classes)
             }
         } else {
             let missing = ["depth", "w0", "wa", "wm", "group_width"].filter { d.entry($0) == nil }
@@ -164,9 +164,9 @@ public struct DeclarationFile: Sendable {
                 return nil
             }
             if let depth = int("depth"), let w0 = number("w0"), let wa = number("wa"), let wm = number("wm"), let g = int("group_width"),
-               let bottleneck, let se, let stem, let classes {
+               let bottleneck, let se, let stem, let stemStride, let classes {
                 let config = RegNetConfiguration(depth: depth, w0: w0, wa: wa, wm: wm, groupWidth: g, bottleneckRatio: bottleneck,
-                                                 seRatio: se, stemWidth: stem, classes: classes)
+                                                 seRatio: se, stemWidth: stem, classes: classes, stemStride: stemStride)
                 do {
                     try config.validate()
                     result = .regNet(config)

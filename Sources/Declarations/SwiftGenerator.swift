@@ -18,7 +18,7 @@ public enum SwiftGenerator {
             let text = d.entries.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             out += "    /// \(d.name): \(text) (\(sourceName):\(d.line))\n"
             out += "    public static let \(d.propertyName) = Network(\"\(d.name)\") {\n"
-            out += "        Stem(\(s.stem))\n        Body {\n"
+            out += "        Stem(\(s.stem)\(s.stemStride == 2 ? "" : ", stride: \(s.stemStride)"))\n        Body {\n"
             for stage in stages {
                 var args = "depth: \(stage.depth), width: \(stage.width), groupWidth: \(stage.groupWidth)"
                 if s.bottleneckRatio != 1 { args += ", bottleneckRatio: \(literal(s.bottleneckRatio))" }

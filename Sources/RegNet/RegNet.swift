@@ -6,3 +6,5 @@
 @_exported import Images
 @_exported import Executor
 @_exported import Training
+@_exported import Data
+@_exported import DigitsData

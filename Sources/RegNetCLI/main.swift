@@ -10,7 +10,9 @@ commands:
   models          list the zoo with complexity and published errors
   summary         per-stage table and totals of a zoo model or RegNet parameters
   run             forward pass on images or an input, top-K classes, logits to .npy
-  bench           latency, throughput, memory and a per-layer profile
+  bench           latency, throughput, memory and a per-layer profile (--train: training steps)
+  train           train on CIFAR, image folders, npy arrays or the bundled digits, as pycls does
+  eval            loss and top-1/top-5 error of weights on a dataset
   export-weights  write a model's weights as safetensors with timm, pycls or torchvision names
   sample          draw networks from a design space (AnyNetX A-E, RegNet, RegNetX) in a complexity window
   edf             error EDFs, KS distances and good ranges from a results CSV, with an SVG chart
@@ -31,6 +33,8 @@ let commands: [String: Command] = [
     "summary": Command(usage: SummaryCommand.usage, run: SummaryCommand.run),
     "run": Command(usage: RunCommand.usage, run: RunCommand.run),
     "bench": Command(usage: BenchCommand.usage, run: BenchCommand.run),
+    "train": Command(usage: TrainCommand.usage, run: TrainCommand.run),
+    "eval": Command(usage: EvalCommand.usage, run: EvalCommand.run),
     "export-weights": Command(usage: ExportWeightsCommand.usage, run: ExportWeightsCommand.run),
     "sample": Command(usage: SampleCommand.usage, run: SampleCommand.run),
     "edf": Command(usage: EDFCommand.usage, run: EDFCommand.run),

@@ -8,7 +8,15 @@ public enum NumPyArray {
     }
 
     /// Reads an array from `.npy` bytes.
-    public static func read(_ data: Data) throws(WeightError) -> Tensor {
+    public static func read(_ data: Data) throws(WeightError) -> Tensor { try decode(data).tensor }
+
+    /// Reads the array at `url` and its element type (`<f4`, `<f8`, `|u1`, `<i4`, `<i8`), converted to float32.
+    public static func readWithType(contentsOf url: URL) throws(WeightError) -> (tensor: Tensor, dtype: String) {
+        try readFile(url) { (data: Data) throws(WeightError) in try decode(data) }
+    }
+
+    /// Parses .npy bytes: float32/float64, or integers (uint8, int32, int64) converted to float32.
+    static func decode(_ data: Data) throws(WeightError) -> (tensor: Tensor, dtype: String) {
         let bytes = [UInt8](data.prefix(12))
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
             throw WeightError("not a .npy file (missing the \\x93NUMPY magic)")
@@ -31,11 +39,14 @@ public enum NumPyArray {
         guard let descr = field("descr", in: header).map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }) else {
             throw WeightError("header has no 'descr'")
         }
-        let elementSize: Int
+        let elementSize: Int, kind: String
         switch descr {
-        case "<f4", "=f4", "f4": elementSize = 4
-        case "<f8", "=f8", "f8": elementSize = 8
-        default: throw WeightError("unsupported dtype \(descr) (float32 '<f4' or float64 '<f8' expected)")
+        case "<f4", "=f4", "f4": (elementSize, kind) = (4, "<f4")
+        case "<f8", "=f8", "f8": (elementSize, kind) = (8, "<f8")
+        case "|u1", "u1", "<u1", "=u1": (elementSize, kind) = (1, "|u1")
+        case "<i4", "=i4", "i4": (elementSize, kind) = (4, "<i4")
+        case "<i8", "=i8", "i8": (elementSize, kind) = (8, "<i8")
+        default: throw WeightError("unsupported dtype \(descr) (float32 '<f4', float64 '<f8', uint8 '|u1', int32 '<i4' or int64 '<i8' expected)")
         }
         if field("fortran_order", in: header) == "True" { throw WeightError("Fortran-ordered arrays are not supported; save with np.ascontiguousarray") }
         guard let shapeText = field("shape", in: header) else { throw WeightError("header has no 'shape'") }
@@ -59,12 +70,16 @@ public enum NumPyArray {
         let scalars = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Float] in
             let base = raw.baseAddress! + dataStart
             return (0..<count).map { i in
-                elementSize == 4
-                    ? Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                    : Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                switch kind {
+                case "<f4": Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                case "<f8": Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                case "|u1": Float(base.load(fromByteOffset: i, as: UInt8.self))
+                case "<i4": Float(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                default: Float(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+                }
             }
         }
-        return Tensor(shape: shape, scalars: scalars)
+        return (Tensor(shape: shape, scalars: scalars), kind)
     }
 
     /// Encodes a float32 array (format 1.0, C order).

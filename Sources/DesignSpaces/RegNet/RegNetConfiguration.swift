@@ -24,6 +24,8 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
     public var stemWidth: Int
     /// Classifier outputs.
     public var classes: Int
+    /// Stride of the stem's 3x3 convolution: 2 for ImageNet-size inputs, 1 for pycls's CIFAR stem.
+    public var stemStride: Int = 2
     /// How bottleneck widths are made divisible by the group width.
     public var groupRounding: GroupRounding = .pycls
 
@@ -40,8 +42,10 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
 
     /// A configuration; defaults are pycls's (b = 1, no SE, stem 32, 1000 classes).
     public init(depth: Int, w0: Double, wa: Double, wm: Double, groupWidth: Int, bottleneckRatio: Double = 1,
-                seRatio: Double = 0, stemWidth: Int = 32, classes: Int = 1000, groupRounding: GroupRounding = .pycls) {
+                seRatio: Double = 0, stemWidth: Int = 32, classes: Int = 1000, groupRounding: GroupRounding = .pycls,
+                stemStride: Int = 2) {
         self.groupRounding = groupRounding
+        self.stemStride = stemStride
         self.depth = depth
         self.w0 = w0
         self.wa = wa
@@ -69,6 +73,7 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
         guard seRatio >= 0, seRatio <= 1024 else { throw RegNetError("SE ratio must be in 0...1024 (got \(format(seRatio)))") }
         guard stemWidth >= 1, stemWidth <= Limits.channels else { throw RegNetError("stem width must be in 1...\(Limits.channels) (got \(stemWidth))") }
         guard classes >= 1, classes <= Limits.channels else { throw RegNetError("classes must be in 1...\(Limits.channels) (got \(classes))") }
+        guard (1...Limits.kernel).contains(stemStride) else { throw RegNetError("stem stride must be in 1...\(Limits.kernel) (got \(stemStride))") }
     }
 
     /// Per-block quantised widths and their exponents s_j (before grouping into stages).
@@ -121,7 +126,7 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
         let stages = try stages()
         let block: any Block = seRatio > 0 ? YBlock(seRatio: seRatio) : XBlock()
         return Network(name ?? defaultName) {
-            Stem(stemWidth)
+            Stem(stemWidth, stride: stemStride)
             Body {
                 for s in stages {
                     Stage(depth: s.depth, width: s.width, groupWidth: s.groupWidth, bottleneckRatio: bottleneckRatio, block: block)
@@ -136,6 +141,7 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
         var text = "RegNet(d=\(depth), w0=\(format(w0)), wa=\(format(wa)), wm=\(format(wm)), g=\(groupWidth)"
         if bottleneckRatio != 1 { text += ", b=\(format(bottleneckRatio))" }
         if seRatio > 0 { text += ", se=\(format(seRatio))" }
+        if stemStride != 2 { text += ", stem stride \(stemStride)" }
         if groupRounding == .torchvision { text += ", torchvision rounding" }
         return text + ")"
     }
@@ -169,3 +175,21 @@ func format(_ x: Double) -> String {
 
 func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
+
+extension RegNetConfiguration {
+    private enum CodingKeys: String, CodingKey {
+        case depth, w0, wa, wm, groupWidth, bottleneckRatio, seRatio, stemWidth, classes, groupRounding, stemStride
+    }
+
+    /// Decodes a configuration; `stemStride` may be absent (files written before it existed) and is then 2.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(depth: try c.decode(Int.self, forKey: .depth), w0: try c.decode(Double.self, forKey: .w0),
+                  wa: try c.decode(Double.self, forKey: .wa), wm: try c.decode(Double.self, forKey: .wm),
+                  groupWidth: try c.decode(Int.self, forKey: .groupWidth),
+                  bottleneckRatio: try c.decode(Double.self, forKey: .bottleneckRatio), seRatio: try c.decode(Double.self, forKey: .seRatio),
+                  stemWidth: try c.decode(Int.self, forKey: .stemWidth), classes: try c.decode(Int.self, forKey: .classes),
+                  groupRounding: try c.decodeIfPresent(GroupRounding.self, forKey: .groupRounding) ?? .pycls,
+                  stemStride: try c.decodeIfPresent(Int.self, forKey: .stemStride) ?? 2)
+    }
+}

@@ -26,8 +26,9 @@ public enum TrainingCheckpoint {
 }
 
 extension Trainer {
-    /// Writes a checkpoint to `url` atomically (a crash or a full disk leaves the previous file intact).
-    public func saveCheckpoint(to url: URL) throws(TrainingError) {
+    /// Writes a checkpoint to `url` atomically (a crash or a full disk leaves the previous file intact);
+    /// `extra` is kept in its metadata for the caller (`restore` returns it).
+    public func saveCheckpoint(to url: URL, extra: [String: String] = [:]) throws(TrainingError) {
         var tensors = weights.tensors
         for (name, tensor) in momentumBuffers.tensors { tensors[WeightSet.momentumPrefix + name] = tensor }
         if let ema = emaWeights { for (name, tensor) in ema.tensors { tensors[WeightSet.emaPrefix + name] = tensor } }
@@ -43,16 +44,18 @@ extension Trainer {
             throw TrainingError("cannot encode the trainer state: \(error)")
         }
         do {
-            try SafeTensors.write(WeightSet(tensors), to: url, metadata: ["format": "pt", "producer": "swift-regnet",
-                                                                          TrainingCheckpoint.stateKey: json])
+            var metadata = extra
+            metadata.merge(["format": "pt", "producer": "swift-regnet", TrainingCheckpoint.stateKey: json]) { $1 }
+            try SafeTensors.write(WeightSet(tensors), to: url, metadata: metadata)
         } catch {
             throw TrainingError(error.message)
         }
     }
 
     /// Restores weights, statistics, momentum, EMA, position and random state from a checkpoint that
-    /// this trainer's graph, batch and recipe wrote (checked).
-    public func restore(from url: URL) throws(TrainingError) {
+    /// this trainer's graph, batch and recipe wrote (checked); returns the checkpoint's metadata.
+    @discardableResult
+    public func restore(from url: URL) throws(TrainingError) -> [String: String] {
         let file: WeightSet, metadata: [String: String]
         do {
             metadata = try SafeTensors.metadata(contentsOf: url)
@@ -95,5 +98,6 @@ extension Trainer {
         totalSteps = state.totalSteps
         momentumStarted = state.momentumStarted
         self.random = SeededGenerator(seed: random)
+        return metadata
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+
+/// CIFAR-10 and CIFAR-100 in their authors' binary format: records of a label byte (CIFAR-100: a
+/// coarse and a fine label byte) and 3072 pixel bytes, the R, G and B planes of a 32×32 image.
+/// CIFAR-10's training set is `data_batch_1.bin` … `data_batch_5.bin`, its test set `test_batch.bin`;
+/// CIFAR-100's are `train.bin` and `test.bin` (fine labels are used).
+public struct CIFARDataset: ImageDataset {
+    /// Which of the two datasets.
+    public enum Variant: String, Sendable, CaseIterable {
+        case cifar10, cifar100
+        var classes: Int { self == .cifar10 ? 10 : 100 }
+        var labelBytes: Int { self == .cifar10 ? 1 : 2 }
+        var recordBytes: Int { labelBytes + 3072 }
+    }
+
+    /// Training or test split.
+    public enum Split: String, Sendable { case train, test }
+
+    public let name: String
+    public let variant: Variant
+    public let count: Int
+    public var classes: Int { variant.classes }
+    public var fixedSize: (height: Int, width: Int)? { (32, 32) }
+    private let labels: [UInt8]
+    private let pixels: [UInt8]
+
+    /// Reads the split's files from `directory`; every file must hold whole records and every label
+    /// must be below the class count.
+    public init(directory: URL, variant: Variant, split: Split) throws(DataError) {
+        let files: [String]
+        switch (variant, split) {
+        case (.cifar10, .train):
+            files = (1...5).map { "data_batch_\($0).bin" }
+        case (.cifar10, .test): files = ["test_batch.bin"]
+        case (.cifar100, .train): files = ["train.bin"]
+        case (.cifar100, .test): files = ["test.bin"]
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataError("\(directory.path) is not a directory (expected the \(variant.rawValue) binary files \(files.joined(separator: ", ")))")
+        }
+        var labels: [UInt8] = [], pixels: [UInt8] = []
+        for file in files {
+            let url = directory.appendingPathComponent(file)
+            let data: Data
+            do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
+                throw DataError("\(url.path): cannot read the \(variant.rawValue) \(split.rawValue) file (\(files.joined(separator: ", ")) expected)")
+            }
+            let record = variant.recordBytes
+            guard !data.isEmpty, data.count % record == 0 else {
+                throw DataError("\(url.path): \(data.count) bytes is not a whole number of \(record)-byte \(variant.rawValue) records")
+            }
+            let records = data.count / record
+            labels.reserveCapacity(labels.count + records)
+            pixels.reserveCapacity(pixels.count + records * 3072)
+            let raw = [UInt8](data)
+            for r in 0..<records {
+                let base = r * record
+                let label = raw[base + variant.labelBytes - 1]
+                guard Int(label) < variant.classes else {
+                    throw DataError("\(url.path): record \(r) has label \(label), outside the \(variant.classes) classes of \(variant.rawValue)")
+                }
+                labels.append(label)
+                pixels.append(contentsOf: raw[(base + variant.labelBytes)..<(base + record)])
+            }
+        }
+        self.labels = labels
+        self.pixels = pixels
+        self.variant = variant
+        count = labels.count
+        name = "\(variant.rawValue):\(directory.path) \(split.rawValue)"
+    }
+
+    public func label(_ index: Int) -> Int { Int(labels[index]) }
+
+    public func image(_ index: Int) throws(DataError) -> DatasetImage {
+        DatasetImage(channels: 3, height: 32, width: 32, pixels: pixels[(index * 3072)..<((index + 1) * 3072)].map(Float.init))
+    }
+}

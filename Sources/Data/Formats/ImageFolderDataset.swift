@@ -1,0 +1,67 @@
+import Foundation
+import Images
+
+/// Images in class folders, as torchvision's `ImageFolder`: `root/<class>/<image>` with PNG, JPEG or
+/// PPM/PGM files, classes sorted by name. Images are decoded on demand with the package's decoders.
+public struct ImageFolderDataset: ImageDataset {
+    public let name: String
+    /// Class names in label order.
+    public let classNames: [String]
+    public var classes: Int { classNames.count }
+    public var count: Int { files.count }
+    public var fixedSize: (height: Int, width: Int)? { nil }
+    private let files: [(url: URL, label: Int)]
+
+    /// File endings read as images.
+    public static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "ppm", "pgm", "pnm"]
+
+    /// Lists `root`; with `classNames`, the classes must be among them (a validation split takes the
+    /// training split's classes) and keep their labels.
+    public init(root: URL, classNames given: [String]? = nil) throws(DataError) {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataError("\(root.path) is not a directory (expected one folder of images per class)")
+        }
+        let folders: [String]
+        do {
+            folders = try manager.contentsOfDirectory(atPath: root.path).filter { entry in
+                var isDir: ObjCBool = false
+                return !entry.hasPrefix(".") && manager.fileExists(atPath: root.appendingPathComponent(entry).path, isDirectory: &isDir) && isDir.boolValue
+            }.sorted()
+        } catch {
+            throw DataError("\(root.path): cannot list the directory")
+        }
+        guard !folders.isEmpty else { throw DataError("\(root.path) has no class folders") }
+        let names = given ?? folders
+        var files: [(URL, Int)] = []
+        for folder in folders {
+            guard let label = names.firstIndex(of: folder) else {
+                throw DataError("\(root.appendingPathComponent(folder).path): class '\(folder)' is not among the training classes")
+            }
+            let dir = root.appendingPathComponent(folder)
+            let entries = ((try? manager.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+            let images = entries.filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            guard !images.isEmpty else { throw DataError("\(dir.path): class folder '\(folder)' has no images (.png, .jpg, .jpeg, .ppm, .pgm)") }
+            files += images.map { (dir.appendingPathComponent($0), label) }
+        }
+        self.files = files
+        classNames = names
+        name = "folder:\(root.path)"
+    }
+
+    public func label(_ index: Int) -> Int { files[index].label }
+
+    /// The file behind image `index`.
+    public func url(_ index: Int) -> URL { files[index].url }
+
+    public func image(_ index: Int) throws(DataError) -> DatasetImage {
+        let url = files[index].url
+        let decoded: DecodedImage
+        do { decoded = try ImageFile.read(contentsOf: url) } catch { throw DataError("\(url.path): \(error.description)") }
+        let rgb = decoded.rgb, plane = rgb.width * rgb.height
+        var pixels = [Float](repeating: 0, count: 3 * plane)
+        for p in 0..<plane { for c in 0..<3 { pixels[c * plane + p] = rgb.pixels[p * 3 + c] } }
+        return DatasetImage(channels: 3, height: rgb.height, width: rgb.width, pixels: pixels)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import RegNet
+
+/// `regnet eval`: loss and top-1/top-5 error of weights on a dataset.
+enum EvalCommand {
+    static let usage = """
+    usage: regnet eval <model | --depth … | --stages … | --declaration …> --weights W --data D
+                       [--batch N] [--ema] [--threads T] [--json]
+
+    Evaluates the weights on the data's test split (CIFAR's test file, a folder's val/, the arrays):
+    mean cross-entropy and top-1/top-5 error in percent, as pycls reports them. --json adds the
+    per-class accuracy; its keys are pycls's (top1_err, top5_err, loss).
+
+    \(ModelSelection.usage)
+      --weights W             the weights (timm, pycls or torchvision names; a training checkpoint's
+                              model, or its EMA with --ema)
+    \(DataOptions.usage)
+      --batch N               images per batch (default 200)
+      --threads T             worker threads (default: active processors)
+      --json                  one JSON object
+    """
+
+    struct Report: Encodable {
+        var model: String, data: String, images: Int
+        var top1_err: Double, top5_err: Double, loss: Double
+        var class_accuracy: [Double]
+    }
+
+    static func run(_ args: inout Arguments) throws {
+        guard let weightsPath = try args.option("--weights") else { throw UsageError("--weights is required") }
+        let ema = args.flag("--ema")
+        let batch = try args.int("--batch", range: 1...65_536) ?? 200
+        let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
+        let json = args.flag("--json")
+        guard let data = try DataOptions.parse(&args) else { return }
+        let network = try ModelSelection.parse(&args)
+        try args.finish()
+        let (trainSet, testSet) = try data.open()
+        let (height, width) = data.inputSize(of: trainSet)
+        let graph = try ModelSelection.lower(network, height: height, width: width)
+        let weights: WeightSet
+        do { weights = try WeightSet.load(contentsOf: URL(fileURLWithPath: weightsPath), ema: ema).weights } catch { throw RuntimeError(error.description) }
+        let loader = try data.loader(testSet, spec: data.test ?? data.train, height: height, width: width, batch: batch, training: false, seed: 0)
+        let result: LoaderEvaluation
+        do {
+            try weights.validate(for: graph)
+            result = try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads)
+        } catch let error as TrainingError { throw RuntimeError(error.message) } catch let error as WeightError { throw RuntimeError(error.message) }
+        let perClass = zip(result.classCorrect, result.classImages).map { $1 > 0 ? 100 * Double($0) / Double($1) : 0 }
+        if json {
+            return try printJSON(Report(model: graph.name, data: (data.test ?? data.train).description, images: result.count,
+                                        top1_err: result.top1Error, top5_err: result.top5Error, loss: result.loss, class_accuracy: perClass))
+        }
+        print("\(graph.name) on \((data.test ?? data.train).description) (\(result.count) images)")
+        print(String(format: "top-1 error %.2f%%, top-5 error %.2f%%, loss %.4f", result.top1Error, result.top5Error, result.loss))
+    }
+}

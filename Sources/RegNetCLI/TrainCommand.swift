@@ -1,0 +1,182 @@
+import Foundation
+import RegNet
+
+/// `regnet train`: trains a network on a dataset with pycls's recipe.
+enum TrainCommand {
+    static let usage = """
+    usage: regnet train <model | --depth … | --stages … | --declaration …> --data D [options]
+
+    Trains with pycls's recipe (defaults are pycls's): SGD with momentum and weight decay, the learning
+    rate schedule with warmup set at each epoch's start, label smoothing, mixup/cutmix, an EMA of the
+    weights, precise batch-norm statistics after each epoch, and an evaluation of the model and its
+    EMA on the test set. Prints progress; with --out, writes pycls's stdout.log (json_stats lines), a
+    checkpoint per epoch and the final weights.
+
+    \(ModelSelection.usage)
+    \(DataOptions.usage)
+      --epochs E              epochs (default 200, pycls's OPTIM.MAX_EPOCH)
+      --steps S               stop after S steps in all (the schedule still spans --epochs)
+      --batch B               training batch (default 128); --test-batch (default 200)
+      --lr LR                 base learning rate (default 0.1)
+      --schedule cos|lin|exp|steps|constant   (default cos); --min-lr F (fraction of the base rate)
+      --lr-steps 0,30,60 --lr-mult 0.1        the steps schedule
+      --per-iteration-lr      set the rate every iteration instead of once per epoch
+      --warmup-epochs W --warmup-factor F     linear warmup (default 0 epochs, factor 0.1)
+      --momentum M --dampening D --no-nesterov   (default 0.9, 0, nesterov on)
+      --weight-decay W        (default 5e-4); --bn-weight-decay W, --bias-weight-decay W: their own
+      --label-smoothing S --mixup A --cutmix A (default 0)
+      --ema-alpha A --ema-period P            (default 1e-5, 32; --ema-alpha 0 turns it off)
+      --no-precise-bn         keep the running statistics (default: recompute after each epoch)
+      --zero-init-final-gamma start each residual branch's last batch norm at 0
+      --weights W             start from a checkpoint (timm, pycls or torchvision names) instead of --seed
+      --seed S                initialisation, shuffling and augmentation seed (default 0)
+      --threads T             worker threads (default: active processors)
+      --out DIR               stdout.log, checkpoints/ (the last --keep N, default 3), final.safetensors
+      --resume                continue from the newest checkpoint in --out
+      --save FILE             also write the final weights (timm names, with BN statistics) to FILE
+      --quiet                 no progress lines
+    """
+
+    static func recipe(_ args: inout Arguments) throws -> TrainingRecipe {
+        var r = TrainingRecipe()
+        func number(_ name: String, _ apply: (Double) -> Void) throws {
+            if let v = try args.double(name) {
+                guard v >= 0 else { throw UsageError("\(name) must be non-negative (got \(v))") }
+                apply(v)
+            }
+        }
+        try number("--lr") { r.learningRate = $0 }
+        try number("--min-lr") { r.minLearningRate = $0 }
+        try number("--momentum") { r.momentum = $0 }
+        try number("--dampening") { r.dampening = $0 }
+        try number("--weight-decay") { r.weightDecay = $0 }
+        try number("--bn-weight-decay") { r.batchNormWeightDecay = $0 }
+        try number("--bias-weight-decay") { r.biasWeightDecay = $0 }
+        try number("--warmup-epochs") { r.warmupEpochs = $0 }
+        try number("--warmup-factor") { r.warmupFactor = $0 }
+        try number("--label-smoothing") { r.labelSmoothing = $0 }
+        try number("--mixup") { r.mixupAlpha = $0 }
+        try number("--cutmix") { r.cutmixAlpha = $0 }
+        try number("--ema-alpha") { r.emaAlpha = $0 }
+        if let e = try args.int("--epochs", range: 1...1_000_000) { r.epochs = e }
+        if let p = try args.int("--ema-period", range: 0...1_000_000) { r.emaUpdatePeriod = p }
+        if args.flag("--no-nesterov") { r.nesterov = false }
+        if args.flag("--nesterov") { r.nesterov = true }
+        if args.flag("--no-precise-bn") { r.preciseBatchNorm = false }
+        if args.flag("--zero-init-final-gamma") { r.zeroInitFinalGamma = true }
+        if args.flag("--per-iteration-lr") { r.perIterationSchedule = true }
+        let steps = try args.option("--lr-steps"), multiplier = try args.double("--lr-mult")
+        switch try args.option("--schedule") ?? "cos" {
+        case "cos": r.schedule = .cosine
+        case "lin": r.schedule = .linear
+        case "exp": r.schedule = .exponential
+        case "constant": r.schedule = .constant
+        case "steps":
+            guard let steps else { throw UsageError("--schedule steps needs --lr-steps (epochs, the first 0), e.g. --lr-steps 0,30,60") }
+            let epochs = steps.split(separator: ",").compactMap { Double($0) }
+            guard epochs.count == steps.split(separator: ",").count else { throw UsageError("--lr-steps takes epochs separated by commas (got '\(steps)')") }
+            r.schedule = .steps(epochs, multiplier: multiplier ?? 0.1)
+        case let other: throw UsageError("unknown schedule '\(other)' (cos, lin, exp, steps or constant)")
+        }
+        if steps != nil, case .steps = r.schedule {} else if steps != nil { throw UsageError("--lr-steps goes with --schedule steps") }
+        do { try r.validate() } catch { throw UsageError(error.message) }
+        return r
+    }
+
+    static func run(_ args: inout Arguments) throws {
+        let recipe = try recipe(&args)
+        let maxSteps = try args.int("--steps")
+        let batch = try args.int("--batch", range: 1...65_536) ?? 128
+        let testBatch = try args.int("--test-batch", range: 1...65_536) ?? 200
+        let seed = UInt64(try args.int("--seed", range: 0...Int.max) ?? 0)
+        let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
+        let weightsPath = try args.option("--weights")
+        let out = try args.option("--out").map { URL(fileURLWithPath: $0) }
+        let keep = try args.int("--keep", range: 1...10_000) ?? 3
+        let resume = args.flag("--resume")
+        let save = try args.option("--save").map { URL(fileURLWithPath: $0) }
+        let quiet = args.flag("--quiet")
+        guard let data = try DataOptions.parse(&args) else { return }
+        let network = try ModelSelection.parse(&args)
+        try args.finish()
+        if resume && out == nil { throw UsageError("--resume continues the run in --out DIR; give --out") }
+
+        let (trainSet, testSet) = try data.open()
+        let (height, width) = data.inputSize(of: trainSet)
+        let graph = try ModelSelection.lower(network, height: height, width: width)
+        let classes = graph.outputShape.channels
+        guard trainSet.classes <= classes else {
+            throw RuntimeError("\(trainSet.name) has \(trainSet.classes) classes but \(graph.name) has \(classes) outputs; use --classes \(trainSet.classes)")
+        }
+        let trainLoader = try data.loader(trainSet, spec: data.train, height: height, width: width, batch: batch, training: true, seed: seed)
+        let testLoader = try data.loader(testSet, spec: data.test ?? data.train, height: height, width: width, batch: testBatch,
+                                         training: false, seed: seed)
+        var initial: WeightSet?
+        if let weightsPath {
+            do { initial = try WeightSet.load(contentsOf: URL(fileURLWithPath: weightsPath)).weights } catch { throw RuntimeError(error.description) }
+        }
+        let isTerminal = isatty(STDOUT_FILENO) == 1
+        do {
+            let trainer = try Trainer(graph: graph, batch: batch, recipe: recipe, weights: initial, seed: seed, threads: threads)
+            let configuration: [String: StatsLog.Value] = [
+                "MODEL": .text(graph.name), "DATA": .text(data.train.description), "TEST_DATA": .text((data.test ?? data.train).description),
+                "TRAIN.BATCH_SIZE": .integer(batch), "TRAIN.IM_SIZE": .integer(height), "OPTIM.BASE_LR": .number(recipe.learningRate),
+                "OPTIM.MAX_EPOCH": .integer(recipe.epochs), "RNG_SEED": .integer(Int(seed)), "NUM_THREADS": .integer(trainer.threads),
+                "COMMAND": .text(CommandLine.arguments.joined(separator: " ")),
+            ]
+            let run = try TrainingRun(trainer: trainer, trainLoader: trainLoader, testLoader: testLoader,
+                                      output: .init(directory: out, keepCheckpoints: keep), maxSteps: maxSteps, configuration: configuration)
+            if !quiet {
+                print("\(graph.name): \(formatCount(graph.complexity.flops)) flops, \(formatCount(graph.complexity.params)) params; "
+                      + "\(trainSet.count) training images (\(trainLoader.batchesPerEpoch) batches of \(batch)), \(testSet.count) test; "
+                      + "\(trainer.threads) threads, \(trainer.kernels.name)")
+            }
+            let final = try run.run(resume: resume) { event in
+                guard !quiet else { return }
+                switch event {
+                case .step(let epoch, let iteration, let of, let result, let rate, let eta):
+                    guard isTerminal else { return }
+                    let line = String(format: "epoch %d/%d  iter %d/%d  loss %.4f  top1 %.2f%%  lr %.4g  %.0f img/s  eta %@",
+                                      epoch + 1, recipe.epochs, iteration, of, result.loss, result.top1Error, result.learningRate, rate,
+                                      StatsLog.timeString(eta))
+                    FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+                case .record(let type, let values):
+                    if isTerminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+                    print(summary(type, values))
+                case .note(let text):
+                    print(text)
+                }
+            }
+            let weights = trainer.weights
+            if let out { try weights.write(to: out.appendingPathComponent("final.safetensors")) }
+            if let save { try weights.write(to: save) }
+            if let final, !quiet {
+                print(String(format: "final: test top-1 error %.2f%%, top-5 %.2f%%, loss %.4f over %d images", final.top1Error, final.top5Error, final.loss, final.count))
+            }
+        } catch let error as TrainingError {
+            throw RuntimeError(error.message)
+        } catch let error as WeightError {
+            throw RuntimeError(error.message)
+        }
+    }
+
+    /// One line per epoch record: the fields people read.
+    static func summary(_ type: String, _ v: [String: StatsLog.Value]) -> String {
+        func text(_ key: String) -> String {
+            switch v[key] {
+            case .number(let d): String(format: "%.2f", d)
+            case .integer(let i): String(i)
+            case .text(let s): s
+            case nil: "-"
+            }
+        }
+        switch type {
+        case "train_epoch":
+            let lr: String = { if case .number(let d) = v["lr"] { return String(format: "%.4g", d) }; return "-" }()
+            let loss: String = { if case .number(let d) = v["loss"] { return String(format: "%.4f", d) }; return "-" }()
+            return "epoch \(text("epoch"))  train  loss \(loss)  top-1 error \(text("top1_err"))%  lr \(lr)  \(text("time_epoch")) s"
+        case "test_epoch": return "epoch \(text("epoch"))  test   top-1 error \(text("top1_err"))%  top-5 \(text("top5_err"))%  (best \(text("min_top1_err"))%)"
+        default: return "epoch \(text("epoch"))  EMA    top-1 error \(text("top1_err"))%  top-5 \(text("top5_err"))%  (best \(text("min_top1_err"))%)"
+        }
+    }
+}

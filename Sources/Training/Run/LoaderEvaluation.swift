@@ -1,0 +1,78 @@
+import Data
+import NetworkIR
+import Executor
+import Weights
+
+extension Trainer {
+    /// Evaluates the current weights (or the EMA's) on every batch of `loader` through the inference
+    /// executor, compiled once per batch size: loss, top-1/top-5 errors in percent, and per-class
+    /// accuracy (percent of each class's images ranked first).
+    public func evaluate(_ loader: BatchLoader, ema useEMA: Bool = false) throws(TrainingError) -> LoaderEvaluation {
+        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError("the recipe keeps no EMA") }
+        return try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads, kernels: kernels)
+    }
+}
+
+/// The result of evaluating a network on a whole dataset.
+public struct LoaderEvaluation: Sendable {
+    /// Mean cross-entropy.
+    public var loss: Double
+    /// Top-1 and top-5 error in percent.
+    public var top1Error: Double, top5Error: Double
+    /// Per class: images and top-1 correct.
+    public var classImages: [Int], classCorrect: [Int]
+    /// Images evaluated.
+    public var count: Int
+
+    /// Runs `graph` with `weights` over every batch of `loader`.
+    public init(graph: Graph, weights: WeightSet, loader: BatchLoader, threads: Int?, kernels: KernelSet = .best) throws(TrainingError) {
+        let classes = graph.outputShape.channels
+        var models: [Int: CompiledModel] = [:]
+        var loss = 0.0, top1 = 0.0, top5 = 0.0, count = 0
+        var classImages = [Int](repeating: 0, count: classes), classCorrect = classImages
+        let batches = loader.epoch(0)
+        do {
+            while let batch = try batches.next() {
+                if let bad = batch.labels.firstIndex(where: { !(0..<classes).contains($0) }) {
+                    throw TrainingError("\(loader.dataset.name): label \(batch.labels[bad]) is outside the network's \(classes) classes")
+                }
+                let model: CompiledModel
+                if let m = models[batch.count] { model = m } else {
+                    do throws(ExecutorError) { model = try CompiledModel(graph: graph, weights: weights, batch: batch.count, threads: threads, kernels: kernels) }
+                    catch { throw TrainingError(error.message) }
+                    models[batch.count] = model
+                }
+                let logits: [Float]
+                do throws(ExecutorError) { logits = try model.run(batch.images) } catch { throw TrainingError(error.message) }
+                let targets = Loss.smoothOneHot(labels: batch.labels, classes: classes, smoothing: 0)
+                logits.withUnsafeBufferPointer { l in
+                    let n = Double(batch.count)
+                    loss += Loss.softCrossEntropy(logits: l.baseAddress!, targets: targets, batch: batch.count, classes: classes).loss * n
+                    let errors = Loss.topKErrors(logits: l.baseAddress!, labels: batch.labels, classes: classes)
+                    top1 += errors[0] * n
+                    top5 += errors[1] * n
+                    for (i, label) in batch.labels.enumerated() {
+                        classImages[label] += 1
+                        if Loss.topKErrors(logits: l.baseAddress! + i * classes, labels: [label], classes: classes, ks: [1])[0] == 0 {
+                            classCorrect[label] += 1
+                        }
+                    }
+                }
+                count += batch.count
+            }
+        } catch let error as DataError {
+            throw TrainingError(error.message)
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw TrainingError("\(error)")
+        }
+        guard count > 0 else { throw TrainingError("\(loader.dataset.name) has no images to evaluate") }
+        self.loss = loss / Double(count)
+        top1Error = top1 / Double(count)
+        top5Error = top5 / Double(count)
+        self.classImages = classImages
+        self.classCorrect = classCorrect
+        self.count = count
+    }
+}
