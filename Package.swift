@@ -60,6 +60,7 @@ let package = Package(
                           plugins: ["RegNetCheckPlugin"]),
         .executableTarget(name: "SampleDesignSpace", dependencies: ["RegNet"], path: "Examples/SampleDesignSpace"),
         .executableTarget(name: "ClassifyImages", dependencies: ["RegNet"], path: "Examples/ClassifyImages", exclude: ["Images"]),
+        .executableTarget(name: "TrainDigits", dependencies: ["RegNet"], path: "Examples/TrainDigits"),
         .executableTarget(name: "DeclarationFiles", dependencies: ["RegNet"], path: "Examples/DeclarationFiles",
                           plugins: ["RegNetDeclarations"]),
 

@@ -23,16 +23,24 @@ import Testing
         #expect(try NumPyArray.read(data).scalars == [1.5, -2.25])
     }
 
-    @Test func badArraysAreRejected() {
+    @Test func badArraysAreRejected() throws {
         let good = NumPyArray.encode(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]))
         func message(_ d: Data) -> String? { do { _ = try NumPyArray.read(d); return nil } catch { return error.message } }
         #expect(message(Data())?.contains("not a .npy file") == true)
         #expect(message(Data("hello world!".utf8))?.contains("not a .npy file") == true)
         #expect(message(good.prefix(good.count - 1))?.contains("truncated") == true)
         #expect(message(good.prefix(20))?.contains("runs past the end") == true)
+        var complexArray = good
+        complexArray.replaceSubrange(complexArray.range(of: Data("<f4".utf8))!, with: Data("<c8".utf8))
+        #expect(message(complexArray)?.contains("unsupported dtype <c8") == true)
+        // Integer arrays (labels) are read and converted; a wrong size for the dtype is still caught.
         var intArray = good
         intArray.replaceSubrange(intArray.range(of: Data("<f4".utf8))!, with: Data("<i4".utf8))
-        #expect(message(intArray)?.contains("unsupported dtype <i4") == true)
+        let asIntegers = [Float(1), 2, 3, 4].map { Float(Int32(bitPattern: $0.bitPattern)) }   // the float bytes read as int32
+        #expect(try NumPyArray.read(intArray).scalars == asIntegers)
+        var int64 = good
+        int64.replaceSubrange(int64.range(of: Data("<f4".utf8))!, with: Data("<i8".utf8))
+        #expect(message(int64)?.contains("truncated") == true)
         var fortran = good
         fortran.replaceSubrange(fortran.range(of: Data("False".utf8))!, with: Data("True ".utf8))
         #expect(message(fortran)?.contains("Fortran") == true)
