@@ -34,7 +34,7 @@ struct CLI {
     @Test func helpForEveryCommand() throws {
         let top = try CLI.run(["--help"])
         #expect(top.status == 0 && top.out.contains("commands:"))
-        for command in ["models", "summary", "run", "bench", "export-weights", "sample", "edf"] {
+        for command in ["models", "summary", "run", "bench", "export-weights", "sample", "edf", "train", "eval"] {
             let r = try CLI.run([command, "--help"])
             #expect(r.status == 0 && r.out.hasPrefix("usage: regnet \(command)"), "\(command)")
         }
@@ -49,6 +49,30 @@ struct CLI {
         #expect(badValue.status == 1 && badValue.err.contains("w0 must be a positive multiple of 8"))
         let unknownCommand = try CLI.run(["frobnicate"])
         #expect(unknownCommand.status == 2 && unknownCommand.err.contains("unknown command"))
+    }
+
+    @Test func everyWayToNameAModel() throws {
+        // Explicit stages with pycls's CIFAR stem: 32x32 stays 32x32 after a stride-1 stem.
+        let stages = try CLI.run(["summary", "--stages", "2x32,4x64", "--group-width", "8", "--se-ratio", "0.25", "--stem-width", "16",
+                                  "--stem-stride", "1", "--classes", "10", "--resolution", "32", "--json"])
+        #expect(stages.status == 0, "\(stages.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stages.out.utf8)) as? [String: Any])
+        let first = try #require((object["stages"] as? [[String: Any]])?.first)
+        #expect(first["outputHeight"] as? Int == 16 && first["width"] as? Int == 32)
+        // A declaration file, by name; an unknown name lists the known ones.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-decl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("Models.regnet")
+        try "Cifar: stages=2x32,4x64 group_width=8 se_ratio=0.25 stem=16 stem_stride=1 classes=10\n".write(to: file, atomically: true, encoding: .utf8)
+        let declared = try CLI.run(["summary", "--declaration", "\(file.path):Cifar", "--resolution", "32", "--json"])
+        #expect(declared.status == 0 && declared.out.contains("\"flops\""), "\(declared.err)")
+        let sameFlops = { (text: String) in (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])?["flops"] as? Int }
+        #expect(sameFlops(declared.out) == sameFlops(stages.out))
+        let unknown = try CLI.run(["summary", "--declaration", "\(file.path):Other"])
+        #expect(unknown.status == 1 && unknown.err.contains("declares no network 'Other'") && unknown.err.contains("Cifar"))
+        let mixed = try CLI.run(["summary", "regnetx_002", "--stages", "1x8", "--group-width", "8"])
+        #expect(mixed.status == 2)
     }
 
     @Test func summaryJSONHasTheNamedFields() throws {

@@ -44,6 +44,9 @@ public final class BatchLoader: @unchecked Sendable {
         guard dataset.count >= (training ? batchSize : 1) else {
             throw DataError("\(dataset.name) has \(dataset.count) images, fewer than one \(training ? "training batch of \(batchSize)" : "image")")
         }
+        if transform.kind != .imagenet, let size = dataset.fixedSize, size != (transform.height, transform.width) {
+            throw DataError("\(dataset.name) holds \(size.height)x\(size.width) images; its pipeline does not resize, so the input must be \(size.height)x\(size.width), not \(transform.height)x\(transform.width)")
+        }
         self.dataset = dataset
         self.transform = transform
         self.batchSize = batchSize

@@ -185,7 +185,7 @@ public final class Trainer: @unchecked Sendable {
             let logits = UnsafePointer(plan.value(graph.output))
             let (loss, gradient) = Loss.softCrossEntropy(logits: logits, targets: targets, batch: batch, classes: classes)
             let errors = Loss.topKErrors(logits: logits, labels: labels, classes: classes)
-            guard loss.isFinite else { throw TrainingError("the loss is not finite (\(loss)) \(where_)") }
+            guard loss.isFinite else { throw TrainingError("the loss is not finite (\(loss.isNaN ? "NaN" : "\(loss)")) \(where_)") }
             gradient.withUnsafeBufferPointer { plan.grad(graph.output)!.update(from: $0.baseAddress!, count: $0.count) }
             if profile != nil { plan.backward(c, timings: &profile!.backward) } else { plan.backward(c) }
             return (loss, errors)

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+
+/// `regnet train` and `regnet eval` end to end on the bundled digits and on small generated data:
+/// pycls's log format, checkpoints, resume, evaluation, and every bad-input case named by the issue.
+@Suite struct TrainCommandTests {
+    /// A tiny network on the digits: small enough for a debug build.
+    static let tiny = ["--stages", "1x8,1x16", "--group-width", "8", "--stem-width", "8", "--stem-stride", "1", "--classes", "10"]
+
+    func temporaryFolder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    func records(_ type: String, in log: URL) throws -> [[String: Any]] {
+        let text = try String(contentsOf: log, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let r = line.range(of: "json_stats: ") else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: Data(line[r.upperBound...].utf8)) as? [String: Any]
+            return object?["_type"] as? String == type ? object : nil
+        }
+    }
+
+    @Test func trainWritesPyclsLogsCheckpointsAndWeightsThatEvalReads() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("run"), saved = folder.appendingPathComponent("final.safetensors")
+        let r = try CLI.run(["train"] + Self.tiny + ["--data", "digits", "--epochs", "2", "--batch", "50", "--test-batch", "100",
+                                                     "--ema-alpha", "0.01", "--ema-period", "4", "--out", out.path, "--save", saved.path, "--keep", "1"])
+        #expect(r.status == 0, "\(r.err)")
+        let log = out.appendingPathComponent("stdout.log")
+        #expect(try records("cfg", in: log).count == 1)
+        #expect(try records("complexity", in: log).first?["flops"] as? Int != nil)
+        let train = try records("train_epoch", in: log), test = try records("test_epoch", in: log), ema = try records("test_ema_epoch", in: log)
+        #expect(train.count == 2 && test.count == 2 && ema.count == 2)
+        for key in ["epoch", "time_avg", "time_epoch", "eta", "top1_err", "top5_err", "loss", "lr", "mem"] { #expect(train[0][key] != nil, "train_epoch.\(key)") }
+        for key in ["epoch", "time_avg", "time_epoch", "top1_err", "top5_err", "min_top1_err", "min_top5_err", "mem"] { #expect(test[1][key] != nil, "test_epoch.\(key)") }
+        #expect(train[1]["epoch"] as? String == "2/2")
+        let errors = test.map { $0["top1_err"] as! Double }
+        #expect(test[1]["min_top1_err"] as? Double == errors.min())
+        // The last checkpoint only (--keep 1), and the final weights in both places.
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints").path)
+        #expect(checkpoints == ["model_epoch_0002.safetensors"])
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("final.safetensors").path))
+        // eval reads the saved weights and reports the same test error as the log's last test epoch.
+        let eval = try CLI.run(["eval"] + Self.tiny + ["--weights", saved.path, "--data", "digits", "--json"])
+        #expect(eval.status == 0, "\(eval.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any])
+        #expect(abs((report["top1_err"] as? Double ?? -1) - errors.last!) < 1e-3)
+        #expect((report["class_accuracy"] as? [Double])?.count == 10 && report["top5_err"] != nil && report["loss"] != nil)
+        // The EMA of the checkpoint evaluates too.
+        let emaEval = try CLI.run(["eval"] + Self.tiny + ["--weights", out.appendingPathComponent("checkpoints/model_epoch_0002.safetensors").path,
+                                                          "--ema", "--data", "digits"])
+        #expect(emaEval.status == 0 && emaEval.out.contains("top-1 error"))
+    }
+
+    @Test func resumedRunEndsWithTheSameWeights() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let common = Self.tiny + ["--data", "digits", "--epochs", "3", "--batch", "100", "--mixup", "0.2", "--quiet"]
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        #expect(try CLI.run(["train"] + common + ["--out", whole.path]).status == 0)
+        // Stopped after one epoch (15 steps), then resumed from its checkpoint.
+        #expect(try CLI.run(["train"] + common + ["--out", parts.path, "--steps", "15"]).status == 0)
+        let resumed = try CLI.run(["train"] + common + ["--out", parts.path, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        let a = try Data(contentsOf: whole.appendingPathComponent("final.safetensors"))
+        let b = try Data(contentsOf: parts.appendingPathComponent("final.safetensors"))
+        #expect(a == b, "resumed weights differ from the uninterrupted run's")
+        #expect(try records("train_epoch", in: parts.appendingPathComponent("stdout.log")).count == 3)
+    }
+
+    @Test func badDataIsAClearErrorAndNothingIsLost() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func train(_ extra: [String]) throws -> (status: Int32, out: String, err: String) {
+            try CLI.run(["train"] + Self.tiny + ["--epochs", "1", "--batch", "4", "--quiet"] + extra)
+        }
+        // A CIFAR file of the wrong length.
+        let cifar = folder.appendingPathComponent("cifar")
+        try FileManager.default.createDirectory(at: cifar, withIntermediateDirectories: true)
+        for i in 1...5 { try Data(count: 3073 * 2 + (i == 3 ? 5 : 0)).write(to: cifar.appendingPathComponent("data_batch_\(i).bin")) }
+        let short = try train(["--data", "cifar10:\(cifar.path)"])
+        #expect(short.status == 1 && short.err.contains("data_batch_3.bin") && short.err.contains("not a whole number"))
+        // A missing directory, and a malformed --data.
+        let missing = try train(["--data", "cifar10:\(folder.appendingPathComponent("nope").path)"])
+        #expect(missing.status == 1 && missing.err.contains("is not a directory"))
+        #expect(try train(["--data", "imagenet:/x"]).status == 2)
+        #expect(try train([]).status == 2)
+        // Image folders: an empty class folder; an image that does not decode (named), or skipped and counted.
+        let images = folder.appendingPathComponent("images")
+        for (split, classes) in [("train", ["a", "b"]), ("val", ["a", "b"])] {
+            for c in classes {
+                let dir = images.appendingPathComponent("\(split)/\(c)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                for i in 0..<4 { try ppm(value: UInt8(i * 40 + (c == "a" ? 0 : 100))).write(to: dir.appendingPathComponent("\(i).ppm")) }
+            }
+        }
+        try FileManager.default.createDirectory(at: images.appendingPathComponent("train/empty"), withIntermediateDirectories: true)
+        let empty = try train(["--data", "folder:\(images.path)", "--resolution", "16"])
+        #expect(empty.status == 1 && empty.err.contains("'empty' has no images"))
+        try FileManager.default.removeItem(at: images.appendingPathComponent("train/empty"))
+        let corrupt = images.appendingPathComponent("train/b/0bad.png")
+        try Data("not a png".utf8).write(to: corrupt)
+        let bad = try train(["--data", "folder:\(images.path)", "--resolution", "16", "--no-shuffle"])
+        #expect(bad.status == 1 && bad.err.contains("0bad.png"))
+        let skipped = try CLI.run(["train"] + Self.tiny + ["--epochs", "1", "--batch", "4", "--data", "folder:\(images.path)",
+                                                           "--resolution", "16", "--skip-bad-images", "--no-precise-bn"])
+        #expect(skipped.status == 0 && skipped.out.contains("1 images failed to decode and were skipped"), "\(skipped.err)")
+        // Arrays: labels outside the network's classes; mismatched counts; an input the network cannot take.
+        let x = folder.appendingPathComponent("x.npy"), y = folder.appendingPathComponent("y.npy"), y3 = folder.appendingPathComponent("y3.npy")
+        try npy(uint8: [UInt8](repeating: 7, count: 8 * 16 * 16 * 3), shape: [8, 16, 16, 3]).write(to: x)
+        try npy(int64: [0, 1, 2, 3, 4, 5, 6, 12], shape: [8]).write(to: y)
+        try npy(int64: [0, 1, 2], shape: [3]).write(to: y3)
+        let outside = try train(["--data", "npy:\(x.path),\(y.path)"])
+        #expect(outside.status == 1 && outside.err.contains("13 classes") && outside.err.contains("10 outputs"))
+        let mismatched = try train(["--data", "npy:\(x.path),\(y3.path)"])
+        #expect(mismatched.status == 1 && mismatched.err.contains("3 labels for 8 images"))
+        let wrongSize = try train(["--data", "digits", "--resolution", "64"])
+        #expect(wrongSize.status == 1 && wrongSize.err.contains("32x32 images") && wrongSize.err.contains("not 64x64"))
+        // An unwritable --out: a path below a regular file.
+        let file = folder.appendingPathComponent("file")
+        try Data().write(to: file)
+        let unwritable = try train(["--data", "digits", "--out", file.appendingPathComponent("run").path])
+        #expect(unwritable.status == 1 && unwritable.err.contains("cannot create"))
+    }
+
+    @Test func nonFiniteLossStopsNamingTheStepAndKeepsTheLastCheckpoint() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A float32 array whose last images hold huge values: the loss overflows once the shuffle reaches them.
+        let x = folder.appendingPathComponent("x.npy"), y = folder.appendingPathComponent("y.npy")
+        var values = [Float](repeating: 0.5, count: 8 * 3 * 32 * 32)
+        for i in (6 * 3 * 32 * 32)..<values.count { values[i] = 3e38 }
+        try npy(float32: values, shape: [8, 3, 32, 32]).write(to: x)
+        try npy(int64: [0, 1, 2, 3, 4, 5, 6, 7], shape: [8]).write(to: y)
+        let out = folder.appendingPathComponent("run")
+        let r = try CLI.run(["train"] + Self.tiny + ["--data", "npy:\(x.path),\(y.path)", "--epochs", "2", "--batch", "2", "--no-shuffle",
+                                                     "--no-precise-bn", "--out", out.path, "--quiet"])
+        #expect(r.status == 1 && r.err.contains("not finite") && r.err.contains("step 4"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("final.safetensors").path))
+    }
+}
+
+/// A 16×16 binary PPM of one grey value.
+func ppm(value: UInt8) -> Data {
+    Data("P6\n16 16\n255\n".utf8) + Data(repeating: value, count: 16 * 16 * 3)
+}
+
+/// A .npy file (format 1.0) with the given dtype and raw little-endian bytes.
+func npy(descr: String, shape: [Int], bytes: Data) -> Data {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)])
+    data += Data(header.utf8)
+    return data + bytes
+}
+
+func npy(uint8 values: [UInt8], shape: [Int]) -> Data { npy(descr: "|u1", shape: shape, bytes: Data(values)) }
+
+func npy(int64 values: [Int64], shape: [Int]) -> Data {
+    npy(descr: "<i8", shape: shape, bytes: values.withUnsafeBytes { Data($0) })
+}
+
+func npy(float32 values: [Float], shape: [Int]) -> Data {
+    npy(descr: "<f4", shape: shape, bytes: values.withUnsafeBytes { Data($0) })
+}
