@@ -15,12 +15,18 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
     var classes: Int, batch: Int, height: Int, width: Int
     var depth: Int?, w0: Double?, wa: Double?, wm: Double?, group_width: Int?, bottleneck_ratio: Double?, se_ratio: Double?
     var stem_width: Int?
+    /// How far PyTorch's own float32 gradients are from float64 on this case (full-size cases).
+    var pytorch_float32_error: Double?
     var epochs: Int?, iterations: Int?, base_lr: Double?, warmup_epochs: Double?, ema_alpha: Double?, ema_period: Int?
     var testDescription: String { name }
+
+    /// A directory of extra cases (full-size zoo models) made by `make_training_fixtures.py --zoo`, or nil.
+    var directory: String?
 
     /// The case's network, lowered at its input size.
     func graph() throws -> Graph {
         if network == "inverted_residual" { return try Self.invertedResidualNetwork.lower(height: height, width: width) }
+        if network == "zoo" { return try Zoo.model(named: name).network().lower(height: height, width: width) }
         let configuration = RegNetConfiguration(depth: depth!, w0: w0!, wa: wa!, wm: wm!, groupWidth: group_width!,
                                                 bottleneckRatio: bottleneck_ratio!, seRatio: se_ratio!, stemWidth: stem_width!,
                                                 classes: classes)
@@ -38,7 +44,8 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
     }
 
     func url(_ suffix: String) throws -> URL {
-        try #require(Bundle.module.url(forResource: "\(name)\(suffix)", withExtension: nil, subdirectory: "Fixtures"),
+        if let directory { return URL(fileURLWithPath: directory).appendingPathComponent("\(name)\(suffix)") }
+        return try #require(Bundle.module.url(forResource: "\(name)\(suffix)", withExtension: nil, subdirectory: "Fixtures"),
                      "missing fixture \(name)\(suffix)")
     }
 
@@ -53,6 +60,14 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
     }
 
     func reference(_ suffix: String) throws -> WeightSet { try SafeTensors.read(contentsOf: url(suffix)) }
+}
+
+/// Full-size cases from `REGNET_TRAINING_FIXTURES` (a directory written by
+/// `scripts/make_training_fixtures.py --zoo …`); none when it is not set.
+func extraTrainingCases() throws -> [TrainingCase] {
+    guard let directory = ProcessInfo.processInfo.environment["REGNET_TRAINING_FIXTURES"] else { return [] }
+    let data = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("cases.json"))
+    return try JSONDecoder().decode([TrainingCase].self, from: data).map { var c = $0; c.directory = directory; return c }
 }
 
 func trainingCases(kind: String? = nil) throws -> [TrainingCase] {
