@@ -90,11 +90,15 @@ public struct ImageTransform: Sendable, Hashable {
     /// pycls `lighting`: α ~ N(0, σ)³, every pixel of channel c gains Σ_j eigvec[c][j] · α_j · eigval_j.
     func lighting(_ pixels: inout [Float], plane: Int, using rng: inout SeededGenerator) {
         guard lightingStd > 0 else { return }
-        let alpha = (0..<3).map { _ in Float(rng.nextGaussian()) * lightingStd }
+        let offsets = Self.lightingOffsets(alpha: (0..<3).map { _ in Float(rng.nextGaussian()) * lightingStd })
         for c in 0..<3 {
-            let offset = (0..<3).reduce(Float(0)) { $0 + Self.eigenvectors[c][$1] * alpha[$1] * Self.eigenvalues[$1] }
-            for i in (c * plane)..<((c + 1) * plane) { pixels[i] += offset }
+            for i in (c * plane)..<((c + 1) * plane) { pixels[i] += offsets[c] }
         }
+    }
+
+    /// The RGB offsets of pycls's lighting noise for draws α: eigvec · (α ⊙ eigval).
+    static func lightingOffsets(alpha: [Float]) -> [Float] {
+        (0..<3).map { c in (0..<3).reduce(Float(0)) { $0 + eigenvectors[c][$1] * alpha[$1] * eigenvalues[$1] } }
     }
 
     static func flipped(_ image: DatasetImage) -> DatasetImage {
@@ -112,6 +116,11 @@ public struct ImageTransform: Sendable, Hashable {
         let ph = image.height + 2 * padding, pw = image.width + 2 * padding
         let y = ph - height > 0 ? Int(rng.next() % UInt64(ph - height)) : 0
         let x = pw - width > 0 ? Int(rng.next() % UInt64(pw - width)) : 0
+        return paddedCrop(image, y: y, x: x, height: height, width: width, padding: padding)
+    }
+
+    /// The `height` × `width` window at (y, x) of the image zero-padded by `padding`.
+    static func paddedCrop(_ image: DatasetImage, y: Int, x: Int, height: Int, width: Int, padding: Int) -> DatasetImage {
         var out = [Float](repeating: 0, count: image.channels * height * width)
         for c in 0..<image.channels {
             for row in 0..<height {
