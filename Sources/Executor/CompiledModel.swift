@@ -37,6 +37,7 @@ public final class CompiledModel: Sendable {
         guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
         let threads = threads ?? WorkerPool.defaultThreads
         guard (1...Self.maxThreads).contains(threads) else { throw ExecutorError("threads must be between 1 and \(Self.maxThreads) (got \(threads))") }
+        do { try graph.validate() } catch { throw ExecutorError(error.message) }
         // Refuse shapes whose activations could not be allocated, before planning overflows on them.
         let limit = 1 << 32   // floats: 16 GiB per tensor
         for node in graph.nodes {
@@ -46,6 +47,7 @@ public final class CompiledModel: Sendable {
             }
         }
         do {
+            try WeightSet.checkMemory(for: graph)
             try weights.validate(for: graph)
         } catch {
             throw ExecutorError(error.message)
@@ -56,6 +58,12 @@ public final class CompiledModel: Sendable {
         self.kernels = kernels
         var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels,
                                      groupBudgetBytes: groupBudgetBytes)
+        do {
+            try MemoryBudget.check(plan.arenaFloats * 4 + plan.packedWeights.count * 4,
+                                   for: "running \(graph.name) on batches of \(batch) (activations and packed weights)")
+        } catch {
+            throw ExecutorError(error.message)
+        }
         packed = PackedWeights(plan.packedWeights)
         plan.packedWeights = []   // the aligned copy is the one runs read
         self.plan = plan
@@ -131,6 +139,11 @@ public final class CompiledModel: Sendable {
         let expected = inputShape.reduce(1, *)
         guard input.count == expected else {
             throw ExecutorError("input has \(input.count) values, the model takes \(inputShape) = \(expected)")
+        }
+        // NaN or ±inf in the input would come out as plausible logits (ReLU's max drops NaN): refuse it.
+        if let bad = input.firstIndex(where: { !$0.isFinite }) {
+            let s = inputShape, plane = s[2] * s[3]
+            throw ExecutorError("input value \(bad) (image \(bad / (s[1] * plane)), channel \(bad / plane % s[1]), y \(bad % plane / s[3]), x \(bad % s[3])) is \(input[bad]); inputs must be finite")
         }
         let arena = spareArenas.withLock { $0.popLast() } ?? Arena(floats: plan.arenaFloats)
         defer { spareArenas.withLock { $0.append(arena) } }

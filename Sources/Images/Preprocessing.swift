@@ -27,6 +27,10 @@ public struct Preprocessing: Sendable, Hashable {
         let (w, h) = image.width <= image.height
             ? (resize, Int(Double(resize) * Double(image.height) / Double(image.width)))
             : (Int(Double(resize) * Double(image.width) / Double(image.height)), resize)
+        // A sliver (1×20000) would become 256 × 5,120,000: refuse before allocating it.
+        guard Double(w) * Double(h) <= Double(maximumPixels) else {
+            throw ImageError("a \(image.width)x\(image.height) image resized to a shorter side of \(resize) would be \(w)x\(h), over the limit of \(maximumPixels / 1_000_000)M pixels: its aspect ratio is too extreme")
+        }
         let resized = Self.resample(image, width: w, height: h)
         // CenterCrop: offsets int(round((size - crop) / 2)), with Python's half-to-even round.
         let top = Int((Double(h - crop) / 2).rounded(.toNearestOrEven)), left = Int((Double(w - crop) / 2).rounded(.toNearestOrEven))

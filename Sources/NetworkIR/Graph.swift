@@ -67,3 +67,44 @@ public struct ParameterSpec: Hashable, Sendable, Codable {
         self.shape = shape
     }
 }
+
+extension Graph {
+    /// Checks what a hand-built or decoded graph could get wrong: node 0 is the only input, every node
+    /// reads earlier nodes only (so there are no cycles) with the right number of inputs, and every
+    /// stored shape is the one its operation derives from its inputs. Compiling checks this first.
+    public func validate() throws(ShapeError) {
+        guard let first = nodes.first, first.operation == .input, first.inputs.isEmpty else {
+            throw ShapeError("\(name): node 0 must be the input, with no inputs")
+        }
+        let s = first.shape
+        guard (1...Limits.channels).contains(s.channels), (1...Limits.resolution).contains(s.height), (1...Limits.resolution).contains(s.width) else {
+            throw ShapeError("\(name): the input shape \(s) is outside 1...\(Limits.channels) channels and 1...\(Limits.resolution) pixels")
+        }
+        guard nodes.indices.contains(output) else { throw ShapeError("\(name): the output is node \(output), which does not exist") }
+        for (id, node) in nodes.enumerated().dropFirst() {
+            let label = "\(name): node \(id) (\(node.name), \(node.operation.kindName))"
+            guard node.operation != .input else { throw ShapeError("\(label) is a second input; only node 0 may be the input") }
+            guard node.inputs.count == node.operation.arity else {
+                throw ShapeError("\(label) takes \(node.operation.arity) inputs, it lists \(node.inputs.count)")
+            }
+            if let bad = node.inputs.first(where: { $0 < 0 || $0 >= id }) {
+                throw ShapeError("\(label) reads node \(bad): nodes may only read earlier nodes (no cycles, no forward references)")
+            }
+            let derived: FeatureShape
+            do { derived = try node.operation.outputShape(for: node.inputs.map { nodes[$0].shape }) } catch {
+                throw ShapeError("\(label): \(error.message)")
+            }
+            guard derived == node.shape else { throw ShapeError("\(label) stores shape \(node.shape), its inputs give \(derived)") }
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, nodes, output, stages }
+
+    /// Decodes a graph and validates it (`validate()`), so a decoded graph is as safe as a built one.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name), nodes: try c.decode([Node].self, forKey: .nodes),
+                  output: try c.decode(NodeID.self, forKey: .output), stages: try c.decode([StageRecord].self, forKey: .stages))
+        try validate()
+    }
+}

@@ -17,7 +17,7 @@ public struct LoweringError: Error, Hashable, Sendable, CustomStringConvertible 
     /// A readable form for messages and logs.
     public var description: String {
         var text = ""
-        if let location { text += "\(location): " }
+        if let location, !location.isInLibrary { text += "\(location): " }
         if !path.isEmpty { text += path.joined(separator: ", ") + ": " }
         return text + message
     }

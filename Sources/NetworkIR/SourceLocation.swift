@@ -19,4 +19,11 @@ public struct SourceLocation: Hashable, Sendable, Codable, CustomStringConvertib
 
     /// A readable form for messages and logs.
     public var description: String { "\(fileID):\(line)" }
+
+    /// Whether the declaration is inside this package's own library code (the zoo, the RegNet
+    /// generator, declaration files) rather than the user's: errors do not show such locations.
+    public var isInLibrary: Bool {
+        ["NetworkIR/", "NetworkDSL/", "DesignSpaces/", "Declarations/", "Weights/", "Executor/", "Training/", "RegNet/"]
+            .contains { fileID.hasPrefix($0) }
+    }
 }

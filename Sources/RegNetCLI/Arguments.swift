@@ -18,34 +18,45 @@ struct Arguments {
 
     var isEmpty: Bool { items.isEmpty }
 
+    /// Options already read, so a second occurrence is reported as given twice, not as unknown.
+    private var seen: Set<String> = []
+
     /// Removes `--name` and reports whether it was there.
     mutating func flag(_ name: String) -> Bool {
         guard let i = items.firstIndex(of: name) else { return false }
         items.remove(at: i)
+        seen.insert(name)
         return true
     }
 
     /// Removes `--name VALUE` (or `--name=VALUE`) and returns VALUE.
     mutating func option(_ name: String) throws -> String? {
+        seen.insert(name)
+        let value: String
         if let i = items.firstIndex(where: { $0.hasPrefix(name + "=") }) {
-            let value = String(items[i].dropFirst(name.count + 1))
+            value = String(items[i].dropFirst(name.count + 1))
             items.remove(at: i)
-            return value
+        } else {
+            guard let i = items.firstIndex(of: name) else { return nil }
+            guard i + 1 < items.count else { throw UsageError("\(name) needs a value") }
+            value = items[i + 1]
+            items.removeSubrange(i...(i + 1))
         }
-        guard let i = items.firstIndex(of: name) else { return nil }
-        guard i + 1 < items.count else { throw UsageError("\(name) needs a value") }
-        let value = items[i + 1]
-        items.removeSubrange(i...(i + 1))
+        if items.contains(where: { $0 == name || $0.hasPrefix(name + "=") }) { throw UsageError("\(name) was given twice") }
         return value
     }
 
-    /// Every value of a repeatable option, plus the plain words that follow each occurrence.
-    mutating func values(_ name: String) -> [String] {
+    /// Every value of a repeatable option, plus the plain words that follow each occurrence; nil when
+    /// the option is absent, an error when it is present with no value.
+    mutating func values(_ name: String) throws -> [String]? {
+        guard items.contains(name) else { return nil }
+        seen.insert(name)
         var result: [String] = []
         while let i = items.firstIndex(of: name) {
             items.remove(at: i)
             while i < items.count, !items[i].hasPrefix("--") { result.append(items.remove(at: i)) }
         }
+        guard !result.isEmpty else { throw UsageError("\(name) needs at least one value") }
         return result
     }
 
@@ -72,6 +83,7 @@ struct Arguments {
     /// Fails on anything not consumed.
     func finish() throws {
         if let extra = items.first {
+            if seen.contains(extra) { throw UsageError("\(extra) was given twice") }
             throw UsageError(extra.hasPrefix("-") ? "unknown option '\(extra)'" : "unexpected argument '\(extra)'")
         }
     }

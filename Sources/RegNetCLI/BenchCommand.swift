@@ -32,7 +32,7 @@ enum BenchCommand {
 
     static func run(_ args: inout Arguments) throws {
         let warmup = try args.int("--warmup", range: 0...10_000) ?? 3
-        let iterations = try args.int("--iterations") ?? 20
+        let iterations = try args.int("--iterations", range: 1...100_000) ?? 20
         let json = args.flag("--json")
         let profile = args.flag("--profile")
         let train = args.flag("--train")

@@ -6,11 +6,15 @@ enum EDFCommand {
     static let usage = """
     usage: regnet edf results.csv [--by COLUMN] [--svg out.svg] [--good-range COLUMN] [--json]
 
-    Reads a CSV with columns name,error (error in %) and any others, groups runs by COLUMN
+    Reads a CSV with columns name,error (error in %, 0-100) and any others, groups runs by COLUMN
     (default 'space' when present), and prints n, minimum, mean and median error per group and the
-    Kolmogorov-Smirnov distance between every pair of EDFs. --svg writes the EDF curves as an SVG
-    chart; --good-range estimates a numeric column's good range by pycls's bootstrap.
+    Kolmogorov-Smirnov distance between every pair of EDFs (with more than \(pairLimit) groups, each
+    group's distance to all runs pooled instead). --svg writes the EDF curves as an SVG chart;
+    --good-range estimates a numeric column's good range by pycls's bootstrap.
     """
+
+    /// Most groups whose pairwise KS distances are listed (pairs grow quadratically).
+    static let pairLimit = 20
 
     struct Report: Encodable {
         struct Group: Encodable { var label: String, n: Int, min: Double, mean: Double, median: Double }
@@ -27,19 +31,33 @@ enum EDFCommand {
         let json = args.flag("--json")
         guard let path = args.positional() else { throw UsageError("name a results CSV file") }
         try args.finish()
-        let runs = try RunResults.read(contentsOf: URL(fileURLWithPath: path))
+        let runs: [RunResult]
+        do { runs = try RunResults.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw RuntimeError("\(path): \(error.description)") }
         let column = by ?? (runs.first?.fields["space"] != nil ? "space" : nil)
-        if let column, runs.contains(where: { $0.fields[column.lowercased()] == nil }) {
-            throw RuntimeError("column '\(column)' is missing from \(path)")
+        if let column, runs.first?.value(of: column) == nil {
+            throw RuntimeError("\(path) has no column '\(column)'")
         }
-        let grouped = Dictionary(grouping: runs) { run in column.map { run.fields[$0.lowercased()]! } ?? "all" }
+        let grouped = Dictionary(grouping: runs) { run in column.flatMap { run.value(of: $0) } ?? "all" }
         let edfs = grouped.keys.sorted().map { EDF(label: $0, errors: grouped[$0]!.map(\.error)) }
         var distances: [Report.Distance] = []
-        for (i, a) in edfs.enumerated() {
-            for b in edfs.dropFirst(i + 1) { distances.append(.init(a: a.label, b: b.label, ks: a.ksDistance(to: b))) }
+        if edfs.count <= pairLimit {
+            for (i, a) in edfs.enumerated() {
+                for b in edfs.dropFirst(i + 1) { distances.append(.init(a: a.label, b: b.label, ks: a.ksDistance(to: b))) }
+            }
+        } else {
+            let pooled = EDF(label: "all", errors: runs.map(\.error))
+            for a in edfs { distances.append(.init(a: a.label, b: "all", ks: a.ksDistance(to: pooled))) }
         }
-        let goodRange = try goodRangeColumn.map { name in
-            try GoodRange.estimate(runs) { run in run.fields[name.lowercased()].flatMap(Double.init) }
+        var goodRange: GoodRange?
+        if let name = goodRangeColumn {
+            for (row, run) in runs.enumerated() {
+                guard let text = run.value(of: name) else { throw RuntimeError("\(path) has no column '\(name)' for --good-range") }
+                guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                    throw RuntimeError("\(path): row \(row + 1): '\(name)' is '\(text)', not a finite number (--good-range needs numbers)")
+                }
+            }
+            do { goodRange = try GoodRange.estimate(runs) { run in run.value(of: name).flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } } }
+            catch { throw RuntimeError(error.description) }
         }
         let report = Report(groups: edfs.map { .init(label: $0.label, n: $0.count, min: $0.minimum, mean: $0.mean,
                                                       median: GoodRange.percentileOf($0.errors, 50)) },

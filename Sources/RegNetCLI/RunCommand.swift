@@ -21,7 +21,7 @@ enum RunCommand {
 
     static func run(_ args: inout Arguments) throws {
         let inputPath = try args.option("--input")
-        let images = args.values("--image")
+        let images = try args.values("--image") ?? []
         let outputPath = try args.option("--output")
         let top = try args.int("--top") ?? 5
         var options = try RunOptions.parse(&args)
@@ -36,13 +36,26 @@ enum RunCommand {
                     throw RuntimeError(error.description)
                 }
             }
+            if options.batchGiven, options.batch != images.count {
+                throw UsageError("--batch \(options.batch) does not match the \(images.count) images given (the batch is their count)")
+            }
+            if options.sizeGiven, (options.height, options.width) != (preprocessing.crop, preprocessing.crop) {
+                throw UsageError("images are preprocessed to \(preprocessing.crop)x\(preprocessing.crop); --resolution/--height/--width cannot change that")
+            }
             (options.batch, options.height, options.width) = (images.count, preprocessing.crop, preprocessing.crop)
             input = Tensor(shape: [images.count, 3, preprocessing.crop, preprocessing.crop], scalars: scalars)
         } else if let inputPath {
             let tensor: Tensor
             do { tensor = try NumPyArray.read(contentsOf: URL(fileURLWithPath: inputPath)) } catch { throw RuntimeError(error.description) }
             guard tensor.shape.count == 4, tensor.shape[1] == 3 else {
-                throw RuntimeError("\(inputPath): expected an NCHW array of shape (batch, 3, height, width), got \(tensor.shape)")
+                let shape = tensor.shape.count > 8 ? "\(tensor.shape.count) dimensions" : "\(tensor.shape)"
+                throw RuntimeError("\(inputPath): expected an NCHW array of shape (batch, 3, height, width), got \(shape)")
+            }
+            if options.batchGiven, options.batch != tensor.shape[0] {
+                throw UsageError("--batch \(options.batch) does not match \(inputPath), which holds \(tensor.shape[0]) images")
+            }
+            if options.sizeGiven, (options.height, options.width) != (tensor.shape[2], tensor.shape[3]) {
+                throw UsageError("--resolution/--height/--width (\(options.height)x\(options.width)) do not match \(inputPath)'s \(tensor.shape[2])x\(tensor.shape[3]) images")
             }
             (options.batch, options.height, options.width) = (tensor.shape[0], tensor.shape[2], tensor.shape[3])
             input = tensor
@@ -52,6 +65,9 @@ enum RunCommand {
         var output = Tensor(shape: [], scalars: [0])
         let seconds = try measure { output = try model.run(x) }
         let classes = model.outputShape.dropFirst().reduce(1, *)
+        if let bad = output.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw RuntimeError("the network's output is not finite (\(output.scalars[bad]) for image \(bad / classes), class \(bad % classes)): the weights overflow float32; nothing was written")
+        }
         for n in 0..<options.batch {
             let logits = Array(output.scalars[(n * classes)..<((n + 1) * classes)])
             let best = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(top)

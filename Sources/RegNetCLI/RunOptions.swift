@@ -12,6 +12,8 @@ struct RunOptions {
     var width: Int
     var threads: Int?
     var kernels: KernelSet
+    /// Whether --batch, and --resolution/--height/--width, were given (an input's own shape must then agree).
+    var batchGiven = false, sizeGiven = false
 
     static let usage = """
     \(ModelSelection.usage)
@@ -29,10 +31,12 @@ struct RunOptions {
         let weightsPath = try args.option("--weights")
         let bgr = args.flag("--bgr")
         let seed = UInt64(try args.int("--seed", range: 0...Int.max) ?? 0)
-        let batch = try args.int("--batch") ?? 1
-        let resolution = try args.int("--resolution") ?? 224
-        let height = try args.int("--height") ?? resolution
-        let width = try args.int("--width") ?? resolution
+        let batchOption = try args.int("--batch")
+        let resolutionOption = try args.int("--resolution"), heightOption = try args.int("--height"), widthOption = try args.int("--width")
+        let batch = batchOption ?? 1
+        let resolution = resolutionOption ?? 224
+        let height = heightOption ?? resolution
+        let width = widthOption ?? resolution
         let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
         var kernels = KernelSet.best
         if let isa = try args.option("--isa") {
@@ -43,12 +47,16 @@ struct RunOptions {
         }
         let network = try ModelSelection.parse(&args)
         return RunOptions(network: network, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
-                          height: height, width: width, threads: threads, kernels: kernels)
+                          height: height, width: width, threads: threads, kernels: kernels, batchGiven: batchOption != nil,
+                          sizeGiven: resolutionOption != nil || heightOption != nil || widthOption != nil)
     }
 
     /// The weights: the checkpoint (any naming family, renamed to timm's) or a seeded initialisation.
     func loadWeights(for graph: Graph) throws -> WeightSet {
-        guard let weightsPath else { return WeightSet.initialized(for: graph, seed: seed) }
+        guard let weightsPath else {
+            do { try WeightSet.checkMemory(for: graph, copies: 2) } catch { throw RuntimeError(error.message) }
+            return WeightSet.initialized(for: graph, seed: seed)
+        }
         do {
             return try WeightSet.load(contentsOf: URL(fileURLWithPath: weightsPath), reverseStemChannels: bgr).weights
         } catch {

@@ -16,7 +16,7 @@ enum SampleCommand {
 
     static func run(_ args: inout Arguments) throws {
         guard let spaceName = try args.option("--space") else { throw UsageError("--space is required") }
-        let count = try args.int("--count") ?? 10
+        let count = try args.int("--count", range: 1...1_000_000) ?? 10
         let seed = UInt64(try args.int("--seed", range: 0...Int.max) ?? 0)
         let resolution = try args.int("--resolution") ?? 224
         let window = ComplexityWindow(flops: try range(args.option("--flops"), "--flops"),
@@ -65,7 +65,7 @@ enum SampleCommand {
         let multipliers: [Character: Double] = ["K": 1e3, "M": 1e6, "G": 1e9, "k": 1e3, "m": 1e6, "g": 1e9]
         var digits = text, factor = 1.0
         if let last = text.last, let m = multipliers[last] { digits = String(text.dropLast()); factor = m }
-        guard let value = Double(digits), value >= 0 else { throw UsageError("\(name): '\(text)' is not a size like 400M") }
+        guard let value = Double(digits), value >= 0, value * factor < 9e18 else { throw UsageError("\(name): '\(text)' is not a size like 400M") }
         return Int(value * factor)
     }
 }

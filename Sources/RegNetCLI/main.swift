@@ -40,15 +40,41 @@ let commands: [String: Command] = [
     "edf": Command(usage: EDFCommand.usage, run: EDFCommand.run),
 ]
 
+/// " (did you mean X?)" for the command closest to `word`, when one is close.
+@MainActor func suggestion(for word: String) -> String {
+    func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
+    let best = commands.keys.filter { $0 != "demo" }.min { distance(word, $0) < distance(word, $1) }
+    guard let best, distance(word, best) <= 3 else { return "" }
+    return " (did you mean '\(best)'?)"
+}
+
 @MainActor func main() -> Int32 {
     var words = Array(CommandLine.arguments.dropFirst())
     let name = words.isEmpty ? "demo" : words.removeFirst()
     if name == "help" || name == "--help" || name == "-h" {
-        if let topic = words.first, let command = commands[topic] { print(command.usage) } else { print(usage) }
+        guard let topic = words.first else { print(usage); return 0 }
+        guard let command = commands[topic] else {
+            printError("regnet help: unknown command '\(topic)'\(suggestion(for: topic))\n\n\(usage)")
+            return 2
+        }
+        print(command.usage)
         return 0
     }
     guard let command = commands[name] else {
-        printError("regnet: unknown command '\(name)'\n\n\(usage)")
+        printError("regnet: unknown command '\(name)'\(suggestion(for: name))\n\n\(usage)")
         return 2
     }
     if words.contains("--help") || words.contains("-h") {

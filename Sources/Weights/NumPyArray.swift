@@ -36,6 +36,13 @@ public enum NumPyArray {
         }
         guard headerStart + headerLength <= data.count else { throw WeightError("header length \(headerLength) runs past the end of the file") }
         let header = String(decoding: data[(data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength)], as: UTF8.self)
+        // A Python dict literal: braces around it, and each key once (numpy would keep the last of two).
+        let body = header.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard body.hasPrefix("{"), body.hasSuffix("}") else { throw WeightError("header is not a dictionary ({…}): \(abbreviated(body))") }
+        for key in ["descr", "fortran_order", "shape"] {
+            let occurrences = body.components(separatedBy: "'\(key)'").count - 1 + body.components(separatedBy: "\"\(key)\"").count - 1
+            guard occurrences <= 1 else { throw WeightError("header names '\(key)' \(occurrences) times") }
+        }
         guard let descr = field("descr", in: header).map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }) else {
             throw WeightError("header has no 'descr'")
         }
@@ -46,26 +53,30 @@ public enum NumPyArray {
         case "|u1", "u1", "<u1", "=u1": (elementSize, kind) = (1, "|u1")
         case "<i4", "=i4", "i4": (elementSize, kind) = (4, "<i4")
         case "<i8", "=i8", "i8": (elementSize, kind) = (8, "<i8")
-        default: throw WeightError("unsupported dtype \(descr) (float32 '<f4', float64 '<f8', uint8 '|u1', int32 '<i4' or int64 '<i8' expected)")
+        default: throw WeightError("unsupported dtype \(abbreviated(descr)) (float32 '<f4', float64 '<f8', uint8 '|u1', int32 '<i4' or int64 '<i8' expected)")
         }
-        if field("fortran_order", in: header) == "True" { throw WeightError("Fortran-ordered arrays are not supported; save with np.ascontiguousarray") }
+        switch field("fortran_order", in: header) {
+        case "False"?: break
+        case "True"?: throw WeightError("Fortran-ordered arrays are not supported; save with np.ascontiguousarray")
+        case let other: throw WeightError("header's 'fortran_order' must be True or False (got \(other.map { abbreviated($0) } ?? "nothing"))")
+        }
         guard let shapeText = field("shape", in: header) else { throw WeightError("header has no 'shape'") }
         let parts = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()")).split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shape: [Int] = []
         for part in parts {
-            guard let d = Int(part), d >= 0 else { throw WeightError("malformed shape (\(shapeText))") }
+            guard let d = Int(part), d >= 0 else { throw WeightError("malformed shape (\(abbreviated(shapeText)))") }
             shape.append(d)
         }
         var count = 1
         for d in shape {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= data.count else { throw WeightError("shape \(shape) is larger than the file") }
+            guard !overflow, p <= data.count else { throw WeightError("shape \(abbreviated("\(shape)")) is larger than the file") }
             count = p
         }
         let dataStart = headerStart + headerLength
         guard data.count - dataStart == count * elementSize else {
-            throw WeightError("data holds \(data.count - dataStart) bytes, shape \(shape) of \(descr) needs \(count * elementSize): truncated file?")
+            throw WeightError("data holds \(data.count - dataStart) bytes, shape \(abbreviated("\(shape)")) of \(descr) needs \(count * elementSize): truncated file?")
         }
         let scalars = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Float] in
             let base = raw.baseAddress! + dataStart
@@ -105,6 +116,11 @@ public enum NumPyArray {
     }
 
     /// The text of `'key': value` in a header dict, up to the next top-level comma.
+    /// `text` cut to 80 characters, for messages about hostile headers.
+    static func abbreviated(_ text: String) -> String {
+        text.count <= 80 ? text : String(text.prefix(77)) + "… (\(text.count) characters)"
+    }
+
     private static func field(_ key: String, in header: String) -> String? {
         guard let range = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\"") else { return nil }
         var rest = header[range.upperBound...].drop { $0 == " " || $0 == ":" }

@@ -62,33 +62,33 @@ public enum SafeTensors {
         struct Entry { var name: String; var dtype: DType; var shape: [Int]; var begin: Int; var end: Int }
         var entries: [Entry] = []
         for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any] else { throw WeightError("tensor '\(name)': entry is not an object") }
-            guard let dtypeName = info["dtype"] as? String else { throw WeightError("tensor '\(name)': missing dtype") }
+            guard let info = value as? [String: Any] else { throw WeightError("tensor '\(printable(name))': entry is not an object") }
+            guard let dtypeName = info["dtype"] as? String else { throw WeightError("tensor '\(printable(name))': missing dtype") }
             guard let dtype = DType(rawValue: dtypeName) else {
-                throw WeightError("tensor '\(name)': unsupported dtype \(dtypeName) (supported: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw WeightError("tensor '\(printable(name))': unsupported dtype \(dtypeName) (supported: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard let shape = integers(info["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
-                throw WeightError("tensor '\(name)': shape must be a list of non-negative integers")
+                throw WeightError("tensor '\(printable(name))': shape must be a list of non-negative integers")
             }
             guard let offsets = integers(info["data_offsets"]), offsets.count == 2 else {
-                throw WeightError("tensor '\(name)': data_offsets must be two integers")
+                throw WeightError("tensor '\(printable(name))': data_offsets must be two integers")
             }
             var count = 1
             for d in shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow, product <= dataLength else { throw WeightError("tensor '\(name)': shape \(shape) is larger than the file") }
+                guard !overflow, product <= dataLength else { throw WeightError("tensor '\(printable(name))': shape \(shape) is larger than the file") }
                 count = product
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= dataLength else {
-                throw WeightError("tensor '\(name)': data offsets [\(begin), \(end)] are outside the data section (\(dataLength) bytes)")
+                throw WeightError("tensor '\(printable(name))': data offsets [\(begin), \(end)] are outside the data section (\(dataLength) bytes)")
             }
             guard end - begin == count * dtype.size else {
-                throw WeightError("tensor '\(name)': \(end - begin) bytes do not hold shape \(shape) of \(dtypeName) (\(count * dtype.size) bytes)")
+                throw WeightError("tensor '\(printable(name))': \(end - begin) bytes do not hold shape \(shape) of \(dtypeName) (\(count * dtype.size) bytes)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
             if !dtype.isFloat && !WeightSet.isBookkeeping(name) {
-                throw WeightError("tensor '\(name)': dtype \(dtypeName) where float weights (F32, F16, BF16) are expected")
+                throw WeightError("tensor '\(printable(name))': dtype \(dtypeName) where float weights (F32, F16, BF16) are expected")
             }
         }
         let sorted = entries.sorted { $0.begin < $1.begin }

@@ -24,6 +24,10 @@ public struct WeightSet: Sendable {
         var problems: [String] = []
         let expected = graph.parameters
         let expectedNames = Set(expected.map(\.name))
+        // Unexpected names first: they usually explain the missing ones (another naming, a wrapper).
+        let unexpected = tensors.keys.filter { !expectedNames.contains($0) && !Self.isBookkeeping($0) }.sorted()
+        for name in unexpected.prefix(10) { problems.append("unexpected tensor '\(printable(name))'") }
+        if unexpected.count > 10 { problems.append("… and \(unexpected.count - 10) more unexpected tensors") }
         for spec in expected {
             guard let tensor = tensors[spec.name] else {
                 problems.append("missing tensor '\(spec.name)' (expected shape \(spec.shape))")
@@ -37,9 +41,6 @@ public struct WeightSet: Sendable {
                 problems.append("tensor '\(spec.name)' has a negative variance at element \(negative)")
             }
         }
-        let unexpected = tensors.keys.filter { !expectedNames.contains($0) && !Self.isBookkeeping($0) }.sorted()
-        for name in unexpected.prefix(10) { problems.append("unexpected tensor '\(name)'") }
-        if unexpected.count > 10 { problems.append("… and \(unexpected.count - 10) more unexpected tensors") }
         guard problems.isEmpty else {
             let shown = problems.prefix(20).joined(separator: "\n  ")
             let more = problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""

@@ -24,9 +24,33 @@ struct CLI {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        // Both pipes are drained at once (a child filling one while we wait on the other would block),
+        // with read(2) retried on EINTR: tests run in parallel, and other children's SIGCHLD interrupt
+        // reads, which FileHandle.readDataToEndOfFile turns into a crash.
+        let e = Drain(err.fileHandleForReading.fileDescriptor)
+        let o = drain(out.fileHandleForReading.fileDescriptor)
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.wait(), as: UTF8.self))
+    }
+
+    /// Reads `fd` to its end.
+    static func drain(_ fd: Int32) -> Data {
+        var data = Data(), buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { data.append(contentsOf: buffer[0..<n]) } else if n < 0 && errno == EINTR { continue } else { break }
+        }
+        return data
+    }
+
+    /// Drains a descriptor on a thread of its own.
+    final class Drain: @unchecked Sendable {
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+        init(_ fd: Int32) {
+            Thread { [self] in data = CLI.drain(fd); done.signal() }.start()
+        }
+        func wait() -> Data { done.wait(); return data }
     }
 }
 

@@ -152,9 +152,13 @@ func ppm(value: UInt8) -> Data {
 func npy(descr: String, shape: [Int], bytes: Data) -> Data {
     let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
-    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    let version2 = header.count > 60_000    // format 2.0 has a 4-byte header length
+    while ((version2 ? 12 : 10) + header.count + 1) % 64 != 0 { header += " " }
     header += "\n"
-    var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)])
+    let n = header.count
+    var data = Data([0x93]) + Data("NUMPY".utf8)
+    data += version2 ? Data([2, 0, UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)])
+                     : Data([1, 0, UInt8(n & 0xFF), UInt8(n >> 8)])
     data += Data(header.utf8)
     return data + bytes
 }

@@ -68,6 +68,10 @@ public struct ImageTransform: Sendable, Hashable {
             }
             return image.pixels
         case .imagenet:
+            let long = Double(max(image.height, image.width)) / Double(max(1, min(image.height, image.width)))
+            guard long * Double(max(testSize, height, width)) * Double(max(testSize, height, width)) <= 1e8 else {
+                throw DataError("a \(image.width)x\(image.height) image resized to a shorter side of \(max(testSize, height, width)) would exceed 100M pixels: its aspect ratio is too extreme")
+            }
             if training && augment {
                 image = Self.randomSizedCrop(image, height: height, width: width, using: &rng)
                 if rng.nextUnit() < 0.5 { image = Self.flipped(image) }

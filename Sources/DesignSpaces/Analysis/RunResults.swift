@@ -2,6 +2,15 @@ import Foundation
 
 /// One trained model's outcome: its name, error, and any further columns (space, parameters, …).
 public struct RunResult: Hashable, Sendable, Codable {
+    /// The value of column `column` (case-insensitive): the name, the error, or another field.
+    public func value(of column: String) -> String? {
+        switch column.lowercased() {
+        case "name": name
+        case "error": String(error)
+        case let other: fields[other]
+        }
+    }
+
     /// Model name.
     public var name: String
     /// Top-1 error (%).
@@ -40,6 +49,9 @@ public enum RunResults {
             }
             guard let error = Double(cells[errorColumn].trimmingCharacters(in: .whitespaces)), error.isFinite else {
                 throw RegNetError("line \(offset + 1): error '\(cells[errorColumn])' is not a number")
+            }
+            guard (0...100).contains(error) else {
+                throw RegNetError("line \(offset + 1): error \(cells[errorColumn]) is outside 0...100 (errors are percentages)")
             }
             var fields: [String: String] = [:]
             for (i, key) in header.enumerated() where i != nameColumn && i != errorColumn { fields[key] = cells[i] }

@@ -39,21 +39,37 @@ extension DesignSpace {
     /// `count` configurations drawn with `seed`, redrawing until each lies in `window`.
     ///
     /// `progress(accepted, drawn)` is called after every draw. Throws when `maxDraws` draws do not
-    /// fill the request (a window the space can hardly reach).
+    /// fill the request, or when the first `probeDraws` draws land none in the window (a window the
+    /// space cannot reach), saying the complexity range the draws did reach.
     public func sample(count: Int, seed: UInt64, window: ComplexityWindow = ComplexityWindow(), maxDraws: Int = 1_000_000,
-                       progress: (Int, Int) -> Void = { _, _ in }) throws -> [DesignSample] {
+                       probeDraws: Int = 5_000, progress: (Int, Int) -> Void = { _, _ in }) throws -> [DesignSample] {
         var generator = SeededGenerator(seed: seed)
         var samples: [DesignSample] = []
         var drawn = 0
+        var reached: (flops: ClosedRange<Int>, params: ClosedRange<Int>, acts: ClosedRange<Int>)?
+        func failure(_ why: String) -> RegNetError {
+            let range = reached.map { r in
+                "; the draws reached flops \(formatCount(r.flops.lowerBound))...\(formatCount(r.flops.upperBound)), "
+                    + "params \(formatCount(r.params.lowerBound))...\(formatCount(r.params.upperBound)), "
+                    + "acts \(formatCount(r.acts.lowerBound))...\(formatCount(r.acts.upperBound))"
+            } ?? ""
+            return RegNetError("\(name): \(why) after \(drawn) draws\(range)")
+        }
         while samples.count < count {
-            guard drawn < maxDraws else {
-                throw RegNetError("\(name): only \(samples.count) of \(count) samples fit the complexity window after \(drawn) draws")
-            }
+            guard drawn < maxDraws else { throw failure("only \(samples.count) of \(count) samples fit the complexity window") }
+            guard samples.count > 0 || drawn < probeDraws else { throw failure("no draw fits the complexity window") }
             drawn += 1
             let configuration = sample(using: &generator)
             let name = "\(self.name)-\(String(format4(samples.count + 1)))"
             let graph = try configuration.network(name: name).lower(resolution: window.resolution)
             let complexity = graph.complexity
+            if let r = reached {
+                reached = (min(r.flops.lowerBound, complexity.flops)...max(r.flops.upperBound, complexity.flops),
+                           min(r.params.lowerBound, complexity.params)...max(r.params.upperBound, complexity.params),
+                           min(r.acts.lowerBound, complexity.acts)...max(r.acts.upperBound, complexity.acts))
+            } else {
+                reached = (complexity.flops...complexity.flops, complexity.params...complexity.params, complexity.acts...complexity.acts)
+            }
             if window.contains(complexity) {
                 samples.append(DesignSample(space: self.name, name: name, configuration: configuration, complexity: complexity))
             }

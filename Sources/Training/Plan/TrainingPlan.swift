@@ -2,6 +2,7 @@ import Dispatch
 import Executor
 import Kernels
 import NetworkIR
+import Weights
 
 /// A graph compiled for training at one batch size: a training-mode operation per node, the values
 /// each backward pass reads kept alive until then, gradient buffers where a gradient flows, which
@@ -78,14 +79,21 @@ final class TrainingPlan: @unchecked Sendable {
         var gradRequest = [Int?](repeating: nil, count: count)
         for id in graph.nodes.indices { if let span = gradSpan[id] { gradRequest[id] = requests.count; requests.append((graph.nodes[id].shape.elementCount * batch, span)) } }
         let (offsets, arenaFloats) = Self.place(requests)
+        var needs = ScratchNeeds()
+        for op in operations { if let op { needs.formMax(op.scratch(batch: batch)) } }
+        let scratchFloats = [needs.a, needs.b, needs.c, needs.d, needs.w]
+        do {
+            try MemoryBudget.check(4 * (arenaFloats + scratchFloats.reduce(0, +)) + 4 * 4 * store.count,
+                                   for: "training \(graph.name) on batches of \(batch) (activations, gradients, scratch, parameters)")
+        } catch {
+            throw TrainingError(error.message)
+        }
         arena = FloatBuffer(count: arenaFloats)
         valueOffsets = Array(offsets[0..<count])
         gradOffsets = gradRequest.map { $0.map { offsets[$0] } }
         unplannedBytes = 4 * requests.reduce(0) { $0 + $1.size }
 
-        var needs = ScratchNeeds()
-        for op in operations { if let op { needs.formMax(op.scratch(batch: batch)) } }
-        scratch = [needs.a, needs.b, needs.c, needs.d, needs.w].map { FloatBuffer(count: $0) }
+        scratch = scratchFloats.map { FloatBuffer(count: $0) }
         activationBytes = 4 * (arenaFloats + scratch.reduce(0) { $0 + $1.count })
     }
 

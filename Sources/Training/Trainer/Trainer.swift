@@ -58,6 +58,7 @@ public final class Trainer: @unchecked Sendable {
         guard (1...CompiledModel.maxThreads).contains(threads) else {
             throw TrainingError("threads must be between 1 and \(CompiledModel.maxThreads) (got \(threads))")
         }
+        do { try graph.validate() } catch { throw TrainingError(error.message) }
         guard graph.outputShape.height == 1, graph.outputShape.width == 1 else {
             throw TrainingError("the network's output is \(graph.outputShape); training needs one score per class (C×1×1)")
         }
@@ -67,6 +68,7 @@ public final class Trainer: @unchecked Sendable {
                 throw TrainingError("\(node.name) would need more than 16 GiB of activations for batch \(batch); use a smaller batch or resolution")
             }
         }
+        do { try WeightSet.checkMemory(for: graph, copies: 5) } catch { throw TrainingError(error.message) }
         var initial = weights ?? WeightSet.initialized(for: graph, seed: seed)
         if weights == nil, recipe.zeroInitFinalGamma {
             for name in Self.finalBatchNorms(of: graph) { initial[name + ".weight"] = Tensor(shape: initial[name + ".weight"]!.shape, repeating: 0) }
