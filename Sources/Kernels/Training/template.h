@@ -1,6 +1,7 @@
 // Training micro-kernels written once with vector extensions and compiled per instruction set:
 // a file defines TK_ATTR (the target attribute) and TK_NAME(x) (the symbol prefix), then includes
-// this template. The GEMM tile is RN_TRAIN_MR x RN_TRAIN_NR (8 x 32: 16 accumulators of 16 lanes).
+// this template, and TK_MR, the GEMM tile's rows: a tile is TK_MR x RN_TRAIN_NR (14 x 32 keeps 28
+// accumulators of 16 lanes in AVX-512's 32 registers; 4 x 32 fits AVX2's 16 and baseline SSE).
 #include <string.h>
 #include "RegNetTrainingKernels.h"
 
@@ -28,19 +29,19 @@ TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(write_tile)(si
 // A(i, p) for the nn form: m row pointers (rows past m repeat the last), each stepped by 1.
 TK_ATTR static void TK_NAME(gemm_nn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
                                      float *c, size_t ldc, int accumulate) {
-    rn_v16 c0[RN_TRAIN_MR], c1[RN_TRAIN_MR];
-    const float *rows[RN_TRAIN_MR];
+    rn_v16 c0[TK_MR], c1[TK_MR];
+    size_t row[TK_MR];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < RN_TRAIN_MR; ++i) {
+    for (int i = 0; i < TK_MR; ++i) {
         c0[i] = (rn_v16){0};
         c1[i] = (rn_v16){0};
-        rows[i] = a + ((size_t)i < m ? (size_t)i : m - 1) * lda;
+        row[i] = ((size_t)i < m ? (size_t)i : m - 1) * lda;
     }
-    for (size_t p = 0; p < k; ++p, b += RN_TRAIN_NR) {
+    for (size_t p = 0; p < k; ++p, ++a, b += RN_TRAIN_NR) {
         const rn_v16 b0 = TK_NAME(load)(b), b1 = TK_NAME(load)(b + 16);
 #pragma clang loop unroll(full)
-        for (int i = 0; i < RN_TRAIN_MR; ++i) {
-            const float av = rows[i][p];
+        for (int i = 0; i < TK_MR; ++i) {
+            const float av = a[row[i]];
             c0[i] += av * b0;
             c1[i] += av * b1;
         }
@@ -51,10 +52,10 @@ TK_ATTR static void TK_NAME(gemm_nn)(size_t m, size_t n, size_t k, const float *
 // A(i, p) = a[p * lda + i]: one pointer per step of p; columns past m repeat the last.
 TK_ATTR static void TK_NAME(gemm_tn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
                                      float *c, size_t ldc, int accumulate) {
-    rn_v16 c0[RN_TRAIN_MR], c1[RN_TRAIN_MR];
-    size_t col[RN_TRAIN_MR];
+    rn_v16 c0[TK_MR], c1[TK_MR];
+    size_t col[TK_MR];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < RN_TRAIN_MR; ++i) {
+    for (int i = 0; i < TK_MR; ++i) {
         c0[i] = (rn_v16){0};
         c1[i] = (rn_v16){0};
         col[i] = (size_t)i < m ? (size_t)i : m - 1;
@@ -62,7 +63,7 @@ TK_ATTR static void TK_NAME(gemm_tn)(size_t m, size_t n, size_t k, const float *
     for (size_t p = 0; p < k; ++p, a += lda, b += RN_TRAIN_NR) {
         const rn_v16 b0 = TK_NAME(load)(b), b1 = TK_NAME(load)(b + 16);
 #pragma clang loop unroll(full)
-        for (int i = 0; i < RN_TRAIN_MR; ++i) {
+        for (int i = 0; i < TK_MR; ++i) {
             const float av = a[col[i]];
             c0[i] += av * b0;
             c1[i] += av * b1;
@@ -92,4 +93,24 @@ TK_ATTR static void TK_NAME(wgrad)(size_t np, size_t ci, const float *x, size_t 
     if (ci <= 4) TK_NAME(wgrad_4)(np, ci, x, x_pixel, dy, dy_pixel, dw);
     else if (ci <= 8) TK_NAME(wgrad_8)(np, ci, x, x_pixel, dy, dy_pixel, dw);
     else TK_NAME(wgrad_16)(np, ci, x, x_pixel, dy, dy_pixel, dw);
+}
+
+// Two groups of width 8 per 16-lane vector: lane l of the broadcast holds input channel c of the
+// group the lane's output channel belongs to.
+#define TK_PAIR8_SPLAT(V, C) __builtin_shufflevector(V, V, C, C, C, C, C, C, C, C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C)
+TK_ATTR static void TK_NAME(wgrad_pair8)(size_t np, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel, float *dw) {
+    rn_v16 acc0 = (rn_v16){0}, acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
+    for (size_t p = 0; p < np; ++p, x += x_pixel, dy += dy_pixel) {
+        const rn_v16 xv = TK_NAME(load)(x), d = TK_NAME(load)(dy);
+        acc0 += TK_PAIR8_SPLAT(xv, 0) * d;
+        acc1 += TK_PAIR8_SPLAT(xv, 1) * d;
+        acc2 += TK_PAIR8_SPLAT(xv, 2) * d;
+        acc3 += TK_PAIR8_SPLAT(xv, 3) * d;
+        acc4 += TK_PAIR8_SPLAT(xv, 4) * d;
+        acc5 += TK_PAIR8_SPLAT(xv, 5) * d;
+        acc6 += TK_PAIR8_SPLAT(xv, 6) * d;
+        acc7 += TK_PAIR8_SPLAT(xv, 7) * d;
+    }
+    const rn_v16 acc[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
+    for (int c = 0; c < 8; ++c) TK_NAME(store)(dw + c * 16, TK_NAME(load)(dw + c * 16) + acc[c]);
 }

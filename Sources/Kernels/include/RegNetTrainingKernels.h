@@ -11,10 +11,8 @@ extern "C" {
 
 /// Columns of a packed B panel in the training GEMMs.
 #define RN_TRAIN_NR 32
-/// Rows of a training GEMM tile.
-#define RN_TRAIN_MR 8
 
-/// GEMM tile with a strided A: for i < m (m <= RN_TRAIN_MR) and j < n (n <= RN_TRAIN_NR),
+/// GEMM tile with a strided A: for i < m (m <= the set's mr) and j < n (n <= RN_TRAIN_NR),
 ///   c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_p A(i, p) * b[p * RN_TRAIN_NR + j].
 /// `nn`: A(i, p) = a[i * lda + p] (rows of A contiguous). `tn`: A(i, p) = a[p * lda + i] (A stored
 /// transposed, as activations are when a weight gradient reduces over pixels).
@@ -29,12 +27,20 @@ typedef void (*rn_train_gemm_fn)(size_t m, size_t n, size_t k, const float *a, s
 typedef void (*rn_wgrad_fn)(size_t np, size_t ci, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel,
                             float *dw);
 
+/// Weight-gradient tile for two groups of 8 input and 8 output channels at one tap (group width 8,
+/// the narrow groups of small RegNets, with every vector lane used):
+///   dw[c * 16 + g * 8 + j] += sum_{p < np} x[p * x_pixel + g * 8 + c] * dy[p * dy_pixel + g * 8 + j]
+/// for g < 2, c < 8, j < 8. x and dy are read 16 channels wide.
+typedef void (*rn_wgrad_pair8_fn)(size_t np, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel, float *dw);
+
 /// One instruction set's training kernels.
 typedef struct {
     const char *name;   ///< "avx512", "avx2" or "portable"
+    int mr;             ///< GEMM rows per tile (14 with 32 vector registers, 4 otherwise)
     rn_train_gemm_fn gemm_nn;
     rn_train_gemm_fn gemm_tn;
     rn_wgrad_fn wgrad;
+    rn_wgrad_pair8_fn wgrad_pair8;
 } rn_training_kernels;
 
 /// The training kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU

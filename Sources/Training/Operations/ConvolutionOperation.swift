@@ -170,9 +170,45 @@ struct ConvolutionOperation: TrainingOperation {
         }
     }
 
+    /// Group width 8: two groups per 16-lane tile (`wgrad_pair8`), per tap; an odd last group computes a
+    /// phantom neighbour (reading channels of the next pixel or the buffers' slack) and drops it.
+    private func pairedWeightGradient(_ c: StepContext, xp: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>) {
+        let (k, s) = (conv.kernel, conv.stride)
+        let (ci, co, hp, wp) = (inShape.channels, outShape.channels, paddedHeight, paddedWidth)
+        let (ho, wo, groups) = (outShape.height, outShape.width, conv.groups)
+        let pairs = (groups + 1) / 2
+        let dw = c.parameterGrads + weight, kernel = c.training.pointee.wgrad_pair8!, batch = c.batch
+        c.parallel(pairs * k * k) { r in
+            var tile = [Float](repeating: 0, count: 8 * 16 + 32)
+            var total = [Double](repeating: 0, count: 8 * 16)
+            for item in r {
+                let pair = item / (k * k), tap = item % (k * k), ky = tap / k, kx = tap % k
+                for i in 0..<(8 * 16) { total[i] = 0 }
+                tile.withUnsafeMutableBufferPointer { t in
+                    for n in 0..<batch {
+                        t.baseAddress!.update(repeating: 0, count: 8 * 16)
+                        for oy in 0..<ho {
+                            let inputRow: Int = ((n * hp + oy * s + ky) * wp + kx) * ci + pair * 16
+                            let gradientRow: Int = (n * ho + oy) * wo * co + pair * 16
+                            kernel(wo, xp + inputRow, s * ci, dy + gradientRow, co, t.baseAddress!)
+                        }
+                        for i in 0..<(8 * 16) { total[i] += Double(t[i]) }
+                    }
+                }
+                for g in 0..<min(2, groups - 2 * pair) {
+                    for j in 0..<8 {
+                        let out = (2 * pair + g) * 8 + j
+                        for cin in 0..<8 { dw[((out * 8 + cin) * k + ky) * k + kx] = Float(total[cin * 16 + g * 8 + j]) }
+                    }
+                }
+            }
+        }
+    }
+
     /// dW[co][ci][ky][kx] = Σ over images and output pixels of dY · x_padded at the tap.
     private func weightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
         let xp = padInput(c)
+        if conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return pairedWeightGradient(c, xp: xp, dy: dy) }
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
         let (ci, co, hp, wp) = (inShape.channels, outShape.channels, paddedHeight, paddedWidth)
         let (ho, wo) = (outShape.height, outShape.width)

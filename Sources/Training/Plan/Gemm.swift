@@ -1,10 +1,10 @@
 import Kernels
 
-/// Matrix products of the training engine on the `rn_training_kernels` tiles (8 rows × 32 columns),
+/// Matrix products of the training engine on the `rn_training_kernels` tiles (mr rows × 32 columns),
 /// with B packed in 32-column panels. Work is split into tiles, and reductions over long dimensions
 /// into a fixed number of chunks summed in order, so results never depend on the thread count.
 enum Gemm {
-    static let mr = Int(RN_TRAIN_MR), nr = Int(RN_TRAIN_NR)
+    static let nr = Int(RN_TRAIN_NR)
 
     /// Floats of `n` columns packed for a reduction of depth `k`.
     static func panelFloats(k: Int, n: Int) -> Int { (n + nr - 1) / nr * k * nr }
@@ -32,7 +32,7 @@ enum Gemm {
     /// C[i][j] (+)= Σ_p A[i][p] · B(p, j) for i < m, j < n; A rows `lda` apart, B packed.
     static func nn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                    b: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        let rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr
+        let mr = Int(c.training.pointee.mr), rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr
         let gemm = c.training.pointee.gemm_nn!
         c.parallel(rowTiles * panels) { r in
             for item in r {
@@ -55,7 +55,7 @@ enum Gemm {
     /// `partial` and summed in chunk order.
     static func tn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
                    out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>) {
-        let rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
+        let mr = Int(c.training.pointee.mr), rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
         let gemm = c.training.pointee.gemm_tn!
         c.parallel(chunks * rowTiles * panels) { r in
             for item in r {
