@@ -33,6 +33,13 @@ typedef void (*rn_wgrad_fn)(size_t np, size_t ci, const float *x, size_t x_pixel
 /// for g < 2, c < 8, j < 8. x and dy are read 16 channels wide.
 typedef void (*rn_wgrad_pair8_fn)(size_t np, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel, float *dw);
 
+/// Weight gradient of a 3x3 convolution with at most 3 input channels (a stem reading RGB), all nine
+/// taps in one pass so the output gradient is read once:
+///   dw[((ky * 3 + kx) * 3 + c) * 16 + j] += sum_{p < np} x[ky * x_row + kx * x_col + p * x_pixel + c] * dy[p * dy_pixel + j]
+/// for c < ci (<= 3), j < 16 (dy read 16 lanes wide).
+typedef void (*rn_wgrad_stem3_fn)(size_t np, size_t ci, const float *x, size_t x_row, size_t x_col, size_t x_pixel,
+                                  const float *dy, size_t dy_pixel, float *dw);
+
 /// One instruction set's training kernels.
 typedef struct {
     const char *name;   ///< "avx512", "avx2" or "portable"
@@ -41,6 +48,7 @@ typedef struct {
     rn_train_gemm_fn gemm_tn;
     rn_wgrad_fn wgrad;
     rn_wgrad_pair8_fn wgrad_pair8;
+    rn_wgrad_stem3_fn wgrad_stem3;
 } rn_training_kernels;
 
 /// The training kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU

@@ -29,7 +29,8 @@ struct ConvolutionOperation: TrainingOperation {
         return ScratchNeeds(a: batch * paddedHeight * paddedWidth * inShape.channels,
                             b: batch * dilatedHeight * dilatedWidth * outShape.channels,
                             c: batch * inShape.elementCount,
-                            d: ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
+                            d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
+                                   2 * outBlocks * min(8, batch) * 27 * 16),
                             w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
                                    conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
     }
@@ -170,6 +171,48 @@ struct ConvolutionOperation: TrainingOperation {
         }
     }
 
+    /// A 3x3 convolution of at most 3 input channels (a stem): all taps per pass (`wgrad_stem3`), per
+    /// 16-channel output block.
+    private func stemWeightGradient(_ c: StepContext, xp: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>) {
+        let s = conv.stride, ci = inShape.channels, co = outShape.channels
+        let (hp, wp, ho, wo, blocks) = (paddedHeight, paddedWidth, outShape.height, outShape.width, outBlocks)
+        let dw = c.parameterGrads + weight, kernel = c.training.pointee.wgrad_stem3!, batch = c.batch
+        // Items: output block × image chunk (8 chunks, a fixed split); partial sums per chunk, added in order.
+        let chunks = min(8, batch)
+        let partial = UnsafeMutableRawPointer(c.scratchD).bindMemory(to: Double.self, capacity: blocks * chunks * 27 * 16)
+        c.parallel(blocks * chunks) { r in
+            var tile = [Float](repeating: 0, count: 27 * 16 + 32)
+            for item in r {
+                let b = item / chunks, chunk = item % chunks
+                let sums = partial + item * 27 * 16
+                sums.update(repeating: 0, count: 27 * 16)
+                tile.withUnsafeMutableBufferPointer { t in
+                    for n in (batch * chunk / chunks)..<(batch * (chunk + 1) / chunks) {
+                        t.baseAddress!.update(repeating: 0, count: 27 * 16)
+                        for oy in 0..<ho {
+                            let inputRow: Int = (n * hp + oy * s) * wp * ci
+                            let gradientRow: Int = (n * ho + oy) * wo * co + b * 16
+                            kernel(wo, ci, xp + inputRow, wp * ci, ci, s * ci, dy + gradientRow, co, t.baseAddress!)
+                        }
+                        for i in 0..<(27 * 16) { sums[i] += Double(t[i]) }
+                    }
+                }
+            }
+        }
+        for b in 0..<blocks {
+            for lane in 0..<min(16, co - b * 16) {
+                let out = b * 16 + lane
+                for tap in 0..<9 {
+                    for cin in 0..<ci {
+                        var total = 0.0
+                        for chunk in 0..<chunks { total += partial[((b * chunks + chunk) * 27 + tap * 3 + cin) * 16 + lane] }
+                        dw[(out * ci + cin) * 9 + tap] = Float(total)
+                    }
+                }
+            }
+        }
+    }
+
     /// Group width 8: two groups per 16-lane tile (`wgrad_pair8`), per tap; an odd last group computes a
     /// phantom neighbour (reading channels of the next pixel or the buffers' slack) and drops it.
     private func pairedWeightGradient(_ c: StepContext, xp: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>) {
@@ -209,6 +252,7 @@ struct ConvolutionOperation: TrainingOperation {
     private func weightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
         let xp = padInput(c)
         if conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return pairedWeightGradient(c, xp: xp, dy: dy) }
+        if conv.kernel == 3, conv.groups == 1, conv.inChannels <= 3 { return stemWeightGradient(c, xp: xp, dy: dy) }
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
         let (ci, co, hp, wp) = (inShape.channels, outShape.channels, paddedHeight, paddedWidth)
         let (ho, wo) = (outShape.height, outShape.width)
