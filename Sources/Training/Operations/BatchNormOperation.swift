@@ -2,6 +2,10 @@
 /// normalise; the running estimates move by `momentum` towards the mean and the unbiased variance.
 /// Per-channel sums are taken in Double over fixed chunks (`ColumnSums`), so results do not depend
 /// on the thread count. The backward recomputes x̂ from the saved input, mean and 1/σ.
+///
+/// When the training compiler fuses the ReLU that follows (`fusedReLU`), the forward writes
+/// max(y, 0) straight into the ReLU's value and the backward gates the ReLU's gradient by that
+/// output: the batch norm's own output and gradient are never stored.
 final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     let node: NodeIndex
     let input: NodeIndex
@@ -11,7 +15,9 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     let momentum: Float
     /// Parameter offsets of γ, β, the running mean and the running variance.
     let gamma: Int, beta: Int, runningMean: Int, runningVar: Int
-    var savedForBackward: [NodeIndex] { [input] }
+    var savedForBackward: [NodeIndex] { [input] + (fusedReLU.map { [$0] } ?? []) }
+    /// The ReLU node this batch norm computes too, when fused.
+    var fusedReLU: NodeIndex?
     /// The last forward pass's batch mean, 1/σ and unbiased variance, per channel.
     private(set) var mean: [Float], inverseStd: [Float], unbiasedVariance: [Float]
 
@@ -37,16 +43,14 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     }
 
     func forward(_ c: StepContext) {
-        let x = c.values[input], y = c.values[node], channels = channels
+        let x = c.values[input], y = c.values[fusedReLU ?? node], channels = channels, relu = fusedReLU != nil
         let rows = c.batch * pixels, m = Double(rows)
-        // Mean, then the squared deviations from it (two passes, for accuracy).
-        let mu = ColumnSums.moments(c, rows: rows, columns: channels, a: x, scratch: c.scratchD).sums.map { $0 / m }
-        let muF = mu.map { Float($0) }
-        let (deviations, squares) = ColumnSums.moments(c, rows: rows, columns: channels, a: x, shiftA: muF, scratch: c.scratchD)
-        let variance = (0..<channels).map { ch in
-            // Σ (x − μf)² about the float mean, corrected to the exact mean: − (Σ (x − μf))² / m.
-            max(0, (squares[ch] - deviations[ch] * deviations[ch] / m) / m)
-        }
+        // One pass of sums about a shift K near the mean (the first pixel's values): the mean is
+        // K + Σ(x − K)/m and the variance (Σ(x − K)² − (Σ(x − K))²/m)/m, accurate when K is close.
+        let pivot = Array(UnsafeBufferPointer(start: x, count: channels))
+        let (deviations, squares) = ColumnSums.moments(c, rows: rows, columns: channels, a: x, shiftA: pivot, scratch: c.scratchD)
+        let mu = (0..<channels).map { Double(pivot[$0]) + deviations[$0] / m }
+        let variance = (0..<channels).map { ch in max(0, (squares[ch] - deviations[ch] * deviations[ch] / m) / m) }
         mean = mu.map { Float($0) }
         inverseStd = variance.map { Float(1 / ($0 + Double(epsilon)).squareRoot()) }
         unbiasedVariance = variance.map { Float($0 * m / max(m - 1, 1)) }
@@ -59,7 +63,11 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
                 c.parallel(rows) { r in
                     for p in r {
                         let xr = x + p * channels, yr = y + p * channels
-                        for ch in 0..<channels { yr[ch] = xr[ch] * s[ch] + t[ch] }
+                        if relu {
+                            for ch in 0..<channels { let v = xr[ch] * s[ch] + t[ch]; yr[ch] = v < 0 ? 0 : v }
+                        } else {
+                            for ch in 0..<channels { yr[ch] = xr[ch] * s[ch] + t[ch] }
+                        }
                     }
                 }
             }
@@ -77,10 +85,12 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     }
 
     func backward(_ c: StepContext, accumulate: [Bool]) {
-        guard let dy = c.grads[node] else { return }
+        guard let dy = c.grads[fusedReLU ?? node] else { return }
         let x = c.values[input], channels = channels, rows = c.batch * pixels
-        // Σ dy and Σ dy · (x − μ) in one pass; dγ = Σ dy · x̂ = (Σ dy · (x − μ)) / σ.
-        let (sumDy, dotDy) = ColumnSums.moments(c, rows: rows, columns: channels, a: dy, b: x, shiftB: mean, scratch: c.scratchD)
+        // The fused ReLU's output gates its gradient: g = y > 0 ? dy : 0.
+        let gate = fusedReLU.map { UnsafePointer(c.values[$0]) }
+        // Σ g and Σ g · (x − μ) in one pass; dγ = Σ g · x̂ = (Σ g · (x − μ)) / σ.
+        let (sumDy, dotDy) = ColumnSums.moments(c, rows: rows, columns: channels, a: dy, b: x, shiftB: mean, mask: gate, scratch: c.scratchD)
         let dBeta = sumDy.map { Float($0) }
         let dGamma = (0..<channels).map { Float(dotDy[$0] * Double(inverseStd[$0])) }
         for ch in 0..<channels {
@@ -103,8 +113,27 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
             c.parallel(rows) { r in
                 for p in r {
                     let dyr = dy + p * channels, xr = x + p * channels, dxr = dx + p * channels
-                    if add { for ch in 0..<channels { dxr[ch] += k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) } }
-                    else { for ch in 0..<channels { dxr[ch] = k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) } }
+                    if let gate {
+                        let yr = gate + p * channels
+                        Vector.chunks(channels, { ch in
+                            let g = Vector.load(dyr + ch).replacing(with: 0, where: Vector.load(yr + ch) .<= 0)
+                            var v = Vector.load(k + ch) * g + Vector.load(d + ch) - Vector.load(slope + ch) * (Vector.load(xr + ch) - Vector.load(mu + ch))
+                            if add { v += Vector.load(dxr + ch) }
+                            Vector.store(v, dxr + ch)
+                        }, { ch in
+                            let g = HalfVector.load(dyr + ch).replacing(with: 0, where: HalfVector.load(yr + ch) .<= 0)
+                            var v = HalfVector.load(k + ch) * g + HalfVector.load(d + ch) - HalfVector.load(slope + ch) * (HalfVector.load(xr + ch) - HalfVector.load(mu + ch))
+                            if add { v += HalfVector.load(dxr + ch) }
+                            HalfVector.store(v, dxr + ch)
+                        }, { ch in
+                            let g = yr[ch] > 0 ? dyr[ch] : 0, v = k[ch] * g + d[ch] - slope[ch] * (xr[ch] - mu[ch])
+                            dxr[ch] = add ? dxr[ch] + v : v
+                        })
+                    } else if add {
+                        for ch in 0..<channels { dxr[ch] += k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) }
+                    } else {
+                        for ch in 0..<channels { dxr[ch] = k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) }
+                    }
                 }
             }
         }

@@ -10,10 +10,11 @@ enum ColumnSums {
     static func scratchFloats(rows: Int, columns: Int) -> Int { 2 * 2 * chunks(rows: rows) * columns }
 
     /// Σ_r (a[r][c] − shiftA[c]) and Σ_r (a[r][c] − shiftA[c]) · (b[r][c] − shiftB[c]) for every column
-    /// (b defaults to a; shifts to 0), with `scratch` holding the per-chunk partial sums.
+    /// (b defaults to a; shifts to 0), with `scratch` holding the per-chunk partial sums. With `mask`,
+    /// a counts only where mask > 0 (a ReLU's output gates its gradient).
     static func moments(_ c: StepContext, rows: Int, columns: Int, a: UnsafePointer<Float>, shiftA: [Float]? = nil,
-                        b: UnsafePointer<Float>? = nil, shiftB: [Float]? = nil, scratch: UnsafeMutablePointer<Float>)
-        -> (sums: [Double], products: [Double]) {
+                        b: UnsafePointer<Float>? = nil, shiftB: [Float]? = nil, mask: UnsafePointer<Float>? = nil,
+                        scratch: UnsafeMutablePointer<Float>) -> (sums: [Double], products: [Double]) {
         let chunks = chunks(rows: rows)
         let partial = UnsafeMutableRawPointer(scratch).bindMemory(to: Double.self, capacity: 2 * chunks * columns)
         let zeros = [Float](repeating: 0, count: columns)
@@ -36,10 +37,28 @@ enum ColumnSums {
                         blockSum.update(repeating: 0, count: 2 * columns)
                         while r < stop {
                             let ra = a + r * columns, rb = b + r * columns
-                            for j in 0..<columns {
-                                let va = ra[j] - sa[j]
-                                blockSum[j] += va
-                                blockProduct[j] += va * (rb[j] - sb[j])
+                            if let mask {
+                                // Explicit SIMD: a select across buffers that may alias is not vectorised otherwise.
+                                let rm = mask + r * columns
+                                Vector.chunks(columns, { j in
+                                    let va = (Vector.load(ra + j) - Vector.load(sa + j)).replacing(with: 0, where: Vector.load(rm + j) .<= 0)
+                                    Vector.store(Vector.load(blockSum + j) + va, blockSum + j)
+                                    Vector.store(Vector.load(blockProduct + j) + va * (Vector.load(rb + j) - Vector.load(sb + j)), blockProduct + j)
+                                }, { j in
+                                    let va = (HalfVector.load(ra + j) - HalfVector.load(sa + j)).replacing(with: 0, where: HalfVector.load(rm + j) .<= 0)
+                                    HalfVector.store(HalfVector.load(blockSum + j) + va, blockSum + j)
+                                    HalfVector.store(HalfVector.load(blockProduct + j) + va * (HalfVector.load(rb + j) - HalfVector.load(sb + j)), blockProduct + j)
+                                }, { j in
+                                    let va = rm[j] > 0 ? ra[j] - sa[j] : 0
+                                    blockSum[j] += va
+                                    blockProduct[j] += va * (rb[j] - sb[j])
+                                })
+                            } else {
+                                for j in 0..<columns {
+                                    let va = ra[j] - sa[j]
+                                    blockSum[j] += va
+                                    blockProduct[j] += va * (rb[j] - sb[j])
+                                }
                             }
                             r += 1
                         }

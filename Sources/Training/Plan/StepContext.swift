@@ -46,6 +46,9 @@ protocol TrainingOperation: Sendable {
     var node: NodeIndex { get }
     /// Values (this node's or its inputs') that the backward pass reads, so the plan keeps them alive.
     var savedForBackward: [NodeIndex] { get }
+    /// The node whose value the forward writes and whose gradient the backward reads (`node`, or a
+    /// fused successor's).
+    var result: NodeIndex { get }
     /// Scratch the operation needs for `batch` images.
     func scratch(batch: Int) -> ScratchNeeds
     /// Reads the inputs' values and writes the node's value.
@@ -53,6 +56,16 @@ protocol TrainingOperation: Sendable {
     /// Reads the node's gradient and writes (or, where `accumulate[i]`, adds to) input i's gradient
     /// when the input has one; parameter gradients are written.
     func backward(_ c: StepContext, accumulate: [Bool])
+}
+
+extension TrainingOperation {
+    /// The node whose value the forward writes and whose gradient the backward reads: the node itself,
+    /// unless the operation computes a fused successor too.
+    var result: NodeIndex { node }
+}
+
+extension BatchNormOperation {
+    var result: NodeIndex { fusedReLU ?? node }
 }
 
 /// A node index (the IR's `NodeID`), named locally to keep signatures short.

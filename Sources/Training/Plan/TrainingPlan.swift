@@ -40,6 +40,18 @@ final class TrainingPlan: @unchecked Sendable {
         for (id, node) in graph.nodes.enumerated() where id > 0 {
             operations.append(try Self.operation(for: node, id: id, graph: graph, store: store, momentum: momentum))
         }
+        // Fusion: a batch norm whose only reader is a ReLU computes the ReLU too; its own output and
+        // gradient are never stored, and the ReLU has no operation of its own.
+        let consumers = graph.consumers
+        var absorbed = Set<NodeIndex>()
+        for op in operations {
+            guard let bn = op as? BatchNormOperation, bn.node != graph.output, consumers[bn.node].count == 1 else { continue }
+            let next = consumers[bn.node][0]
+            guard graph.nodes[next].operation == .relu else { continue }
+            bn.fusedReLU = next
+            operations[next] = nil
+            absorbed.insert(bn.node)
+        }
         self.operations = operations
         let count = graph.nodes.count
         var onPath = [Bool](repeating: false, count: count)
@@ -48,7 +60,7 @@ final class TrainingPlan: @unchecked Sendable {
         onPath[0] = false
         onGradientPath = onPath
         var written = Set<NodeID>(), accumulate = Array(repeating: [Bool](), count: count)
-        for id in graph.nodes.indices.reversed() where onPath[id] {
+        for id in graph.nodes.indices.reversed() where onPath[id] && operations[id] != nil {
             accumulate[id] = graph.nodes[id].inputs.map { input in
                 defer { written.insert(input) }
                 return written.contains(input)
@@ -59,22 +71,27 @@ final class TrainingPlan: @unchecked Sendable {
         // Lifetimes on the timeline: forward of node i at i, loss at N, backward of node i at 2N − i.
         let n = count, loss = n
         func backwardTime(_ id: Int) -> Int { 2 * n - id }
+        // A value lives from the forward that writes it (a fused operation writes its successor's
+        // value early) to its last reader; a gradient from its first writer to its last reader.
         var valueSpan = graph.nodes.indices.map { ($0, $0) }
-        var gradSpan = [(Int, Int)?](repeating: nil, count: count)
+        var gradStart = [Int?](repeating: nil, count: count), gradEnd = [Int](repeating: 0, count: count)
         for (id, node) in graph.nodes.enumerated() {
+            guard let op = operations[id] else { continue }
+            valueSpan[op.result].0 = min(valueSpan[op.result].0, id)
             for input in node.inputs { valueSpan[input].1 = max(valueSpan[input].1, id) }
-            if onPath[id], let op = operations[id] {
-                for saved in op.savedForBackward { valueSpan[saved].1 = max(valueSpan[saved].1, backwardTime(id)) }
-                for input in node.inputs where onPath[input] {
-                    let t = backwardTime(id)
-                    gradSpan[input] = gradSpan[input].map { (min($0.0, t), $0.1) } ?? (t, backwardTime(input))
-                }
-            }
+            guard onPath[id] else { continue }
+            for saved in op.savedForBackward { valueSpan[saved].1 = max(valueSpan[saved].1, backwardTime(id)) }
+            gradEnd[op.result] = max(gradEnd[op.result], backwardTime(id))
+            for input in node.inputs where onPath[input] { gradStart[input] = min(gradStart[input] ?? .max, backwardTime(id)) }
         }
         valueSpan[graph.output].1 = max(valueSpan[graph.output].1, loss)
-        gradSpan[graph.output] = (loss, backwardTime(graph.output))
+        gradStart[graph.output] = loss
+        var gradSpan = [(Int, Int)?](repeating: nil, count: count)
+        for id in graph.nodes.indices where !absorbed.contains(id) {
+            if let start = gradStart[id] { gradSpan[id] = (start, max(gradEnd[id], start)) }
+        }
         var requests: [(size: Int, span: (Int, Int))] = graph.nodes.enumerated().map { id, node in
-            (node.shape.elementCount * batch, valueSpan[id])
+            (absorbed.contains(id) ? 0 : node.shape.elementCount * batch, valueSpan[id])
         }
         var gradRequest = [Int?](repeating: nil, count: count)
         for id in graph.nodes.indices { if let span = gradSpan[id] { gradRequest[id] = requests.count; requests.append((graph.nodes[id].shape.elementCount * batch, span)) } }

@@ -11,6 +11,15 @@ enum Vector {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// `body(j, width)` over 0..<count in steps of 16 lanes, then 8, then 1 (RegNet widths are
+    /// multiples of 8, so the scalar tail rarely runs); `body` is written once, generic in the width.
+    @inline(__always) static func chunks(_ count: Int, _ wide: (Int) -> Void, _ half: (Int) -> Void, _ single: (Int) -> Void) {
+        var j = 0
+        while j + 16 <= count { wide(j); j += 16 }
+        if j + 8 <= count { half(j); j += 8 }
+        while j < count { single(j); j += 1 }
+    }
+
     /// out[i] = f(a[i], b[i]) for i in `range`, or out[i] += f(…) when `accumulate`.
     @inline(__always) static func map(_ range: Range<Int>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                       into out: UnsafeMutablePointer<Float>, accumulate: Bool,
@@ -24,4 +33,11 @@ enum Vector {
             while i < range.upperBound { out[i] = scalar(a[i], b[i]); i += 1 }
         }
     }
+}
+
+/// The 8-lane counterpart of `Vector`, for the tails of rows whose width is a multiple of 8 but not 16.
+enum HalfVector {
+    typealias V = SIMD8<Float>
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 }
