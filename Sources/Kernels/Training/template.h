@@ -13,22 +13,32 @@ typedef float rn_v16 __attribute__((vector_size(64)));
 TK_ATTR __attribute__((always_inline)) static inline rn_v16 TK_NAME(load)(const float *p) { rn_v16 v; memcpy(&v, p, sizeof v); return v; }
 TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(store)(float *p, rn_v16 v) { memcpy(p, &v, sizeof v); }
 
-/// Writes the m x n valid part of the accumulators.
-TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(write_tile)(size_t m, size_t n, const rn_v16 *c0, const rn_v16 *c1, float *c,
-                                               size_t ldc, int accumulate) {
+/// Writes the m x n valid part of the accumulators: whole vectors where a row has them, the rest
+/// through a small buffer.
+TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(write_tile)(size_t m, size_t n, const rn_v16 *c0, const rn_v16 *c1,
+                                                                              float *c, size_t ldc, int accumulate) {
     for (size_t i = 0; i < m; ++i) {
+        float *dst = c + i * ldc;
+        size_t done = 0;
+        if (n >= 16) {
+            TK_NAME(store)(dst, accumulate ? TK_NAME(load)(dst) + c0[i] : c0[i]);
+            done = 16;
+            if (n == RN_TRAIN_NR) {
+                TK_NAME(store)(dst + 16, accumulate ? TK_NAME(load)(dst + 16) + c1[i] : c1[i]);
+                continue;
+            }
+        }
         float row[RN_TRAIN_NR];
         TK_NAME(store)(row, c0[i]);
         TK_NAME(store)(row + 16, c1[i]);
-        float *dst = c + i * ldc;
-        if (accumulate) for (size_t j = 0; j < n; ++j) dst[j] += row[j];
-        else for (size_t j = 0; j < n; ++j) dst[j] = row[j];
+        if (accumulate) for (size_t j = done; j < n; ++j) dst[j] += row[j];
+        else for (size_t j = done; j < n; ++j) dst[j] = row[j];
     }
 }
 
 // A(i, p) for the nn form: m row pointers (rows past m repeat the last), each stepped by 1.
 TK_ATTR static void TK_NAME(gemm_nn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
-                                     float *c, size_t ldc, int accumulate) {
+                                     size_t ldb, float *c, size_t ldc, int accumulate) {
     rn_v16 c0[TK_MR], c1[TK_MR];
     size_t row[TK_MR];
 #pragma clang loop unroll(full)
@@ -37,7 +47,7 @@ TK_ATTR static void TK_NAME(gemm_nn)(size_t m, size_t n, size_t k, const float *
         c1[i] = (rn_v16){0};
         row[i] = ((size_t)i < m ? (size_t)i : m - 1) * lda;
     }
-    for (size_t p = 0; p < k; ++p, ++a, b += RN_TRAIN_NR) {
+    for (size_t p = 0; p < k; ++p, ++a, b += ldb) {
         const rn_v16 b0 = TK_NAME(load)(b), b1 = TK_NAME(load)(b + 16);
 #pragma clang loop unroll(full)
         for (int i = 0; i < TK_MR; ++i) {
@@ -51,7 +61,7 @@ TK_ATTR static void TK_NAME(gemm_nn)(size_t m, size_t n, size_t k, const float *
 
 // A(i, p) = a[p * lda + i]: one pointer per step of p; columns past m repeat the last.
 TK_ATTR static void TK_NAME(gemm_tn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
-                                     float *c, size_t ldc, int accumulate) {
+                                     size_t ldb, float *c, size_t ldc, int accumulate) {
     rn_v16 c0[TK_MR], c1[TK_MR];
     size_t col[TK_MR];
 #pragma clang loop unroll(full)
@@ -60,7 +70,7 @@ TK_ATTR static void TK_NAME(gemm_tn)(size_t m, size_t n, size_t k, const float *
         c1[i] = (rn_v16){0};
         col[i] = (size_t)i < m ? (size_t)i : m - 1;
     }
-    for (size_t p = 0; p < k; ++p, a += lda, b += RN_TRAIN_NR) {
+    for (size_t p = 0; p < k; ++p, a += lda, b += ldb) {
         const rn_v16 b0 = TK_NAME(load)(b), b1 = TK_NAME(load)(b + 16);
 #pragma clang loop unroll(full)
         for (int i = 0; i < TK_MR; ++i) {

@@ -12,12 +12,14 @@ extern "C" {
 /// Columns of a packed B panel in the training GEMMs.
 #define RN_TRAIN_NR 32
 
-/// GEMM tile with a strided A: for i < m (m <= the set's mr) and j < n (n <= RN_TRAIN_NR),
-///   c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_p A(i, p) * b[p * RN_TRAIN_NR + j].
+/// GEMM tile with strided operands: for i < m (m <= the set's mr) and j < n (n <= RN_TRAIN_NR),
+///   c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_p A(i, p) * b[p * ldb + j].
 /// `nn`: A(i, p) = a[i * lda + p] (rows of A contiguous). `tn`: A(i, p) = a[p * lda + i] (A stored
 /// transposed, as activations are when a weight gradient reduces over pixels).
-/// b: one packed panel of k rows of RN_TRAIN_NR values, zero beyond n. Only valid rows of A are read.
-typedef void (*rn_train_gemm_fn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+/// b: k rows of RN_TRAIN_NR readable values, `ldb` apart: a packed panel (ldb = RN_TRAIN_NR), or rows
+/// of an activation or weight matrix read in place; values past n are read and ignored (buffers keep
+/// RN_TRAIN_NR floats of slack). Only valid rows of A are read.
+typedef void (*rn_train_gemm_fn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                                  float *c, size_t ldc, int accumulate);
 
 /// Convolution weight-gradient tile for one kernel tap:

@@ -27,9 +27,9 @@ struct PointwiseOperation: TrainingOperation {
 
     func scratch(batch: Int) -> ScratchNeeds {
         let m = rows(batch: batch)
-        return ScratchNeeds(a: gathers ? m * k : 0, b: gathers ? m * k : 0, c: Gemm.panelFloats(k: m, n: k),
+        return ScratchNeeds(a: gathers ? m * k : 0, b: gathers ? m * k : 0,
                             d: max(Gemm.partialFloats(k: m, m: outChannels, n: k), ColumnSums.scratchFloats(rows: m, columns: outChannels)),
-                            w: max(Gemm.panelFloats(k: k, n: outChannels), Gemm.panelFloats(k: outChannels, n: k)))
+                            w: Gemm.panelFloats(k: k, n: outChannels))
     }
 
     /// A for this batch: the input, or its gathered rows in scratch A.
@@ -63,7 +63,7 @@ struct PointwiseOperation: TrainingOperation {
         let w = c.parameters + weight
         Gemm.pack(c, k: k, n: n, into: c.scratchW, rows: { UnsafePointer(w + $0) }, columnStride: k)
         let y = c.values[node]
-        Gemm.nn(c, m: m, n: n, k: k, a: a, lda: k, b: c.scratchW, out: y, ldc: n, accumulate: false)
+        Gemm.nn(c, m: m, n: n, k: k, a: a, lda: k, b: .packed(c.scratchW), out: y, ldc: n, accumulate: false)
         if let bias {
             let b = c.parameters + bias
             c.parallel(m) { r in for i in r { for j in 0..<n { y[i * n + j] += b[j] } } }
@@ -77,19 +77,17 @@ struct PointwiseOperation: TrainingOperation {
             let sums = ColumnSums.moments(c, rows: m, columns: n, a: dy, scratch: c.scratchD).sums
             for j in 0..<n { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
-        // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci].
+        // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci], reading A's rows in place.
         let a = matrixA(c)
-        Gemm.pack(c, k: m, n: k, into: c.scratchC, rows: { UnsafePointer(a + $0 * k) })
-        Gemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: c.scratchC, out: c.parameterGrads + weight, ldc: k, partial: c.scratchD)
-        // Data gradient: dA = dY · W.
+        Gemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: .rows(a, ldb: k), out: c.parameterGrads + weight, ldc: k, partial: c.scratchD)
+        // Data gradient: dA = dY · W, reading W's rows ([out][in]) in place.
         guard let dx = c.grads[input] else { return }
-        let w = c.parameters + weight
-        Gemm.pack(c, k: n, n: k, into: c.scratchW, rows: { UnsafePointer(w + $0 * k) })
+        let w = Gemm.Operand.rows(c.parameters + weight, ldb: k)
         guard gathers else {
-            return Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: c.scratchW, out: dx, ldc: k, accumulate: accumulate[0])
+            return Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, out: dx, ldc: k, accumulate: accumulate[0])
         }
         let da = c.scratchB, s = inShape, add = accumulate[0]
-        Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: c.scratchW, out: da, ldc: k, accumulate: false)
+        Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, out: da, ldc: k, accumulate: false)
         if channelMajorFeatures {
             let pixels = s.height * s.width
             c.parallel(c.batch) { images in

@@ -1,10 +1,25 @@
 import Kernels
 
-/// Matrix products of the training engine on the `rn_training_kernels` tiles (mr rows × 32 columns),
-/// with B packed in 32-column panels. Work is split into tiles, and reductions over long dimensions
-/// into a fixed number of chunks summed in order, so results never depend on the thread count.
+/// Matrix products of the training engine on the `rn_training_kernels` tiles (mr rows × 32 columns).
+/// B is read in place when its rows are contiguous (activations, weights in [out][in] order) or
+/// packed in 32-column panels otherwise. Work is split into tiles, and reductions over long
+/// dimensions into a fixed number of chunks summed in order, so results never depend on the thread count.
 enum Gemm {
     static let nr = Int(RN_TRAIN_NR)
+
+    /// Where B(p, j) is: packed panels [n / 32][k][32], or rows `ldb` apart read in place.
+    enum Operand {
+        case packed(UnsafePointer<Float>)
+        case rows(UnsafePointer<Float>, ldb: Int)
+
+        /// The first row of the 32-column panel `panel` at depth `p0`, and the row stride.
+        func panel(_ panel: Int, depth k: Int, from p0: Int = 0) -> (UnsafePointer<Float>, Int) {
+            switch self {
+            case .packed(let b): (b + (panel * k + p0) * Gemm.nr, Gemm.nr)
+            case .rows(let b, let ldb): (b + p0 * ldb + panel * Gemm.nr, ldb)
+            }
+        }
+    }
 
     /// Floats of `n` columns packed for a reduction of depth `k`.
     static func panelFloats(k: Int, n: Int) -> Int { (n + nr - 1) / nr * k * nr }
@@ -31,15 +46,15 @@ enum Gemm {
 
     /// C[i][j] (+)= Σ_p A[i][p] · B(p, j) for i < m, j < n; A rows `lda` apart, B packed.
     static func nn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                   b: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                   b: Operand, out: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let mr = Int(c.training.pointee.mr), rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr
         let gemm = c.training.pointee.gemm_nn!
         c.parallel(rowTiles * panels) { r in
             for item in r {
                 let tile = item / panels, panel = item % panels
                 let i = tile * mr, j = panel * nr
-                gemm(min(mr, m - i), min(nr, n - j), k, a + i * lda, lda, b + panel * k * nr, out + i * ldc + j, ldc,
-                     accumulate ? 1 : 0)
+                let (bp, ldb) = b.panel(panel, depth: k)
+                gemm(min(mr, m - i), min(nr, n - j), k, a + i * lda, lda, bp, ldb, out + i * ldc + j, ldc, accumulate ? 1 : 0)
             }
         }
     }
@@ -53,7 +68,7 @@ enum Gemm {
     /// C[i][j] = Σ_p A[p][i] · B(p, j) for i < m, j < n, with A stored transposed (rows `lda` apart)
     /// and B packed over depth k. Long reductions are split into `chunks(k:)` partial products in
     /// `partial` and summed in chunk order.
-    static func tn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+    static func tn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: Operand,
                    out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>) {
         let mr = Int(c.training.pointee.mr), rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
         let gemm = c.training.pointee.gemm_tn!
@@ -63,8 +78,8 @@ enum Gemm {
                 let p0 = k * chunk / chunks, p1 = k * (chunk + 1) / chunks
                 let i = tile * mr, j = panel * nr
                 let target = chunks == 1 ? out + i * ldc + j : partial + chunk * m * n + i * n + j
-                gemm(min(mr, m - i), min(nr, n - j), p1 - p0, a + p0 * lda + i, lda, b + (panel * k + p0) * nr, target,
-                     chunks == 1 ? ldc : n, 0)
+                let (bp, ldb) = b.panel(panel, depth: k, from: p0)
+                gemm(min(mr, m - i), min(nr, n - j), p1 - p0, a + p0 * lda + i, lda, bp, ldb, target, chunks == 1 ? ldc : n, 0)
             }
         }
         guard chunks > 1 else { return }
