@@ -62,11 +62,6 @@ enum TrainBenchCommand {
                 phases.append(Phase(phase: "update", kind: "sgd", ms: p.update / steps * 1000, share: p.update / steps / total, gflops_per_second: 0))
                 report.profile = phases.sorted { $0.ms > $1.ms }
             }
-            if let p = trainer.profile, ProcessInfo.processInfo.environment["REGNET_DEBUG_NODES"] != nil {
-                for i in p.backward.indices.sorted(by: { p.backward[$0] > p.backward[$1] }).prefix(25) {
-                    print(graph.nodes[i].name, p.kinds[i], graph.nodes[i].shape, p.backward[i] / Double(p.steps) * 1000, p.forward[i] / Double(p.steps) * 1000)
-                }
-            }
             if json { return try printJSON(report) }
             print("\(report.model)  training  batch \(report.batch)  \(options.height)x\(options.width)  \(report.threads) threads  \(report.isa)")
             print(String(format: "step: median %.1f ms, min %.1f ms (%d steps)", report.median_step_ms, report.min_step_ms, iterations))
@@ -78,6 +73,14 @@ enum TrainBenchCommand {
                 for p in phases {
                     print("  " + pad(p.phase, 9) + pad(p.kind, 12) + String(format: " %8.2f ms  %5.1f%%  ", p.ms, p.share * 100)
                           + (p.gflops_per_second > 0 ? String(format: "%7.1f GFLOP/s", p.gflops_per_second) : ""))
+                }
+                if let profile = trainer.profile {
+                    print("\nslowest layers (forward + backward per step):")
+                    let steps = Double(profile.steps)
+                    for i in graph.nodes.indices.sorted(by: { profile.forward[$0] + profile.backward[$0] > profile.forward[$1] + profile.backward[$1] }).prefix(12) {
+                        print("  " + pad(graph.nodes[i].name, 24) + pad(profile.kinds[i], 12) + pad("\(graph.nodes[i].shape)", 12)
+                              + String(format: " forward %7.2f ms  backward %7.2f ms", profile.forward[i] / steps * 1000, profile.backward[i] / steps * 1000))
+                    }
                 }
             }
         } catch let error as TrainingError {

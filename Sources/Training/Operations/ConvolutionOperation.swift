@@ -2,10 +2,10 @@ import Executor
 import NetworkIR
 
 /// A k×k (grouped, strided, padded) convolution on the direct-convolution micro-kernel:
-/// forward over a zero-padded copy of the input; the data gradient as a stride-1 convolution of the
-/// output gradient, dilated by the stride and padded by k − 1 − p, with the kernels flipped and their
-/// channel axes swapped; the weight gradient per tap, group and 16-channel block (`wgrad` tiles), each
-/// summed image by image in Double, so no two workers write the same gradient.
+/// forward over a zero-padded copy of the input; the data gradient as one stride-1 convolution of the
+/// output gradient per stride phase (`dataGradient`); the weight gradient per tap, group and
+/// 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), each summed image by
+/// image in Double, so no two workers write the same gradient.
 struct ConvolutionOperation: TrainingOperation {
     let node: NodeIndex
     let input: NodeIndex
@@ -18,16 +18,16 @@ struct ConvolutionOperation: TrainingOperation {
 
     var paddedHeight: Int { inShape.height + 2 * conv.padding }
     var paddedWidth: Int { inShape.width + 2 * conv.padding }
-    /// The dilated, padded output gradient: large enough for a stride-1 convolution giving the input size.
-    var dilatedHeight: Int { inShape.height + conv.kernel - 1 }
-    var dilatedWidth: Int { inShape.width + conv.kernel - 1 }
+    /// The output gradient with a zero ring of `kernel` pixels, read by the data gradient's phases.
+    var ringedHeight: Int { outShape.height + 2 * conv.kernel }
+    var ringedWidth: Int { outShape.width + 2 * conv.kernel }
     var outBlocks: Int { (conv.outChannelsPerGroup + 15) / 16 }
     var inBlocks: Int { (conv.inChannelsPerGroup + 15) / 16 }
 
     func scratch(batch: Int) -> ScratchNeeds {
         let k2 = conv.kernel * conv.kernel
         return ScratchNeeds(a: batch * paddedHeight * paddedWidth * inShape.channels,
-                            b: batch * dilatedHeight * dilatedWidth * outShape.channels,
+                            b: batch * ringedHeight * ringedWidth * outShape.channels,
                             c: batch * inShape.elementCount,
                             d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
                                    2 * outBlocks * min(8, batch) * 27 * 16),
@@ -57,11 +57,12 @@ struct ConvolutionOperation: TrainingOperation {
     /// 16 output channels, reading `src(n, y, x, g)` with taps `inRow`/`inColumn` apart and pixels
     /// `inPixel` apart, writing `dst(n, y, x, g, block)`.
     private func direct(_ c: StepContext, images: Int, height: Int, width: Int, groups: Int, blocks: Int,
+                        kernelHeight: Int, kernelWidth: Int,
                         kernelIn: Int, kernelOut: Int, inRow: Int, inColumn: Int, inPixel: Int, outPixel: Int,
                         weights: UnsafePointer<Float>, blockWeights: Int, biases: UnsafePointer<Float>?,
                         src: (Int, Int, Int, Int) -> UnsafePointer<Float>,
                         dst: (Int, Int, Int, Int, Int) -> UnsafeMutablePointer<Float>) {
-        let xb = c.kernels.xb, kernel = c.kernels.conv, k = conv.kernel
+        let xb = c.kernels.xb, kernel = c.kernels.conv
         let rows = images * height
         let chunks = rows >= 4 * c.pool.threads ? 1 : min(groups, max(1, (4 * c.pool.threads + rows - 1) / rows))
         c.parallel(rows * chunks) { r in
@@ -75,7 +76,7 @@ struct ConvolutionOperation: TrainingOperation {
                         var x = 0
                         while x < width {
                             let count = min(xb, width - x)
-                            kernel(count, co, k, k, kernelIn, src(n, y, x, g), inRow, inColumn, inPixel, w, bias,
+                            kernel(count, co, kernelHeight, kernelWidth, kernelIn, src(n, y, x, g), inRow, inColumn, inPixel, w, bias,
                                    dst(n, y, x, g, b), outPixel, 0)
                             x += count
                         }
@@ -110,7 +111,8 @@ struct ConvolutionOperation: TrainingOperation {
         }
         let (ci, co, wp, hp) = (inShape.channels, outShape.channels, paddedWidth, paddedHeight)
         let (ho, wo) = (outShape.height, outShape.width)
-        direct(c, images: c.batch, height: ho, width: wo, groups: conv.groups, blocks: blocks, kernelIn: cig, kernelOut: cog,
+        direct(c, images: c.batch, height: ho, width: wo, groups: conv.groups, blocks: blocks, kernelHeight: k, kernelWidth: k,
+               kernelIn: cig, kernelOut: cog,
                inRow: wp * ci, inColumn: ci, inPixel: s * ci, outPixel: co, weights: packed, blockWeights: blockWeights,
                biases: UnsafePointer(biases),
                src: { n, yy, x, g in UnsafePointer(xp + ((n * hp + yy * s) * wp + x * s) * ci + g * cig) },
@@ -128,46 +130,71 @@ struct ConvolutionOperation: TrainingOperation {
         }
         weightGradient(c, dy: dy)
         guard let dx = c.grads[input] else { return }
-        // Dilate and pad dY into scratch B: D[n][off + oy·s][off + ox·s] = dY[n][oy][ox], off = k − 1 − p.
-        let d = c.scratchB, hd = dilatedHeight, wd = dilatedWidth, off = k - 1 - p
+        dataGradient(c, dy: dy, dx: dx, accumulate: accumulate[0])
+    }
+
+    /// dX by phases: input pixels (iy, ix) with iy ≡ py, ix ≡ px (mod stride) receive exactly the taps
+    /// with (py + p − ky) ≡ 0 (mod s), from output pixel t + (py + p − ky) / s. Each phase is a
+    /// stride-1 convolution of the zero-ringed output gradient with those taps (channel axes swapped),
+    /// written every s-th input pixel: no multiply-adds are spent on the zeros of a dilated gradient.
+    private func dataGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate add: Bool) {
+        let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
+        let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
+        // dY with a zero ring of k pixels in scratch B.
+        let ring = k, hd = ho + 2 * ring, wd = wo + 2 * ring, d = c.scratchB
         c.parallel(c.batch * hd) { r in
             for row in r {
-                let n = row / hd, u = row % hd
+                let n = row / hd, y = row % hd - ring
                 let out = d + row * wd * co
-                out.update(repeating: 0, count: wd * co)
-                let shifted = u - off
-                guard shifted >= 0, shifted % s == 0, shifted / s < ho else { continue }
-                let oy = shifted / s
-                for ox in 0..<wo {
-                    let v = off + ox * s
-                    guard v >= 0, v < wd else { continue }
-                    (out + v * co).update(from: dy + ((n * ho + oy) * wo + ox) * co, count: co)
-                }
+                guard y >= 0, y < ho else { out.update(repeating: 0, count: wd * co); continue }
+                out.update(repeating: 0, count: ring * co)
+                (out + ring * co).update(from: dy + (n * ho + y) * wo * co, count: wo * co)
+                (out + (ring + wo) * co).update(repeating: 0, count: ring * co)
             }
         }
-        // Flipped, transposed weights [group][in block][ky'][kx'][co][16 input lanes].
-        let w = c.parameters + weight, packed = c.scratchW, blocks = inBlocks, blockWeights = k * k * cog * 16
-        c.parallel(conv.groups * blocks) { r in
-            for gb in r {
-                let g = gb / blocks, b = gb % blocks
-                let out = packed + gb * blockWeights
-                out.update(repeating: 0, count: blockWeights)
-                for lane in 0..<min(16, cig - b * 16) {
-                    let cin = b * 16 + lane
-                    for o in 0..<cog { for ky in 0..<k { for kx in 0..<k {
-                        out[((ky * k + kx) * cog + o) * 16 + lane] = w[(((g * cog + o) * cig + cin) * k + (k - 1 - ky)) * k + (k - 1 - kx)]
-                    } } }
+        let target = add ? c.scratchC : dx
+        if add || k < s { target.update(repeating: 0, count: c.batch * inShape.elementCount) }   // phases with no tap stay 0
+        /// The taps of phase `phase` ordered by output offset, and those offsets.
+        func taps(_ phase: Int) -> [(tap: Int, offset: Int)] {
+            (0..<k).filter { ((phase + p - $0) % s + s) % s == 0 }.map { ($0, (phase + p - $0) / s) }.sorted { $0.offset < $1.offset }
+        }
+        let w = c.parameters + weight, blocks = inBlocks
+        for py in 0..<min(s, h) {
+            for px in 0..<min(s, wi) {
+                let rows = taps(py), columns = taps(px)
+                guard !rows.isEmpty, !columns.isEmpty else { continue }
+                let th = (h - py + s - 1) / s, tw = (wi - px + s - 1) / s
+                // Weights [group][in block][r][q][co][16 input lanes] = W[co][ci][ky_r][kx_q].
+                let blockWeights = rows.count * columns.count * cog * 16, packed = c.scratchW
+                c.parallel(conv.groups * blocks) { range in
+                    for gb in range {
+                        let g = gb / blocks, b = gb % blocks
+                        let out = packed + gb * blockWeights
+                        out.update(repeating: 0, count: blockWeights)
+                        for lane in 0..<min(16, cig - b * 16) {
+                            let cin = b * 16 + lane
+                            for o in 0..<cog {
+                                for (r, ky) in rows.enumerated() {
+                                    for (q, kx) in columns.enumerated() {
+                                        out[((r * columns.count + q) * cog + o) * 16 + lane] = w[(((g * cog + o) * cig + cin) * k + ky.tap) * k + kx.tap]
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
+                let (oy, ox) = (rows[0].offset + ring, columns[0].offset + ring)
+                direct(c, images: c.batch, height: th, width: tw, groups: conv.groups, blocks: blocks, kernelHeight: rows.count,
+                       kernelWidth: columns.count, kernelIn: cog, kernelOut: cig, inRow: wd * co, inColumn: co, inPixel: co,
+                       outPixel: s * ci, weights: packed, blockWeights: blockWeights, biases: nil,
+                       src: { n, t, u, g in UnsafePointer(d + ((n * hd + t + oy) * wd + u + ox) * co + g * cog) },
+                       dst: { n, t, u, g, b in target + ((n * h + py + s * t) * wi + px + s * u) * ci + g * cig + b * 16 })
             }
         }
-        let add = accumulate[0], target = add ? c.scratchC : dx
-        let (h, wi) = (inShape.height, inShape.width)
-        direct(c, images: c.batch, height: h, width: wi, groups: conv.groups, blocks: blocks, kernelIn: cog, kernelOut: cig,
-               inRow: wd * co, inColumn: co, inPixel: co, outPixel: ci, weights: packed, blockWeights: blockWeights, biases: nil,
-               src: { n, y, x, g in UnsafePointer(d + ((n * hd + y) * wd + x) * co + g * cog) },
-               dst: { n, y, x, g, b in target + ((n * h + y) * wi + x) * ci + g * cig + b * 16 })
         if add {
-            c.parallelElements(c.batch * inShape.elementCount) { r in for i in r { dx[i] += target[i] } }
+            c.parallelElements(c.batch * inShape.elementCount) { r in
+                Vector.map(r, dx, target, into: dx, accumulate: false, { $0 + $1 }, { $0 + $1 })
+            }
         }
     }
 
