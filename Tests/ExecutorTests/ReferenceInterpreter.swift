@@ -72,11 +72,14 @@ func referenceRun(_ graph: Graph, weights: WeightSet, input: [Float], batch: Int
     return values[graph.output].map(Float.init)
 }
 
-/// Random weights with non-trivial batch-norm statistics, so folding and biases matter.
+/// Random weights with non-trivial batch-norm statistics, so folding and biases matter. Tensors are
+/// filled in the graph's parameter order (not the dictionary's, which differs between processes), so
+/// the same seed gives the same weights every run and a failure reproduces.
 func randomWeights(for graph: Graph, seed: UInt64) -> WeightSet {
     var rng = SeededGenerator(seed: seed)
     var weights = WeightSet.initialized(for: graph, seed: seed)
-    for (name, tensor) in weights.tensors {
+    for name in graph.parameters.map(\.name) {
+        let tensor = weights[name]!
         let values: [Float] = tensor.scalars.indices.map { _ in
             let u = Float(rng.next() >> 40) / Float(1 << 24)
             if name.hasSuffix("running_var") { return 0.5 + 1.5 * u }
