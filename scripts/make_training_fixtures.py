@@ -35,6 +35,8 @@ import torch.nn.functional as F
 import timm.models.regnet as tr
 from safetensors.torch import save_file
 
+from make_executor_fixtures import randomize  # random weights and BN statistics, the executor fixtures' rule
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "Tests", "TrainingTests", "Fixtures")
 
@@ -44,24 +46,6 @@ REGNET_CASES = [
     ("y_se_clamped_odd", 5, 16, 8.0, 1.5, 48, 1, 0.25, 8, 7, 4, 19, 23),
     ("x_g1", 5, 16, 8.0, 1.5, 1, 1, 0.0, 8, 6, 3, 16, 16),
 ]
-
-
-def randomize(model, seed):
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() > 1:
-                p.copy_(torch.randn(p.shape, generator=g) * (2.0 / p[0].numel()) ** 0.5)
-            elif name.endswith("bn.weight"):
-                p.copy_(torch.rand(p.shape, generator=g) + 0.5)
-            else:
-                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
-        for name, b in model.named_buffers():
-            if name.endswith("running_mean"):
-                b.copy_(torch.randn(b.shape, generator=g) * 0.1)
-            elif name.endswith("running_var"):
-                b.copy_(torch.rand(b.shape, generator=g) * 1.5 + 0.5)
-    return model
 
 
 def state(model):

@@ -91,13 +91,4 @@ func measure(_ body: () throws -> Void) rethrows -> Double {
 }
 
 /// Peak resident memory of this process, in bytes.
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    #if canImport(Darwin)
-    getrusage(RUSAGE_SELF, &usage)
-    return Int(usage.ru_maxrss)
-    #else
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
-    #endif
-}
+func peakResidentBytes() -> Int { MemoryBudget.peakResidentBytes }

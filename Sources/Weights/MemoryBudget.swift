@@ -38,6 +38,18 @@ public enum MemoryBudget {
         }
     }
 
+    /// The peak resident memory of this process so far, in bytes.
+    public static var peakResidentBytes: Int {
+        var usage = rusage()
+        #if canImport(Darwin)
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)
+        #else
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
+        #endif
+    }
+
     /// "12.3 GiB".
     public static func describe(_ bytes: Int) -> String {
         let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]

@@ -233,16 +233,7 @@ public final class TrainingRun {
     }
 
     /// Peak resident memory in MiB (pycls logs its GPU peak as `mem`).
-    func memoryMiB() -> Int {
-        var usage = rusage()
-        #if canImport(Darwin)
-        getrusage(RUSAGE_SELF, &usage)
-        return Int(usage.ru_maxrss) / 1_048_576
-        #else
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) / 1024
-        #endif
-    }
+    func memoryMiB() -> Int { MemoryBudget.peakResidentBytes / 1_048_576 }
 }
 
 extension Trainer {
