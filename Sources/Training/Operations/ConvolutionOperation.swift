@@ -2,7 +2,8 @@ import Executor
 import NetworkIR
 
 /// A k×k (grouped, strided, padded) convolution on the direct-convolution micro-kernel:
-/// forward over a zero-padded copy of the input; the data gradient as one stride-1 convolution of the
+/// forward over the input rows each output row needs, zero-ringed in a small per-worker buffer; the
+/// data gradient as one stride-1 convolution of the
 /// output gradient per stride phase (`dataGradient`); the weight gradient per tap, group and
 /// 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), each summed image by
 /// image in Double, so no two workers write the same gradient.
@@ -26,7 +27,7 @@ struct ConvolutionOperation: TrainingOperation {
 
     func scratch(batch: Int) -> ScratchNeeds {
         let k2 = conv.kernel * conv.kernel
-        return ScratchNeeds(a: batch * paddedHeight * paddedWidth * inShape.channels,
+        return ScratchNeeds(a: usesStemGradient ? batch * paddedHeight * paddedWidth * inShape.channels : 0,
                             b: batch * ringedHeight * ringedWidth * outShape.channels,
                             c: batch * inShape.elementCount,
                             d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
@@ -34,6 +35,10 @@ struct ConvolutionOperation: TrainingOperation {
                             w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
                                    conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
     }
+
+    /// A 3x3 convolution of at most 3 input channels takes its weight gradient with all taps at once,
+    /// from a zero-padded copy of the input in scratch A (the only user of that copy).
+    var usesStemGradient: Bool { conv.kernel == 3 && conv.groups == 1 && conv.inChannels <= 3 }
 
     /// Copies the input into scratch A with a zero ring of `padding` pixels.
     private func padInput(_ c: StepContext) -> UnsafeMutablePointer<Float> {
@@ -54,21 +59,27 @@ struct ConvolutionOperation: TrainingOperation {
     }
 
     /// Runs the direct-convolution kernel: `rows` output rows of `width` pixels, per group and block of
-    /// 16 output channels, reading `src(n, y, x, g)` with taps `inRow`/`inColumn` apart and pixels
-    /// `inPixel` apart, writing `dst(n, y, x, g, block)`.
+    /// 16 output channels, reading `src(n, y, x, g, rows)` with taps `inRow`/`inColumn` apart and pixels
+    /// `inPixel` apart, writing `dst(n, y, x, g, block)`. With `rowBuffer`, each output row first has its
+    /// input rows copied (with their zero ring) into a small per-worker buffer that `src` then reads, so
+    /// the padding never makes a whole padded copy of the input go through memory.
     private func direct(_ c: StepContext, images: Int, height: Int, width: Int, groups: Int, blocks: Int,
                         kernelHeight: Int, kernelWidth: Int,
                         kernelIn: Int, kernelOut: Int, inRow: Int, inColumn: Int, inPixel: Int, outPixel: Int,
                         weights: UnsafePointer<Float>, blockWeights: Int, biases: UnsafePointer<Float>?,
-                        src: (Int, Int, Int, Int) -> UnsafePointer<Float>,
+                        rowBuffer: (floats: Int, fill: (Int, Int, UnsafeMutablePointer<Float>) -> Void)? = nil,
+                        src: (Int, Int, Int, Int, UnsafePointer<Float>) -> UnsafePointer<Float>,
                         dst: (Int, Int, Int, Int, Int) -> UnsafeMutablePointer<Float>) {
         let xb = c.kernels.xb, kernel = c.kernels.conv
         let rows = images * height
         let chunks = rows >= 4 * c.pool.threads ? 1 : min(groups, max(1, (4 * c.pool.threads + rows - 1) / rows))
         c.parallel(rows * chunks) { r in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: (rowBuffer?.floats ?? 0) + 32)
+            defer { buffer.deallocate() }
             for item in r {
                 let row = item / chunks, chunk = item % chunks
                 let n = row / height, y = row % height
+                rowBuffer?.fill(n, y, buffer)
                 for g in share(groups, chunk, chunks) {
                     for b in 0..<blocks {
                         let block = g * blocks + b, co = min(16, kernelOut - b * 16)
@@ -76,7 +87,7 @@ struct ConvolutionOperation: TrainingOperation {
                         var x = 0
                         while x < width {
                             let count = min(xb, width - x)
-                            kernel(count, co, kernelHeight, kernelWidth, kernelIn, src(n, y, x, g), inRow, inColumn, inPixel, w, bias,
+                            kernel(count, co, kernelHeight, kernelWidth, kernelIn, src(n, y, x, g, buffer), inRow, inColumn, inPixel, w, bias,
                                    dst(n, y, x, g, b), outPixel, 0)
                             x += count
                         }
@@ -87,7 +98,7 @@ struct ConvolutionOperation: TrainingOperation {
     }
 
     func forward(_ c: StepContext) {
-        let xp = padInput(c), y = c.values[node]
+        let x = c.values[input], y = c.values[node]
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
         let blocks = outBlocks, blockWeights = k * k * cig * 16
         // Weights [group][block][ky][kx][ci][16] and biases [group][block][16] in scratch W.
@@ -109,14 +120,24 @@ struct ConvolutionOperation: TrainingOperation {
                 }
             }
         }
-        let (ci, co, wp, hp) = (inShape.channels, outShape.channels, paddedWidth, paddedHeight)
-        let (ho, wo) = (outShape.height, outShape.width)
+        let (ci, co, wp, p) = (inShape.channels, outShape.channels, paddedWidth, conv.padding)
+        let (h, iw, ho, wo) = (inShape.height, inShape.width, outShape.height, outShape.width)
+        // The k input rows of output row (n, oy), zero-ringed, in a per-worker buffer.
+        let fill: (Int, Int, UnsafeMutablePointer<Float>) -> Void = { n, oy, buffer in
+            for ky in 0..<k {
+                let out = buffer + ky * wp * ci, iy = oy * s - p + ky
+                guard iy >= 0, iy < h else { out.update(repeating: 0, count: wp * ci); continue }
+                out.update(repeating: 0, count: p * ci)
+                (out + p * ci).update(from: x + (n * h + iy) * iw * ci, count: iw * ci)
+                (out + (p + iw) * ci).update(repeating: 0, count: (wp - p - iw) * ci)
+            }
+        }
         direct(c, images: c.batch, height: ho, width: wo, groups: conv.groups, blocks: blocks, kernelHeight: k, kernelWidth: k,
                kernelIn: cig, kernelOut: cog,
                inRow: wp * ci, inColumn: ci, inPixel: s * ci, outPixel: co, weights: packed, blockWeights: blockWeights,
-               biases: UnsafePointer(biases),
-               src: { n, yy, x, g in UnsafePointer(xp + ((n * hp + yy * s) * wp + x * s) * ci + g * cig) },
-               dst: { n, yy, x, g, b in y + ((n * ho + yy) * wo + x) * co + g * cog + b * 16 })
+               biases: UnsafePointer(biases), rowBuffer: (k * wp * ci, fill),
+               src: { _, _, xx, g, buffer in buffer + xx * s * ci + g * cig },
+               dst: { n, yy, xx, g, b in y + ((n * ho + yy) * wo + xx) * co + g * cog + b * 16 })
     }
 
     func backward(_ c: StepContext, accumulate: [Bool]) {
@@ -187,7 +208,7 @@ struct ConvolutionOperation: TrainingOperation {
                 direct(c, images: c.batch, height: th, width: tw, groups: conv.groups, blocks: blocks, kernelHeight: rows.count,
                        kernelWidth: columns.count, kernelIn: cog, kernelOut: cig, inRow: wd * co, inColumn: co, inPixel: co,
                        outPixel: s * ci, weights: packed, blockWeights: blockWeights, biases: nil,
-                       src: { n, t, u, g in UnsafePointer(d + ((n * hd + t + oy) * wd + u + ox) * co + g * cog) },
+                       src: { n, t, u, g, _ in UnsafePointer(d + ((n * hd + t + oy) * wd + u + ox) * co + g * cog) },
                        dst: { n, t, u, g, b in target + ((n * h + py + s * t) * wi + px + s * u) * ci + g * cig + b * 16 })
             }
         }
@@ -240,13 +261,31 @@ struct ConvolutionOperation: TrainingOperation {
         }
     }
 
+    /// The output rows (or columns) whose tap `t` lands inside the input rather than in the padding:
+    /// oy with 0 <= oy · s − p + t < size. Padding contributes zeros, so weight gradients skip it and
+    /// read the unpadded input.
+    func tapWindow(_ t: Int, _ vertical: Bool) -> Range<Int> {
+        let (s, p) = (conv.stride, conv.padding)
+        let size = vertical ? inShape.height : inShape.width, out = vertical ? outShape.height : outShape.width
+        let first = p - t > 0 ? (p - t + s - 1) / s : 0
+        let last = min(out - 1, size - 1 + p - t >= 0 ? (size - 1 + p - t) / s : -1)
+        return first <= last ? first..<(last + 1) : 0..<0
+    }
+
+    /// Offsets of input pixel (n, oy · s − p + ky, ox · s − p + kx) and of gradient pixel (n, oy, ox), channel 0.
+    func tapRows(_ n: Int, _ oy: Int, _ ky: Int, _ ox: Int, _ kx: Int) -> (input: Int, gradient: Int) {
+        let (s, p) = (conv.stride, conv.padding)
+        let iy = oy * s - p + ky, ix = ox * s - p + kx
+        return (((n * inShape.height + iy) * inShape.width + ix) * inShape.channels,
+                ((n * outShape.height + oy) * outShape.width + ox) * outShape.channels)
+    }
+
     /// Group width 8: two groups per 16-lane tile (`wgrad_pair8`), per tap; an odd last group computes a
     /// phantom neighbour (reading channels of the next pixel or the buffers' slack) and drops it.
-    private func pairedWeightGradient(_ c: StepContext, xp: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>) {
-        let (k, s) = (conv.kernel, conv.stride)
-        let (ci, co, hp, wp) = (inShape.channels, outShape.channels, paddedHeight, paddedWidth)
-        let (ho, wo, groups) = (outShape.height, outShape.width, conv.groups)
-        let pairs = (groups + 1) / 2
+    private func pairedWeightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
+        let x = c.values[input], (k, s) = (conv.kernel, conv.stride)
+        let (ci, co, groups) = (inShape.channels, outShape.channels, conv.groups)
+        let pairs = (groups + 1) / 2, window = tapWindow
         let dw = c.parameterGrads + weight, kernel = c.training.pointee.wgrad_pair8!, batch = c.batch
         c.parallel(pairs * k * k) { r in
             var tile = [Float](repeating: 0, count: 8 * 16 + 32)
@@ -257,10 +296,11 @@ struct ConvolutionOperation: TrainingOperation {
                 tile.withUnsafeMutableBufferPointer { t in
                     for n in 0..<batch {
                         t.baseAddress!.update(repeating: 0, count: 8 * 16)
-                        for oy in 0..<ho {
-                            let inputRow: Int = ((n * hp + oy * s + ky) * wp + kx) * ci + pair * 16
-                            let gradientRow: Int = (n * ho + oy) * wo * co + pair * 16
-                            kernel(wo, xp + inputRow, s * ci, dy + gradientRow, co, t.baseAddress!)
+                        let (rows, columns) = (window(ky, true), window(kx, false))
+                        guard !rows.isEmpty, !columns.isEmpty else { continue }
+                        for oy in rows {
+                            let (input, gradient) = tapRows(n, oy, ky, columns.lowerBound, kx)
+                            kernel(columns.count, x + input + pair * 16, s * ci, dy + gradient + pair * 16, co, t.baseAddress!)
                         }
                         for i in 0..<(8 * 16) { total[i] += Double(t[i]) }
                     }
@@ -277,13 +317,13 @@ struct ConvolutionOperation: TrainingOperation {
 
     /// dW[co][ci][ky][kx] = Σ over images and output pixels of dY · x_padded at the tap.
     private func weightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
-        let xp = padInput(c)
-        if conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return pairedWeightGradient(c, xp: xp, dy: dy) }
-        if conv.kernel == 3, conv.groups == 1, conv.inChannels <= 3 { return stemWeightGradient(c, xp: xp, dy: dy) }
+        if usesStemGradient { return stemWeightGradient(c, xp: padInput(c), dy: dy) }
+        if conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return pairedWeightGradient(c, dy: dy) }
+        let x = c.values[input]
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
-        let (ci, co, hp, wp) = (inShape.channels, outShape.channels, paddedHeight, paddedWidth)
-        let (ho, wo) = (outShape.height, outShape.width)
+        let (ci, co) = (inShape.channels, outShape.channels)
         let blocks = outBlocks, inChunks = (cig + 15) / 16
+        let window = tapWindow
         let dw = c.parameterGrads + weight, wgrad = c.training.pointee.wgrad!, batch = c.batch
         c.parallel(conv.groups * blocks * k * k * inChunks) { r in
             var tile = [Float](repeating: 0, count: 16 * 16 + 32)
@@ -296,10 +336,11 @@ struct ConvolutionOperation: TrainingOperation {
                 tile.withUnsafeMutableBufferPointer { t in
                     for n in 0..<batch {
                         t.baseAddress!.update(repeating: 0, count: 16 * 16)
-                        for oy in 0..<ho {
-                            let inputRow: Int = ((n * hp + oy * s + ky) * wp + kx) * ci + g * cig + c0
-                            let gradientRow: Int = (n * ho + oy) * wo * co + g * cog + b * 16
-                            wgrad(wo, cc, xp + inputRow, s * ci, dy + gradientRow, co, t.baseAddress!)
+                        let (rows, columns) = (window(ky, true), window(kx, false))
+                        guard !rows.isEmpty, !columns.isEmpty else { continue }
+                        for oy in rows {
+                            let (input, gradient) = tapRows(n, oy, ky, columns.lowerBound, kx)
+                            wgrad(columns.count, cc, x + input + g * cig + c0, s * ci, dy + gradient + g * cog + b * 16, co, t.baseAddress!)
                         }
                         for i in 0..<(cc * 16) { total[i] += Double(t[i]) }
                     }
