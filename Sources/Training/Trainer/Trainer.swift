@@ -16,8 +16,9 @@ import Weights
 /// let model = try network.compile(resolution: 32, weights: trainer.weights)
 /// ```
 /// A step gives the same weights for the same seed and data whatever the thread count: every
-/// reduction runs over fixed chunks in a fixed order.
-public final class Trainer: @unchecked Sendable {
+/// reduction runs over fixed chunks in a fixed order. A trainer holds its run's state and is used
+/// from one task at a time (it is not `Sendable`); its steps use the shared worker threads.
+public final class Trainer {
     /// The graph being trained.
     public let graph: Graph
     /// Images per step.
