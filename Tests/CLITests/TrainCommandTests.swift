@@ -69,6 +69,14 @@ import Testing
         let b = try Data(contentsOf: parts.appendingPathComponent("final.safetensors"))
         #expect(a == b, "resumed weights differ from the uninterrupted run's")
         #expect(try records("train_epoch", in: parts.appendingPathComponent("stdout.log")).count == 3)
+        // Stopped in the middle of the second epoch (22 steps of 15 per epoch), then resumed from there.
+        let middle = folder.appendingPathComponent("middle")
+        #expect(try CLI.run(["train"] + common + ["--out", middle.path, "--steps", "22"]).status == 0)
+        let continued = try CLI.run(["train"] + common + ["--out", middle.path, "--resume"])
+        #expect(continued.status == 0, "\(continued.err)")
+        #expect(try Data(contentsOf: middle.appendingPathComponent("final.safetensors")) == a, "mid-epoch resume differs")
+        let epochs = try records("train_epoch", in: middle.appendingPathComponent("stdout.log")).map { $0["epoch"] as? String }
+        #expect(epochs == ["1/3", "2/3", "3/3"])
     }
 
     @Test func badDataIsAClearErrorAndNothingIsLost() throws {

@@ -87,14 +87,20 @@ public final class TrainingRun {
     public func run(resume: Bool = false, events: (Event) -> Void = { _ in }) throws(TrainingError) -> LoaderEvaluation? {
         try prepareOutput()
         let iterations = trainLoader.batchesPerEpoch
-        var firstEpoch = 0
+        var firstEpoch = 0, firstBatch = 0
         if resume, let latest = latestCheckpoint() {
             let metadata = try trainer.restore(from: latest)
-            firstEpoch = trainer.epoch + 1
+            // A checkpoint written when --steps stopped a run mid-epoch continues that epoch.
+            if trainer.iteration < trainer.iterationsPerEpoch {
+                (firstEpoch, firstBatch) = (trainer.epoch, trainer.iteration)
+            } else {
+                firstEpoch = trainer.epoch + 1
+            }
             for (key, value) in [("best_top1", \TrainingRun.bestTop1), ("best_top5", \.bestTop5), ("best_ema_top1", \.bestEMATop1), ("best_ema_top5", \.bestEMATop5)] {
                 if let text = metadata["regnet.\(key)"], let v = Double(text) { self[keyPath: value] = v }
             }
-            events(.note("resumed from \(latest.lastPathComponent): epoch \(firstEpoch + 1) of \(trainer.recipe.epochs) next"))
+            events(.note("resumed from \(latest.lastPathComponent): epoch \(firstEpoch + 1) of \(trainer.recipe.epochs)"
+                         + (firstBatch > 0 ? ", from batch \(firstBatch + 1)" : "") + " next"))
         } else {
             try log(StatsLog.line("cfg", configuration))
             let cx = trainer.graph.complexity
@@ -104,7 +110,12 @@ public final class TrainingRun {
         var last: LoaderEvaluation?
         for epoch in firstEpoch..<epochs {
             if let maxSteps, trainer.totalSteps >= maxSteps { break }
-            try trainEpoch(epoch, of: epochs, iterations: iterations, events: events)
+            try trainEpoch(epoch, of: epochs, iterations: iterations, from: epoch == firstEpoch ? firstBatch : 0, events: events)
+            // Stopped by --steps inside the epoch: keep its position for --resume, skip the epoch's end.
+            if trainer.iteration < iterations {
+                try checkpoint(epoch: epoch)
+                break
+            }
             if trainer.recipe.preciseBatchNorm { try preciseStatistics(epoch: epoch) }
             if let testLoader {
                 last = try test(testLoader, epoch: epoch, of: epochs, ema: false, events: events)
@@ -115,12 +126,14 @@ public final class TrainingRun {
         return last
     }
 
-    func trainEpoch(_ epoch: Int, of epochs: Int, iterations: Int, events: (Event) -> Void) throws(TrainingError) {
-        trainer.startEpoch(epoch, iterations: iterations)
-        let batches = trainLoader.epoch(epoch)
+    /// Trains epoch `epoch` from batch `first` (0, or where a stopped run left off; the trainer's own
+    /// position is then the restored one).
+    func trainEpoch(_ epoch: Int, of epochs: Int, iterations: Int, from first: Int = 0, events: (Event) -> Void) throws(TrainingError) {
+        if first == 0 { trainer.startEpoch(epoch, iterations: iterations) }
+        let batches = trainLoader.epoch(epoch, startingAt: first)
         var loss = 0.0, top1 = 0.0, top5 = 0.0, images = 0
         let start = ContinuousClock.now
-        var iteration = 0
+        var iteration = first
         while true {
             if let maxSteps, trainer.totalSteps >= maxSteps { break }
             let batch: BatchLoader.Batch?
@@ -134,13 +147,14 @@ public final class TrainingRun {
             images += batch.count
             iteration += 1
             let elapsed = seconds(since: start)
-            let remaining = Double(iterations - iteration + (epochs - epoch - 1) * iterations) * elapsed / Double(iteration)
+            let remaining = Double(iterations - iteration + (epochs - epoch - 1) * iterations) * elapsed / Double(iteration - first)
             events(.step(epoch: epoch, iteration: iteration, of: iterations, result: result,
                          imagesPerSecond: Double(images) / max(elapsed, 1e-9), eta: remaining))
         }
-        guard images > 0 else { return }
+        // An epoch stopped by --steps is recorded when it completes (after --resume), as pycls records epochs.
+        guard images > 0, iteration == iterations else { return }
         let elapsed = seconds(since: start)
-        let timeAverage = elapsed / Double(iteration)
+        let timeAverage = elapsed / Double(iteration - first)
         let eta = timeAverage * Double((epochs - epoch - 1) * iterations)
         let record: [String: StatsLog.Value] = [
             "epoch": .text("\(epoch + 1)/\(epochs)"), "time_avg": .number(timeAverage), "time_epoch": .number(elapsed),
