@@ -6,6 +6,7 @@ public struct DatasetSpecification: Hashable, Sendable, CustomStringConvertible 
     /// The format.
     public enum Format: String, Sendable, Hashable { case cifar10, cifar100, folder, npy }
 
+    /// The file format.
     public var format: Format
     /// Directory (cifar, folder) or the images array (npy).
     public var path: String
@@ -37,6 +38,7 @@ public struct DatasetSpecification: Hashable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// The specification as written on the command line.
     public var description: String { format == .npy ? "npy:\(path),\(labelsPath ?? "")" : "\(format.rawValue):\(path)" }
 
     /// The training split (CIFAR's training files, a folder's `train/`, the arrays).

@@ -20,13 +20,17 @@ public final class BatchLoader: @unchecked Sendable {
         public var count: Int { labels.count }
     }
 
+    /// The images and labels.
     public let dataset: any ImageDataset
+    /// How images become inputs.
     public let transform: ImageTransform
+    /// Images per batch.
     public let batchSize: Int
     /// Shuffle, augment and drop the last incomplete batch.
     public let training: Bool
     /// Shuffle training epochs (pycls always does; off for checks).
     public let shuffle: Bool
+    /// Seed of every order and draw.
     public let seed: UInt64
     /// Threads that decode and augment.
     public let workers: Int

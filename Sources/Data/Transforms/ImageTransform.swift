@@ -24,6 +24,7 @@ public struct ImageTransform: Sendable, Hashable {
     static let eigenvalues: [Float] = [0.2175, 0.0188, 0.0045]
     static let eigenvectors: [[Float]] = [[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.8140], [-0.5836, -0.6948, 0.4203]]
 
+    /// The pipeline.
     public var kind: Kind
     /// Output height and width.
     public var height: Int, width: Int

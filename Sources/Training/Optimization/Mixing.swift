@@ -5,6 +5,7 @@ import NetworkIR
 public enum Mixing {
     /// A cutmix box in pixels, end-exclusive.
     public struct Box: Hashable, Sendable {
+        /// Left, top, right and bottom edges.
         public var x0: Int, y0: Int, x1: Int, y1: Int
         /// A box from (x0, y0) up to (x1, y1).
         public init(x0: Int, y0: Int, x1: Int, y1: Int) { (self.x0, self.y0, self.x1, self.y1) = (x0, y0, x1, y1) }

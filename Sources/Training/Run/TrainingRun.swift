@@ -31,9 +31,13 @@ public final class TrainingRun {
         case note(String)
     }
 
+    /// The trainer the run drives.
     public let trainer: Trainer
+    /// Training batches (shuffled, augmented).
     public let trainLoader: BatchLoader
+    /// Test batches, evaluated after each epoch.
     public let testLoader: BatchLoader?
+    /// Where the run writes.
     public let output: Output
     /// Stop after this many steps in all (nil: the recipe's epochs).
     public let maxSteps: Int?
