@@ -84,13 +84,17 @@ TK_ATTR static void TK_NAME(gemm_tn)(size_t m, size_t n, size_t k, const float *
 
 // One tap's weight gradient: 16 lanes of output channels, up to 16 input channels.
 #define TK_WGRAD_TILE(CI)                                                                                  \
-    TK_ATTR static void TK_NAME(wgrad_##CI)(size_t np, size_t ci, const float *x, size_t x_pixel,           \
-                                            const float *dy, size_t dy_pixel, float *dw) {                   \
+    TK_ATTR static void TK_NAME(wgrad_##CI)(size_t rows, size_t np, size_t ci, const float *x, size_t x_row,  \
+                                            size_t x_pixel, const float *dy, size_t dy_row, size_t dy_pixel,  \
+                                            float *dw) {                                                     \
         rn_v16 acc[CI];                                                                                      \
         _Pragma("clang loop unroll(full)") for (int c = 0; c < CI; ++c) acc[c] = (rn_v16){0};                \
-        for (size_t p = 0; p < np; ++p, x += x_pixel, dy += dy_pixel) {                                     \
-            const rn_v16 d = TK_NAME(load)(dy);                                                             \
-            _Pragma("clang loop unroll(full)") for (int c = 0; c < CI; ++c) acc[c] += x[(size_t)c < ci ? c : 0] * d; \
+        for (size_t r = 0; r < rows; ++r) {                                                                  \
+            const float *xr = x + r * x_row, *dr = dy + r * dy_row;                                          \
+            for (size_t p = 0; p < np; ++p, xr += x_pixel, dr += dy_pixel) {                                \
+                const rn_v16 d = TK_NAME(load)(dr);                                                         \
+                _Pragma("clang loop unroll(full)") for (int c = 0; c < CI; ++c) acc[c] += xr[(size_t)c < ci ? c : 0] * d; \
+            }                                                                                                \
         }                                                                                                    \
         for (size_t c = 0; c < ci; ++c) TK_NAME(store)(dw + c * 16, TK_NAME(load)(dw + c * 16) + acc[c]);   \
     }
@@ -98,20 +102,22 @@ TK_WGRAD_TILE(4)
 TK_WGRAD_TILE(8)
 TK_WGRAD_TILE(16)
 
-TK_ATTR static void TK_NAME(wgrad)(size_t np, size_t ci, const float *x, size_t x_pixel, const float *dy,
-                                   size_t dy_pixel, float *dw) {
-    if (ci <= 4) TK_NAME(wgrad_4)(np, ci, x, x_pixel, dy, dy_pixel, dw);
-    else if (ci <= 8) TK_NAME(wgrad_8)(np, ci, x, x_pixel, dy, dy_pixel, dw);
-    else TK_NAME(wgrad_16)(np, ci, x, x_pixel, dy, dy_pixel, dw);
+TK_ATTR static void TK_NAME(wgrad)(size_t rows, size_t np, size_t ci, const float *x, size_t x_row, size_t x_pixel,
+                                   const float *dy, size_t dy_row, size_t dy_pixel, float *dw) {
+    if (ci <= 4) TK_NAME(wgrad_4)(rows, np, ci, x, x_row, x_pixel, dy, dy_row, dy_pixel, dw);
+    else if (ci <= 8) TK_NAME(wgrad_8)(rows, np, ci, x, x_row, x_pixel, dy, dy_row, dy_pixel, dw);
+    else TK_NAME(wgrad_16)(rows, np, ci, x, x_row, x_pixel, dy, dy_row, dy_pixel, dw);
 }
 
 // Two groups of width 8 per 16-lane vector: lane l of the broadcast holds input channel c of the
 // group the lane's output channel belongs to.
 #define TK_PAIR8_SPLAT(V, C) __builtin_shufflevector(V, V, C, C, C, C, C, C, C, C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C)
-TK_ATTR static void TK_NAME(wgrad_pair8)(size_t np, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel, float *dw) {
+TK_ATTR static void TK_NAME(wgrad_pair8)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, const float *dy,
+                                         size_t dy_row, size_t dy_pixel, float *dw) {
     rn_v16 acc0 = (rn_v16){0}, acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
-    for (size_t p = 0; p < np; ++p, x += x_pixel, dy += dy_pixel) {
-        const rn_v16 xv = TK_NAME(load)(x), d = TK_NAME(load)(dy);
+    for (size_t r = 0; r < rows; ++r)
+    for (size_t p = 0; p < np; ++p) {
+        const rn_v16 xv = TK_NAME(load)(x + r * x_row + p * x_pixel), d = TK_NAME(load)(dy + r * dy_row + p * dy_pixel);
         acc0 += TK_PAIR8_SPLAT(xv, 0) * d;
         acc1 += TK_PAIR8_SPLAT(xv, 1) * d;
         acc2 += TK_PAIR8_SPLAT(xv, 2) * d;

@@ -22,18 +22,19 @@ extern "C" {
 typedef void (*rn_train_gemm_fn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
                                  float *c, size_t ldc, int accumulate);
 
-/// Convolution weight-gradient tile for one kernel tap:
-///   dw[c * 16 + j] += sum_{p < np} x[p * x_pixel + c] * dy[p * dy_pixel + j], for c < ci (<= 16), j < 16.
-/// dy is read 16 lanes wide (lanes past the block's channels are computed and ignored, so the buffer
-/// needs 16 readable floats past its last pixel); dw holds ci rows of 16 lanes.
-typedef void (*rn_wgrad_fn)(size_t np, size_t ci, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel,
-                            float *dw);
+/// Convolution weight-gradient tile for one kernel tap over `rows` rows of `np` pixels:
+///   dw[c * 16 + j] += sum_{r < rows, p < np} x[r * x_row + p * x_pixel + c] * dy[r * dy_row + p * dy_pixel + j]
+/// for c < ci (<= 16), j < 16. dy is read 16 lanes wide (lanes past the block's channels are computed
+/// and ignored, so the buffer needs 16 readable floats past its last pixel); dw holds ci rows of 16 lanes.
+typedef void (*rn_wgrad_fn)(size_t rows, size_t np, size_t ci, const float *x, size_t x_row, size_t x_pixel,
+                            const float *dy, size_t dy_row, size_t dy_pixel, float *dw);
 
 /// Weight-gradient tile for two groups of 8 input and 8 output channels at one tap (group width 8,
 /// the narrow groups of small RegNets, with every vector lane used):
-///   dw[c * 16 + g * 8 + j] += sum_{p < np} x[p * x_pixel + g * 8 + c] * dy[p * dy_pixel + g * 8 + j]
+///   dw[c * 16 + g * 8 + j] += sum_{r < rows, p < np} x[r * x_row + p * x_pixel + g * 8 + c] * dy[r * dy_row + p * dy_pixel + g * 8 + j]
 /// for g < 2, c < 8, j < 8. x and dy are read 16 channels wide.
-typedef void (*rn_wgrad_pair8_fn)(size_t np, const float *x, size_t x_pixel, const float *dy, size_t dy_pixel, float *dw);
+typedef void (*rn_wgrad_pair8_fn)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, const float *dy,
+                                  size_t dy_row, size_t dy_pixel, float *dw);
 
 /// Weight gradient of a 3x3 convolution with at most 3 input channels (a stem reading RGB), all nine
 /// taps in one pass so the output gradient is read once:

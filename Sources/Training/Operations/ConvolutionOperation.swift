@@ -284,7 +284,7 @@ struct ConvolutionOperation: TrainingOperation {
     /// phantom neighbour (reading channels of the next pixel or the buffers' slack) and drops it.
     private func pairedWeightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
         let x = c.values[input], (k, s) = (conv.kernel, conv.stride)
-        let (ci, co, groups) = (inShape.channels, outShape.channels, conv.groups)
+        let (ci, co, groups, iw, wo) = (inShape.channels, outShape.channels, conv.groups, inShape.width, outShape.width)
         let pairs = (groups + 1) / 2, window = tapWindow
         let dw = c.parameterGrads + weight, kernel = c.training.pointee.wgrad_pair8!, batch = c.batch
         c.parallel(pairs * k * k) { r in
@@ -298,10 +298,9 @@ struct ConvolutionOperation: TrainingOperation {
                         t.baseAddress!.update(repeating: 0, count: 8 * 16)
                         let (rows, columns) = (window(ky, true), window(kx, false))
                         guard !rows.isEmpty, !columns.isEmpty else { continue }
-                        for oy in rows {
-                            let (input, gradient) = tapRows(n, oy, ky, columns.lowerBound, kx)
-                            kernel(columns.count, x + input + pair * 16, s * ci, dy + gradient + pair * 16, co, t.baseAddress!)
-                        }
+                        let (input, gradient) = tapRows(n, rows.lowerBound, ky, columns.lowerBound, kx)
+                        kernel(rows.count, columns.count, x + input + pair * 16, s * iw * ci, s * ci, dy + gradient + pair * 16,
+                               wo * co, co, t.baseAddress!)
                         for i in 0..<(8 * 16) { total[i] += Double(t[i]) }
                     }
                 }
@@ -321,7 +320,7 @@ struct ConvolutionOperation: TrainingOperation {
         if conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return pairedWeightGradient(c, dy: dy) }
         let x = c.values[input]
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
-        let (ci, co) = (inShape.channels, outShape.channels)
+        let (ci, co, iw, wo) = (inShape.channels, outShape.channels, inShape.width, outShape.width)
         let blocks = outBlocks, inChunks = (cig + 15) / 16
         let window = tapWindow
         let dw = c.parameterGrads + weight, wgrad = c.training.pointee.wgrad!, batch = c.batch
@@ -338,10 +337,9 @@ struct ConvolutionOperation: TrainingOperation {
                         t.baseAddress!.update(repeating: 0, count: 16 * 16)
                         let (rows, columns) = (window(ky, true), window(kx, false))
                         guard !rows.isEmpty, !columns.isEmpty else { continue }
-                        for oy in rows {
-                            let (input, gradient) = tapRows(n, oy, ky, columns.lowerBound, kx)
-                            wgrad(columns.count, cc, x + input + g * cig + c0, s * ci, dy + gradient + g * cog + b * 16, co, t.baseAddress!)
-                        }
+                        let (input, gradient) = tapRows(n, rows.lowerBound, ky, columns.lowerBound, kx)
+                        wgrad(rows.count, columns.count, cc, x + input + g * cig + c0, s * iw * ci, s * ci,
+                              dy + gradient + g * cog + b * 16, wo * co, co, t.baseAddress!)
                         for i in 0..<(cc * 16) { total[i] += Double(t[i]) }
                     }
                 }
