@@ -138,3 +138,24 @@ func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
 extension NumPyArray {
     static func readFloats(_ url: URL) throws -> [Float] { try read(contentsOf: url).scalars }
 }
+
+/// A partly read epoch stops its producer thread when dropped.
+@Suite struct LoaderLifetimeTests {
+    @Test func droppingAPartlyReadEpochStopsItsThread() throws {
+        let digits = try CIFARDataset(directory: BundledDigits.directory, variant: .cifar10, split: .test)
+        let loader = try BatchLoader(dataset: digits, transform: ImageTransform(kind: .cifar, height: 32, width: 32), batchSize: 10,
+                                     training: true, workers: 1, prefetch: 2)
+        weak var dropped: EpochBatches?
+        weak var queue: AnyObject?
+        do {
+            let epoch = loader.epoch(0)
+            dropped = epoch
+            queue = epoch.producerQueue
+            _ = try epoch.next()
+        }
+        #expect(dropped == nil, "nothing keeps an abandoned epoch alive")
+        // The producing thread holds the queue until it ends: the queue is freed once the thread has stopped.
+        for _ in 0..<500 where queue != nil { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(queue == nil, "the loader thread of an abandoned epoch is still running")
+    }
+}

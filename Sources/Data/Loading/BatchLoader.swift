@@ -147,62 +147,63 @@ public final class BatchLoader: @unchecked Sendable {
 }
 
 /// The batches of one epoch, prepared ahead on a background thread. Iterate with `next()`; dropping
-/// the value stops the preparation.
+/// the value stops the preparation (the thread holds only the shared queue, never this value, so a
+/// partly read epoch — precise BN statistics read a few batches — does not leave a thread behind).
 public final class EpochBatches: @unchecked Sendable {
-    private let loader: BatchLoader
-    private let epoch: Int
-    private let order: [Int]
-    private let condition = NSCondition()
-    private var ready: [Int: Result<BatchLoader.Batch, DataError>] = [:]
+    /// Prepared batches by index, shared with the producing thread.
+    private final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var ready: [Int: Result<BatchLoader.Batch, DataError>] = [:]
+        var cancelled = false
+    }
+
+    private let queue = Queue()
+    /// The queue the producing thread holds (it is freed once that thread has ended), for tests.
+    var producerQueue: AnyObject { queue }
     private var nextToTake: Int
-    private var cancelled = false
     /// Batches in this epoch (counting from 0, including any skipped at the start).
     public let count: Int
 
     init(loader: BatchLoader, epoch: Int, order: [Int], first: Int) {
-        self.loader = loader
-        self.epoch = epoch
-        self.order = order
         count = loader.batchesPerEpoch
         nextToTake = first
-        let thread = Thread { [self] in produce(from: first) }
+        let queue = queue, count = count
+        let thread = Thread {
+            for index in first..<count {
+                queue.condition.lock()
+                while queue.ready.count >= loader.prefetch && !queue.cancelled { queue.condition.wait() }
+                let stop = queue.cancelled
+                queue.condition.unlock()
+                if stop { return }
+                let result: Result<BatchLoader.Batch, DataError>
+                do throws(DataError) { result = .success(try loader.makeBatch(index, epoch: epoch, order: order)) } catch { result = .failure(error) }
+                queue.condition.lock()
+                queue.ready[index] = result
+                queue.condition.broadcast()
+                queue.condition.unlock()
+                if case .failure = result { return }
+            }
+        }
         thread.name = "regnet.loader"
         thread.start()
     }
 
     deinit {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func produce(from first: Int) {
-        for index in first..<count {
-            condition.lock()
-            while ready.count >= loader.prefetch && !cancelled { condition.wait() }
-            let stop = cancelled
-            condition.unlock()
-            if stop { return }
-            let result: Result<BatchLoader.Batch, DataError>
-            do { result = .success(try loader.makeBatch(index, epoch: epoch, order: order)) } catch { result = .failure(error) }
-            condition.lock()
-            ready[index] = result
-            condition.broadcast()
-            condition.unlock()
-            if case .failure = result { return }
-        }
+        queue.condition.lock()
+        queue.cancelled = true
+        queue.condition.broadcast()
+        queue.condition.unlock()
     }
 
     /// The next batch, or nil at the end of the epoch; throws the error that stopped its preparation.
     public func next() throws(DataError) -> BatchLoader.Batch? {
-        condition.lock()
-        defer { condition.unlock() }
+        queue.condition.lock()
+        defer { queue.condition.unlock() }
         guard nextToTake < count else { return nil }
-        while ready[nextToTake] == nil { condition.wait() }
-        let result = ready.removeValue(forKey: nextToTake)!
+        while queue.ready[nextToTake] == nil { queue.condition.wait() }
+        let result = queue.ready.removeValue(forKey: nextToTake)!
         nextToTake += 1
-        condition.broadcast()
+        queue.condition.broadcast()
         return try result.get()
     }
 }
