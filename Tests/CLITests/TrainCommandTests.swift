@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `regnet train` and `regnet eval` end to end on the bundled digits and on small generated data:
 /// pycls's log format, checkpoints, resume, evaluation, and every bad-input case named by the issue.
@@ -179,4 +182,44 @@ func npy(int64 values: [Int64], shape: [Int]) -> Data {
 
 func npy(float32 values: [Float], shape: [Int]) -> Data {
     npy(descr: "<f4", shape: shape, bytes: values.withUnsafeBytes { Data($0) })
+}
+
+/// A full disk while checkpointing: the write fails with a clear error and the previous checkpoint
+/// survives. Needs a small tmpfs, which only root may mount (CI runs as root).
+@Suite struct FullDiskTests {
+    @Test(.enabled(if: getuid() == 0, "mounting a small tmpfs needs root"))
+    func fullDiskKeepsThePreviousCheckpoint() throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=512k", "tmpfs", mountPoint.path]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "mount -t tmpfs failed")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [mountPoint.path]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        let out = mountPoint.appendingPathComponent("run")
+        let common = TrainCommandTests.tiny + ["--data", "digits", "--batch", "100", "--no-precise-bn", "--quiet", "--out", out.path]
+        #expect(try CLI.run(["train"] + common + ["--epochs", "2", "--steps", "15"]).status == 0)
+        let checkpoint = out.appendingPathComponent("checkpoints/model_epoch_0001.safetensors")
+        let before = try Data(contentsOf: checkpoint)
+        // Fill the disk, then continue: the next checkpoint cannot be written.
+        let filler = mountPoint.appendingPathComponent("filler")
+        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: filler)
+        while (try? handle.write(contentsOf: Data(count: 16 * 1024))) != nil {}
+        try? handle.close()
+        let r = try CLI.run(["train"] + common + ["--epochs", "2", "--resume"])
+        #expect(r.status == 1 && r.err.contains("cannot write"), "\(r.err)")
+        #expect(try Data(contentsOf: checkpoint) == before, "the previous checkpoint survives")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints").path)
+        #expect(leftovers == ["model_epoch_0001.safetensors"], "no partial or temporary file left: \(leftovers)")
+    }
 }
