@@ -10,7 +10,8 @@ enum EDFCommand {
     (default 'space' when present), and prints n, minimum, mean and median error per group and the
     Kolmogorov-Smirnov distance between every pair of EDFs (with more than \(pairLimit) groups, each
     group's distance to all runs pooled instead). --svg writes the EDF curves as an SVG chart;
-    --good-range estimates a numeric column's good range by pycls's bootstrap.
+    --good-range estimates a numeric column's good range by pycls's bootstrap (per group, as pycls
+    computes it per sweep).
     """
 
     /// Most groups whose pairwise KS distances are listed (pairs grow quadratically).
@@ -19,9 +20,11 @@ enum EDFCommand {
     struct Report: Encodable {
         struct Group: Encodable { var label: String, n: Int, min: Double, mean: Double, median: Double }
         struct Distance: Encodable { var a: String, b: String, ks: Double }
+        struct GroupRange: Encodable { var label: String, range: GoodRange }
         var groups: [Group]
         var ks: [Distance]
-        var goodRange: GoodRange?
+        /// The good range over all runs, or per group with --by (pycls computes it per sweep).
+        var goodRanges: [GroupRange]?
     }
 
     static func run(_ args: inout Arguments) throws {
@@ -48,7 +51,7 @@ enum EDFCommand {
             let pooled = EDF(label: "all", errors: runs.map(\.error))
             for a in edfs { distances.append(.init(a: a.label, b: "all", ks: a.ksDistance(to: pooled))) }
         }
-        var goodRange: GoodRange?
+        var goodRanges: [Report.GroupRange]?
         if let name = goodRangeColumn {
             for (row, run) in runs.enumerated() {
                 guard let text = run.value(of: name) else { throw RuntimeError("\(path) has no column '\(name)' for --good-range") }
@@ -56,12 +59,18 @@ enum EDFCommand {
                     throw RuntimeError("\(path): row \(row + 1): '\(name)' is '\(text)', not a finite number (--good-range needs numbers)")
                 }
             }
-            do { goodRange = try GoodRange.estimate(runs) { run in run.value(of: name).flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } } }
-            catch { throw RuntimeError(error.description) }
+            do {
+                goodRanges = try edfs.map { edf in
+                    let members = grouped[edf.label]!
+                    return Report.GroupRange(label: edf.label, range: try GoodRange.estimate(members) { run in
+                        run.value(of: name).flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                    })
+                }
+            } catch { throw RuntimeError("\(error)") }
         }
         let report = Report(groups: edfs.map { .init(label: $0.label, n: $0.count, min: $0.minimum, mean: $0.mean,
                                                       median: GoodRange.percentileOf($0.errors, 50)) },
-                            ks: distances, goodRange: goodRange)
+                            ks: distances, goodRanges: goodRanges)
         if let svgPath {
             do { try writeAtomically(Data(EDFPlot.svg(edfs).utf8), to: URL(fileURLWithPath: svgPath)) } catch {
                 throw RuntimeError(error.description)
@@ -71,8 +80,11 @@ enum EDFCommand {
         printTable(header: [column ?? "group", "n", "min", "mean", "median"],
                    rows: report.groups.map { [$0.label, "\($0.n)", format2($0.min), format2($0.mean), format2($0.median)] })
         for d in distances { print("KS(\(d.a), \(d.b)) = \(String(format: "%.4f", d.ks))") }
-        if let goodRange, let goodRangeColumn {
-            print("good range of \(goodRangeColumn): \(format2(goodRange.low)) … \(format2(goodRange.high)) (median \(format2(goodRange.median)))")
+        if let goodRanges, let goodRangeColumn {
+            for g in goodRanges {
+                let label = goodRanges.count > 1 ? " in \(g.label)" : ""
+                print("good range of \(goodRangeColumn)\(label): \(format2(g.range.low)) … \(format2(g.range.high)) (median \(format2(g.range.median)))")
+            }
         }
         if let svgPath { print("wrote \(svgPath)") }
     }

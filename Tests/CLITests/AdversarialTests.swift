@@ -98,6 +98,15 @@ import Darwin
         #expect(missing.status == 1 && missing.err.contains("'depth'"))
         let byName = try CLI.run(["edf", bad.path, "--by", "name"])
         #expect(byName.status == 0 && byName.out.contains("KS(a, b)"))
+        // Good ranges are per group (pycls computes them per sweep): A's best runs have small w, B's large.
+        let grouped = dir.appendingPathComponent("grouped.csv")
+        try ("name,error,space,w\n" + (1...30).map { "a\($0),\($0 + 10),A,\($0)\nb\($0),\(40 - $0),B,\($0)" }.joined(separator: "\n"))
+            .write(to: grouped, atomically: true, encoding: .utf8)
+        let ranges = try CLI.run(["edf", grouped.path, "--good-range", "w", "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(ranges.out.utf8)) as? [String: Any])
+        let perGroup = try #require(report["goodRanges"] as? [[String: Any]])
+        let medians = perGroup.map { (($0["range"] as? [String: Any])?["median"] as? Double) ?? -1 }
+        #expect(perGroup.count == 2 && medians[0] < 10 && medians[1] > 20, "\(perGroup)")
     }
 
     @Test func unreachableWindowsAndAbsurdCountsDoNotHang() throws {

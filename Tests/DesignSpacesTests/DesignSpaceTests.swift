@@ -192,6 +192,8 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
         let range = try GoodRange.estimate(runs, value: { Double($0.fields["p"]!) }, samples: 500, seed: 1)
         #expect(range.low >= 17 && range.high <= 23 && abs(range.median - 20) <= 1)
         #expect(GoodRange.percentileOf([1, 2, 3, 4], 50) == 2.5)
+        // pycls: int(n · 0.25) runs per subsample.
+        #expect(GoodRange.subsampleSize(30) == 7 && GoodRange.subsampleSize(3) == 1 && GoodRange.subsampleSize(100) == 25)
     }
 
     @Test func svgHasOneCurvePerSpaceAndALegend() {

@@ -14,7 +14,7 @@ public struct GoodRange: Hashable, Sendable, Codable {
         let usable = runs.compactMap { run in value(run).map { (run.error, $0) } }
         guard !usable.isEmpty else { throw RegNetError("no run has a value for the parameter") }
         var generator = SeededGenerator(seed: seed)
-        let size = max(1, Int((Double(usable.count) * fraction).rounded()))
+        let size = subsampleSize(usable.count, fraction: fraction)
         var best: [Double] = []
         best.reserveCapacity(samples)
         for _ in 0..<samples {
@@ -28,6 +28,9 @@ public struct GoodRange: Hashable, Sendable, Codable {
         best.sort()
         return GoodRange(low: percentile(best, 2.5), median: percentile(best, 50), high: percentile(best, 97.5))
     }
+
+    /// Runs per bootstrap subsample: pycls's int(n · fraction), truncated (7 of 30, not 8), at least 1.
+    public static func subsampleSize(_ n: Int, fraction: Double = 0.25) -> Int { max(1, Int(Double(n) * fraction)) }
 
     /// Linear-interpolated percentile of unsorted values (numpy's default).
     public static func percentileOf(_ values: [Double], _ p: Double) -> Double {
