@@ -7,11 +7,16 @@ enum SampleCommand {
     usage: regnet sample --space AnyNetXA|AnyNetXB|AnyNetXC|AnyNetXD|AnyNetXE|RegNet|RegNetX
                          [--count N] [--flops LO..HI] [--params LO..HI] [--acts LO..HI]
                          [--resolution R] [--seed S] [--json | --csv]
+                         [--depth LO..HI] [--w0 LO..HI] [--wa LO..HI] [--wm LO..HI]
+                         [--group-width LO..HI] [--bottleneck-ratios 1,2,4] [--stage-count LO..HI]
 
     Draws N configurations (default 10) as the paper and pycls sample them, redrawing until each
     lies in the complexity windows (computed from the IR). Sizes take K, M and G suffixes:
     --flops 360M..400M. Seeded and reproducible (default seed 0). Prints a table, one JSON array,
     or CSV with one row per model (name, space, flops, params, acts, parameters).
+    For RegNet and RegNetX the sampler ranges may be changed, as pycls's regnet_sampler settings:
+    --depth, --w0, --wa, --wm, --group-width (ranges), --bottleneck-ratios (a list) and
+    --stage-count (pycls's NUM_STAGES constraint; its CIFAR sweep uses 2..2).
     """
 
     static func run(_ args: inout Arguments) throws {
@@ -23,9 +28,19 @@ enum SampleCommand {
                                       params: try range(args.option("--params"), "--params"),
                                       acts: try range(args.option("--acts"), "--acts"), resolution: resolution)
         let json = args.flag("--json"), csv = args.flag("--csv")
+        var rangesText: [(String, String)] = []
+        for name in ["--depth", "--w0", "--wa", "--wm", "--group-width", "--bottleneck-ratios", "--stage-count"] {
+            if let text = try args.option(name) { rangesText.append((name, text)) }
+        }
         try args.finish()
         guard !(json && csv) else { throw UsageError("choose one of --json and --csv") }
-        let space = try DesignSpaces.named(spaceName)
+        var space = try DesignSpaces.named(spaceName)
+        let ranges = RegNetRanges(values: rangesText)
+        if !ranges.isEmpty {
+            guard var regNet = space as? RegNetSpace else { throw UsageError("sampler ranges apply to RegNet and RegNetX only") }
+            try ranges.apply(to: &regNet)
+            space = regNet
+        }
         let showProgress = isatty(2) != 0 && count >= 10
         let samples = try space.sample(count: count, seed: seed, window: window) { accepted, drawn in
             if showProgress, drawn % 25 == 0 || accepted == count {
@@ -67,5 +82,41 @@ enum SampleCommand {
         if let last = text.last, let m = multipliers[last] { digits = String(text.dropLast()); factor = m }
         guard let value = Double(digits), value >= 0, value * factor < 9e18 else { throw UsageError("\(name): '\(text)' is not a size like 400M") }
         return Int(value * factor)
+    }
+}
+
+/// `regnet sample`'s overrides of a RegNet space's sampler ranges.
+struct RegNetRanges {
+    var values: [(String, String)]
+    var isEmpty: Bool { values.isEmpty }
+
+    /// `LO..HI` as numbers.
+    static func numbers(_ text: String, _ name: String) throws -> ClosedRange<Double> {
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, let lo = Double(parts[0]), let hi = Double(parts[1]), lo.isFinite, hi.isFinite, 0 < lo, lo <= hi else {
+            throw UsageError("\(name) expects LO..HI with 0 < LO <= HI (got '\(text)')")
+        }
+        return lo...hi
+    }
+
+    func apply(to space: inout RegNetSpace) throws {
+        for (name, text) in values {
+            switch name {
+            case "--depth": let r = try Self.numbers(text, name); space.depths = Int(r.lowerBound)...Int(r.upperBound)
+            case "--w0": space.w0 = try Self.numbers(text, name)
+            case "--wa": space.wa = try Self.numbers(text, name)
+            case "--wm": space.wm = try Self.numbers(text, name)
+            case "--group-width": let r = try Self.numbers(text, name); space.groupWidth = Int(r.lowerBound)...Int(r.upperBound)
+            case "--stage-count": let r = try Self.numbers(text, name); space.stageCounts = Int(r.lowerBound)...Int(r.upperBound)
+            default:
+                let list = text.split(separator: ",").compactMap { Int($0) }
+                guard !list.isEmpty, list.count == text.split(separator: ",").count, list.allSatisfy({ $0 >= 1 }) else {
+                    throw UsageError("\(name) expects positive integers separated by commas (got '\(text)')")
+                }
+                space.bottleneckRatios = list
+            }
+        }
+        guard space.wm.lowerBound > 1 else { throw UsageError("--wm must be above 1 (the width rule needs wm > 1)") }
+        guard space.w0.lowerBound >= 8 else { throw UsageError("--w0 must start at 8 or more (w0 is a multiple of 8)") }
     }
 }

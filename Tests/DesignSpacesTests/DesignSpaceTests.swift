@@ -183,6 +183,22 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
         #expect(throws: RegNetError.self) { try RunResults.parse("name,error\n") }
     }
 
+    @Test func stageCountIsAConstraintAndRangesAreSettable() throws {
+        // pycls's CIFAR sweep: two stages, depth 6...16, group width 1...32.
+        var space = RegNetSpace.regNetX
+        space.stageCounts = 2...2
+        space.depths = 6...16
+        space.groupWidth = 1...32
+        var g = SeededGenerator(seed: 4)
+        for _ in 0..<30 {
+            guard case .regNet(let c) = space.sample(using: &g) else { Issue.record("not a RegNet draw"); continue }
+            #expect(try c.stages().count == 2 && (6...16).contains(c.depth) && c.groupWidth <= 32)
+        }
+        let fourStages = try #require(Zoo.model(named: "RegNetX-400MF").configuration)
+        #expect(!space.membership(of: .regNet(fourStages)).isMember)
+        #expect(RegNetSpace.regNetX.membership(of: .regNet(fourStages)).isMember)
+    }
+
     @Test func goodRangeFindsTheLowErrorRegion() throws {
         // Error is lowest where the parameter is near 20; the bootstrap's best runs concentrate there.
         let runs = (0..<200).map { i -> RunResult in

@@ -1,6 +1,7 @@
 /// The RegNet design spaces: networks given by (d, w0, wa, wm, b, g) through the quantised linear rule,
-/// sampled as pycls's sweep does, keeping only draws that give exactly four stages with no skipped
-/// exponent level.
+/// sampled as pycls's sweep does, keeping only draws with no skipped exponent level and a stage count
+/// in `stageCounts` (four in the paper). Every range may be changed, as a sweep file or `regnet sample`
+/// flags do.
 public struct RegNetSpace: DesignSpace {
     /// Name (`RegNet`, `RegNetX`).
     public var name: String
@@ -16,6 +17,9 @@ public struct RegNetSpace: DesignSpace {
     public var bottleneckRatios: [Int]
     /// Group widths: powers of two below 8, multiples of 8 from 8 up (pycls's power2_or_log_uniform).
     public var groupWidth: ClosedRange<Int>
+    /// Stages a network may have (pycls's `REGNET.NUM_STAGES` constraint; the paper's spaces use 4,
+    /// pycls's CIFAR sweep 2).
+    public var stageCounts: ClosedRange<Int> = 4...4
 
     /// The paper's RegNet space: d ≤ 64, w0 and wa ≤ 256, 1.5 ≤ wm ≤ 3, b ∈ {1, 2, 4}, g ≤ 32.
     public static let regNet = RegNetSpace(name: "RegNet", depths: 1...64, w0: 8...256, wa: 8...256, wm: 1.5...3,
@@ -53,7 +57,10 @@ public struct RegNetSpace: DesignSpace {
         guard let stages = try? c.stages() else { return .outside("the width rule rejects these parameters") }
         let total = stages.first?.totalStages ?? 0
         guard stages.count == total else { return .outside("an exponent level is skipped: \(stages.count) stages of \(total) levels") }
-        guard stages.count == 4 else { return .outside("\(stages.count) stages; \(name) networks have 4") }
+        guard stageCounts.contains(stages.count) else {
+            let wanted = stageCounts.count == 1 ? "\(stageCounts.lowerBound)" : "\(stageCounts.lowerBound)...\(stageCounts.upperBound)"
+            return .outside("\(stages.count) stages; \(name) networks have \(wanted)")
+        }
         return .member
     }
 
