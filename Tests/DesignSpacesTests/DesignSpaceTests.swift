@@ -94,7 +94,7 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
         }
     }
 
-    @Test func anyNetDistributionsAreLogUniformAndUniform() throws {
+    @Test func anyNetDistributionsArePyclsLogUniform() throws {
         var g = SeededGenerator(seed: 3)
         var depths: [Int] = [], ratios: [Int] = [], widths: [Int] = []
         for _ in 0..<3000 {
@@ -103,15 +103,29 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
             ratios += c.stages.map(\.bottleneckRatio)
             widths += c.stages.map(\.width)
         }
-        // Log-uniform depth on 1...16: P(d <= 4) = ln 5 / ln 17 ≈ 0.568 (before the compatibility redraw, which does not touch d).
-        let small = Double(depths.filter { $0 <= 4 }.count) / Double(depths.count)
-        #expect(abs(small - log(5) / log(17)) < 0.03, "P(d <= 4) = \(small)")
-        // Log-uniform width: the median is near exp((ln 1 + ln 129) / 2) · 8 ≈ 91, far below the uniform 516.
-        let median = widths.sorted()[widths.count / 2]
-        #expect((60...130).contains(median), "median width \(median)")
-        // b uniform over {1, 2, 4} before compatibility; b = 4 is redrawn more often, so it is least frequent.
+        // pycls's log_uniform(1, 16, 1): exp(U(ln 0.5, ln 16)) rounded up, so P(d = 1) = ln 2 / ln 32 = 0.2
+        // (flooring exp(U(ln 1, ln 17)) gave 0.245).
+        let ones = Double(depths.filter { $0 == 1 }.count) / Double(depths.count)
+        #expect(abs(ones - 0.2) < 0.02, "P(d = 1) = \(ones)")
+        // log_uniform(8, 1024, 8): P(w = 8) = ln 2 / ln 256 = 0.125 (the compatibility rule keeps w = 8).
+        let eights = Double(widths.filter { $0 == 8 }.count) / Double(widths.count)
+        #expect(abs(eights - 0.125) < 0.02, "P(w = 8) = \(eights)")
+        // b uniform over {1, 2, 4}: adjusting instead of redrawing keeps the shares near a third each.
         let share = [1, 2, 4].map { b in Double(ratios.filter { $0 == b }.count) / Double(ratios.count) }
-        #expect(share.allSatisfy { $0 > 0.2 && $0 < 0.45 }, "\(share)")
+        #expect(share.allSatisfy { abs($0 - 1.0 / 3) < 0.05 }, "\(share)")
+    }
+
+    @Test func sharedGroupWidthsReachThirtyTwo() throws {
+        // With redraws, AnyNetXC never drew g = 32 in 2,000 draws (mean 2.8); pycls's rule keeps wide groups.
+        var g = SeededGenerator(seed: 5)
+        var groups: [Int] = []
+        for _ in 0..<2000 {
+            guard case .anyNet(let c) = AnyNetXSpace(.c).sample(using: &g) else { continue }
+            groups.append(c.stages[0].groupWidth)
+        }
+        #expect(groups.contains(32))
+        let mean = Double(groups.reduce(0, +)) / Double(groups.count)
+        #expect(mean > 5, "mean group width \(mean)")
     }
 
     @Test func regNetXSamplerFollowsPycls() throws {

@@ -76,26 +76,38 @@ public struct AnyNetXSpace: DesignSpace {
         return .member
     }
 
-    /// Depths and widths log-uniform, b and g uniform over their sets, as in the paper; incompatible
-    /// (b, g) pairs and configurations outside the refinement are redrawn.
+    /// Draws as pycls's sweep code does (`pycls/sweep/random.py`): depth `log_uniform(1, 16, 1)`,
+    /// width `log_uniform(8, 1024, 8)`, b and g uniform over their sets (shared across stages where
+    /// the refinement shares them); then pycls's compatibility rule (`adjust_block_compatibility`):
+    /// g is capped at the bottleneck width w/b, and the bottleneck width rounded to a multiple of g.
+    /// A draw that the rule takes outside the space (a width no longer a multiple of 8, a capped g
+    /// outside {1, …, 32}, stages no longer sharing g, decreasing widths or depths) is drawn again, so
+    /// every sample is a member.
     public func sample(using g: inout SeededGenerator) -> DesignConfiguration {
         while true {
             let sharedB = Samplers.choice(Self.bottleneckRatios, using: &g)
             let sharedG = Samplers.choice(Self.groupWidths, using: &g)
             var stages: [AnyNetStage] = []
             for _ in 0..<Self.stageCount {
-                var stage: AnyNetStage
-                repeat {
-                    let d = Samplers.logUniformInt(Self.depths.lowerBound, Self.depths.upperBound, using: &g)
-                    let w = 8 * Samplers.logUniformInt(Self.widths.lowerBound / 8, Self.widths.upperBound / 8, using: &g)
-                    let b = variant == .a ? Samplers.choice(Self.bottleneckRatios, using: &g) : sharedB
-                    let gw = [.a, .b].contains(variant) ? Samplers.choice(Self.groupWidths, using: &g) : sharedG
-                    stage = AnyNetStage(depth: d, width: w, bottleneckRatio: b, groupWidth: gw)
-                } while !stage.isCompatible && [.a, .b].contains(variant)
-                stages.append(stage)
+                let d = Int(Samplers.logUniform(Double(Self.depths.lowerBound), Double(Self.depths.upperBound), q: 1, using: &g))
+                let w = Int(Samplers.logUniform(Double(Self.widths.lowerBound), Double(Self.widths.upperBound), q: 8, using: &g))
+                let b = variant == .a ? Samplers.choice(Self.bottleneckRatios, using: &g) : sharedB
+                let gw = [.a, .b].contains(variant) ? Samplers.choice(Self.groupWidths, using: &g) : sharedG
+                stages.append(Self.compatible(AnyNetStage(depth: d, width: w, bottleneckRatio: b, groupWidth: gw)))
             }
             let configuration = DesignConfiguration.anyNet(AnyNetConfiguration(stages: stages))
             if membership(of: configuration).isMember { return configuration }
         }
+    }
+
+    /// pycls's `adjust_block_compatibility` for one stage: bottleneck width v = int(w / b), g = min(g, v),
+    /// v rounded to the nearest multiple of g (at least g), w = v · b.
+    static func compatible(_ stage: AnyNetStage) -> AnyNetStage {
+        var s = stage
+        let v = max(1, s.width / s.bottleneckRatio)
+        s.groupWidth = min(s.groupWidth, v)
+        let rounded = max(s.groupWidth, Int((Double(v) / Double(s.groupWidth)).rounded(.toNearestOrEven)) * s.groupWidth)
+        s.width = rounded * s.bottleneckRatio
+        return s
     }
 }
