@@ -42,20 +42,31 @@ struct ConvolutionOperation: TrainingOperation {
 
     /// Copies the input into scratch A with a zero ring of `padding` pixels.
     private func padInput(_ c: StepContext) -> UnsafeMutablePointer<Float> {
-        let x = c.values[input], dst = c.scratchA
-        let (h, w, ch, p) = (inShape.height, inShape.width, inShape.channels, conv.padding)
-        let hp = paddedHeight, wp = paddedWidth
-        c.parallel(c.batch * hp) { r in
+        Self.ringed(c, c.values[input], images: c.batch, height: inShape.height, width: inShape.width, channels: inShape.channels,
+                    ring: conv.padding, into: c.scratchA)
+    }
+
+    /// Copies NHWC `source` into `destination` with a zero ring of `ring` pixels around each image.
+    static func ringed(_ c: StepContext, _ source: UnsafePointer<Float>, images: Int, height h: Int, width w: Int, channels ch: Int,
+                       ring p: Int, into destination: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+        let hp = h + 2 * p, wp = w + 2 * p
+        c.parallel(images * hp) { r in
             for row in r {
                 let n = row / hp, y = row % hp - p
-                let out = dst + row * wp * ch
-                guard y >= 0, y < h else { out.update(repeating: 0, count: wp * ch); continue }
-                out.update(repeating: 0, count: p * ch)
-                (out + p * ch).update(from: x + (n * h + y) * w * ch, count: w * ch)
-                (out + (p + w) * ch).update(repeating: 0, count: p * ch)
+                ringedRow(source + (n * h + max(0, min(y, h - 1))) * w * ch, inside: y >= 0 && y < h, width: w, channels: ch,
+                          ring: p, into: destination + row * wp * ch)
             }
         }
-        return dst
+        return destination
+    }
+
+    /// One row of `width` pixels with `ring` zero pixels on each side (all zeros when not `inside`).
+    @inline(__always) static func ringedRow(_ source: UnsafePointer<Float>, inside: Bool, width w: Int, channels ch: Int, ring p: Int,
+                                            into out: UnsafeMutablePointer<Float>) {
+        guard inside else { return out.update(repeating: 0, count: (w + 2 * p) * ch) }
+        out.update(repeating: 0, count: p * ch)
+        (out + p * ch).update(from: source, count: w * ch)
+        (out + (p + w) * ch).update(repeating: 0, count: p * ch)
     }
 
     /// Runs the direct-convolution kernel: `rows` output rows of `width` pixels, per group and block of
@@ -125,11 +136,9 @@ struct ConvolutionOperation: TrainingOperation {
         // The k input rows of output row (n, oy), zero-ringed, in a per-worker buffer.
         let fill: (Int, Int, UnsafeMutablePointer<Float>) -> Void = { n, oy, buffer in
             for ky in 0..<k {
-                let out = buffer + ky * wp * ci, iy = oy * s - p + ky
-                guard iy >= 0, iy < h else { out.update(repeating: 0, count: wp * ci); continue }
-                out.update(repeating: 0, count: p * ci)
-                (out + p * ci).update(from: x + (n * h + iy) * iw * ci, count: iw * ci)
-                (out + (p + iw) * ci).update(repeating: 0, count: (wp - p - iw) * ci)
+                let iy = oy * s - p + ky
+                Self.ringedRow(x + (n * h + max(0, min(iy, h - 1))) * iw * ci, inside: iy >= 0 && iy < h, width: iw, channels: ci,
+                               ring: p, into: buffer + ky * wp * ci)
             }
         }
         direct(c, images: c.batch, height: ho, width: wo, groups: conv.groups, blocks: blocks, kernelHeight: k, kernelWidth: k,
@@ -162,17 +171,8 @@ struct ConvolutionOperation: TrainingOperation {
         let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
         let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
         // dY with a zero ring of k pixels in scratch B.
-        let ring = k, hd = ho + 2 * ring, wd = wo + 2 * ring, d = c.scratchB
-        c.parallel(c.batch * hd) { r in
-            for row in r {
-                let n = row / hd, y = row % hd - ring
-                let out = d + row * wd * co
-                guard y >= 0, y < ho else { out.update(repeating: 0, count: wd * co); continue }
-                out.update(repeating: 0, count: ring * co)
-                (out + ring * co).update(from: dy + (n * ho + y) * wo * co, count: wo * co)
-                (out + (ring + wo) * co).update(repeating: 0, count: ring * co)
-            }
-        }
+        let ring = k, hd = ho + 2 * ring, wd = wo + 2 * ring
+        let d = Self.ringed(c, dy, images: c.batch, height: ho, width: wo, channels: co, ring: ring, into: c.scratchB)
         let target = add ? c.scratchC : dx
         if add || k < s { target.update(repeating: 0, count: c.batch * inShape.elementCount) }   // phases with no tap stay 0
         /// The taps of phase `phase` ordered by output offset, and those offsets.
