@@ -1,0 +1,96 @@
+import Kernels
+import Testing
+
+/// The training micro-kernels against scalar references, on every instruction set this CPU runs,
+/// over edge sizes: tiles shorter than the set's rows, panels narrower than 32 columns, short and long
+/// reductions, input-channel remainders, and accumulation into existing values.
+@Suite struct TrainingKernelTests {
+    static let sets: [String] = ["avx512", "avx2", "portable"].filter { (name: String) in rn_training_kernels_for(name) != nil }
+
+    /// Deterministic values in [-1, 1).
+    func values(_ count: Int, seed: Int) -> [Float] {
+        (0..<count).map { i in Float(((i &* 2_654_435_761 &+ seed &* 40_503) % 2001) - 1000) / 1000 }
+    }
+
+    @Test(arguments: sets)
+    func gemmTilesMatchAScalarProduct(_ isa: String) throws {
+        let k = try #require(rn_training_kernels_for(isa)).pointee
+        let mr = Int(k.mr)
+        for (m, n, depth) in [(1, 1, 1), (mr, 32, 7), (mr - 1, 17, 33), (3, 31, 64), (mr, 16, 2)] where m >= 1 {
+            for transposed in [false, true] {
+                for accumulate in [false, true] {
+                    let lda = transposed ? m + 3 : depth + 5, ldb = n + 4, ldc = n + 2
+                    let a = values((transposed ? depth : m) * lda + 64, seed: 1), b = values(depth * ldb + 64, seed: 2)
+                    var c = values(m * ldc, seed: 3)
+                    var expected = c
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum: Float = 0
+                            for p in 0..<depth { sum += (transposed ? a[p * lda + i] : a[i * lda + p]) * b[p * ldb + j] }
+                            expected[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum
+                        }
+                    }
+                    let gemm = transposed ? k.gemm_tn! : k.gemm_nn!
+                    a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                        gemm(m, n, depth, a.baseAddress!, lda, b.baseAddress!, ldb, c.baseAddress!, ldc, accumulate ? 1 : 0)
+                    } } }
+                    for i in 0..<(m * ldc) {
+                        let column = i % ldc
+                        // Columns past n are never written.
+                        let want = column < n ? expected[i] : values(m * ldc, seed: 3)[i]
+                        #expect(abs(c[i] - want) <= 1e-4 * max(1, abs(want)), "\(isa) m \(m) n \(n) k \(depth) t \(transposed) a \(accumulate) at \(i)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: sets)
+    func weightGradientTilesMatchAScalarSum(_ isa: String) throws {
+        let k = try #require(rn_training_kernels_for(isa)).pointee
+        let (rows, np, xRow, xPixel, dyRow, dyPixel) = (3, 5, 97, 19, 83, 16)
+        let x = values(rows * xRow + 64, seed: 4), dy = values(rows * dyRow + 64, seed: 5)
+        for ci in [1, 3, 4, 5, 8, 13, 16] {
+            var dw = values(ci * 16, seed: 6)
+            var expected = dw
+            for c in 0..<ci {
+                for j in 0..<16 {
+                    for r in 0..<rows { for p in 0..<np { expected[c * 16 + j] += x[r * xRow + p * xPixel + c] * dy[r * dyRow + p * dyPixel + j] } }
+                }
+            }
+            x.withUnsafeBufferPointer { x in dy.withUnsafeBufferPointer { dy in dw.withUnsafeMutableBufferPointer { dw in
+                k.wgrad!(rows, np, ci, x.baseAddress!, xRow, xPixel, dy.baseAddress!, dyRow, dyPixel, dw.baseAddress!)
+            } } }
+            for i in 0..<(ci * 16) { #expect(abs(dw[i] - expected[i]) <= 1e-4, "\(isa) ci \(ci) at \(i)") }
+        }
+        // Two groups of width 8 per vector: lane g·8 + j reads input channel g·8 + c.
+        var pair = values(8 * 16, seed: 7)
+        var expected = pair
+        for c in 0..<8 { for g in 0..<2 { for j in 0..<8 {
+            for r in 0..<rows { for p in 0..<np {
+                expected[c * 16 + g * 8 + j] += x[r * xRow + p * xPixel + g * 8 + c] * dy[r * dyRow + p * dyPixel + g * 8 + j]
+            } }
+        } } }
+        x.withUnsafeBufferPointer { x in dy.withUnsafeBufferPointer { dy in pair.withUnsafeMutableBufferPointer { pair in
+            k.wgrad_pair8!(rows, np, x.baseAddress!, xRow, xPixel, dy.baseAddress!, dyRow, dyPixel, pair.baseAddress!)
+        } } }
+        for i in 0..<(8 * 16) { #expect(abs(pair[i] - expected[i]) <= 1e-4, "\(isa) pair8 at \(i)") }
+        // All nine taps of a 3x3 stem with 1 to 3 input channels.
+        for ci in 1...3 {
+            var stem = values(27 * 16, seed: 8)
+            var want = stem
+            let (xr, xc) = (61, 3 * ci)
+            for ky in 0..<3 { for kx in 0..<3 { for c in 0..<ci { for j in 0..<16 {
+                for p in 0..<np { want[((ky * 3 + kx) * 3 + c) * 16 + j] += x[ky * xr + kx * xc + p * xPixel + c] * dy[p * dyPixel + j] }
+            } } } }
+            x.withUnsafeBufferPointer { x in dy.withUnsafeBufferPointer { dy in stem.withUnsafeMutableBufferPointer { stem in
+                k.wgrad_stem3!(np, ci, x.baseAddress!, xr, xc, xPixel, dy.baseAddress!, dyPixel, stem.baseAddress!)
+            } } }
+            for tap in 0..<9 { for c in 0..<3 { for j in 0..<16 {
+                let i = (tap * 3 + c) * 16 + j
+                // Channels past ci are left as they were.
+                #expect(abs(stem[i] - want[i]) <= 1e-4, "\(isa) stem ci \(ci) at \(i)")
+            } } }
+        }
+    }
+}
