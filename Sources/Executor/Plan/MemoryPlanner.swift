@@ -66,21 +66,10 @@ extension PlanCompiler {
             lifetime[r] = (min(span.0, first[v]), max(span.1, last[v]))
             size[r] = max(size[r] ?? 0, layouts[v].size(batch: batch) + gap[v])
         }
-        var placed: [(offset: Int, size: Int, from: Int, to: Int)] = []
-        var offsets: [Int: Int] = [:]
-        for r in size.keys.sorted(by: { (size[$0]!, $1) > (size[$1]!, $0) }) {
-            let need = (size[r]! + 15) / 16 * 16
-            let (from, to) = lifetime[r]!
-            let busy = placed.filter { $0.from <= to && from <= $0.to }.sorted { $0.offset < $1.offset }
-            var offset = 0
-            while let clash = busy.first(where: { $0.offset < offset + need && offset < $0.offset + $0.size }) {
-                offset = (clash.offset + clash.size + 15) / 16 * 16
-            }
-            placed.append((offset, need, from, to))
-            offsets[r] = offset
-        }
+        let roots = size.keys.sorted()   // ties in size go to the lower value index, as before
+        let (placedOffsets, end) = placeBuffers(sizes: roots.map { size[$0]! }, spans: roots.map { lifetime[$0]! })
+        let offsets = Dictionary(uniqueKeysWithValues: zip(roots, placedOffsets))
         for v in 0..<count { layouts[v].offset = offsets[root(v)] ?? 0 }
-        let end = placed.map { $0.offset + $0.size }.max() ?? 0
         let unplanned = size.values.reduce(0, +)
         return (end, unplanned)
     }

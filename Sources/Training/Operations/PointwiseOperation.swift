@@ -60,8 +60,7 @@ struct PointwiseOperation: TrainingOperation {
 
     func forward(_ c: StepContext) {
         let a = matrixA(c), m = rows(batch: c.batch), k = k, n = outChannels
-        let w = c.parameters + weight
-        Gemm.pack(c, k: k, n: n, into: c.scratchW, rows: { UnsafePointer(w + $0) }, columnStride: k)
+        Gemm.packTransposed(c, k: k, n: n, from: c.parameters + weight, into: c.scratchW)
         let y = c.values[node]
         Gemm.nn(c, m: m, n: n, k: k, a: a, lda: k, b: .packed(c.scratchW), out: y, ldc: n, accumulate: false)
         if let bias {

@@ -13,9 +13,6 @@ final class FloatBuffer: @unchecked Sendable {
 
     deinit { base.deallocate() }
 
-    /// The contents as an array.
-    var array: [Float] { Array(UnsafeBufferPointer(start: base, count: count)) }
-
     /// Replaces the first `values.count` floats.
     func copy(from values: [Float], at offset: Int = 0) {
         values.withUnsafeBufferPointer { (base + offset).update(from: $0.baseAddress!, count: values.count) }

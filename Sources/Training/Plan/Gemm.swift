@@ -24,20 +24,16 @@ enum Gemm {
     /// Floats of `n` columns packed for a reduction of depth `k`.
     static func panelFloats(k: Int, n: Int) -> Int { (n + nr - 1) / nr * k * nr }
 
-    /// Packs B(p, j) = `element(p, j)` (p < k, j < n) into panels [n / 32][k][32], zero-padded.
-    static func pack(_ c: StepContext, k: Int, n: Int, into dst: UnsafeMutablePointer<Float>,
-                     rows: (Int) -> UnsafePointer<Float>, columnStride: Int = 1) {
+    /// Packs B(p, j) = `w[j * k + p]` (p < k, j < n: the transpose of an n × k weight) into panels
+    /// [n / 32][k][32], zero-padded.
+    static func packTransposed(_ c: StepContext, k: Int, n: Int, from w: UnsafePointer<Float>,
+                               into dst: UnsafeMutablePointer<Float>) {
         let panels = (n + nr - 1) / nr
         c.parallel(k) { r in
             for p in r {
-                let src = rows(p)
                 for panel in 0..<panels {
                     let out = dst + (panel * k + p) * nr, first = panel * nr, width = min(nr, n - first)
-                    if columnStride == 1 {
-                        out.update(from: src + first, count: width)
-                    } else {
-                        for j in 0..<width { out[j] = src[(first + j) * columnStride] }
-                    }
+                    for j in 0..<width { out[j] = w[(first + j) * k + p] }
                     if width < nr { (out + width).update(repeating: 0, count: nr - width) }
                 }
             }

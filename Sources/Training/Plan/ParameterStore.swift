@@ -44,9 +44,6 @@ final class ParameterStore: @unchecked Sendable {
         return entries[i].offset
     }
 
-    /// The entry for `name`, if the graph reads it.
-    func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
-
     /// Copies `weights` (validated against the graph) into the store.
     func load(_ weights: WeightSet) {
         for entry in entries { values.copy(from: weights[entry.name]!.scalars, at: entry.offset) }

@@ -10,8 +10,8 @@ import Weights
 ///
 /// Values and gradients share one arena: on a timeline where node i's forward runs at time i, the
 /// loss at N and node i's backward at 2N − i, each buffer lives from its first write to its last read,
-/// and buffers whose lifetimes do not overlap share memory (largest first, lowest free offset), as
-/// the inference compiler's memory planner does.
+/// and buffers whose lifetimes do not overlap share memory (`placeBuffers`, the inference planner's
+/// placement).
 ///
 /// This is the training compiler; the inference compiler (`CompiledModel`) reads the same graph.
 final class TrainingPlan: @unchecked Sendable {
@@ -29,8 +29,6 @@ final class TrainingPlan: @unchecked Sendable {
     let scratch: [FloatBuffer]
     /// Bytes of the arena (activations and gradients) and scratch.
     let activationBytes: Int
-    /// Bytes the activations and gradients would take without sharing memory.
-    let unplannedBytes: Int
 
     init(graph: Graph, batch: Int, store: ParameterStore, momentum: Float) throws(TrainingError) {
         self.graph = graph
@@ -95,7 +93,8 @@ final class TrainingPlan: @unchecked Sendable {
         }
         var gradRequest = [Int?](repeating: nil, count: count)
         for id in graph.nodes.indices { if let span = gradSpan[id] { gradRequest[id] = requests.count; requests.append((graph.nodes[id].shape.elementCount * batch, span)) } }
-        let (offsets, arenaFloats) = Self.place(requests)
+        // 32 floats of slack after each buffer: kernels read whole vectors past a buffer's end.
+        let (offsets, arenaFloats) = placeBuffers(sizes: requests.map { $0.size + 32 }, spans: requests.map { ($0.span.0, $0.span.1) })
         var needs = ScratchNeeds()
         for op in operations { if let op { needs.formMax(op.scratch(batch: batch)) } }
         let scratchFloats = [needs.a, needs.b, needs.c, needs.d, needs.w]
@@ -108,34 +107,9 @@ final class TrainingPlan: @unchecked Sendable {
         arena = FloatBuffer(count: arenaFloats)
         valueOffsets = Array(offsets[0..<count])
         gradOffsets = gradRequest.map { $0.map { offsets[$0] } }
-        unplannedBytes = 4 * requests.reduce(0) { $0 + $1.size }
 
         scratch = scratchFloats.map { FloatBuffer(count: $0) }
         activationBytes = 4 * (arenaFloats + scratch.reduce(0) { $0 + $1.count })
-    }
-
-    /// Offsets for buffers of `size` floats alive over `span` (inclusive): largest first, each at the
-    /// lowest offset clear of every placed buffer whose span overlaps; 16-float aligned with 32 floats
-    /// of slack after each (kernels read whole vectors). Returns the offsets and the arena size.
-    static func place(_ requests: [(size: Int, span: (Int, Int))]) -> ([Int], Int) {
-        var offsets = [Int](repeating: 0, count: requests.count)
-        var placed: [(offset: Int, size: Int, from: Int, to: Int)] = []
-        for i in requests.indices.sorted(by: { (requests[$0].size, $1) > (requests[$1].size, $0) }) {
-            let need = (requests[i].size + 32 + 15) / 16 * 16
-            let (from, to) = requests[i].span
-            let busy = placed.filter { $0.from <= to && from <= $0.to }.sorted { $0.offset < $1.offset }
-            var offset = 0
-            for other in busy where other.offset < offset + need && offset < other.offset + other.size {
-                offset = max(offset, other.offset + other.size)
-            }
-            // One pass over offset-sorted clashes can leave a later clash behind; check until clear.
-            while let clash = busy.first(where: { $0.offset < offset + need && offset < $0.offset + $0.size }) {
-                offset = clash.offset + clash.size
-            }
-            placed.append((offset, need, from, to))
-            offsets[i] = offset
-        }
-        return (offsets, placed.map { $0.offset + $0.size }.max() ?? 0)
     }
 
     /// Node `id`'s value in the arena.
