@@ -24,13 +24,13 @@ let package = Package(
         .target(name: "Images"),
         // Innermost SIMD micro-kernels only, chosen at run time per instruction set.
         .target(name: "Kernels"),
-        // Plan compiler (folding, fusion, arena), scheduler, operators.
+        // Operation definitions (inference step + training operation per kind), the inference compiler, worker pool.
         .target(name: "Executor", dependencies: ["NetworkIR", "Weights", "Kernels"]),
         // Datasets (CIFAR binary, image folders, npy), pycls's transforms, the prefetching batch loader.
         .target(name: "Data", dependencies: ["NetworkIR", "Weights", "Images"]),
         // The bundled handwritten-digits dataset (CIFAR binary format), for the demo, examples and tests.
         .target(name: "DigitsData", resources: [.copy("digits")]),
-        // Training: the training compiler (one training-mode definition per operation), SGD as pycls, EMA, checkpoints.
+        // Training: the training compiler over the operation definitions, SGD as pycls, EMA, checkpoints.
         .target(name: "Training", dependencies: ["NetworkIR", "Weights", "Executor", "Kernels", "Data"]),
         // RegNet width rule, the model zoo, design spaces.
         .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),

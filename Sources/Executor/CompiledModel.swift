@@ -22,8 +22,8 @@ public final class CompiledModel: Sendable {
     /// The micro-kernel set in use.
     public let kernels: KernelSet
     let plan: ExecutionPlan
-    let packed: PackedWeights
-    private let spareArenas = Mutex<[Arena]>([])
+    let packed: AlignedBuffer
+    private let spareArenas = Mutex<[AlignedBuffer]>([])
 
     /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
     /// (default: the active processor count, at most `maxThreads`).
@@ -59,12 +59,12 @@ public final class CompiledModel: Sendable {
         var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels,
                                      groupBudgetBytes: groupBudgetBytes)
         do {
-            try MemoryBudget.check(plan.arenaFloats * 4 + plan.packedWeights.count * 4,
+            try MemoryBudget.check(plan.arenaBytes + plan.packedWeights.count * ElementType.float32.byteCount,
                                    for: "running \(graph.name) on batches of \(batch) (activations and packed weights)")
         } catch {
             throw ExecutorError(error.message)
         }
-        packed = PackedWeights(plan.packedWeights)
+        packed = AlignedBuffer(copying: plan.packedWeights)
         plan.packedWeights = []   // the aligned copy is the one runs read
         self.plan = plan
     }
@@ -82,11 +82,11 @@ public final class CompiledModel: Sendable {
     }
 
     /// Bytes of activation memory one run uses (buffers shared by liveness).
-    public var arenaBytes: Int { plan.arenaFloats * 4 }
+    public var arenaBytes: Int { plan.arenaBytes }
     /// Bytes the activations would take if no buffer were reused.
-    public var unplannedActivationBytes: Int { plan.unplannedFloats * 4 }
+    public var unplannedActivationBytes: Int { plan.unplannedBytes }
     /// Bytes of packed, folded weights.
-    public var weightBytes: Int { packed.count * 4 }
+    public var weightBytes: Int { packed.byteCount }
     /// Number of fused steps.
     public var stepCount: Int { plan.steps.count }
     /// Number of steps run over groups of images smaller than the batch (so activations stay in cache).
@@ -117,21 +117,8 @@ public final class CompiledModel: Sendable {
             for i in times.indices { seconds[i] += times[i] }
         }
         return plan.steps.indices.map { i in
-            StepProfile(name: plan.stepNames[i], kind: kindName(plan.steps[i]), seconds: seconds[i] / Double(max(1, iterations)),
+            StepProfile(name: plan.steps[i].name, kind: plan.steps[i].kind, seconds: seconds[i] / Double(max(1, iterations)),
                         flops: plan.stepFlops[i])
-        }
-    }
-
-    private func kindName(_ step: Step) -> String {
-        switch step {
-        case .gemm(let s): s.name.hasPrefix("head") || s.name.hasSuffix(".fc") ? "linear" : s.name.contains(".se.") ? "se" : s.stride > 1 ? "conv1x1/s2" : "conv1x1"
-        case .convolution(let s): s.name.hasPrefix("stem") ? "stem" : s.name.contains(".se.") ? "se" : s.kernel == 3 ? (s.inPerGroup == 1 ? "dwconv3x3" : "conv3x3") : "conv\(s.kernel)x\(s.kernel)"
-        case .globalAveragePool: "pool"
-        case .elementwise(let s):
-            switch s.kind {
-            case .channelScale: "se"
-            default: "elementwise"
-            }
         }
     }
 
@@ -145,18 +132,18 @@ public final class CompiledModel: Sendable {
             let s = inputShape, plane = s[2] * s[3]
             throw ExecutorError("input value \(bad) (image \(bad / (s[1] * plane)), channel \(bad / plane % s[1]), y \(bad % plane / s[3]), x \(bad % s[3])) is \(input[bad]); inputs must be finite")
         }
-        let arena = spareArenas.withLock { $0.popLast() } ?? Arena(floats: plan.arenaFloats)
+        let arena = spareArenas.withLock { $0.popLast() } ?? AlignedBuffer(bytes: plan.arenaBytes)
         defer { spareArenas.withLock { $0.append(arena) } }
         // A run from another thread may hold the shared pool; then this run goes alone rather than wait.
         let shared = WorkerPool.shared(threads: threads)
         let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
         defer { if pool === shared { shared.release() } }
-        let base = arena.base, weights = UnsafePointer(packed.base)
-        let plan = self.plan, kernels = self.kernels
+        let base = arena.base, plan = self.plan
+        let context = InferenceContext(layouts: plan.layouts, kernels: kernels, arena: base, weights: UnsafePointer(packed.base))
         input.withUnsafeBufferPointer { source in
             let src = source.baseAddress!
             pool.run { worker, workers in
-                LayoutOperator.importNCHW(src, into: plan.layouts[plan.inputValue], images: 0..<plan.batch, arena: base,
+                LayoutConversion.importNCHW(src, into: plan.layouts[plan.inputValue], images: 0..<plan.batch, arena: base,
                                           worker: worker, workers: workers)
             }
         }
@@ -166,22 +153,7 @@ public final class CompiledModel: Sendable {
                 for i in segment.steps {
                     let step = plan.steps[i]
                     let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                    func execute(_ worker: Int, _ workers: Int) {
-                        switch step {
-                        case .gemm(let s):
-                            GemmOperator.run(s, images: images, plan: plan, kernels: kernels, arena: base, weights: weights,
-                                             worker: worker, workers: workers)
-                        case .convolution(let s):
-                            ConvolutionOperator.run(s, images: images, plan: plan, kernels: kernels, arena: base, weights: weights,
-                                                    worker: worker, workers: workers)
-                        case .globalAveragePool(let input, let output):
-                            PoolOperator.run(input: input, output: output, images: images, plan: plan, arena: base,
-                                             worker: worker, workers: workers)
-                        case .elementwise(let s):
-                            ElementwiseOperator.run(s, images: images, plan: plan, arena: base, weights: weights,
-                                                    worker: worker, workers: workers)
-                        }
-                    }
+                    func execute(_ worker: Int, _ workers: Int) { step.run(context, images: images, worker: worker, workers: workers) }
                     if plan.runsSerially[i] { execute(0, 1) } else { pool.run(execute) }
                     if let timings { timings.pointee[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
                 }
@@ -189,7 +161,7 @@ public final class CompiledModel: Sendable {
         }
         let count = outputShape.reduce(1, *)
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            LayoutOperator.exportNCHW(plan.layouts[plan.outputValue], batch: plan.batch, arena: base, into: buffer.baseAddress!)
+            LayoutConversion.exportNCHW(plan.layouts[plan.outputValue], batch: plan.batch, arena: base, into: buffer.baseAddress!)
             initialized = count
         }
     }

@@ -2,7 +2,7 @@ extension PlanCompiler {
     /// Places every value in one arena: element-wise steps write in place when their input dies there,
     /// and buffers whose lifetimes do not overlap share memory (largest first, lowest free offset).
     /// Buffers that kernels read carry a guard gap for tile over-reads.
-    /// Returns the arena size and what the values would need without reuse, in floats.
+    /// Returns the arena size and what the values would need without reuse, in bytes.
     mutating func planMemory(output: Int, segments: [StepSegment]) -> (arena: Int, unplanned: Int) {
         let count = layouts.count
         var first = [Int](repeating: Int.max, count: count), last = [Int](repeating: -1, count: count)
@@ -19,15 +19,7 @@ extension PlanCompiler {
         // every buffer a kernel reads (over-reads within a buffer only touch its other, read-only rows).
         var gap = [Int](repeating: 0, count: count)
         for step in steps {
-            switch step {
-            case .gemm(let s):
-                gap[s.input] = max(gap[s.input], (kernels.mr - 1) * layouts[s.input].channels + 16)
-            case .convolution(let s):
-                let c = layouts[s.input].channels
-                gap[s.input] = max(gap[s.input], (kernels.xb - 1) * s.stride * c + s.kernel * c + 16)
-            default:
-                break
-            }
+            for v in step.reads { gap[v] = max(gap[v], step.overRead(of: v, layouts: layouts, kernels: kernels)) }
         }
         last[output] = steps.count
         // Image-group segments interleave their steps across groups: every value they touch lives for
@@ -53,23 +45,23 @@ extension PlanCompiler {
         }
         // In place: an element-wise step may overwrite its input when nothing reads the input afterwards.
         for (i, step) in steps.enumerated() {
-            guard case .elementwise(let s) = step, last[s.input] == i, s.input != 0 else { continue }
-            if case .channelScale(let other) = s.kind, other == s.input { continue }
-            guard layouts[s.input].padding == layouts[s.output].padding,
-                  layouts[s.input].slots == layouts[s.output].slots else { continue }
-            alias[s.output] = root(s.input)
+            guard let input = step.inPlaceInput, last[input] == i, input != 0,
+                  layouts[input].padding == layouts[step.output].padding,
+                  layouts[input].slots == layouts[step.output].slots,
+                  layouts[input].element == layouts[step.output].element else { continue }
+            alias[step.output] = root(input)
         }
         var lifetime: [Int: (Int, Int)] = [:], size: [Int: Int] = [:]
         for v in 0..<count where last[v] >= 0 || v == output {
             let r = root(v)
             let span = lifetime[r] ?? (Int.max, -1)
             lifetime[r] = (min(span.0, first[v]), max(span.1, last[v]))
-            size[r] = max(size[r] ?? 0, layouts[v].size(batch: batch) + gap[v])
+            size[r] = max(size[r] ?? 0, layouts[v].byteCount(batch: batch) + gap[v])
         }
         let roots = size.keys.sorted()   // ties in size go to the lower value index, as before
         let (placedOffsets, end) = placeBuffers(sizes: roots.map { size[$0]! }, spans: roots.map { lifetime[$0]! })
         let offsets = Dictionary(uniqueKeysWithValues: zip(roots, placedOffsets))
-        for v in 0..<count { layouts[v].offset = offsets[root(v)] ?? 0 }
+        for v in 0..<count { layouts[v].offset = (offsets[root(v)] ?? 0) / layouts[v].element.byteCount }
         let unplanned = size.values.reduce(0, +)
         return (end, unplanned)
     }

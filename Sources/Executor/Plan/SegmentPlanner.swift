@@ -18,7 +18,7 @@ extension PlanCompiler {
         var neutral = [Bool](repeating: false, count: steps.count)
         for (i, step) in steps.enumerated() {
             guard step.weightBytes <= Self.groupWeightBytes else { continue }
-            let bytesPerImage = Double((step.reads + [step.output]).reduce(0) { $0 + layouts[$1].imageStride * 4 })
+            let bytesPerImage = Double((step.reads + [step.output]).reduce(0) { $0 + layouts[$1].imageBytes })
             let group = max(1, Int(groupBudgetBytes / max(bytesPerImage, 1)))
             if group < batch { wanted[i] = group } else { neutral[i] = true }
         }
@@ -43,4 +43,12 @@ extension PlanCompiler {
         }
         return segments
     }
+}
+
+/// Consecutive steps run together over groups of images: the whole batch at once, or groups small
+/// enough that a group's activations stay in cache from one step to the next (weights small enough to
+/// stay too). Group starts are multiples of `imagesPerGroup`.
+struct StepSegment: Sendable {
+    var steps: Range<Int>
+    var imagesPerGroup: Int
 }

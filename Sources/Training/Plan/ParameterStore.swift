@@ -1,3 +1,4 @@
+import Executor
 import NetworkIR
 import Weights
 
@@ -17,9 +18,9 @@ final class ParameterStore: @unchecked Sendable {
 
     let entries: [Entry]
     private let index: [String: Int]
-    let values: FloatBuffer
-    let grads: FloatBuffer
-    let momentum: FloatBuffer
+    let values: AlignedBuffer
+    let grads: AlignedBuffer
+    let momentum: AlignedBuffer
     let count: Int
 
     init(graph: Graph) {
@@ -33,9 +34,9 @@ final class ParameterStore: @unchecked Sendable {
         self.entries = entries
         index = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
         count = offset
-        values = FloatBuffer(count: offset)
-        grads = FloatBuffer(count: offset)
-        momentum = FloatBuffer(count: offset)
+        values = AlignedBuffer(floats: offset)
+        grads = AlignedBuffer(floats: offset)
+        momentum = AlignedBuffer(floats: offset)
     }
 
     /// Offset of tensor `name` (which the graph reads).
@@ -50,7 +51,7 @@ final class ParameterStore: @unchecked Sendable {
     }
 
     /// The tensors of `buffer` (values, or momentum) by name.
-    func weightSet(from buffer: FloatBuffer, trainableOnly: Bool = false) -> WeightSet {
+    func weightSet(from buffer: AlignedBuffer, trainableOnly: Bool = false) -> WeightSet {
         var tensors: [String: Tensor] = [:]
         for entry in entries where entry.trainable || !trainableOnly {
             tensors[entry.name] = Tensor(shape: entry.shape, scalars: Array(UnsafeBufferPointer(start: buffer.base + entry.offset, count: entry.count)))

@@ -13,7 +13,8 @@ import Weights
 /// and buffers whose lifetimes do not overlap share memory (`placeBuffers`, the inference planner's
 /// placement).
 ///
-/// This is the training compiler; the inference compiler (`CompiledModel`) reads the same graph.
+/// This is the training compiler: each node's training-mode operation comes from its kind's
+/// `OperationDefinition`, the definitions the inference compiler (`PlanCompiler`) lowers too.
 final class TrainingPlan: @unchecked Sendable {
     let graph: Graph
     let batch: Int
@@ -23,10 +24,11 @@ final class TrainingPlan: @unchecked Sendable {
     let onGradientPath: [Bool]
     /// Per node and input slot: add into that input's gradient (another consumer wrote it first).
     let accumulate: [[Bool]]
-    let arena: FloatBuffer
+    let arena: AlignedBuffer
+    /// Byte offsets in the arena of each node's value and, where one flows, its gradient.
     let valueOffsets: [Int]
     let gradOffsets: [Int?]
-    let scratch: [FloatBuffer]
+    let scratch: [AlignedBuffer]
     /// Bytes of the arena (activations and gradients) and scratch.
     let activationBytes: Int
 
@@ -34,9 +36,10 @@ final class TrainingPlan: @unchecked Sendable {
         self.graph = graph
         self.batch = batch
         self.store = store
+        let compilation = TrainingCompilation(graph: graph, momentum: momentum, parameter: store.offset)
         var operations: [(any TrainingOperation)?] = [nil]
-        for (id, node) in graph.nodes.enumerated() where id > 0 {
-            operations.append(try Self.operation(for: node, id: id, graph: graph, store: store, momentum: momentum))
+        for id in graph.nodes.indices.dropFirst() {
+            do { operations.append(try compilation.operation(for: id)) } catch { throw TrainingError(error.message) }
         }
         // Fusion: a batch norm whose only reader is a ReLU computes the ReLU too; its own output and
         // gradient are never stored, and the ReLU has no operation of its own.
@@ -88,72 +91,35 @@ final class TrainingPlan: @unchecked Sendable {
         for id in graph.nodes.indices where !absorbed.contains(id) {
             if let start = gradStart[id] { gradSpan[id] = (start, max(gradEnd[id], start)) }
         }
+        // Every value and gradient is float32; sizes are in bytes, as the placement works.
+        let element = ElementType.float32.byteCount
         var requests: [(size: Int, span: (Int, Int))] = graph.nodes.enumerated().map { id, node in
-            (absorbed.contains(id) ? 0 : node.shape.elementCount * batch, valueSpan[id])
+            (absorbed.contains(id) ? 0 : node.shape.elementCount * batch * element, valueSpan[id])
         }
         var gradRequest = [Int?](repeating: nil, count: count)
-        for id in graph.nodes.indices { if let span = gradSpan[id] { gradRequest[id] = requests.count; requests.append((graph.nodes[id].shape.elementCount * batch, span)) } }
-        // 32 floats of slack after each buffer: kernels read whole vectors past a buffer's end.
-        let (offsets, arenaFloats) = placeBuffers(sizes: requests.map { $0.size + 32 }, spans: requests.map { ($0.span.0, $0.span.1) })
+        for id in graph.nodes.indices { if let span = gradSpan[id] { gradRequest[id] = requests.count; requests.append((graph.nodes[id].shape.elementCount * batch * element, span)) } }
+        // 128 bytes of slack after each buffer: kernels read whole vectors past a buffer's end.
+        let (offsets, arenaBytes) = placeBuffers(sizes: requests.map { $0.size + 128 }, spans: requests.map { ($0.span.0, $0.span.1) })
         var needs = ScratchNeeds()
         for op in operations { if let op { needs.formMax(op.scratch(batch: batch)) } }
-        let scratchFloats = [needs.a, needs.b, needs.c, needs.d, needs.w]
         do {
-            try MemoryBudget.check(4 * (arenaFloats + scratchFloats.reduce(0, +)) + 4 * 4 * store.count,
+            try MemoryBudget.check(arenaBytes + element * (needs.slots.reduce(0, +) + 4 * store.count),
                                    for: "training \(graph.name) on batches of \(batch) (activations, gradients, scratch, parameters)")
         } catch {
             throw TrainingError(error.message)
         }
-        arena = FloatBuffer(count: arenaFloats)
+        arena = AlignedBuffer(bytes: arenaBytes)
         valueOffsets = Array(offsets[0..<count])
         gradOffsets = gradRequest.map { $0.map { offsets[$0] } }
 
-        scratch = scratchFloats.map { FloatBuffer(count: $0) }
-        activationBytes = 4 * (arenaFloats + scratch.reduce(0) { $0 + $1.count })
+        scratch = needs.slots.map { AlignedBuffer(floats: $0) }
+        activationBytes = arenaBytes + scratch.reduce(0) { $0 + $1.byteCount }
     }
 
     /// Node `id`'s value in the arena.
-    func value(_ id: NodeIndex) -> UnsafeMutablePointer<Float> { arena.base + valueOffsets[id] }
+    func value(_ id: NodeIndex) -> UnsafeMutablePointer<Float> { arena.base + valueOffsets[id] / ElementType.float32.byteCount }
     /// Node `id`'s gradient in the arena, when one flows.
-    func grad(_ id: NodeIndex) -> UnsafeMutablePointer<Float>? { gradOffsets[id].map { arena.base + $0 } }
-
-    /// The training-mode operation of `node`: the one place that maps IR operations to their training definitions.
-    static func operation(for node: Node, id: NodeID, graph: Graph, store: ParameterStore, momentum: Float) throws(TrainingError) -> any TrainingOperation {
-        let input = node.inputs.first ?? 0
-        let inShape = graph.nodes[input].shape
-        let pixels = node.shape.height * node.shape.width
-        switch node.operation {
-        case .convolution(let conv):
-            let bias = conv.bias ? store.offset("\(node.name).bias") : nil
-            if conv.kernel == 1, conv.padding == 0, conv.groups == 1 {
-                return PointwiseOperation(node: id, input: input, inShape: inShape, outChannels: conv.outChannels, stride: conv.stride,
-                                          channelMajorFeatures: false, weight: store.offset("\(node.name).weight"), bias: bias)
-            }
-            return ConvolutionOperation(node: id, input: input, conv: conv, inShape: inShape, outShape: node.shape,
-                                        weight: store.offset("\(node.name).weight"), bias: bias)
-        case .linear(_, let outFeatures, let hasBias):
-            return PointwiseOperation(node: id, input: input, inShape: inShape, outChannels: outFeatures, stride: 1,
-                                      channelMajorFeatures: true, weight: store.offset("\(node.name).weight"),
-                                      bias: hasBias ? store.offset("\(node.name).bias") : nil)
-        case .batchNorm(let channels, let epsilon):
-            return BatchNormOperation(node: id, input: input, channels: channels, pixels: pixels, epsilon: epsilon, momentum: momentum,
-                                      gamma: store.offset("\(node.name).weight"), beta: store.offset("\(node.name).bias"),
-                                      runningMean: store.offset("\(node.name).running_mean"),
-                                      runningVar: store.offset("\(node.name).running_var"))
-        case .relu:
-            return ReLUOperation(node: id, input: input, count: node.shape.elementCount)
-        case .sigmoid:
-            return SigmoidOperation(node: id, input: input, count: node.shape.elementCount)
-        case .add:
-            return AddOperation(node: id, inputs: (node.inputs[0], node.inputs[1]), count: node.shape.elementCount)
-        case .channelScale:
-            return ChannelScaleOperation(node: id, input: input, scale: node.inputs[1], channels: node.shape.channels, pixels: pixels)
-        case .globalAveragePool:
-            return GlobalAveragePoolOperation(node: id, input: input, channels: inShape.channels, pixels: inShape.height * inShape.width)
-        case .input:
-            throw TrainingError("node \(id) (\(node.name)) is a second input; only node 0 may be the input")
-        }
-    }
+    func grad(_ id: NodeIndex) -> UnsafeMutablePointer<Float>? { gradOffsets[id].map { arena.base + $0 / ElementType.float32.byteCount } }
 
     /// The batch-norm operations, in node order.
     var batchNorms: [BatchNormOperation] { operations.compactMap { $0 as? BatchNormOperation } }
@@ -161,8 +127,7 @@ final class TrainingPlan: @unchecked Sendable {
     func context(pool: WorkerPool, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>) -> StepContext {
         StepContext(batch: batch, pool: pool, kernels: kernels, training: training,
                     values: graph.nodes.indices.map(value), grads: graph.nodes.indices.map(grad), parameters: store.values.base,
-                    parameterGrads: store.grads.base, scratchA: scratch[0].base, scratchB: scratch[1].base,
-                    scratchC: scratch[2].base, scratchD: scratch[3].base, scratchW: scratch[4].base)
+                    parameterGrads: store.grads.base, scratch: scratch.map(\.base))
     }
 
     /// Runs every operation's forward pass; with `timings`, adds each node's seconds to it.

@@ -34,7 +34,7 @@ public final class Trainer {
     let store: ParameterStore
     let trainingKernels: UnsafePointer<rn_training_kernels>
     /// EMA of every tensor, in the store's layout.
-    let ema: FloatBuffer?
+    let ema: AlignedBuffer?
     /// Draws for mixup and cutmix.
     var random: SeededGenerator
     /// Whether SGD's momentum buffers hold a value (PyTorch starts them with the first gradient).
@@ -86,7 +86,7 @@ public final class Trainer {
         store.load(initial)
         plan = try TrainingPlan(graph: graph, batch: batch, store: store, momentum: Float(recipe.batchNormMomentum))
         if recipe.usesEMA {
-            let copy = FloatBuffer(count: store.count)
+            let copy = AlignedBuffer(floats: store.count)
             copy.base.update(from: store.values.base, count: store.count)
             ema = copy
         } else {
@@ -361,7 +361,7 @@ public final class Trainer {
         }
     }
 
-    func swapValues(with other: FloatBuffer) {
+    func swapValues(with other: AlignedBuffer) {
         let a = store.values.base, b = other.base
         for i in 0..<store.count { let t = a[i]; a[i] = b[i]; b[i] = t }
     }

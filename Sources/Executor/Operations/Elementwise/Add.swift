@@ -1,3 +1,18 @@
+import NetworkIR
+
+/// The residual add. Inference fuses it into a 1x1 convolution's epilogue when the other operand is
+/// already computed, or runs it element-wise.
+struct AddDefinition: OperationDefinition {
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        try compiler.addElementwise(id, .add(try compiler.value(compiler.graph.nodes[id].inputs[1])))
+    }
+
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+        let node = context.graph.nodes[id]
+        return AddOperation(node: id, inputs: (node.inputs[0], node.inputs[1]), count: node.shape.elementCount)
+    }
+}
+
 /// a + b (residual add); both inputs receive the output's gradient.
 struct AddOperation: TrainingOperation {
     let node: NodeIndex

@@ -1,3 +1,17 @@
+import NetworkIR
+
+/// max(x, 0). Inference fuses it into the epilogue of the convolution or linear layer before it, or
+/// runs it element-wise; training fuses it into a batch norm before it (`TrainingPlan`).
+struct ReLUDefinition: OperationDefinition {
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        try compiler.addElementwise(id, .relu)
+    }
+
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+        ReLUOperation(node: id, input: context.input(of: id), count: context.graph.nodes[id].shape.elementCount)
+    }
+}
+
 /// max(x, 0), NaN kept as PyTorch keeps it; backward passes the gradient where the output is positive.
 struct ReLUOperation: TrainingOperation {
     let node: NodeIndex

@@ -1,4 +1,17 @@
 import Foundation
+import NetworkIR
+
+/// 1 / (1 + e^-x), the squeeze-excite gate. Inference fuses it into the epilogue before it, or runs it
+/// element-wise.
+struct SigmoidDefinition: OperationDefinition {
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        try compiler.addElementwise(id, .sigmoid)
+    }
+
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+        SigmoidOperation(node: id, input: context.input(of: id), count: context.graph.nodes[id].shape.elementCount)
+    }
+}
 
 /// 1 / (1 + e^-x); backward multiplies by y (1 - y) from the saved output.
 struct SigmoidOperation: TrainingOperation {

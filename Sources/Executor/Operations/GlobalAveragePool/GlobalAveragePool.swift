@@ -1,3 +1,18 @@
+import NetworkIR
+
+/// Channel means: C×H×W → C×1×1 (`GlobalAveragePoolStep`, `GlobalAveragePoolOperation`).
+struct GlobalAveragePoolDefinition: OperationDefinition {
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        let input = try compiler.value(compiler.graph.nodes[id].inputs[0])
+        compiler.append(GlobalAveragePoolStep(input: input, output: compiler.newValue(for: id), name: compiler.graph.nodes[id].name), flops: 0)
+    }
+
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+        let shape = context.inputShape(of: id)
+        return GlobalAveragePoolOperation(node: id, input: context.input(of: id), channels: shape.channels, pixels: shape.height * shape.width)
+    }
+}
+
 /// Channel means per image (summed in Double); backward spreads dy / pixels over every pixel.
 struct GlobalAveragePoolOperation: TrainingOperation {
     let node: NodeIndex

@@ -1,27 +1,67 @@
 import Kernels
 
-/// 1x1 convolution or linear layer as a GEMM over output pixels: tiles of `mr` pixels (numbered across
-/// rows and images) by all output channels, with C and the residual addressed per row, so padded
-/// outputs need no copies.
+/// 1x1 convolution or linear layer as a GEMM over output pixels, with a fused epilogue
+/// act(x·W + bias + residual): tiles of `mr` pixels (numbered across rows and images) by all output
+/// channels, with C and the residual addressed per row, so padded outputs need no copies.
 ///
 /// A is read in place when a tile's pixels are consecutive in memory (stride 1, unpadded input).
 /// Otherwise — strided projections, padded inputs, or a squeeze-excite gate to apply — the tile's rows
 /// are packed into a per-worker buffer (gated as they are copied) that the kernel then reads: the
 /// copy costs 1/N of the tile's work and keeps every tile full.
-enum GemmOperator {
-    static func run(_ step: GemmStep, images: Range<Int>, plan: ExecutionPlan, kernels: KernelSet, arena: UnsafeMutablePointer<Float>,
-                    weights: UnsafePointer<Float>, worker: Int, workers: Int) {
-        let input = plan.layouts[step.input], output = plan.layouts[step.output]
-        let residual = step.residual.map { plan.layouts[$0] }, gate = step.inputScale.map { plan.layouts[$0] }
+struct GemmStep: InferenceStep {
+    var input: Int
+    var output: Int
+    var residual: Int?
+    /// A per-image, per-input-channel gate (C×1×1 value) multiplied into A as tiles are packed:
+    /// the squeeze-excite scale, folded into the convolution that follows it.
+    var inputScale: Int?
+    var stride: Int
+    /// Reduction depth (input channels).
+    var k: Int
+    /// Output channels.
+    var n: Int
+    /// Offset of the packed panels [n / nr][k][nr] and of the padded bias.
+    var weights: Int
+    var bias: Int
+    var activation: Activation
+    var name: String
+
+    var kind: String {
+        name.hasPrefix("head") || name.hasSuffix(".fc") ? "linear" : name.contains(".se.") ? "se" : stride > 1 ? "conv1x1/s2" : "conv1x1"
+    }
+    var reads: [Int] { [input] + (residual.map { [$0] } ?? []) + (inputScale.map { [$0] } ?? []) }
+    var weightBytes: Int { k * n * ElementType.float32.byteCount }
+
+    func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int {
+        guard value == input else { return 0 }
+        return ((kernels.mr - 1) * layouts[input].channels + 16) * layouts[input].element.byteCount
+    }
+
+    /// W[n][k] → panels [n / nr][k][nr], zero-padded; bias padded to whole panels.
+    static func pack(_ w: [Float], _ b: [Float], k: Int, n: Int, nr: Int) -> (weights: [Float], bias: [Float]) {
+        let panels = (n + nr - 1) / nr
+        var panel = [Float](repeating: 0, count: panels * k * nr)
+        for col in 0..<n {
+            let p = col / nr, j = col % nr
+            for r in 0..<k { panel[(p * k + r) * nr + j] = w[col * k + r] }
+        }
+        var bias = [Float](repeating: 0, count: panels * nr)
+        bias.replaceSubrange(0..<n, with: b)
+        return (panel, bias)
+    }
+
+    func run(_ context: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {
+        let input = context.layouts[self.input], output = context.layouts[self.output], arena = context.arena, kernels = context.kernels
+        let residual = self.residual.map { context.layouts[$0] }, gate = inputScale.map { context.layouts[$0] }
         let mr = kernels.mr
-        let height = output.height, width = output.width, pixels = height * width, s = step.stride
+        let height = output.height, width = output.width, pixels = height * width, s = stride
         // Within a group, images occupy consecutive slots, so unpadded stride-1 rows are one run of memory.
         let inPlace = s == 1 && input.padding == 0 && gate == nil
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
         let tiles = (images.count * pixels + mr - 1) / mr
         output.zeroPadding(rows: imageRows(images, height, worker, workers), in: arena)
 
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: inPlace ? 1 : mr * step.k) { packed in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: inPlace ? 1 : mr * k) { packed in
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: mr) { cRowsBuffer in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * mr) { readRows in
             let cRows = cRowsBuffer.baseAddress!, rRows = readRows.baseAddress!
@@ -57,11 +97,11 @@ enum GemmOperator {
                 } else {
                     // Rows past m repeat the last one: the kernel reads all mr rows.
                     for i in m..<mr { aRows[i] = aRows[m - 1]; gRows[i] = gRows[m - 1] }
-                    kernels.pack(mr, step.k, aRows, gate == nil ? nil : gRows, packed.baseAddress!)
+                    kernels.pack(mr, k, aRows, gate == nil ? nil : gRows, packed.baseAddress!)
                     a = UnsafePointer(packed.baseAddress!)
                 }
-                kernels.gemm(m, step.n, step.k, a, step.k, weights + step.weights, 0, cRows,
-                             residual == nil ? nil : rRows, weights + step.bias, step.activation.rawValue)
+                kernels.gemm(m, self.n, k, a, k, context.weights + weights, 0, cRows,
+                             residual == nil ? nil : rRows, context.weights + bias, activation.rawValue)
             }
         }
         }

@@ -6,20 +6,22 @@
 /// When the training compiler fuses the ReLU that follows (`fusedReLU`), the forward writes
 /// max(y, 0) straight into the ReLU's value and the backward gates the ReLU's gradient by that
 /// output: the batch norm's own output and gradient are never stored.
-final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
-    let node: NodeIndex
+package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
+    package let node: NodeIndex
     let input: NodeIndex
-    let channels: Int
+    package let channels: Int
     let pixels: Int
     let epsilon: Float
     let momentum: Float
     /// Parameter offsets of γ, β, the running mean and the running variance.
-    let gamma: Int, beta: Int, runningMean: Int, runningVar: Int
-    var savedForBackward: [NodeIndex] { [input] + (fusedReLU.map { [$0] } ?? []) }
+    let gamma: Int, beta: Int
+    package let runningMean: Int, runningVar: Int
+    package var savedForBackward: [NodeIndex] { [input] + (fusedReLU.map { [$0] } ?? []) }
     /// The ReLU node this batch norm computes too, when fused.
-    var fusedReLU: NodeIndex?
+    package var fusedReLU: NodeIndex?
+    package var result: NodeIndex { fusedReLU ?? node }
     /// The last forward pass's batch mean, 1/σ and unbiased variance, per channel.
-    private(set) var mean: [Float], inverseStd: [Float], unbiasedVariance: [Float]
+    package private(set) var mean: [Float], inverseStd: [Float], unbiasedVariance: [Float]
 
     init(node: NodeIndex, input: NodeIndex, channels: Int, pixels: Int, epsilon: Float, momentum: Float,
          gamma: Int, beta: Int, runningMean: Int, runningVar: Int) {
@@ -38,11 +40,11 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
         unbiasedVariance = mean
     }
 
-    func scratch(batch: Int) -> ScratchNeeds {
+    package func scratch(batch: Int) -> ScratchNeeds {
         ScratchNeeds(d: ColumnSums.scratchFloats(rows: batch * pixels, columns: channels))
     }
 
-    func forward(_ c: StepContext) {
+    package func forward(_ c: StepContext) {
         let x = c.values[input], y = c.values[fusedReLU ?? node], channels = channels, relu = fusedReLU != nil
         let rows = c.batch * pixels, m = Double(rows)
         // One pass of sums about a shift K near the mean (the first pixel's values): the mean is
@@ -76,7 +78,7 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
 
     /// Moves the running estimates towards the last batch's statistics (once per step, after the
     /// step is known to be finite).
-    func updateRunningStatistics(_ parameters: UnsafeMutablePointer<Float>) {
+    package func updateRunningStatistics(_ parameters: UnsafeMutablePointer<Float>) {
         let rm = parameters + runningMean, rv = parameters + runningVar
         for ch in 0..<channels {
             rm[ch] = (1 - momentum) * rm[ch] + momentum * mean[ch]
@@ -84,7 +86,7 @@ final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
         }
     }
 
-    func backward(_ c: StepContext, accumulate: [Bool]) {
+    package func backward(_ c: StepContext, accumulate: [Bool]) {
         guard let dy = c.grads[fusedReLU ?? node] else { return }
         let x = c.values[input], channels = channels, rows = c.batch * pixels
         // The fused ReLU's output gates its gradient: g = y > 0 ? dy : 0.

@@ -1,0 +1,36 @@
+import NetworkIR
+
+/// Batch normalisation. Inference uses the running statistics as a per-channel affine map, folded
+/// into the convolution before it when it has one (`ConvolutionDefinition`), an element-wise step
+/// otherwise; training normalises with the batch's statistics (`BatchNormOperation`).
+struct BatchNormDefinition: OperationDefinition {
+    let channels: Int
+    let epsilon: Float
+
+    /// The inference map x · scale + shift of the batch norm called `name`.
+    func affine(_ name: String, in compiler: PlanCompiler) -> (scale: [Float], shift: [Float]) {
+        let gamma = compiler.tensor("\(name).weight"), beta = compiler.tensor("\(name).bias")
+        let mean = compiler.tensor("\(name).running_mean"), variance = compiler.tensor("\(name).running_var")
+        var scale = [Float](repeating: 0, count: channels), shift = scale
+        for c in 0..<channels {
+            scale[c] = gamma[c] / (variance[c] + epsilon).squareRoot()
+            shift[c] = beta[c] - mean[c] * scale[c]
+        }
+        return (scale, shift)
+    }
+
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        let (scale, shift) = affine(compiler.graph.nodes[id].name, in: compiler)
+        let s = compiler.store(scale), t = compiler.store(shift)
+        try compiler.addElementwise(id, .affine(scale: s, shift: t))
+    }
+
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+        let node = context.graph.nodes[id], name = node.name
+        return BatchNormOperation(node: id, input: context.input(of: id), channels: channels, pixels: node.shape.height * node.shape.width,
+                                  epsilon: epsilon, momentum: context.momentum,
+                                  gamma: context.parameter("\(name).weight"), beta: context.parameter("\(name).bias"),
+                                  runningMean: context.parameter("\(name).running_mean"),
+                                  runningVar: context.parameter("\(name).running_var"))
+    }
+}

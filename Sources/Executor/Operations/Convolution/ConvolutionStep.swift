@@ -1,0 +1,90 @@
+import NetworkIR
+import Kernels
+
+/// Direct (grouped) convolution with a fused bias and activation: for each output row, group and
+/// 16-channel block, tiles of `xb` pixels. The input carries a zero ring as wide as the padding, so
+/// taps need no bounds checks.
+struct ConvolutionStep: InferenceStep {
+    var input: Int
+    var output: Int
+    var kernel: Int
+    var stride: Int
+    var padding: Int
+    var groups: Int
+    var inPerGroup: Int
+    var outPerGroup: Int
+    /// 16-channel output blocks per group.
+    var blocksPerGroup: Int
+    /// Offset of the packed weights [group][block][kh][kw][ci][16] and of the padded bias [group][block][16].
+    var weights: Int
+    var bias: Int
+    var activation: Activation
+    var name: String
+
+    var kind: String {
+        name.hasPrefix("stem") ? "stem" : name.contains(".se.") ? "se"
+            : kernel == 3 ? (inPerGroup == 1 ? "dwconv3x3" : "conv3x3") : "conv\(kernel)x\(kernel)"
+    }
+    var reads: [Int] { [input] }
+    var weightBytes: Int { groups * blocksPerGroup * kernel * kernel * inPerGroup * 16 * ElementType.float32.byteCount }
+    var paddedInput: (value: Int, padding: Int)? { (input, padding) }
+
+    func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int {
+        guard value == input else { return 0 }
+        let c = layouts[input].channels
+        return ((kernels.xb - 1) * stride * c + kernel * c + 16) * layouts[input].element.byteCount
+    }
+
+    func run(_ c: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {
+        let input = c.layouts[self.input], output = c.layouts[self.output], arena = c.arena
+        let rows = images.count * output.height, firstRow = images.lowerBound * output.height
+        output.zeroPadding(rows: imageRows(images, output.height, worker, workers), in: arena)
+        // Few rows (late stages at batch 1): split each row's groups too, so every worker has work.
+        let chunks = rows >= 4 * workers ? 1 : min(groups, max(1, (4 * workers + rows - 1) / rows))
+        let xb = c.kernels.xb, conv = c.kernels.conv, k = kernel, s = stride
+        let blockWeights = k * k * inPerGroup * 16
+        for item in share(rows * chunks, worker, workers) {
+            let row = firstRow + item / chunks, chunk = item % chunks
+            let n = row / output.height, y = row % output.height
+            for g in share(groups, chunk, chunks) {
+                for b in 0..<blocksPerGroup {
+                    let block = g * blocksPerGroup + b
+                    let co = min(16, outPerGroup - b * 16)
+                    let w = c.weights + weights + block * blockWeights
+                    let bias = c.weights + self.bias + block * 16
+                    var x = 0
+                    while x < output.width {
+                        let count = min(xb, output.width - x)
+                        let src = arena + input.index(n, y * s - padding, x * s - padding) + g * inPerGroup
+                        let dst = arena + output.index(n, y, x) + g * outPerGroup + b * 16
+                        conv(count, co, k, k, inPerGroup, src, input.rowStride, input.channels, s * input.channels,
+                             w, bias, dst, output.channels, activation.rawValue)
+                        x += count
+                    }
+                }
+            }
+        }
+    }
+
+    /// W[co][ci][ky][kx] → [group][block][ky][kx][ci][16], zero-padded lanes; bias → [group][block][16].
+    static func pack(_ w: [Float], _ b: [Float], conv: Convolution, blocks: Int) -> (weights: [Float], bias: [Float]) {
+        let k = conv.kernel, ci = conv.inChannelsPerGroup, co = conv.outChannelsPerGroup
+        var out = [Float](repeating: 0, count: conv.groups * blocks * k * k * ci * 16)
+        var bias = [Float](repeating: 0, count: conv.groups * blocks * 16)
+        for g in 0..<conv.groups {
+            for o in 0..<co {
+                let block = o / 16, lane = o % 16, channel = g * co + o
+                bias[(g * blocks + block) * 16 + lane] = b[channel]
+                for c in 0..<ci {
+                    for ky in 0..<k {
+                        for kx in 0..<k {
+                            let dst = ((((g * blocks + block) * k + ky) * k + kx) * ci + c) * 16 + lane
+                            out[dst] = w[((channel * ci + c) * k + ky) * k + kx]
+                        }
+                    }
+                }
+            }
+        }
+        return (out, bias)
+    }
+}

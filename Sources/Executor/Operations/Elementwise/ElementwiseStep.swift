@@ -1,0 +1,71 @@
+import Foundation
+
+/// Element-wise work over rows (rows of a padded value are contiguous inside the ring): the activations,
+/// residual adds, squeeze-excite scales and batch norms that could not be fused into a convolution.
+struct ElementwiseStep: InferenceStep {
+    enum Operation: Sendable {
+        case add(Int)                       // + another value of the same shape
+        case relu
+        case sigmoid
+        case affine(scale: Int, shift: Int) // per-channel x * scale + shift (a batch norm that could not be folded)
+        case channelScale(Int)              // × a per-image, per-channel value (C×1×1)
+    }
+    var input: Int
+    var output: Int
+    var operation: Operation
+    var name: String
+
+    var kind: String {
+        if case .channelScale = operation { return "se" }
+        return "elementwise"
+    }
+
+    var reads: [Int] {
+        switch operation {
+        case .add(let other), .channelScale(let other): [input, other]
+        default: [input]
+        }
+    }
+
+    var inPlaceInput: Int? {
+        if case .channelScale(let other) = operation, other == input { return nil }
+        return input
+    }
+
+    func run(_ c: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {
+        let src = c.layouts[input], dst = c.layouts[output], arena = c.arena, weights = c.weights
+        let count = dst.width * dst.channels, channels = dst.channels
+        let myRows = imageRows(images, dst.height, worker, workers)
+        if output != input { dst.zeroPadding(rows: myRows, in: arena) }
+        for row in myRows {
+            let n = row / dst.height, y = row % dst.height
+            let a = arena + src.index(n, y, 0), out = arena + dst.index(n, y, 0)
+            switch operation {
+            case .relu:
+                for i in 0..<count { out[i] = max(a[i], 0) }
+            case .sigmoid:
+                for i in 0..<count { out[i] = 1 / (1 + exp(-a[i])) }
+            case .add(let other):
+                let b = arena + c.layouts[other].index(n, y, 0)
+                for i in 0..<count { out[i] = a[i] + b[i] }
+            case .affine(let scale, let shift):
+                let s = weights + scale, t = weights + shift
+                for i in 0..<count { out[i] = a[i] * s[i % channels] + t[i % channels] }
+            case .channelScale(let other):
+                let s = UnsafeRawPointer(arena + c.layouts[other].index(n, 0, 0))
+                let x = UnsafeRawPointer(a), o = UnsafeMutableRawPointer(out)
+                let vectorEnd = channels / 16 * 16
+                for pixel in stride(from: 0, to: count, by: channels) {
+                    var c = 0
+                    while c < vectorEnd {
+                        let v = x.loadUnaligned(fromByteOffset: (pixel + c) * 4, as: SIMD16<Float>.self)
+                            * s.loadUnaligned(fromByteOffset: c * 4, as: SIMD16<Float>.self)
+                        o.storeBytes(of: v, toByteOffset: (pixel + c) * 4, as: SIMD16<Float>.self)
+                        c += 16
+                    }
+                    for t in vectorEnd..<channels { out[pixel + t] = a[pixel + t] * s.load(fromByteOffset: t * 4, as: Float.self) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+/// One unit of work of an inference plan, after fusion. Values are indices into the plan's layouts;
+/// weights are offsets into the plan's packed weights. Each operation kind's step lives in that
+/// kind's folder beside its training form; the planners and the run loop know steps only through
+/// this protocol.
+protocol InferenceStep: Sendable {
+    /// Name of the step's first IR node (`s2.b1.conv2.conv`), for profiles.
+    var name: String { get }
+    /// Layer kind, for profiles (`conv1x1`, `conv3x3`, `stem`, `se`, `linear`, `pool`, `elementwise`).
+    var kind: String { get }
+    /// Values the step reads (the planners' single source for liveness and working-set sizes).
+    var reads: [Int] { get }
+    /// The value the step writes.
+    var output: Int { get }
+    /// Bytes of packed weights the step reads.
+    var weightBytes: Int { get }
+    /// A value the step reads through a zero ring of this many pixels, which its layout must carry.
+    var paddedInput: (value: Int, padding: Int)? { get }
+    /// The input the step may overwrite with its output when nothing reads that input afterwards.
+    var inPlaceInput: Int? { get }
+    /// Bytes the step's micro-kernels may read past the end of `value`'s buffer (whole tiles).
+    func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int
+    /// Runs worker `worker` of `workers`' share of the step over `images`.
+    func run(_ c: InferenceContext, images: Range<Int>, worker: Int, workers: Int)
+}
+
+extension InferenceStep {
+    var weightBytes: Int { 0 }
+    var paddedInput: (value: Int, padding: Int)? { nil }
+    var inPlaceInput: Int? { nil }
+    func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int { 0 }
+}
+
+/// What a step is handed when it runs: the plan's layouts, the micro-kernels, the run's arena and the
+/// packed weights.
+struct InferenceContext: @unchecked Sendable {
+    let layouts: [ValueLayout]
+    let kernels: KernelSet
+    let arena: UnsafeMutablePointer<Float>
+    let weights: UnsafePointer<Float>
+}
+
+/// Activation applied in an epilogue (values match the C kernels' constants).
+enum Activation: Int32, Sendable {
+    case none = 0, relu = 1, sigmoid = 2
+}

@@ -1,0 +1,72 @@
+import NetworkIR
+
+/// Everything the two compilers need from one kind of IR operation, stated once per kind in
+/// `Operations/<Kind>/`. The IR gives the kind's shape rule and complexity; the definition lowers a
+/// node into inference steps (packing its weights, fusing what follows it) and builds the node's
+/// training-mode operation (forward, backward, the values the backward reads, scratch). The inference
+/// compiler (`PlanCompiler`) and the training compiler (`TrainingPlan`) are two clients of these
+/// definitions over the same graph; `definition(of:)` is the only switch over IR operations.
+protocol OperationDefinition {
+    /// Adds the steps that compute node `id` to an inference plan, or folds the node into a step that
+    /// a neighbour adds.
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError)
+    /// The training-mode operation that computes node `id`.
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation
+}
+
+/// The definition of an IR operation kind.
+func definition(of operation: Operation) -> any OperationDefinition {
+    switch operation {
+    case .input: InputDefinition()
+    case .convolution(let conv): ConvolutionDefinition(conv: conv)
+    case .linear(let inFeatures, let outFeatures, let bias): LinearDefinition(inFeatures: inFeatures, outFeatures: outFeatures, bias: bias)
+    case .batchNorm(let channels, let epsilon): BatchNormDefinition(channels: channels, epsilon: epsilon)
+    case .relu: ReLUDefinition()
+    case .sigmoid: SigmoidDefinition()
+    case .add: AddDefinition()
+    case .channelScale: ChannelScaleDefinition()
+    case .globalAveragePool: GlobalAveragePoolDefinition()
+    }
+}
+
+/// What the training compiler hands a definition: the graph, where each parameter lives, and the
+/// batch-norm momentum.
+package struct TrainingCompilation {
+    package let graph: Graph
+    /// Offset of the tensor called `name` in the parameter store.
+    package let parameter: (String) -> Int
+    /// Batch-norm running-statistics momentum.
+    package let momentum: Float
+
+    package init(graph: Graph, momentum: Float, parameter: @escaping (String) -> Int) {
+        self.graph = graph
+        self.parameter = parameter
+        self.momentum = momentum
+    }
+
+    /// The training-mode operation of node `id`, from its kind's definition.
+    package func operation(for id: NodeID) throws(ExecutorError) -> any TrainingOperation {
+        try definition(of: graph.nodes[id].operation).trainingOperation(id, in: self)
+    }
+
+    /// Node `id`'s first input (its only one, for most kinds).
+    func input(of id: NodeID) -> NodeID { graph.nodes[id].inputs.first ?? 0 }
+
+    /// The shape of node `id`'s first input.
+    func inputShape(of id: NodeID) -> FeatureShape { graph.nodes[input(of: id)].shape }
+}
+
+/// The graph's input: node 0 holds it, and no other node may be an input.
+struct InputDefinition: OperationDefinition {
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        throw secondInput(id, compiler.graph)
+    }
+
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+        throw secondInput(id, context.graph)
+    }
+
+    private func secondInput(_ id: NodeID, _ graph: Graph) -> ExecutorError {
+        ExecutorError("node \(id) (\(graph.nodes[id].name)) is a second input; only node 0 may be the input")
+    }
+}

@@ -1,0 +1,31 @@
+import NetworkIR
+
+/// A fully connected layer over the flattened input (channel-major, as PyTorch flattens NCHW): a GEMM
+/// in both forms, with a following ReLU or sigmoid fused into the inference epilogue.
+struct LinearDefinition: OperationDefinition {
+    let inFeatures: Int
+    let outFeatures: Int
+    let bias: Bool
+
+    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        let node = compiler.graph.nodes[id]
+        let chain = compiler.fuseChain(from: id, allowBatchNorm: false, allowResidual: false)
+        let w = compiler.tensor("\(node.name).weight")
+        let b = bias ? compiler.tensor("\(node.name).bias") : [Float](repeating: 0, count: outFeatures)
+        let input = try compiler.value(node.inputs[0])
+        let output = compiler.newValue(for: chain.last)
+        let packed = GemmStep.pack(w, b, k: inFeatures, n: outFeatures, nr: compiler.kernels.nr)
+        compiler.append(GemmStep(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
+                                 weights: compiler.store(packed.weights), bias: compiler.store(packed.bias),
+                                 activation: chain.activation, name: node.name),
+                        flops: inFeatures * outFeatures * compiler.batch)
+        compiler.absorb(chain.members)
+    }
+
+    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+        let name = context.graph.nodes[id].name
+        return PointwiseOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id), outChannels: outFeatures,
+                                  stride: 1, channelMajorFeatures: true, weight: context.parameter("\(name).weight"),
+                                  bias: bias ? context.parameter("\(name).bias") : nil)
+    }
+}

@@ -1,0 +1,149 @@
+import NetworkIR
+import Weights
+
+/// The inference compiler: walks the graph in order and asks each node's operation definition
+/// (`definition(of:)`) for its steps; the definitions fuse what follows a node through `fuseChain`
+/// and `absorb`, fold squeeze-excite scales through `foldedScales`, and pack weights with `store`.
+/// Then it pads the values padded convolutions read, groups steps into image-group segments and
+/// places every value in one arena (`planMemory`).
+struct PlanCompiler {
+    let graph: Graph
+    let weights: WeightSet
+    let batch: Int
+    let kernels: KernelSet
+    let consumers: [[NodeID]]
+    var groupBudgetBytes = PlanCompiler.defaultGroupBudgetBytes
+
+    var steps: [any InferenceStep] = []
+    var stepFlops: [Int] = []
+    /// Value index of each node whose result a step produces.
+    var valueOf: [NodeID: Int] = [:]
+    /// Nodes a step added for an earlier node computes (fused into its epilogue).
+    var absorbed = Set<NodeID>()
+    /// Channel-scale nodes folded into the 1x1 convolution that reads them: node → (input, gate).
+    var foldedScales: [NodeID: (input: NodeID, gate: NodeID)] = [:]
+    var layouts: [ValueLayout] = []
+    var packed: [Float] = []
+
+    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet) {
+        self.graph = graph
+        self.weights = weights
+        self.batch = batch
+        self.kernels = kernels
+        consumers = graph.consumers
+    }
+
+    mutating func compile() throws(ExecutorError) -> ExecutionPlan {
+        _ = newValue(for: 0)
+        for (id, node) in graph.nodes.enumerated() where id > 0 && !absorbed.contains(id) {
+            try definition(of: node.operation).lower(id, in: &self)
+        }
+        let output = try value(graph.output)
+        for step in steps {
+            if let (value, padding) = step.paddedInput { layouts[value].padding = max(layouts[value].padding, padding) }
+        }
+        let segments = planSegments()
+        let (arena, unplanned) = planMemory(output: output, segments: segments)
+        let serial = steps.indices.map { i in
+            let bytes = (steps[i].reads + [steps[i].output]).reduce(0) { $0 + layouts[$1].imageBytes }
+            return bytes + 4 * stepFlops[i] / batch < serialWorkLimit
+        }
+        return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
+                             arenaBytes: arena, unplannedBytes: unplanned, packedWeights: packed,
+                             stepFlops: stepFlops, runsSerially: serial)
+    }
+
+    // MARK: Fusion
+
+    /// A node and the nodes after it that its step computes too.
+    struct Chain {
+        var members: [NodeID]
+        var last: NodeID
+        var batchNorm: NodeID?
+        var residual: NodeID?
+        var activation: Activation = .none
+    }
+
+    /// The node's only consumer, unless the node is the graph output or is read more than once.
+    func soleConsumer(_ id: NodeID) -> NodeID? {
+        guard id != graph.output, consumers[id].count == 1 else { return nil }
+        return consumers[id][0]
+    }
+
+    /// conv → [batch norm] → [add (other operand already computed)] → [relu | sigmoid].
+    func fuseChain(from id: NodeID, allowBatchNorm: Bool = true, allowResidual: Bool) -> Chain {
+        var chain = Chain(members: [id], last: id)
+        if allowBatchNorm, let c = soleConsumer(chain.last), case .batchNorm = graph.nodes[c].operation {
+            chain.batchNorm = c
+            chain.members.append(c)
+            chain.last = c
+        }
+        if allowResidual, let c = soleConsumer(chain.last), graph.nodes[c].operation == .add {
+            let inputs = graph.nodes[c].inputs
+            let other = inputs[0] == chain.last ? inputs[1] : inputs[0]
+            if other != chain.last, other < id, valueOf[other] != nil {
+                chain.residual = other
+                chain.members.append(c)
+                chain.last = c
+            }
+        }
+        if let c = soleConsumer(chain.last) {
+            switch graph.nodes[c].operation {
+            case .relu: chain.activation = .relu
+            case .sigmoid: chain.activation = .sigmoid
+            default: break
+            }
+            if chain.activation != .none {
+                chain.members.append(c)
+                chain.last = c
+            }
+        }
+        return chain
+    }
+
+    /// Marks `nodes` as computed by the step just added.
+    mutating func absorb(_ nodes: [NodeID]) { absorbed.formUnion(nodes) }
+
+    // MARK: Steps and values
+
+    mutating func append(_ step: any InferenceStep, flops: Int) {
+        steps.append(step)
+        stepFlops.append(flops)
+    }
+
+    /// An element-wise step computing node `id` from its first input.
+    mutating func addElementwise(_ id: NodeID, _ operation: ElementwiseStep.Operation) throws(ExecutorError) {
+        let input = try value(graph.nodes[id].inputs[0])
+        append(ElementwiseStep(input: input, output: newValue(for: id), operation: operation, name: graph.nodes[id].name), flops: 0)
+    }
+
+    /// A new float32 value holding node `id`'s result.
+    mutating func newValue(for id: NodeID) -> Int {
+        let shape = graph.nodes[id].shape
+        layouts.append(ValueLayout(element: .float32, channels: shape.channels, height: shape.height, width: shape.width))
+        valueOf[id] = layouts.count - 1
+        return layouts.count - 1
+    }
+
+    /// The value holding node `id`'s result, which an earlier step must have produced.
+    func value(_ id: NodeID) throws(ExecutorError) -> Int {
+        guard let v = valueOf[id] else { throw ExecutorError("internal: node \(id) (\(graph.nodes[id].name)) is read before it is computed") }
+        return v
+    }
+
+    // MARK: Weights
+
+    /// The weight tensor called `name` (weights were validated against the graph).
+    func tensor(_ name: String) -> [Float] {
+        guard let t = weights[name] else { preconditionFailure("weights were validated against the graph: \(name) is present") }
+        return t.scalars
+    }
+
+    /// Appends `values` to the packed weights, padded to a 16-float boundary; returns their offset.
+    mutating func store(_ values: [Float]) -> Int {
+        let offset = packed.count
+        packed.append(contentsOf: values)
+        packed.append(contentsOf: [Float](repeating: 0, count: (16 - values.count % 16) % 16))
+        return offset
+    }
+}
