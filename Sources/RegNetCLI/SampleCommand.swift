@@ -35,11 +35,20 @@ enum SampleCommand {
         try args.finish()
         guard !(json && csv) else { throw UsageError("choose one of --json and --csv") }
         var space = try DesignSpaces.named(spaceName)
-        let ranges = RegNetRanges(values: rangesText)
-        if !ranges.isEmpty {
-            guard var regNet = space as? RegNetSpace else { throw UsageError("sampler ranges apply to RegNet and RegNetX only") }
-            try ranges.apply(to: &regNet)
-            space = regNet
+        if !rangesText.isEmpty {
+            guard let regNet = space as? RegNetSpace else { throw UsageError("sampler ranges apply to RegNet and RegNetX only") }
+            var ranges: [String: [Double]] = [:]
+            for (name, text) in rangesText {
+                let key = String(name.dropFirst(2)).replacingOccurrences(of: "-", with: "_")
+                let parts = name == "--bottleneck-ratios" ? text.split(separator: ",").map(String.init) : text.components(separatedBy: "..")
+                let numbers = parts.compactMap { Double($0) }
+                guard numbers.count == parts.count, name == "--bottleneck-ratios" || numbers.count == 2 else {
+                    throw UsageError(name == "--bottleneck-ratios" ? "\(name) expects positive integers separated by commas (got '\(text)')"
+                                                                  : "\(name) expects LO..HI (got '\(text)')")
+                }
+                ranges[key] = numbers
+            }
+            do { space = try regNet.applying(ranges: ranges) } catch { throw UsageError("--" + error.description.replacingOccurrences(of: "_", with: "-")) }
         }
         let showProgress = isatty(2) != 0 && count >= 10
         let samples = try space.sample(count: count, seed: seed, window: window) { accepted, drawn in
@@ -82,41 +91,5 @@ enum SampleCommand {
         if let last = text.last, let m = multipliers[last] { digits = String(text.dropLast()); factor = m }
         guard let value = Double(digits), value >= 0, value * factor < 9e18 else { throw UsageError("\(name): '\(text)' is not a size like 400M") }
         return Int(value * factor)
-    }
-}
-
-/// `regnet sample`'s overrides of a RegNet space's sampler ranges.
-struct RegNetRanges {
-    var values: [(String, String)]
-    var isEmpty: Bool { values.isEmpty }
-
-    /// `LO..HI` as numbers.
-    static func numbers(_ text: String, _ name: String) throws -> ClosedRange<Double> {
-        let parts = text.components(separatedBy: "..")
-        guard parts.count == 2, let lo = Double(parts[0]), let hi = Double(parts[1]), lo.isFinite, hi.isFinite, 0 < lo, lo <= hi else {
-            throw UsageError("\(name) expects LO..HI with 0 < LO <= HI (got '\(text)')")
-        }
-        return lo...hi
-    }
-
-    func apply(to space: inout RegNetSpace) throws {
-        for (name, text) in values {
-            switch name {
-            case "--depth": let r = try Self.numbers(text, name); space.depths = Int(r.lowerBound)...Int(r.upperBound)
-            case "--w0": space.w0 = try Self.numbers(text, name)
-            case "--wa": space.wa = try Self.numbers(text, name)
-            case "--wm": space.wm = try Self.numbers(text, name)
-            case "--group-width": let r = try Self.numbers(text, name); space.groupWidth = Int(r.lowerBound)...Int(r.upperBound)
-            case "--stage-count": let r = try Self.numbers(text, name); space.stageCounts = Int(r.lowerBound)...Int(r.upperBound)
-            default:
-                let list = text.split(separator: ",").compactMap { Int($0) }
-                guard !list.isEmpty, list.count == text.split(separator: ",").count, list.allSatisfy({ $0 >= 1 }) else {
-                    throw UsageError("\(name) expects positive integers separated by commas (got '\(text)')")
-                }
-                space.bottleneckRatios = list
-            }
-        }
-        guard space.wm.lowerBound > 1 else { throw UsageError("--wm must be above 1 (the width rule needs wm > 1)") }
-        guard space.w0.lowerBound >= 8 else { throw UsageError("--w0 must start at 8 or more (w0 is a multiple of 8)") }
     }
 }

@@ -79,3 +79,40 @@ public struct RegNetSpace: DesignSpace {
         }
     }
 }
+
+extension RegNetSpace {
+    /// The sampler range keys, as pycls's `regnet_sampler` settings name them.
+    public static let rangeKeys = ["depth", "w0", "wa", "wm", "group_width", "stage_count", "bottleneck_ratios"]
+
+    /// This space with the ranges in `ranges` changed: `depth`, `w0`, `wa`, `wm`, `group_width` and
+    /// `stage_count` take [low, high]; `bottleneck_ratios` takes the allowed ratios.
+    public func applying(ranges: [String: [Double]]) throws(RegNetError) -> RegNetSpace {
+        var space = self
+        for key in ranges.keys.sorted() {
+            let values = ranges[key]!
+            if key == "bottleneck_ratios" {
+                guard !values.isEmpty, values.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+                    throw RegNetError("bottleneck_ratios expects positive integers (got \(values))")
+                }
+                space.bottleneckRatios = values.map { Int($0) }
+                continue
+            }
+            guard values.count == 2, values.allSatisfy({ $0.isFinite }), 0 < values[0], values[0] <= values[1] else {
+                throw RegNetError("\(key) expects [low, high] with 0 < low <= high (got \(values))")
+            }
+            let (lo, hi) = (values[0], values[1])
+            switch key {
+            case "depth": space.depths = Int(lo)...Int(hi)
+            case "w0": space.w0 = lo...hi
+            case "wa": space.wa = lo...hi
+            case "wm": space.wm = lo...hi
+            case "group_width": space.groupWidth = Int(lo)...Int(hi)
+            case "stage_count": space.stageCounts = Int(lo)...Int(hi)
+            default: throw RegNetError("unknown sampler range '\(key)'", suggestions: Self.rangeKeys)
+            }
+        }
+        guard space.wm.lowerBound > 1 else { throw RegNetError("wm must be above 1 (the width rule needs wm > 1)") }
+        guard space.w0.lowerBound >= 8 else { throw RegNetError("w0 must start at 8 or more (w0 is a multiple of 8)") }
+        return space
+    }
+}

@@ -23,6 +23,44 @@ public struct ComplexityWindow: Hashable, Sendable {
     }
 }
 
+/// What a sampler leaves to its user: classifier outputs and stem width, and for RegNets the stem
+/// stride and squeeze-excite ratio (pycls's CIFAR sweeps: stride-1 stem, SE on). nil keeps the
+/// configuration's own.
+public struct ModelSettings: Hashable, Sendable, Codable {
+    /// Classifier outputs.
+    public var classes: Int?
+    /// Stem width.
+    public var stemWidth: Int?
+    /// Stem stride (RegNet configurations).
+    public var stemStride: Int?
+    /// Squeeze-excite ratio (RegNet configurations).
+    public var seRatio: Double?
+
+    /// Settings; nil fields leave the configuration as drawn.
+    public init(classes: Int? = nil, stemWidth: Int? = nil, stemStride: Int? = nil, seRatio: Double? = nil) {
+        self.classes = classes
+        self.stemWidth = stemWidth
+        self.stemStride = stemStride
+        self.seRatio = seRatio
+    }
+
+    /// `configuration` with these settings.
+    public func applied(to configuration: DesignConfiguration) -> DesignConfiguration {
+        switch configuration {
+        case .anyNet(var c):
+            c.classes = classes ?? c.classes
+            c.stemWidth = stemWidth ?? c.stemWidth
+            return .anyNet(c)
+        case .regNet(var c):
+            c.classes = classes ?? c.classes
+            c.stemWidth = stemWidth ?? c.stemWidth
+            c.stemStride = stemStride ?? c.stemStride
+            c.seRatio = seRatio ?? c.seRatio
+            return .regNet(c)
+        }
+    }
+}
+
 /// A sampled network with its complexity.
 public struct DesignSample: Hashable, Sendable, Codable {
     /// The space it came from.
@@ -38,10 +76,13 @@ public struct DesignSample: Hashable, Sendable, Codable {
 extension DesignSpace {
     /// `count` configurations drawn with `seed`, redrawing until each lies in `window`.
     ///
-    /// `progress(accepted, drawn)` is called after every draw. Throws when `maxDraws` draws do not
+    /// `settings` adjusts each draw before its complexity is measured (a sweep's classes and stem);
+    /// with `unique`, a draw equal to one already kept is drawn again, as pycls's sweep setup
+    /// removes duplicates. `progress(accepted, drawn)` is called after every draw. Throws when `maxDraws` draws do not
     /// fill the request, or when the first `probeDraws` draws land none in the window (a window the
     /// space cannot reach), saying the complexity range the draws did reach.
-    public func sample(count: Int, seed: UInt64, window: ComplexityWindow = ComplexityWindow(), maxDraws: Int = 1_000_000,
+    public func sample(count: Int, seed: UInt64, window: ComplexityWindow = ComplexityWindow(), settings: ModelSettings = ModelSettings(),
+                       unique: Bool = false, maxDraws: Int = 1_000_000,
                        probeDraws: Int = 5_000, progress: (Int, Int) -> Void = { _, _ in }) throws -> [DesignSample] {
         var generator = SeededGenerator(seed: seed)
         var samples: [DesignSample] = []
@@ -59,7 +100,8 @@ extension DesignSpace {
             guard drawn < maxDraws else { throw failure("only \(samples.count) of \(count) samples fit the complexity window") }
             guard samples.count > 0 || drawn < probeDraws else { throw failure("no draw fits the complexity window") }
             drawn += 1
-            let configuration = sample(using: &generator)
+            let configuration = settings.applied(to: sample(using: &generator))
+            if unique, samples.contains(where: { $0.configuration == configuration }) { progress(samples.count, drawn); continue }
             let name = "\(self.name)-\(String(format4(samples.count + 1)))"
             let graph = try configuration.network(name: name).lower(resolution: window.resolution)
             let complexity = graph.complexity
