@@ -83,24 +83,56 @@ enum TrainCommand {
         return r
     }
 
+    /// Everything `regnet train` takes besides the network.
+    struct Options {
+        var recipe: TrainingRecipe
+        var maxSteps: Int?
+        var batch: Int
+        var testBatch: Int
+        var seed: UInt64
+        var threads: Int?
+        var weightsPath: String?
+        var out: URL?
+        var keep: Int
+        var resume: Bool
+        var save: URL?
+        var quiet: Bool
+        var data: DataOptions
+
+        /// Reads the options from `args` (the network's are left for `ModelSelection`).
+        init(_ args: inout Arguments) throws {
+            recipe = try TrainCommand.recipe(&args)
+            maxSteps = try args.int("--steps")
+            batch = try args.int("--batch", range: 1...65_536) ?? 128
+            testBatch = try args.int("--test-batch", range: 1...65_536) ?? 200
+            seed = UInt64(try args.int("--seed", range: 0...Int.max) ?? 0)
+            threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
+            weightsPath = try args.option("--weights")
+            out = try args.option("--out").map { URL(fileURLWithPath: $0) }
+            keep = try args.int("--keep", range: 1...10_000) ?? 3
+            resume = args.flag("--resume")
+            save = try args.option("--save").map { URL(fileURLWithPath: $0) }
+            quiet = args.flag("--quiet")
+            guard let data = try DataOptions.parse(&args) else { throw UsageError("--data is required") }
+            self.data = data
+            if resume && out == nil { throw UsageError("--resume continues the run in --out DIR; give --out") }
+        }
+    }
+
     static func run(_ args: inout Arguments) throws {
-        let recipe = try recipe(&args)
-        let maxSteps = try args.int("--steps")
-        let batch = try args.int("--batch", range: 1...65_536) ?? 128
-        let testBatch = try args.int("--test-batch", range: 1...65_536) ?? 200
-        let seed = UInt64(try args.int("--seed", range: 0...Int.max) ?? 0)
-        let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
-        let weightsPath = try args.option("--weights")
-        let out = try args.option("--out").map { URL(fileURLWithPath: $0) }
-        let keep = try args.int("--keep", range: 1...10_000) ?? 3
-        let resume = args.flag("--resume")
-        let save = try args.option("--save").map { URL(fileURLWithPath: $0) }
-        let quiet = args.flag("--quiet")
-        guard let data = try DataOptions.parse(&args) else { return }
+        let options = try Options(&args)
         let network = try ModelSelection.parse(&args)
         try args.finish()
-        if resume && out == nil { throw UsageError("--resume continues the run in --out DIR; give --out") }
+        try train(network, options)
+    }
 
+    /// Trains `network` as `options` say; `onStep` is called after every step (a sweep job uses it to
+    /// stop when its parent is gone).
+    static func train(_ network: Network, _ options: Options, onStep: () -> Void = {}) throws {
+        let (recipe, maxSteps, batch, testBatch, seed, threads) = (options.recipe, options.maxSteps, options.batch, options.testBatch,
+                                                                   options.seed, options.threads)
+        let (weightsPath, out, keep, resume, save, quiet, data) = (options.weightsPath, options.out, options.keep, options.resume,
+                                                                   options.save, options.quiet, options.data)
         let (trainSet, testSet) = try data.open()
         let (height, width) = data.inputSize(of: trainSet)
         let graph = try ModelSelection.lower(network, height: height, width: width)
@@ -132,6 +164,7 @@ enum TrainCommand {
                       + "\(trainer.threads) threads, \(trainer.kernels.name)")
             }
             let final = try run.run(resume: resume) { event in
+                if case .step = event { onStep() }
                 guard !quiet else { return }
                 switch event {
                 case .step(let epoch, let iteration, let of, let result, let rate, let eta):

@@ -103,9 +103,13 @@ public final class TrainingRun {
             for (key, value) in [("best_top1", \TrainingRun.bestTop1), ("best_top5", \.bestTop5), ("best_ema_top1", \.bestEMATop1), ("best_ema_top5", \.bestEMATop5)] {
                 if let text = metadata["regnet.\(key)"], let v = Double(text) { self[keyPath: value] = v }
             }
+            // Records written after the checkpoint (an epoch cut short) are written again as it reruns.
+            if let text = metadata["regnet.log_bytes"], let bytes = UInt64(text) { try truncateLog(to: bytes) }
             events(.note("resumed from \(latest.lastPathComponent): epoch \(firstEpoch + 1) of \(trainer.recipe.epochs)"
                          + (firstBatch > 0 ? ", from batch \(firstBatch + 1)" : "") + " next"))
         } else {
+            // Resuming with no checkpoint yet starts over: a log from the interrupted start goes.
+            if resume { try truncateLog(to: 0) }
             try log(StatsLog.line("cfg", configuration))
             let cx = trainer.graph.complexity
             try log(StatsLog.line("complexity", ["flops": .integer(cx.flops), "params": .integer(cx.params), "acts": .integer(cx.acts)]))
@@ -209,8 +213,11 @@ public final class TrainingRun {
 
     func checkpoint(epoch: Int) throws(TrainingError) {
         guard let url = checkpointURL(epoch: epoch + 1) else { return }
-        let extra = ["regnet.best_top1": String(bestTop1), "regnet.best_top5": String(bestTop5),
+        var extra = ["regnet.best_top1": String(bestTop1), "regnet.best_top5": String(bestTop5),
                      "regnet.best_ema_top1": String(bestEMATop1), "regnet.best_ema_top5": String(bestEMATop5)]
+        if let log = logURL, let size = (try? FileManager.default.attributesOfItem(atPath: log.path))?[.size] as? NSNumber {
+            extra["regnet.log_bytes"] = size.stringValue
+        }
         try trainer.saveCheckpoint(to: url, extra: extra)
         // Keep the newest `keepCheckpoints`.
         guard let dir = checkpointDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
@@ -242,6 +249,18 @@ public final class TrainingRun {
             try handle.write(contentsOf: data)
         } catch {
             throw TrainingError("cannot write \(url.path): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// Cuts `stdout.log` back to its first `bytes` bytes (when it is longer).
+    func truncateLog(to bytes: UInt64) throws(TrainingError) {
+        guard let url = logURL, FileManager.default.fileExists(atPath: url.path) else { return }
+        do {
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            if try handle.seekToEnd() > bytes { try handle.truncate(atOffset: bytes) }
+        } catch {
+            throw TrainingError("cannot rewind \(url.path): \((error as NSError).localizedDescription)")
         }
     }
 
