@@ -32,12 +32,14 @@ let package = Package(
         .target(name: "DigitsData", resources: [.copy("digits")]),
         // Training: the training compiler over the operation definitions, SGD as pycls, EMA, checkpoints.
         .target(name: "Training", dependencies: ["NetworkIR", "Weights", "Executor", "Kernels", "Data"]),
+        // Sweeps: the paper's experiment as pycls runs it (setup, per-model jobs, shards, collect), in pycls's layout.
+        .target(name: "Sweeps", dependencies: ["DesignSpaces", "NetworkIR", "Weights", "Training"]),
         // RegNet width rule, the model zoo, design spaces.
         .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),
         // .regnet declaration files: parser, checks (the DSL's own rules) and Swift generation.
         .target(name: "Declarations", dependencies: ["DesignSpaces"]),
         // Umbrella: what `import RegNet` gives.
-        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training", "Data", "DigitsData"]),
+        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training", "Data", "DigitsData", "Sweeps"]),
         // The `regnet` command-line tool: argument parsing and printing only.
         .executableTarget(name: "RegNetCLI", dependencies: ["RegNet", "Declarations"]),
 

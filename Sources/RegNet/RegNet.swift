@@ -1,4 +1,4 @@
-// The umbrella module: `import RegNet` gives the DSL, the IR, the zoo and design spaces, weights, the executor and training.
+// The umbrella module: `import RegNet` gives the DSL, the IR, the zoo and design spaces, weights, the executor, training and sweeps.
 @_exported import NetworkIR
 @_exported import NetworkDSL
 @_exported import DesignSpaces
@@ -8,3 +8,4 @@
 @_exported import Training
 @_exported import Data
 @_exported import DigitsData
+@_exported import Sweeps

@@ -16,6 +16,7 @@ commands:
   export-weights  write a model's weights as safetensors with timm, pycls or torchvision names
   sample          draw networks from a design space (AnyNetX A-E, RegNet, RegNetX) in a complexity window
   edf             error EDFs, KS distances and good ranges from a results CSV, with an SVG chart
+  sweep           the paper's experiment: set up a sweep of sampled models, train them (locally or on Slurm), collect
   help            this text, or `regnet help <command>`
 
 `regnet <command> --help` describes each command.
@@ -38,6 +39,7 @@ let commands: [String: Command] = [
     "export-weights": Command(usage: ExportWeightsCommand.usage, run: ExportWeightsCommand.run),
     "sample": Command(usage: SampleCommand.usage, run: SampleCommand.run),
     "edf": Command(usage: EDFCommand.usage, run: EDFCommand.run),
+    "sweep": Command(usage: SweepCommand.usage, run: SweepCommand.run),
 ]
 
 /// " (did you mean X?)" for the command closest to `word`, when one is close.

@@ -1,0 +1,227 @@
+import Foundation
+import RegNet
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `regnet sweep`: the paper's experiment as pycls runs it — set up a sweep of sampled models, train
+/// them (here, J at a time, or as disjoint shards on a Slurm cluster), collect their errors.
+enum SweepCommand {
+    static let usage = """
+    usage: regnet sweep setup SWEEP.json --out DIR
+           regnet sweep run DIR [--jobs J] [--threads T] [--shard I/N]
+           regnet sweep slurm DIR --array N [--cpus-per-task C] [--partition P] [--time T] [--submit [--wait]]
+           regnet sweep collect DIR
+
+    setup    draws the sweep's models (seeded; duplicates removed, as pycls's sweep_setup) and writes
+             DIR/sweep_cfg.json, DIR/cfgs/NNNNNN.json (the job) and DIR/cfgs/NNNNNN.yaml (pycls's config keys).
+    run      trains every model of the sweep (or of shard I of N: models with index mod N = I) that is
+             not done, J at a time (default 1) with T threads each (default: active processors / J).
+             Each model trains in its own process into DIR/logs/NNNNNN (pycls's stdout.log, stderr.log,
+             checkpoints) and marks itself done last, atomically. Killing `sweep run` stops its jobs
+             within a step; running it again resumes them from their last epoch checkpoint and never
+             retrains a finished model. A model being trained by another process is left to it.
+    slurm    writes DIR/slurm/sweep.sbatch, an array job of N tasks whose task I runs
+             `regnet sweep run DIR --shard I/N`; --submit hands it to sbatch (--wait: until it ends).
+    collect  writes DIR/results.csv (one row per model with a test error; `regnet edf` reads it; error
+             is pycls's: the lowest test top-1 error of the EMA, or of the model without one) and
+             DIR/results.json (with per-epoch curves), and prints pycls's status counts.
+
+    The sweep file is JSON: name, seed, samples (space, count, optional RegNet ranges), constraints
+    (flops/params/acts windows, resolution), model (classes, stem_width), train (`regnet train`
+    options without dashes, data required) and samplers (log-uniform recipe fields). See Examples/Sweeps.
+    """
+
+    static func run(_ args: inout Arguments) throws {
+        guard let verb = args.positional() else { throw UsageError("name a step: setup, run, slurm or collect") }
+        switch verb {
+        case "setup": try setup(&args)
+        case "run": try runJobs(&args)
+        case "job": try job(&args)
+        case "slurm": try slurm(&args)
+        case "collect": try collect(&args)
+        default: throw UsageError("unknown sweep step '\(verb)' (setup, run, slurm or collect)")
+        }
+    }
+
+    /// The sweep directory named by the next positional argument.
+    static func directory(_ args: inout Arguments) throws -> SweepDirectory {
+        guard let path = args.positional() else { throw UsageError("name the sweep directory") }
+        return SweepDirectory(URL(fileURLWithPath: path).standardizedFileURL)
+    }
+
+    static func setup(_ args: inout Arguments) throws {
+        guard let out = try args.option("--out") else { throw UsageError("--out DIR is required") }
+        guard let path = args.positional() else { throw UsageError("name the sweep file") }
+        try args.finish()
+        let description = try sweepError { () throws(SweepError) in try SweepDescription.read(contentsOf: URL(fileURLWithPath: path)) }
+        // The recipe must be one `regnet train` accepts before anything is drawn.
+        do {
+            var check = Arguments(SweepJob.arguments(description.train))
+            _ = try TrainCommand.Options(&check)
+            try check.finish()
+        } catch let error as UsageError {
+            throw RuntimeError("\(path): train: \(error)")
+        }
+        let jobs = try sweepError { () throws(SweepError) in try description.jobs() }
+        let sweep = try sweepError { () throws(SweepError) in
+            try SweepDirectory.create(at: URL(fileURLWithPath: out).standardizedFileURL, description: description, jobs: jobs)
+        }
+        let spaces = Dictionary(grouping: jobs, by: \.space).map { "\($0.value.count) \($0.key)" }.sorted()
+        print("\(description.name): \(jobs.count) models (\(spaces.joined(separator: ", "))) in \(sweep.url.path)")
+    }
+
+    static func runJobs(_ args: inout Arguments) throws {
+        let parallel = try args.int("--jobs", range: 1...256) ?? 1
+        let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
+            ?? max(1, min(CompiledModel.maxThreads, ProcessInfo.processInfo.activeProcessorCount / parallel))
+        let shardText = try args.option("--shard")
+        let shard = try shardText.map { text in try sweepError { () throws(SweepError) in try SweepShard(parsing: text) } } ?? .all
+        let sweep = try directory(&args)
+        try args.finish()
+        let jobs = try sweepError { () throws(SweepError) in _ = try sweep.description(); return try sweep.jobs() }
+        let mine = jobs.filter { shard.contains($0.index) }
+        let pending = mine.filter { !sweep.isDone($0.index) }
+        say("\(pending.count) of \(mine.count) models to train (shard \(shard.index)/\(shard.count)), \(parallel) at a time, \(threads) threads each")
+        guard let executable = Bundle.main.executableURL else { throw RuntimeError("cannot find the regnet executable to start jobs") }
+        var queue = pending[...]
+        var running: [(job: SweepJob, process: Process)] = []
+        var failed: [String] = [], busy: [String] = []
+        while !queue.isEmpty || !running.isEmpty {
+            while running.count < parallel, let job = queue.popFirst() {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = ["sweep", "job", sweep.url.path, String(job.index), "--threads", String(threads)]
+                var environment = ProcessInfo.processInfo.environment
+                environment["REGNET_SWEEP_PARENT"] = String(getpid())
+                process.environment = environment
+                let logs = sweep.logDirectory(job.index)
+                try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+                let stderrURL = logs.appendingPathComponent("stderr.log")
+                if !FileManager.default.fileExists(atPath: stderrURL.path) { FileManager.default.createFile(atPath: stderrURL.path, contents: nil) }
+                let stderrHandle = try FileHandle(forWritingTo: stderrURL)
+                _ = try stderrHandle.seekToEnd()
+                process.standardError = stderrHandle
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                try? stderrHandle.close()
+                say("started \(job.id) \(job.name)")
+                running.append((job, process))
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+            for (job, process) in running where !process.isRunning {
+                switch process.terminationStatus {
+                case 0 where sweep.isDone(job.index): say("done \(job.id) \(job.name)")
+                case SweepCommand.busyStatus: busy.append(job.id); say("\(job.id) is being trained by another process; left to it")
+                default:
+                    failed.append(job.id)
+                    say("failed \(job.id) \(job.name) (exit \(process.terminationStatus)); see \(sweep.logDirectory(job.index).path)/stderr.log")
+                }
+            }
+            running.removeAll { !$0.process.isRunning }
+        }
+        let done = mine.filter { sweep.isDone($0.index) }.count
+        say("\(done) of \(mine.count) models of shard \(shard.index)/\(shard.count) done"
+            + (busy.isEmpty ? "" : "; \(busy.count) being trained by other processes (\(busy.joined(separator: ", ")))"))
+        if !failed.isEmpty { throw RuntimeError("\(failed.count) models failed: \(failed.joined(separator: ", "))") }
+    }
+
+    /// Exit status of a job whose model another process holds.
+    static let busyStatus: Int32 = 75
+
+    /// One model, in its own process (started by `sweep run`).
+    static func job(_ args: inout Arguments) throws {
+        let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
+        let sweep = try directory(&args)
+        guard let text = args.positional(), let index = Int(text) else { throw UsageError("name the model index") }
+        try args.finish()
+        let jobs = try sweepError { () throws(SweepError) in try sweep.jobs() }
+        guard jobs.indices.contains(index) else { throw UsageError("the sweep has models 0..<\(jobs.count) (got \(index))") }
+        let job = jobs[index], logs = sweep.logDirectory(index)
+        guard !sweep.isDone(index) else { return }
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        // One process per model: a lock held until this process ends, however it ends.
+        let lock = open(logs.appendingPathComponent("lock").path, O_CREAT | O_RDWR, 0o644)
+        guard lock >= 0 else { throw RuntimeError("cannot open \(logs.path)/lock") }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { exit(busyStatus) }
+        let start = Date()
+        var words = job.trainArguments + ["--out", logs.path, "--resume", "--quiet"]
+        if let threads { words += ["--threads", String(threads)] }
+        var trainArgs = Arguments(words)
+        let options = try TrainCommand.Options(&trainArgs)
+        try trainArgs.finish()
+        let network: Network
+        do { network = try job.configuration.network(name: job.name) } catch { throw RuntimeError("\(job.id): \(error)") }
+        // Started by `sweep run`: stop as soon as it is gone (the last checkpoint stays for the next run).
+        let parent = ProcessInfo.processInfo.environment["REGNET_SWEEP_PARENT"].flatMap { pid_t($0) }
+        try TrainCommand.train(network, options) {
+            if let parent, getppid() != parent { exit(3) }
+        }
+        try sweepError { () throws(SweepError) in try sweep.markDone(index, record: ["seconds": Date().timeIntervalSince(start)]) }
+    }
+
+    static func slurm(_ args: inout Arguments) throws {
+        guard let tasks = try args.int("--array", range: 1...100_000) else { throw UsageError("--array N (the number of tasks) is required") }
+        let cpus = try args.int("--cpus-per-task", range: 1...CompiledModel.maxThreads) ?? 2
+        let partition = try args.option("--partition"), time = try args.option("--time")
+        let submit = args.flag("--submit"), wait = args.flag("--wait")
+        let sweep = try directory(&args)
+        try args.finish()
+        if wait && !submit { throw UsageError("--wait goes with --submit") }
+        let description = try sweepError { () throws(SweepError) in try sweep.description() }
+        guard let executable = Bundle.main.executableURL else { throw RuntimeError("cannot find the regnet executable for the job script") }
+        for value in [partition, time].compactMap({ $0 }) where value.contains(where: { $0.isWhitespace || $0 == "'" }) {
+            throw UsageError("'\(value)' holds spaces or quotes")
+        }
+        let slurmDir = sweep.url.appendingPathComponent("slurm")
+        try FileManager.default.createDirectory(at: slurmDir, withIntermediateDirectories: true)
+        var lines = ["#!/bin/bash", "#SBATCH --job-name=regnet-\(description.name)", "#SBATCH --array=0-\(tasks - 1)",
+                     "#SBATCH --cpus-per-task=\(cpus)", "#SBATCH --ntasks=1",
+                     "#SBATCH --output=\(slurmDir.path)/task-%a.out", "#SBATCH --error=\(slurmDir.path)/task-%a.err"]
+        if let partition { lines.append("#SBATCH --partition=\(partition)") }
+        if let time { lines.append("#SBATCH --time=\(time)") }
+        lines.append("exec '\(executable.path)' sweep run '\(sweep.url.path)' --shard \"${SLURM_ARRAY_TASK_ID}/\(tasks)\" --threads \(cpus)")
+        let script = slurmDir.appendingPathComponent("sweep.sbatch")
+        do { try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: script) } catch { throw RuntimeError(error.description) }
+        print("wrote \(script.path)")
+        guard submit else { return }
+        fflush(nil)   // our lines before sbatch's
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sbatch"] + (wait ? ["--wait"] : []) + [script.path]
+        do { try process.run() } catch { throw RuntimeError("cannot run sbatch: \(error.localizedDescription)") }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw RuntimeError("sbatch exited with status \(process.terminationStatus)") }
+    }
+
+    static func collect(_ args: inout Arguments) throws {
+        let sweep = try directory(&args)
+        try args.finish()
+        let collection = try sweepError { () throws(SweepError) in
+            let collection = try SweepCollection(sweep)
+            try collection.write(to: sweep)
+            return collection
+        }
+        let status = collection.status
+        let withError = collection.results.filter { $0.error != nil }
+        for (space, results) in Dictionary(grouping: withError, by: \.space).sorted(by: { $0.key < $1.key }) {
+            let errors = results.compactMap(\.error)
+            print(String(format: "%@: n %d, min error %.2f%%, mean %.2f%%", space, errors.count, errors.min()!, errors.reduce(0, +) / Double(errors.count)))
+        }
+        print("jobs_started: \(status.started), jobs_done: \(status.done), epochs_done: \(status.epochs)")
+        print("wrote \(sweep.url.path)/results.csv (\(withError.count) models) and results.json")
+    }
+
+    /// Prints `line` at once (a sweep's progress is read from logs while it runs).
+    static func say(_ line: String) {
+        print(line)
+        fflush(nil)
+    }
+
+    /// Runs `body`, turning a sweep error into a runtime error.
+    static func sweepError<T>(_ body: () throws(SweepError) -> T) throws -> T {
+        do { return try body() } catch { throw RuntimeError(error.message) }
+    }
+}

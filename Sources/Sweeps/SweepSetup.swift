@@ -1,0 +1,54 @@
+import DesignSpaces
+import Foundation
+import NetworkIR
+
+extension SweepDescription {
+    /// The sweep's models, as pycls's `sweep_setup` makes them: per space, `count` distinct
+    /// configurations drawn with the sweep's seed (plus the space's position) inside the complexity
+    /// window, with the model settings applied before the window is checked; then, model by model in
+    /// order, each recipe sampler drawn log-uniformly with its quantum.
+    public func jobs(progress: (String, Int, Int) -> Void = { _, _, _ in }) throws(SweepError) -> [SweepJob] {
+        let c = constraints
+        func range(_ bounds: [Int?]?, _ name: String) throws(SweepError) -> ClosedRange<Int>? {
+            guard let bounds else { return nil }
+            guard bounds.count == 2 else { throw SweepError("constraints: \(name) takes [low, high] (null for an open end)") }
+            let lo = bounds[0] ?? 0, hi = bounds[1] ?? Int.max
+            guard lo <= hi else { throw SweepError("constraints: \(name) low \(lo) is above high \(hi)") }
+            return lo...hi
+        }
+        let window = ComplexityWindow(flops: try range(c?.flops, "flops"), params: try range(c?.params, "params"),
+                                      acts: try range(c?.acts, "acts"), resolution: c?.resolution ?? 224)
+        let settings = ModelSettings(classes: model?.classes, stemWidth: model?.stem_width, stemStride: model?.stem_stride,
+                                     seRatio: model?.se_ratio)
+        var jobs: [SweepJob] = []
+        for (position, request) in samples.enumerated() {
+            var space: any DesignSpace
+            do { space = try DesignSpaces.named(request.space) } catch { throw SweepError(error.description) }
+            if let ranges = request.ranges, !ranges.isEmpty {
+                guard let regNet = space as? RegNetSpace else { throw SweepError("samples: ranges apply to RegNet and RegNetX only (\(request.space) has fixed ones)") }
+                do { space = try regNet.applying(ranges: ranges) } catch { throw SweepError("samples: \(request.space): \(error.description)") }
+            }
+            let drawn: [DesignSample]
+            do {
+                drawn = try space.sample(count: request.count, seed: seed &+ UInt64(position), window: window, settings: settings,
+                                         unique: true) { accepted, draws in progress(space.name, accepted, draws) }
+            } catch {
+                throw SweepError("\(error)")
+            }
+            for sample in drawn {
+                jobs.append(SweepJob(index: jobs.count, name: sample.name, space: sample.space, configuration: sample.configuration,
+                                     complexity: sample.complexity, sampled: [:], train: train))
+            }
+        }
+        var generator = SeededGenerator(seed: seed ^ 0x5EED_0F_5EED)
+        for i in jobs.indices {
+            for key in (samplers ?? [:]).keys.sorted() {
+                let s = samplers![key]!
+                let value = Samplers.logUniform(s.low, s.high, q: s.quantum, using: &generator)
+                jobs[i].sampled[key] = value
+                jobs[i].train[key] = .number(value)
+            }
+        }
+        return jobs
+    }
+}
