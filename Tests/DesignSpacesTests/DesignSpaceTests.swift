@@ -1,6 +1,8 @@
 import Foundation
 #if canImport(FoundationXML)
+#if canImport(FoundationXML)
 import FoundationXML
+#endif
 #endif
 import Testing
 @testable import DesignSpaces
@@ -224,6 +226,18 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
         #expect(GoodRange.percentileOf([1, 2, 3, 4], 50) == 2.5)
         // pycls: int(n · 0.25) runs per subsample.
         #expect(GoodRange.subsampleSize(30) == 7 && GoodRange.subsampleSize(3) == 1 && GoodRange.subsampleSize(100) == 25)
+    }
+
+    @Test func scatterAndCurveChartsDrawEveryPointAndRange() {
+        let svg = ScatterPlot.svg([.init(label: "RegNetX", points: [(1e6, 30), (2e6, 20), (4e6, 25)], colour: 1)],
+                                  title: "Error vs flops", xLabel: "flops",
+                                  goodRanges: ["RegNetX": GoodRange(low: 1.5e6, median: 2e6, high: 3e6)], logX: true)
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 3)
+        #expect(svg.contains("class=\"good-range\"") && svg.contains("#d62728") && svg.contains("good range 1.5M…3M"))
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+        let curves = CurvePlot.svg([("a", [50, 40, 30]), ("b", [60, 55])], title: "Test error", yLabel: "error (%)")
+        #expect(curves.components(separatedBy: "<polyline class=\"curve\"").count - 1 == 2)
+        #expect(XMLParser(data: Data(curves.utf8)).parse())
     }
 
     @Test func svgHasOneCurvePerSpaceAndALegend() {
