@@ -14,6 +14,7 @@ enum SweepCommand {
            regnet sweep run DIR [--jobs J] [--threads T] [--shard I/N]
            regnet sweep slurm DIR --array N [--cpus-per-task C] [--partition P] [--time T] [--submit [--wait]]
            regnet sweep collect DIR
+           regnet sweep analyze DIR [--by FIELD] [--best K]
 
     setup    draws the sweep's models (seeded; duplicates removed, as pycls's sweep_setup) and writes
              DIR/sweep_cfg.json, DIR/cfgs/NNNNNN.json (the job) and DIR/cfgs/NNNNNN.yaml (pycls's config keys).
@@ -28,6 +29,10 @@ enum SweepCommand {
     collect  writes DIR/results.csv (one row per model with a test error; `regnet edf` reads it; error
              is pycls's: the lowest test top-1 error of the EMA, or of the model without one) and
              DIR/results.json (with per-epoch curves), and prints pycls's status counts.
+    analyze  collects, then writes DIR/analysis.html (self-contained: inline SVG, nothing fetched) and
+             DIR/analysis/*.svg: error EDFs per group (--by, default space) with KS distances, error
+             against every sampled parameter and flops/params/acts with each group's bootstrap good
+             range shaded, and the training and test curves of the best K runs (default 3).
 
     The sweep file is JSON: name, seed, samples (space, count, optional RegNet ranges), constraints
     (flops/params/acts windows, resolution), model (classes, stem_width), train (`regnet train`
@@ -35,14 +40,15 @@ enum SweepCommand {
     """
 
     static func run(_ args: inout Arguments) throws {
-        guard let verb = args.positional() else { throw UsageError("name a step: setup, run, slurm or collect") }
+        guard let verb = args.positional() else { throw UsageError("name a step: setup, run, slurm, collect or analyze") }
         switch verb {
         case "setup": try setup(&args)
         case "run": try runJobs(&args)
         case "job": try job(&args)
         case "slurm": try slurm(&args)
         case "collect": try collect(&args)
-        default: throw UsageError("unknown sweep step '\(verb)' (setup, run, slurm or collect)")
+        case "analyze": try analyze(&args)
+        default: throw UsageError("unknown sweep step '\(verb)' (setup, run, slurm, collect or analyze)")
         }
     }
 
@@ -212,6 +218,21 @@ enum SweepCommand {
         }
         print("jobs_started: \(status.started), jobs_done: \(status.done), epochs_done: \(status.epochs)")
         print("wrote \(sweep.url.path)/results.csv (\(withError.count) models) and results.json")
+    }
+
+    static func analyze(_ args: inout Arguments) throws {
+        let by = try args.option("--by") ?? "space"
+        let best = try args.int("--best", range: 1...100) ?? 3
+        let sweep = try directory(&args)
+        try args.finish()
+        let analysis = try sweepError { () throws(SweepError) in
+            let collection = try SweepCollection(sweep)
+            try collection.write(to: sweep)
+            let analysis = try SweepAnalysis(collection, name: try sweep.description().name, groupBy: by, best: best)
+            try analysis.write(to: sweep)
+            return analysis
+        }
+        print("wrote \(sweep.url.path)/analysis.html and \(analysis.charts.count) charts in \(sweep.url.path)/analysis/")
     }
 
     /// Prints `line` at once (a sweep's progress is read from logs while it runs).

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(FoundationXML)
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+#endif
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -129,6 +134,22 @@ import Glibc
         let expected = try errors(single), got = try errors(sharded)
         #expect(expected.count == 4 && got == expected)
         #expect(got.values.allSatisfy { $0[2] == "2" && $0[3] == "1" })
+        // The analysis page: every chart inline and as a file, each a well-formed SVG.
+        let analyze = try CLI.run(["sweep", "analyze", sharded.path, "--best", "2"])
+        #expect(analyze.status == 0, "\(analyze.err)")
+        let html = try String(contentsOf: sharded.appendingPathComponent("analysis.html"), encoding: .utf8)
+        let files = try FileManager.default.contentsOfDirectory(atPath: sharded.appendingPathComponent("analysis").path).sorted()
+        for file in ["edf.svg", "error_vs_depth.svg", "error_vs_flops.svg", "error_vs_weight-decay.svg", "curves_test.svg", "curves_train.svg"] {
+            #expect(files.contains(file), "analysis/ lacks \(file)")
+        }
+        #expect(html.components(separatedBy: "<figure").count - 1 == files.count)
+        #expect(!html.contains("src=\"http") && !html.contains("href=\"http"), "the page fetches something")
+        for file in files {
+            let svg = try Data(contentsOf: sharded.appendingPathComponent("analysis/\(file)"))
+            #expect(XMLParser(data: svg).parse(), "\(file) is not well-formed")
+        }
+        let curves = try String(contentsOf: sharded.appendingPathComponent("analysis/curves_test.svg"), encoding: .utf8)
+        #expect(curves.components(separatedBy: "<polyline class=\"curve\"").count - 1 == 2)
         // Done models are never trained again.
         let rerun = try CLI.run(["sweep", "run", sharded.path, "--threads", "1"])
         #expect(rerun.status == 0 && rerun.out.contains("0 of 4 models to train"), "\(rerun.out)")

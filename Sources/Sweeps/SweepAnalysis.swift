@@ -1,0 +1,125 @@
+import DesignSpaces
+import Foundation
+import Weights
+
+/// `regnet sweep analyze`: a self-contained page in the spirit of pycls's sweep analysis — error EDFs
+/// per group with KS distances, error against every sampled parameter and against flops, params and
+/// acts with each group's bootstrap good range shaded, and the training and test curves of the best
+/// runs — plus each chart as its own SVG file.
+public struct SweepAnalysis: Sendable {
+    /// The charts, by file name (`edf.svg`, `error_vs_flops.svg`, …), in page order.
+    public let charts: [(file: String, title: String, svg: String)]
+    /// The page.
+    public let html: String
+
+    /// Analyses the runs of `collection` that have an error, grouped by the field `groupBy` (`space`
+    /// by default), with the curves of the `best` lowest-error runs.
+    public init(_ collection: SweepCollection, name: String, groupBy: String = "space", best: Int = 3) throws(SweepError) {
+        let runs = collection.results.filter { $0.error != nil }
+        guard !runs.isEmpty else { throw SweepError("no model has a test error yet: run the sweep first") }
+        func group(_ r: SweepResult) -> String { groupBy == "space" ? r.space : r.fields[groupBy] ?? "–" }
+        if groupBy != "space", !runs.contains(where: { $0.fields[groupBy] != nil }) {
+            throw SweepError("no model has a field '\(groupBy)' to group by")
+        }
+        let groups = Dictionary(grouping: runs, by: group)
+        let labels = groups.keys.sorted()
+        let edfs = labels.map { EDF(label: $0, errors: groups[$0]!.map { $0.error! }) }
+        var charts: [(String, String, String)] = [("edf.svg", "Error EDF", EDFPlot.svg(edfs))]
+
+        // Every numeric parameter, then complexity: error against it, with each group's good range.
+        let numericFields = Set(runs.flatMap(\.fields.keys)).sorted().filter { key in
+            runs.contains { r in r.fields[key].flatMap(Double.init) != nil }
+        }
+        let complexity: [(String, (SweepResult) -> Double?)] = [("flops", { Double($0.flops) }), ("params", { Double($0.params) }),
+                                                                 ("acts", { Double($0.acts) })]
+        let parameters = numericFields.map { key in (key, { (r: SweepResult) in r.fields[key].flatMap(Double.init) }) } + complexity
+        for (key, value) in parameters {
+            var series: [ScatterPlot.Series] = [], ranges: [String: GoodRange] = [:]
+            for (colour, label) in labels.enumerated() {
+                let members = groups[label]!.filter { value($0) != nil }
+                guard !members.isEmpty else { continue }
+                series.append(.init(label: label, points: members.map { (value($0)!, $0.error!) }, colour: colour))
+                let results = members.map { RunResult(name: $0.name, error: $0.error!, fields: [key: String(value($0)!)]) }
+                ranges[label] = try? GoodRange.estimate(results) { $0.fields[key].flatMap(Double.init) }
+            }
+            let logX = ["flops", "params", "acts"].contains(key)
+            charts.append(("error_vs_\(key).svg", "Error vs \(key)",
+                           ScatterPlot.svg(series, title: "Error vs \(key)", xLabel: key, goodRanges: ranges, logX: logX)))
+        }
+        let top = runs.sorted { ($0.error!, $0.index) < ($1.error!, $1.index) }.prefix(best)
+        charts.append(("curves_train.svg", "Training error of the best \(top.count)",
+                       CurvePlot.svg(top.map { ("\($0.name) (\(String(format: "%.2f", $0.error!)))", $0.trainError) },
+                                     title: "Training top-1 error, best \(top.count)", yLabel: "train error (%)")))
+        charts.append(("curves_test.svg", "Test error of the best \(top.count)",
+                       CurvePlot.svg(top.map { ("\($0.name) (\(String(format: "%.2f", $0.error!)))", $0.testError) },
+                                     title: "Test top-1 error, best \(top.count)", yLabel: "test error (%)")))
+        self.charts = charts
+
+        let status = collection.status
+        var page = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(name)): sweep analysis</title>
+        <style>body{font-family:sans-serif;margin:2em;max-width:1340px}table{border-collapse:collapse;margin:1em 0}
+        td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
+        .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figcaption{font-size:13px;color:#444}</style></head>
+        <body>
+        <h1>\(Self.escape(name))</h1>
+        <p>jobs_started: \(status.started), jobs_done: \(status.done), epochs_done: \(status.epochs); \(runs.count) models with a test error, grouped by \(Self.escape(groupBy)).</p>
+        <table><tr><th>\(Self.escape(groupBy))</th><th>n</th><th>min</th><th>mean</th><th>median</th></tr>
+
+        """
+        for edf in edfs {
+            page += "<tr><td>\(Self.escape(edf.label))</td><td>\(edf.count)</td><td>\(Self.number(edf.minimum))</td><td>\(Self.number(edf.mean))</td>"
+                + "<td>\(Self.number(GoodRange.percentileOf(edf.errors, 50)))</td></tr>\n"
+        }
+        page += "</table>\n"
+        if edfs.count > 1 {
+            page += "<table><tr><th>pair</th><th>KS distance</th></tr>\n"
+            for (i, a) in edfs.enumerated() {
+                for b in edfs.dropFirst(i + 1) {
+                    page += "<tr><td>\(Self.escape(a.label)) – \(Self.escape(b.label))</td><td>\(String(format: "%.4f", a.ksDistance(to: b)))</td></tr>\n"
+                }
+            }
+            page += "</table>\n"
+        }
+        page += "<div class=\"charts\">\n"
+        for (file, title, svg) in charts {
+            page += "<figure id=\"\(file)\">\(svg)<figcaption>\(Self.escape(title)) (<a href=\"analysis/\(file)\">\(file)</a>)</figcaption></figure>\n"
+        }
+        // Inline and fetching nothing: records how many charts the browser laid out with their axes and
+        // legends, for the page check.
+        page += """
+        </div>
+        <script>
+        window.addEventListener("load", () => {
+          const charts = Array.from(document.querySelectorAll("figure > svg"));
+          const drawn = charts.filter(svg => {
+            const box = svg.getBBox();
+            return box.width > 0 && box.height > 0 && svg.querySelector(".axes line") && svg.querySelector(".legend text");
+          });
+          document.body.dataset.charts = charts.length;
+          document.body.dataset.rendered = drawn.length;
+        });
+        </script>
+        </body></html>
+
+        """
+        html = page
+    }
+
+    /// Writes `analysis.html` and `analysis/*.svg` into the sweep (each file atomically).
+    public func write(to sweep: SweepDirectory) throws(SweepError) {
+        let folder = sweep.url.appendingPathComponent("analysis")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (file, _, svg) in charts { try writeAtomically(Data(svg.utf8), to: folder.appendingPathComponent(file)) }
+            try writeAtomically(Data(html.utf8), to: sweep.url.appendingPathComponent("analysis.html"))
+        } catch {
+            throw SweepError("cannot write the analysis into \(sweep.url.path): \(error)")
+        }
+    }
+
+    static func number(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    static func escape(_ s: String) -> String { s.xmlEscaped }
+}
