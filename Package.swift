@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
         .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DeclarationsTests", dependencies: ["Declarations"]),
-        .testTarget(name: "CLITests", dependencies: ["RegNetCLI", "Weights"]),
+        .testTarget(name: "CLITests", dependencies: ["RegNetCLI", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights"], resources: [.copy("Fixtures")]),

@@ -162,7 +162,7 @@ enum SweepCommand {
         do { network = try job.configuration.network(name: job.name) } catch { throw RuntimeError("\(job.id): \(error)") }
         // Started by `sweep run`: stop as soon as it is gone (the last checkpoint stays for the next run).
         let parent = ProcessInfo.processInfo.environment["REGNET_SWEEP_PARENT"].flatMap { pid_t($0) }
-        try TrainCommand.train(network, options) {
+        try TrainCommand.train(network, options, modelConfiguration: job.pyclsModelSections) {
             if let parent, getppid() != parent { exit(3) }
         }
         try sweepError { () throws(SweepError) in try sweep.markDone(index, record: ["seconds": Date().timeIntervalSince(start)]) }
@@ -210,13 +210,12 @@ enum SweepCommand {
             try collection.write(to: sweep)
             return collection
         }
-        let status = collection.status
         let withError = collection.results.filter { $0.error != nil }
         for (space, results) in Dictionary(grouping: withError, by: \.space).sorted(by: { $0.key < $1.key }) {
             let errors = results.compactMap(\.error)
             print(String(format: "%@: n %d, min error %.2f%%, mean %.2f%%", space, errors.count, errors.min()!, errors.reduce(0, +) / Double(errors.count)))
         }
-        print("jobs_started: \(status.started), jobs_done: \(status.done), epochs_done: \(status.epochs)")
+        print(collection.statusLine)
         print("wrote \(sweep.url.path)/results.csv (\(withError.count) models) and results.json")
     }
 
@@ -228,7 +227,7 @@ enum SweepCommand {
         let analysis = try sweepError { () throws(SweepError) in
             let collection = try SweepCollection(sweep)
             try collection.write(to: sweep)
-            let analysis = try SweepAnalysis(collection, name: try sweep.description().name, groupBy: by, best: best)
+            let analysis = try SweepAnalysis(collection, name: sweep.name(), groupBy: by, best: best)
             try analysis.write(to: sweep)
             return analysis
         }

@@ -126,9 +126,10 @@ enum TrainCommand {
         try train(network, options)
     }
 
-    /// Trains `network` as `options` say; `onStep` is called after every step (a sweep job uses it to
-    /// stop when its parent is gone).
-    static func train(_ network: Network, _ options: Options, onStep: () -> Void = {}) throws {
+    /// Trains `network` as `options` say; `modelConfiguration` replaces sections of the logged `cfg`
+    /// record; `onStep` is called after every step (a sweep job uses it to stop when its parent is gone).
+    static func train(_ network: Network, _ options: Options, modelConfiguration: [String: StatsLog.Value] = [:],
+                      onStep: () -> Void = {}) throws {
         let (recipe, maxSteps, batch, testBatch, seed, threads) = (options.recipe, options.maxSteps, options.batch, options.testBatch,
                                                                    options.seed, options.threads)
         let (weightsPath, out, keep, resume, save, quiet, data) = (options.weightsPath, options.out, options.keep, options.resume,
@@ -150,12 +151,20 @@ enum TrainCommand {
         let isTerminal = isatty(STDOUT_FILENO) == 1
         do {
             let trainer = try Trainer(graph: graph, batch: batch, recipe: recipe, weights: initial, seed: seed, threads: threads)
-            let configuration: [String: StatsLog.Value] = [
-                "MODEL": .text(graph.name), "DATA": .text(data.train.description), "TEST_DATA": .text((data.test ?? data.train).description),
-                "TRAIN.BATCH_SIZE": .integer(batch), "TRAIN.IM_SIZE": .integer(height), "OPTIM.BASE_LR": .number(recipe.learningRate),
-                "OPTIM.MAX_EPOCH": .integer(recipe.epochs), "RNG_SEED": .integer(Int(seed)), "NUM_THREADS": .integer(trainer.threads),
+            // The `cfg` record as pycls logs it: its configuration, nested by section; a sweep job adds
+            // its model's sections (`MODEL`, `REGNET` or `ANYNET`).
+            var configuration: [String: StatsLog.Value] = [
+                "MODEL": .object(["NAME": .text(graph.name), "NUM_CLASSES": .integer(classes)]),
+                "OPTIM": .object(["BASE_LR": .number(recipe.learningRate), "MAX_EPOCH": .integer(recipe.epochs),
+                                  "MOMENTUM": .number(recipe.momentum), "WEIGHT_DECAY": .number(recipe.weightDecay),
+                                  "NESTEROV": .flag(recipe.nesterov), "WARMUP_EPOCHS": .number(recipe.warmupEpochs)]),
+                "TRAIN": .object(["DATASET": .text(data.train.description), "BATCH_SIZE": .integer(batch), "IM_SIZE": .integer(height),
+                                  "LABEL_SMOOTHING": .number(recipe.labelSmoothing), "MIXUP_ALPHA": .number(recipe.mixupAlpha)]),
+                "TEST": .object(["DATASET": .text((data.test ?? data.train).description), "BATCH_SIZE": .integer(testBatch)]),
+                "DESC": .text(graph.name), "RNG_SEED": .integer(Int(seed)), "NUM_THREADS": .integer(trainer.threads),
                 "COMMAND": .text(CommandLine.arguments.joined(separator: " ")),
             ]
+            configuration.merge(modelConfiguration) { _, new in new }
             let run = try TrainingRun(trainer: trainer, trainLoader: trainLoader, testLoader: testLoader,
                                       output: .init(directory: out, keepCheckpoints: keep), maxSteps: maxSteps, configuration: configuration)
             if !quiet {
@@ -200,7 +209,7 @@ enum TrainCommand {
             case .number(let d): String(format: "%.2f", d)
             case .integer(let i): String(i)
             case .text(let s): s
-            case nil: "-"
+            case .flag, .list, .object, nil: "-"
             }
         }
         switch type {

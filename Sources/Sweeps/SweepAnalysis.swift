@@ -55,7 +55,6 @@ public struct SweepAnalysis: Sendable {
                                      title: "Test top-1 error, best \(top.count)", yLabel: "test error (%)")))
         self.charts = charts
 
-        let status = collection.status
         var page = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(name)): sweep analysis</title>
@@ -64,7 +63,7 @@ public struct SweepAnalysis: Sendable {
         .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figcaption{font-size:13px;color:#444}</style></head>
         <body>
         <h1>\(Self.escape(name))</h1>
-        <p>jobs_started: \(status.started), jobs_done: \(status.done), epochs_done: \(status.epochs); \(runs.count) models with a test error, grouped by \(Self.escape(groupBy)).</p>
+        <p>\(Self.escape(collection.statusLine)); \(runs.count) models with a test error, grouped by \(Self.escape(groupBy)).</p>
         <table><tr><th>\(Self.escape(groupBy))</th><th>n</th><th>min</th><th>mean</th><th>median</th></tr>
 
         """

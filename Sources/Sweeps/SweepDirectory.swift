@@ -1,10 +1,14 @@
 import Foundation
+import NetworkIR
+import Training
 import Weights
 
-/// A sweep on disk, in pycls's layout: `sweep_cfg.json` (the description; pycls's is `sweep_cfg.yaml`),
+/// A sweep on disk, in pycls's layout: `sweep_cfg.json` (the description) and `sweep_cfg.yaml` (pycls's
+/// sweep config naming the directory, for pycls's tools),
 /// `cfgs/NNNNNN.json` and `cfgs/NNNNNN.yaml` (our job, and the same with pycls's config keys),
 /// `logs/NNNNNN/` per model (`stdout.log` with `json_stats` lines, `stderr.log`, `checkpoints/`, and
-/// `done.json`, written last and atomically), and `results.csv` and `results.json` from collect.
+/// `done.json`, written last and atomically), and `results.csv`, `results.json` and pycls's
+/// `sweep.json` from collect.
 public struct SweepDirectory: Sendable {
     /// The sweep's root.
     public let url: URL
@@ -36,9 +40,19 @@ public struct SweepDirectory: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(description).write(to: staging.appendingPathComponent("sweep_cfg.json"))
+            // pycls's sweep config, for its tools (`--sweep-cfg DIR/sweep_cfg.yaml`): the sweep is ROOT_DIR/NAME;
+            // its analysis plots error against complexity and the best runs' curves.
+            let pyclsSweep: [String: StatsLog.Value] = [
+                "NAME": .text(url.lastPathComponent), "ROOT_DIR": .text(url.deletingLastPathComponent().path), "DESC": .text(description.name),
+                "SETUP": .object(["NUM_CONFIGS": .integer(jobs.count)]),
+                "ANALYZE": .object(["PLOT_COMPLEXITY_VALUES": .flag(true), "COMPLEXITY": .list(["flops", "params", "acts"].map { .text($0) }),
+                                    "PLOT_CURVES_BEST": .integer(3), "PLOT_MODELS_BEST": .integer(0)]),
+            ]
+            try Data(PyclsConfig.yaml(pyclsSweep).utf8).write(to: staging.appendingPathComponent("sweep_cfg.yaml"))
             for job in jobs {
                 try encoder.encode(job).write(to: staging.appendingPathComponent("cfgs/\(job.id).json"))
-                try Data(PyclsConfig.yaml(for: job, sweep: description).utf8).write(to: staging.appendingPathComponent("cfgs/\(job.id).yaml"))
+                try Data(PyclsConfig.yaml(PyclsConfig.sections(for: job, sweep: description)).utf8)
+                    .write(to: staging.appendingPathComponent("cfgs/\(job.id).yaml"))
             }
             if fm.fileExists(atPath: url.path) { try fm.removeItem(at: url) }
             try fm.moveItem(at: staging, to: url)
@@ -57,15 +71,26 @@ public struct SweepDirectory: Sendable {
         return try SweepDescription.read(contentsOf: descriptionURL)
     }
 
-    /// Every job, in index order.
+    /// The sweep's name: its description's, or for a sweep pycls made, the directory's.
+    public func name() -> String {
+        (try? SweepDescription.read(contentsOf: descriptionURL).name) ?? url.lastPathComponent
+    }
+
+    /// Every job, in index order: from `cfgs/NNNNNN.json`, or for a sweep pycls made (YAML configs
+    /// only) from the `cfg` and `complexity` records its trainer logged (models not started yet have
+    /// none and are counted in `configCount` only).
     public func jobs() throws(SweepError) -> [SweepJob] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: configsURL.path) } catch {
             throw SweepError("\(url.path) is not a sweep directory (no cfgs/); make one with `regnet sweep setup`")
         }
-        let indices = names.filter { $0.hasSuffix(".json") }.compactMap { Int($0.dropLast(5)) }.sorted()
+        func indices(_ suffix: String) -> [Int] {
+            names.filter { $0.hasSuffix(suffix) }.compactMap { Int($0.dropLast(suffix.count)) }.sorted()
+        }
+        let json = indices(".json"), yaml = indices(".yaml")
+        if json.isEmpty && !yaml.isEmpty { return yaml.compactMap(pyclsJob) }
         var jobs: [SweepJob] = []
-        for index in indices {
+        for index in json {
             do {
                 let job = try JSONDecoder().decode(SweepJob.self, from: Data(contentsOf: configURL(index)))
                 guard job.index == index else { throw SweepError("it says it is config \(job.index)") }
@@ -77,6 +102,29 @@ public struct SweepDirectory: Sendable {
         guard !jobs.isEmpty else { throw SweepError("\(configsURL.path) holds no configs") }
         guard jobs.map(\.index) == Array(0..<jobs.count) else { throw SweepError("\(configsURL.path) misses configs (indices are not 0..<\(jobs.count))") }
         return jobs
+    }
+
+    /// Config files in the sweep (started or not).
+    public func configCount() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: configsURL.path)) ?? []
+        let json = names.filter { $0.hasSuffix(".json") }.count
+        return json > 0 ? json : names.filter { $0.hasSuffix(".yaml") }.count
+    }
+
+    /// Model `index` of a pycls-made sweep, from its log's `cfg` and `complexity` records.
+    func pyclsJob(_ index: Int) -> SweepJob? {
+        guard let text = try? String(contentsOf: logDirectory(index).appendingPathComponent("stdout.log"), encoding: .utf8) else { return nil }
+        let log = PyclsLog(text: text)
+        guard let cfg = log.data["cfg"], let configuration = PyclsConfig.configuration(from: cfg) else { return nil }
+        let cx = log.data["complexity"] ?? [:]
+        func count(_ key: String) -> Int { (cx[key] as? NSNumber)?.intValue ?? 0 }
+        let type: String
+        switch configuration {
+        case .anyNet: type = "AnyNet"
+        case .regNet: type = "RegNet"
+        }
+        return SweepJob(index: index, name: "\(type)-\(SweepJob.id(index))", space: type, configuration: configuration,
+                        complexity: Complexity(flops: count("flops"), params: count("params"), acts: count("acts")), sampled: [:], train: [:])
     }
 
     /// Whether model `index` finished.

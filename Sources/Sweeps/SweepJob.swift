@@ -1,6 +1,7 @@
 import DesignSpaces
 import Foundation
 import NetworkIR
+import Training
 
 /// One model of a sweep: its drawn configuration and complexity, and the `regnet train` options it
 /// trains with (the base recipe plus its own drawn values). Stored as `cfgs/NNNNNN.json`.
@@ -19,6 +20,9 @@ public struct SweepJob: Codable, Sendable, Hashable {
     public var sampled: [String: Double]
     /// Every `regnet train` option the job passes, without dashes.
     public var train: [String: SweepDescription.OptionValue]
+
+    /// The model as pycls's config sections (`MODEL`, `REGNET` or `ANYNET`), for the logged `cfg` record.
+    public var pyclsModelSections: [String: StatsLog.Value] { PyclsConfig.modelSections(configuration) }
 
     /// pycls's config name: the index in six digits.
     public var id: String { SweepJob.id(index) }

@@ -11,10 +11,11 @@ public struct SweepResult: Codable, Sendable, Hashable {
     public var flops: Int
     public var params: Int
     public var acts: Int
-    /// Whether the job marked itself done.
+    /// Whether its last test epoch is its last epoch (pycls's rule).
     public var done: Bool
-    /// Epochs with a test evaluation.
+    /// The last epoch with a test evaluation, and the epochs the run has in all (0 before any).
     public var epochsDone: Int
+    public var epochsPlanned: Int
     /// The run's error as pycls's analysis takes it (%): the lowest test top-1 error of the EMA when
     /// the recipe keeps one, else of the model.
     public var error: Double?
@@ -33,38 +34,59 @@ public struct SweepResult: Codable, Sendable, Hashable {
     public var fields: [String: String]
 }
 
-/// `regnet sweep collect`: every model's result, and pycls's status counts.
+/// `regnet sweep collect`: every started model's result, and pycls's status counts. Reads sweeps made
+/// here and sweeps made by pycls (whose models come from the `cfg` record of each log).
 public struct SweepCollection: Sendable {
-    /// One result per config, in index order.
+    /// One result per started model, in index order.
     public var results: [SweepResult]
+    /// Models in the sweep (config files).
+    public var total: Int
+    /// pycls's `sweep.json`: per started model, its log as `load_log_data` and `sort_log_data` give it,
+    /// with `log_file`, `err_file` and `err`.
+    let pyclsSweep: Data
 
-    /// Jobs with a log, jobs done, epochs done over all jobs (pycls's sweep status line).
-    public var status: (started: Int, done: Int, epochs: Int) {
-        (results.filter { $0.epochsDone > 0 || $0.done || $0.wallSeconds > 0 }.count, results.filter(\.done).count,
-         results.reduce(0) { $0 + $1.epochsDone })
+    /// pycls's status line: jobs started and done (test epochs complete) of all, epochs done of all.
+    public var statusLine: String {
+        let done = results.filter(\.done).count, epochs = results.reduce(0) { $0 + $1.epochsDone }
+        let planned = results.reduce(0) { $0 + max($1.epochsPlanned, 1) }
+        return "Status: jobs_started=\(results.count)/\(total), jobs_done=\(done)/\(total), epochs_done=\(epochs)/\(planned)"
     }
 
-    /// Reads every job's log in `sweep`.
+    /// Reads every started model's log in `sweep`.
     public init(_ sweep: SweepDirectory) throws(SweepError) {
-        results = try sweep.jobs().map { job throws(SweepError) in try Self.result(of: job, in: sweep) }
+        let jobs = try sweep.jobs()
+        var results: [SweepResult] = [], records: [[String: Any]] = []
+        for job in jobs {
+            let logURL = sweep.logDirectory(job.index).appendingPathComponent("stdout.log")
+            guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { continue }
+            let log = PyclsLog(text: text)
+            results.append(Self.result(of: job, log: log))
+            var record = log.data as [String: Any]
+            let errURL = sweep.logDirectory(job.index).appendingPathComponent("stderr.log")
+            record["log_file"] = logURL.path
+            record["err_file"] = errURL.path
+            record["err"] = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            records.append(record)
+        }
+        self.results = results
+        total = sweep.configCount()
+        do { pyclsSweep = try JSONSerialization.data(withJSONObject: records, options: [.sortedKeys]) } catch {
+            throw SweepError("cannot encode the logs as pycls's sweep.json: \(error)")
+        }
     }
 
-    static func result(of job: SweepJob, in sweep: SweepDirectory) throws(SweepError) -> SweepResult {
-        let log = sweep.logDirectory(job.index).appendingPathComponent("stdout.log")
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        func numbers(_ type: String, _ key: String) -> [Double] {
-            StatsLog.records(type, in: text).compactMap { ($0[key] as? NSNumber)?.doubleValue }
-        }
-        let test = numbers("test_epoch", "top1_err"), ema = numbers("test_ema_epoch", "top1_err")
-        let seconds = numbers("train_epoch", "time_epoch").reduce(0, +) + numbers("test_epoch", "time_epoch").reduce(0, +)
-            + numbers("test_ema_epoch", "time_epoch").reduce(0, +)
+    static func result(of job: SweepJob, log: PyclsLog) -> SweepResult {
+        let test = log.numbers("test_epoch", "top1_err"), ema = log.numbers("test_ema_epoch", "top1_err")
+        let seconds = ["train_epoch", "test_epoch", "test_ema_epoch"].reduce(0) { $0 + log.numbers($1, "time_epoch").reduce(0, +) }
         var fields = Dictionary(job.configuration.fields, uniquingKeysWith: { a, _ in a })
         for (key, value) in job.sampled { fields[key] = String(value) }
+        let progress = log.progress
         return SweepResult(index: job.index, name: job.name, space: job.space, flops: job.complexity.flops, params: job.complexity.params,
-                           acts: job.complexity.acts, done: sweep.isDone(job.index), epochsDone: test.count, error: ema.min() ?? test.min(),
-                           finalError: test.last, bestError: test.min(), emaError: ema.last, wallSeconds: seconds,
-                           trainLoss: numbers("train_epoch", "loss"), trainError: numbers("train_epoch", "top1_err"), testError: test,
-                           fields: fields)
+                           acts: job.complexity.acts, done: progress.epoch > 0 && progress.epoch == progress.of,
+                           epochsDone: progress.epoch, epochsPlanned: progress.epoch > 0 ? progress.of : 0,
+                           error: ema.min() ?? test.min(), finalError: test.last, bestError: test.min(), emaError: ema.last,
+                           wallSeconds: seconds, trainLoss: log.numbers("train_epoch", "loss"),
+                           trainError: log.numbers("train_epoch", "top1_err"), testError: test, fields: fields)
     }
 
     /// `results.csv`: one row per model with a test error (what `regnet edf` reads), columns
@@ -82,13 +104,14 @@ public struct SweepCollection: Sendable {
         return ([header.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
     }
 
-    /// Writes `results.csv` and `results.json` into the sweep (atomically).
+    /// Writes `results.csv`, `results.json` and pycls's `sweep.json` into the sweep (each atomically).
     public func write(to sweep: SweepDirectory) throws(SweepError) {
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try writeAtomically(Data(csv.utf8), to: sweep.url.appendingPathComponent("results.csv"))
             try writeAtomically(try encoder.encode(results), to: sweep.url.appendingPathComponent("results.json"))
+            try writeAtomically(pyclsSweep, to: sweep.url.appendingPathComponent("sweep.json"))
         } catch {
             throw SweepError("cannot write the results into \(sweep.url.path): \(error)")
         }

@@ -204,4 +204,32 @@ import Glibc
         let shard = try CLI.run(["sweep", "run", dir.path, "--shard", "2/2"])
         #expect(shard.status == 1 && shard.err.contains("0 <= I < N"))
     }
+
+    @Test func collectReadsASweepPyclsMadeAndWritesPyclsSweepJSON() throws {
+        // Written by scripts/make_pycls_sweep_fixture.py as pycls's setup and trainer write a sweep.
+        let fixture = try #require(Bundle.module.url(forResource: "Fixtures/pycls-sweep", withExtension: nil))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-pycls-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: fixture, to: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("expected.json"))) as! [String: Any]
+        let r = try CLI.run(["sweep", "collect", dir.path])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains(expected["status"] as! String), "\(r.out)")
+        let got = try errors(dir)
+        let wanted = expected["errors"] as! [String: Double]
+        #expect(got.count == wanted.count)
+        for (id, error) in wanted {
+            let row = got.first { $0.key.hasSuffix(id) }
+            #expect(row.map { Double($0.value[0]) } == error, "\(id): \(String(describing: row))")
+        }
+        #expect(got["RegNet-000000"]?[3] == "1" && got["AnyNet-000001"]?[3] == "0")
+        // Our sweep.json is pycls's: per started model, metrics over epochs with epoch_ind and epoch_max.
+        let sweep = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("sweep.json"))) as! [[String: Any]]
+        #expect(sweep.count == 2)
+        let test = sweep[0]["test_epoch"] as? [String: Any]
+        #expect(test?["epoch_ind"] as? [Int] == [1, 2] && test?["epoch_max"] as? [Int] == [2, 2])
+        #expect((sweep[0]["cfg"] as? [String: Any])?["REGNET"] != nil && sweep[0]["err"] as? String == "")
+        let analyze = try CLI.run(["sweep", "analyze", dir.path])
+        #expect(analyze.status == 0, "\(analyze.err)")
+    }
 }

@@ -212,7 +212,7 @@ func npy(float32 values: [Float], shape: [Int]) -> Data {
         let before = try Data(contentsOf: checkpoint)
         // Fill the disk, then continue: the next checkpoint cannot be written.
         let filler = mountPoint.appendingPathComponent("filler")
-        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
         let handle = try FileHandle(forWritingTo: filler)
         while (try? handle.write(contentsOf: Data(count: 16 * 1024))) != nil {}
         try? handle.close()

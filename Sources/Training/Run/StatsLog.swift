@@ -3,9 +3,10 @@ import Foundation
 /// pycls's `json_stats:` log lines (`pycls/core/logging.py`): one JSON object per line with a
 /// `_type`, keys sorted, floats written with 4 decimals, so pycls's `load_log_data` reads the file.
 public enum StatsLog {
-    /// A value in a record.
-    public enum Value: Sendable, Hashable {
-        case number(Double), integer(Int), text(String)
+    /// A value in a record: pycls logs numbers, integers and strings, and its whole configuration as
+    /// nested objects with lists.
+    public indirect enum Value: Sendable, Hashable {
+        case number(Double), integer(Int), text(String), flag(Bool), list([Value]), object([String: Value])
     }
 
     /// The tag pycls's readers look for.
@@ -23,6 +24,9 @@ public enum StatsLog {
         switch value {
         case .integer(let i): return String(i)
         case .text(let s): return quoted(s)
+        case .flag(let b): return b ? "true" : "false"
+        case .list(let items): return "[" + items.map(format).joined(separator: ", ") + "]"
+        case .object(let fields): return "{" + fields.keys.sorted().map { "\(quoted($0)): \(format(fields[$0]!))" }.joined(separator: ", ") + "}"
         case .number(let d):
             guard d.isFinite else { return d.isNaN ? "NaN" : (d > 0 ? "Infinity" : "-Infinity") }
             return String(format: "%.4f", d)

@@ -1,4 +1,3 @@
-import Executor
 import NetworkIR
 
 /// A k×k (grouped, strided, padded) convolution on the direct-convolution micro-kernel:
@@ -151,9 +150,7 @@ struct ConvolutionOperation: TrainingOperation {
 
     func backward(_ c: StepContext, accumulate: [Bool]) {
         guard let dy = c.grads[node] else { return }
-        let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
-        let (ci, co) = (inShape.channels, outShape.channels)
-        let (ho, wo) = (outShape.height, outShape.width)
+        let co = outShape.channels, (ho, wo) = (outShape.height, outShape.width)
         if let bias {
             let sums = ColumnSums.moments(c, rows: c.batch * ho * wo, columns: co, a: dy, scratch: c.scratchD).sums
             for j in 0..<co { c.parameterGrads[bias + j] = Float(sums[j]) }
