@@ -35,8 +35,10 @@ public struct SweepDescription: Codable, Sendable, Hashable {
         public var space: String
         /// Models to draw from it.
         public var count: Int
-        /// RegNet sampler ranges, pycls's `regnet_sampler` keys: `depth`, `w0`, `wa`, `wm`,
-        /// `group_width`, `stage_count` as [low, high]; `bottleneck_ratios` as a list.
+        /// Sampler ranges. RegNet spaces: pycls's `regnet_sampler` keys `depth`, `w0`, `wa`, `wm`,
+        /// `group_width`, `stage_count` as [low, high], `bottleneck_ratios` as a list. AnyNetX spaces:
+        /// `depth` and `width` per stage as [low, high], `stage_count` as [n, n], `bottleneck_ratios`
+        /// and `group_widths` as lists.
         public var ranges: [String: [Double]]?
     }
 

@@ -25,8 +25,10 @@ extension SweepDescription {
             var space: any DesignSpace
             do { space = try DesignSpaces.named(request.space) } catch { throw SweepError(error.description) }
             if let ranges = request.ranges, !ranges.isEmpty {
-                guard let regNet = space as? RegNetSpace else { throw SweepError("samples: ranges apply to RegNet and RegNetX only (\(request.space) has fixed ones)") }
-                do { space = try regNet.applying(ranges: ranges) } catch { throw SweepError("samples: \(request.space): \(error.description)") }
+                do {
+                    if let regNet = space as? RegNetSpace { space = try regNet.applying(ranges: ranges) }
+                    else if let anyNet = space as? AnyNetXSpace { space = try anyNet.applying(ranges: ranges) }
+                } catch { throw SweepError("samples: \(request.space): \(error.description)") }
             }
             let drawn: [DesignSample]
             do {

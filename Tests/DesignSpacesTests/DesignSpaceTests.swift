@@ -228,6 +228,20 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
         #expect(GoodRange.subsampleSize(30) == 7 && GoodRange.subsampleSize(3) == 1 && GoodRange.subsampleSize(100) == 25)
     }
 
+    @Test func anyNetRangesBoundEveryDrawAndBadRangesAreErrors() throws {
+        let space = try AnyNetXSpace(.e).applying(ranges: ["depth": [1, 3], "width": [16, 128], "group_widths": [8, 16], "stage_count": [3, 3]])
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<200 {
+            let configuration = space.sample(using: &generator)
+            let stages = try #require(configuration.anyNetStages())
+            #expect(stages.count == 3 && space.membership(of: configuration).isMember)
+            #expect(stages.allSatisfy { (1...3).contains($0.depth) && (16...128).contains($0.width) && [8, 16].contains($0.groupWidth) })
+        }
+        for bad: [String: [Double]] in [["depth": [3, 1]], ["width": [10, 64]], ["stage_count": [2, 4]], ["depths": [1, 2]], ["group_widths": [0.5]]] {
+            #expect(throws: RegNetError.self) { try AnyNetXSpace(.a).applying(ranges: bad) }
+        }
+    }
+
     @Test func scatterAndCurveChartsDrawEveryPointAndRange() {
         let svg = ScatterPlot.svg([.init(label: "RegNetX", points: [(1e6, 30), (2e6, 20), (4e6, 25)], colour: 1)],
                                   title: "Error vs flops", xLabel: "flops",

@@ -9,16 +9,16 @@ public struct AnyNetXSpace: DesignSpace {
 
     /// The refinement.
     public var variant: Variant
-    /// Stages per network.
-    public static let stageCount = 4
+    /// Stages per network (the paper's 4; a sweep may set another count).
+    public var stageCount = 4
     /// Depth range per stage.
-    public static let depths = 1...16
+    public var depths = 1...16
     /// Width range per stage (multiples of 8).
-    public static let widths = 8...1024
+    public var widths = 8...1024
     /// Bottleneck ratios.
-    public static let bottleneckRatios = [1, 2, 4]
+    public var bottleneckRatios = [1, 2, 4]
     /// Group widths.
-    public static let groupWidths = [1, 2, 4, 8, 16, 32]
+    public var groupWidths = [1, 2, 4, 8, 16, 32]
 
     /// The space `variant`.
     public init(_ variant: Variant) { self.variant = variant }
@@ -28,8 +28,8 @@ public struct AnyNetXSpace: DesignSpace {
 
     /// Distinct configurations on the space's grid (see `DesignSpace.size`).
     public var size: Double {
-        let d = Double(Self.depths.count), w = Double(Self.widths.count / 8 + 1)
-        let b = Double(Self.bottleneckRatios.count), g = Double(Self.groupWidths.count)
+        let d = Double(depths.count), w = Double(widths.count / 8 + 1)
+        let b = Double(bottleneckRatios.count), g = Double(groupWidths.count)
         // Non-decreasing 4-tuples from n values: multiset coefficient C(n + 3, 4).
         func nonDecreasing(_ n: Double) -> Double { (n * (n + 1) * (n + 2) * (n + 3)) / 24 }
         switch variant {
@@ -44,18 +44,18 @@ public struct AnyNetXSpace: DesignSpace {
     /// Whether `configuration` is in the space, with the first rule it breaks.
     public func membership(of configuration: DesignConfiguration) -> Membership {
         guard let stages = configuration.anyNetStages() else { return .outside("the configuration has no valid stages") }
-        guard stages.count == Self.stageCount else { return .outside("\(stages.count) stages; \(name) networks have \(Self.stageCount)") }
+        guard stages.count == stageCount else { return .outside("\(stages.count) stages; \(name) networks have \(stageCount)") }
         for (i, s) in stages.enumerated() {
             let at = "stage \(i + 1)"
-            guard Self.depths.contains(s.depth) else { return .outside("\(at): depth \(s.depth) is outside \(Self.depths)") }
-            guard Self.widths.contains(s.width), s.width % 8 == 0 else {
-                return .outside("\(at): width \(s.width) is not a multiple of 8 in \(Self.widths)")
+            guard depths.contains(s.depth) else { return .outside("\(at): depth \(s.depth) is outside \(depths)") }
+            guard widths.contains(s.width), s.width % 8 == 0 else {
+                return .outside("\(at): width \(s.width) is not a multiple of 8 in \(widths)")
             }
-            guard Self.bottleneckRatios.contains(s.bottleneckRatio) else {
-                return .outside("\(at): bottleneck ratio \(s.bottleneckRatio) is not one of \(Self.bottleneckRatios)")
+            guard bottleneckRatios.contains(s.bottleneckRatio) else {
+                return .outside("\(at): bottleneck ratio \(s.bottleneckRatio) is not one of \(bottleneckRatios)")
             }
-            guard Self.groupWidths.contains(s.groupWidth) else {
-                return .outside("\(at): group width \(s.groupWidth) is not one of \(Self.groupWidths)")
+            guard groupWidths.contains(s.groupWidth) else {
+                return .outside("\(at): group width \(s.groupWidth) is not one of \(groupWidths)")
             }
             guard s.isCompatible else {
                 return .outside("\(at): group width \(s.groupWidth) does not divide the bottleneck width \(s.width)/\(s.bottleneckRatio)")
@@ -85,19 +85,52 @@ public struct AnyNetXSpace: DesignSpace {
     /// every sample is a member.
     public func sample(using g: inout SeededGenerator) -> DesignConfiguration {
         while true {
-            let sharedB = Samplers.choice(Self.bottleneckRatios, using: &g)
-            let sharedG = Samplers.choice(Self.groupWidths, using: &g)
+            let sharedB = Samplers.choice(bottleneckRatios, using: &g)
+            let sharedG = Samplers.choice(groupWidths, using: &g)
             var stages: [AnyNetStage] = []
-            for _ in 0..<Self.stageCount {
-                let d = Int(Samplers.logUniform(Double(Self.depths.lowerBound), Double(Self.depths.upperBound), q: 1, using: &g))
-                let w = Int(Samplers.logUniform(Double(Self.widths.lowerBound), Double(Self.widths.upperBound), q: 8, using: &g))
-                let b = variant == .a ? Samplers.choice(Self.bottleneckRatios, using: &g) : sharedB
-                let gw = [.a, .b].contains(variant) ? Samplers.choice(Self.groupWidths, using: &g) : sharedG
+            for _ in 0..<stageCount {
+                let d = Int(Samplers.logUniform(Double(depths.lowerBound), Double(depths.upperBound), q: 1, using: &g))
+                let w = Int(Samplers.logUniform(Double(widths.lowerBound), Double(widths.upperBound), q: 8, using: &g))
+                let b = variant == .a ? Samplers.choice(bottleneckRatios, using: &g) : sharedB
+                let gw = [.a, .b].contains(variant) ? Samplers.choice(groupWidths, using: &g) : sharedG
                 stages.append(Self.compatible(AnyNetStage(depth: d, width: w, bottleneckRatio: b, groupWidth: gw)))
             }
             let configuration = DesignConfiguration.anyNet(AnyNetConfiguration(stages: stages))
             if membership(of: configuration).isMember { return configuration }
         }
+    }
+
+    /// The range keys a sweep may set: `depth` and `width` ([low, high], every stage), `stage_count`,
+    /// and the allowed `bottleneck_ratios` and `group_widths`.
+    public static let rangeKeys = ["depth", "width", "stage_count", "bottleneck_ratios", "group_widths"]
+
+    /// This space with the ranges in `ranges` changed (the paper's rules between stages stay).
+    public func applying(ranges: [String: [Double]]) throws(RegNetError) -> AnyNetXSpace {
+        var space = self
+        for key in ranges.keys.sorted() {
+            let values = ranges[key]!
+            guard !values.isEmpty, values.allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 < 1e6 }) else {
+                throw RegNetError("\(key) expects positive integers (got \(values))")
+            }
+            let ints = values.map { Int($0) }
+            switch key {
+            case "bottleneck_ratios": space.bottleneckRatios = ints
+            case "group_widths": space.groupWidths = ints
+            case "depth", "width", "stage_count":
+                guard ints.count == 2, ints[0] <= ints[1] else { throw RegNetError("\(key) expects [low, high] with low <= high (got \(values))") }
+                if key == "depth" { space.depths = ints[0]...ints[1] }
+                if key == "width" {
+                    guard ints[0] % 8 == 0, ints[1] % 8 == 0 else { throw RegNetError("width bounds must be multiples of 8 (got \(values))") }
+                    space.widths = ints[0]...ints[1]
+                }
+                if key == "stage_count" {
+                    guard ints[0] == ints[1] else { throw RegNetError("stage_count of an AnyNetX space is one number: [n, n] (got \(values))") }
+                    space.stageCount = ints[0]
+                }
+            default: throw RegNetError("unknown AnyNetX range '\(key)'", suggestions: Self.rangeKeys)
+            }
+        }
+        return space
     }
 
     /// pycls's `adjust_block_compatibility` for one stage: bottleneck width v = int(w / b), g = min(g, v),
