@@ -14,10 +14,12 @@ public struct Conv: Layer {
     public var bias: Bool
     /// Parameter name relative to the block (`conv1.conv`); nil picks `conv1`, `conv2`, …
     public var name: String?
+    /// Where the layer was written, for errors.
+    public var location: SourceLocation
 
     /// A convolution producing `outChannels`.
     public init(_ outChannels: Int, kernel: Int = 1, stride: Int = 1, padding: Int? = nil, groups: Int = 1,
-                bias: Bool = false, name: String? = nil) {
+                bias: Bool = false, name: String? = nil, fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
@@ -25,12 +27,15 @@ public struct Conv: Layer {
         self.groups = groups
         self.bias = bias
         self.name = name
+        location = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         let conv = Convolution(inChannels: graph.currentShape.channels, outChannels: outChannels, kernel: kernel,
                                stride: stride, padding: padding, groups: groups, bias: bias)
-        try graph.append(.convolution(conv), name: name ?? graph.uniqueName("conv"))
+        try graph.at(location) { (g: inout GraphBuilder) throws(LoweringError) in
+            try g.append(.convolution(conv), name: name ?? g.uniqueName("conv"))
+        }
     }
 }

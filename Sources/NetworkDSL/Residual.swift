@@ -15,17 +15,24 @@ public struct Residual: Layer {
     public var projectionName: String
     /// Shortcut policy.
     public var shortcut: Shortcut
+    /// Where the layer was written, for errors.
+    public var location: SourceLocation
 
     /// A residual connection around `branch`.
     public init(projectionName: String = "shortcut", shortcut: Shortcut = .automatic,
-                @LayerBuilder _ branch: () -> Sequential) {
+                fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column, @LayerBuilder _ branch: () -> Sequential) {
         self.branch = branch()
         self.projectionName = projectionName
         self.shortcut = shortcut
+        location = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.at(location) { (g: inout GraphBuilder) throws(LoweringError) in try lowerBranches(into: &g) }
+    }
+
+    private func lowerBranches(into graph: inout GraphBuilder) throws(LoweringError) {
         let input = graph.current
         try branch.lower(into: &graph)
         let output = graph.current

@@ -4,15 +4,22 @@ public struct SqueezeExcite: Layer {
     public var width: Int
     /// Parameter scope (`se` gives `se.fc1`, `se.fc2`).
     public var name: String
+    /// Where the layer was written, for errors.
+    public var location: SourceLocation
 
     /// An SE layer reducing to `width` channels.
-    public init(width: Int, name: String = "se") {
+    public init(width: Int, name: String = "se", fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
         self.width = width
         self.name = name
+        location = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.at(location) { (g: inout GraphBuilder) throws(LoweringError) in try lowerGate(into: &g) }
+    }
+
+    private func lowerGate(into graph: inout GraphBuilder) throws(LoweringError) {
         guard width > 0, width <= Limits.channels else {
             throw graph.error("squeeze-excite width must be in 1...\(Limits.channels) (got \(width))", at: name)
         }

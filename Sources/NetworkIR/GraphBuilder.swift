@@ -59,6 +59,15 @@ public struct GraphBuilder: Sendable {
         return try body(&self)
     }
 
+    /// Runs `body` with errors pointing at `location`, the line where a layer was written, unless
+    /// that line is inside the package (a built-in block's own layers keep the user's stage line).
+    public mutating func at<T>(_ location: SourceLocation, _ body: (inout GraphBuilder) throws(LoweringError) -> T) throws(LoweringError) -> T {
+        let saved = scope.location
+        if !location.isInLibrary { scope.location = location }
+        defer { scope.location = saved }
+        return try body(&self)
+    }
+
     /// An error at the current scope, for layers that validate their own arguments.
     public func error(_ message: String, at name: String? = nil) -> LoweringError {
         LoweringError(path: scope.path + (name.map { [$0] } ?? []), message: message, location: scope.location)

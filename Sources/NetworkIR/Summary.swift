@@ -1,3 +1,5 @@
+import Foundation
+
 /// A per-stage account of a graph: widths, groups, output sizes and complexity. Built from the IR only.
 public struct Summary: Hashable, Sendable, Codable {
     /// One stage's row.
@@ -8,14 +10,15 @@ public struct Summary: Hashable, Sendable, Codable {
         public var depth: Int
         /// Output width.
         public var width: Int
-        /// Groups of the grouped convolution.
-        public var groups: Int
-        /// Channels per group.
-        public var groupWidth: Int
-        /// Bottleneck ratio b.
-        public var bottleneckRatio: Double
-        /// Width inside the bottleneck.
-        public var bottleneckWidth: Int
+        /// Groups of the stage's spatial (k×k) convolution, read from the lowered graph; nil when its
+        /// blocks have none or several (a basic block), so the notion does not apply.
+        public var groups: Int?
+        /// Channels per group of that convolution.
+        public var groupWidth: Int?
+        /// Bottleneck ratio b: the stage width over the width that convolution works at.
+        public var bottleneckRatio: Double?
+        /// The width that convolution works at (the bottleneck width; an inverted residual's hidden width).
+        public var bottleneckWidth: Int?
         /// Squeeze-excite width of the stage's later blocks (its only block when depth is 1); 0 without SE.
         public var seWidth: Int
         /// Output height.
@@ -67,7 +70,15 @@ public struct Summary: Hashable, Sendable, Codable {
             let inStage = graph.nodes.indices.filter { graph.nodes[$0].scope.stage == record.index }
             let cx = graph.complexity { $0.scope.stage == record.index }
             let lastShape = inStage.last.map { graph.nodes[$0].shape } ?? FeatureShape(channels: 0, height: 0, width: 0)
-            let bottleneck = Int((Double(record.width) / record.bottleneckRatio).rounded(.toNearestOrEven))
+            // The stage's spatial convolution, read off its last block (the first may carry a projection):
+            // a k×k convolution that is not part of squeeze-excite. Blocks with none or several have no
+            // single group width or bottleneck.
+            let spatial = inStage.compactMap { id -> Convolution? in
+                guard graph.nodes[id].scope.block == record.depth, case .convolution(let conv) = graph.nodes[id].operation,
+                      conv.kernel > 1 else { return nil }
+                return conv
+            }
+            let conv = spatial.count == 1 ? spatial[0] : nil
             // The SE width is the reduce convolution fed by a pooled value inside the stage's last block.
             let se = inStage.last { id in
                 let node = graph.nodes[id]
@@ -77,9 +88,9 @@ public struct Summary: Hashable, Sendable, Codable {
             }
             let seWidth = se.map { graph.nodes[$0].shape.channels } ?? 0
             return StageRow(index: record.index, depth: record.depth, width: record.width,
-                            groups: record.groupWidth > 0 ? max(1, bottleneck / record.groupWidth) : 0,
-                            groupWidth: record.groupWidth, bottleneckRatio: record.bottleneckRatio,
-                            bottleneckWidth: bottleneck, seWidth: seWidth,
+                            groups: conv?.groups, groupWidth: conv?.inChannelsPerGroup,
+                            bottleneckRatio: conv.map { Double(record.width) / Double($0.inChannels) },
+                            bottleneckWidth: conv?.inChannels, seWidth: seWidth,
                             outputHeight: lastShape.height, outputWidth: lastShape.width,
                             params: cx.params, flops: cx.flops, acts: cx.acts)
         }
@@ -94,8 +105,9 @@ public struct Summary: Hashable, Sendable, Codable {
         let header = ["stage", "depth", "width", "groups", "gw", "b", "w_b", "se", "out", "params", "flops"]
         var rows: [[String]] = [["stem", "", "", "", "", "", "", "", "", formatCount(stem.params), formatCount(stem.flops)]]
         for s in stages {
-            rows.append(["\(s.index)", "\(s.depth)", "\(s.width)", "\(s.groups)", "\(s.groupWidth)",
-                         formatRatio(s.bottleneckRatio), "\(s.bottleneckWidth)", s.seWidth > 0 ? "\(s.seWidth)" : "-",
+            func cell(_ value: Int?) -> String { value.map(String.init) ?? "–" }
+            rows.append(["\(s.index)", "\(s.depth)", "\(s.width)", cell(s.groups), cell(s.groupWidth),
+                         s.bottleneckRatio.map(formatRatio) ?? "–", cell(s.bottleneckWidth), s.seWidth > 0 ? "\(s.seWidth)" : "-",
                          "\(s.outputHeight)x\(s.outputWidth)", formatCount(s.params), formatCount(s.flops)])
         }
         rows.append(["head", "", "", "", "", "", "", "", "\(classes)", formatCount(head.params), formatCount(head.flops)])
@@ -113,5 +125,5 @@ public struct Summary: Hashable, Sendable, Codable {
 }
 
 private func formatRatio(_ value: Double) -> String {
-    value == value.rounded() ? "\(Int(value))" : "\(value)"
+    value == value.rounded() ? "\(Int(value))" : String(format: "%.3g", value)
 }

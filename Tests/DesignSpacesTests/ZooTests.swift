@@ -17,8 +17,8 @@ import Testing
         #expect(summary.acts == published.acts)
         #expect(summary.stages.map(\.depth) == published.depths)
         #expect(summary.stages.map(\.width) == published.widths)
-        #expect(summary.stages.map(\.groupWidth) == published.groupWidths)
-        #expect(summary.stages.map(\.groups) == published.groups)
+        #expect(summary.stages.map(\.groupWidth) == published.groupWidths.map { Optional($0) })
+        #expect(summary.stages.map(\.groups) == published.groups.map { Optional($0) })
         #expect(summary.stages.map(\.outputHeight) == [56, 28, 14, 7])
         if !published.seOther.isEmpty {
             // The summary reports each stage's last block; a depth-1 stage's only block reads the previous width.

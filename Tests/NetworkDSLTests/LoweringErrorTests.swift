@@ -17,6 +17,7 @@ struct BasicBlock: Block {
 
 /// A block whose grouped convolution uses a fixed, wrong group count.
 struct BadGroupsBlock: Block {
+    static let convLine = #line + 3
     func body(_ c: BlockContext) -> some Layer {
         Conv(c.outputWidth, kernel: 1, name: "conv a")
         Conv(c.outputWidth, kernel: 3, groups: 7, name: "conv b")
@@ -28,8 +29,25 @@ struct WrongWidthBlock: Block {
     func body(_ c: BlockContext) -> some Layer { Conv(c.outputWidth / 2, kernel: 1) }
 }
 
+/// MobileNetV2's inverted residual with expansion 4, as a newcomer writes it.
+struct ExpandBlock: Block {
+    func body(_ c: BlockContext) -> some Layer {
+        Residual {
+            Conv(4 * c.inputWidth, kernel: 1); BatchNorm(); ReLU()
+            Conv(4 * c.inputWidth, kernel: 3, stride: c.stride, groups: 4 * c.inputWidth); BatchNorm(); ReLU()
+            Conv(c.outputWidth, kernel: 1); BatchNorm()
+        }
+    }
+}
+
+/// A block that never reads the stage's stride.
+struct WrongStrideBlock: Block {
+    func body(_ c: BlockContext) -> some Layer { Conv(c.outputWidth, kernel: 3); BatchNorm(); ReLU() }
+}
+
 /// A residual whose branch changes the shape while the shortcut is forced to be the identity.
 struct IdentityMismatchBlock: Block {
+    static let residualLine = #line + 2
     func body(_ c: BlockContext) -> some Layer {
         Residual(shortcut: .identity) { Conv(c.outputWidth, kernel: 3, stride: c.stride) }
     }
@@ -74,6 +92,9 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
         let error = try #require(lowering(net))
         #expect(error.path == ["stage 2", "block 1", "conv b"])
         #expect(error.message.contains("not divisible by 7 groups"))
+        // The error points at the Conv's own line, not the Stage's.
+        #expect(error.location?.line == BadGroupsBlock.convLine)
+        #expect(error.description.hasPrefix("NetworkDSLTests/LoweringErrorTests.swift:\(BadGroupsBlock.convLine): stage 2, block 1, conv b: "))
     }
 
     @Test func blockMustProduceStageWidth() throws {
@@ -88,11 +109,15 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
         let error = try #require(lowering(net))
         #expect(error.message.contains("residual branches disagree"))
         #expect(error.path.starts(with: ["stage 1", "block 1"]))
+        #expect(error.location?.line == IdentityMismatchBlock.residualLine)
     }
 
     @Test func resolutionThatCollapsesToZero() throws {
         let net = Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8, block: BigKernelBlock()) }; Head(classes: 10) }
-        #expect(lowering(net, resolution: 64) == nil)
+        // At 64, the unpadded 9x9 convolution leaves 24x24 where the stage's stride 2 asks for 16x16.
+        let shrunk = try #require(lowering(net, resolution: 64))
+        #expect(shrunk.message.contains("BigKernelBlock produced 24x24 from 32x32 but the block's stride is 2, which gives 16x16"))
+        #expect(shrunk.path == ["stage 1", "block 1"])
         let error = try #require(lowering(net, resolution: 8))
         #expect(error.message.contains("resolution collapses to zero"))
         #expect(lowering(net, resolution: 0)?.path == ["input"])
@@ -111,6 +136,15 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
             let error = lowering(net)
             #expect(error?.message.contains(message) == true, "\(String(describing: error)) should contain \(message)")
         }
+    }
+
+    @Test func blockIgnoringTheStrideIsAnError() throws {
+        let net = Network { Stem(16); Body { Stage(depth: 2, width: 32, groupWidth: 8, block: WrongStrideBlock()) }; Head(classes: 10) }
+        let error = try #require(lowering(net))
+        #expect(error.path == ["stage 1", "block 1"])
+        #expect(error.message.contains("WrongStrideBlock produced 16x16 from 16x16 but the block's stride is 2, which gives 8x8"))
+        let strideOne = Network { Stem(16); Body { Stage(depth: 2, width: 32, groupWidth: 8, stride: 1, block: WrongStrideBlock()) }; Head(classes: 10) }
+        #expect(lowering(strideOne) == nil)
     }
 
     @Test func groupWidthLargerThanBottleneckIsExplained() throws {
@@ -140,6 +174,23 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
         #expect(graph.parameters.map(\.name).contains("s1.b1.shortcut.conv.weight"))
         #expect(graph.parameters.map(\.name).contains("s1.b2.conv2.weight"))
         #expect(graph.outputShape == FeatureShape(channels: 10, height: 1, width: 1))
+        // The summary reads groups and bottleneck from the lowered graph: a basic block has two 3x3
+        // convolutions and no single bottleneck, so those columns say "–".
+        let row = try net.summary(resolution: 16).stages[0]
+        #expect(row.groups == nil && row.groupWidth == nil && row.bottleneckRatio == nil && row.bottleneckWidth == nil)
+        #expect(try net.summary(resolution: 16).table.contains("–"))
+    }
+
+    @Test func summaryColumnsComeFromTheLoweredBlock() throws {
+        // An inverted residual (expand 4x, depthwise 3x3, project) at width 16: the depthwise
+        // convolution works at the hidden width 64, one channel per group.
+        let net = Network("MBv2") {
+            Stem(16, kernel: 3, stride: 1)
+            Body { Stage(depth: 2, width: 16, groupWidth: 1, stride: 1, block: ExpandBlock()) }
+            Head(classes: 10)
+        }
+        let row = try net.summary(resolution: 16).stages[0]
+        #expect(row.groups == 64 && row.groupWidth == 1 && row.bottleneckWidth == 64 && row.bottleneckRatio == 0.25)
     }
 
     @Test func xBlockParameterNamesFollowTimm() throws {
