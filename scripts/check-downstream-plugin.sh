@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds a throwaway package that depends on this one by path and applies the RegNetDeclarations
-# plugin: it must build with valid declarations and fail, at the .regnet file's line, with an invalid one.
+# plugin: it must build with valid declarations (and module-qualified names such as
+# DesignSpaces.Zoo must resolve) and fail, at the .regnet file's line, with an invalid one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -29,6 +30,10 @@ import RegNet
 for (name, network) in RegNetDeclarations.all {
     print(name, try network.summary().flops)
 }
+// Names that clash with other libraries can be qualified with their module (no public symbol is
+// named like one).
+let qualified: NetworkDSL.Network = try Network.regNet(depth: 13, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8)
+print("qualified", DesignSpaces.Zoo.models.count, Weights.Tensor(shape: [2], scalars: [0, 1]).shape, qualified.name)
 SWIFT
 cat > "$work/Downstream/Sources/App/Models.regnet" <<'REGNET'
 # downstream declarations
@@ -37,7 +42,9 @@ REGNET
 cd "$work/Downstream"
 echo "downstream: valid declarations must build"
 swift build 2>&1 | tail -3
-swift run App | grep -q "Small 198" || { echo "FAIL: the generated network did not run"; exit 1; }
+swift run App > run.log
+grep -q "Small 198" run.log || { echo "FAIL: the generated network did not run"; cat run.log; exit 1; }
+grep -q "qualified 24 \[2\]" run.log || { echo "FAIL: module-qualified names did not resolve"; cat run.log; exit 1; }
 echo "downstream: an invalid declaration must fail the build at Models.regnet:3"
 echo "Broken: depth=13 w0=20 wa=36.44 wm=2.49 group_width=8" >> Sources/App/Models.regnet
 if swift build > build.log 2>&1; then

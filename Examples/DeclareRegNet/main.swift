@@ -14,7 +14,7 @@ let byHand = ExampleNetworks.regNetX200MF
 
 do {
     let declared = try byHand.lower(resolution: 224)
-    let generated = try RegNet(depth: 13, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8).lower(resolution: 224)
+    let generated = try Network.regNet(depth: 13, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8).lower(resolution: 224)
     print(Summary(declared).table)
     let sameOperations = declared.nodes.map(\.operation) == generated.nodes.map(\.operation)
     let sameNames = declared.nodes.map(\.name) == generated.nodes.map(\.name)

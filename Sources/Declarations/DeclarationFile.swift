@@ -9,7 +9,7 @@ import DesignSpaces
 /// Tiny: stages=1x24,2x48,2x96 group_width=8 [bottleneck_ratio=1 se_ratio=0 stem=32 stem_stride=2 classes=1000]
 /// Baseline: zoo=RegNetX-400MF [classes=100]
 /// ```
-/// Values are checked with the same rules the DSL and `RegNet(...)` apply (the width rule's parameter
+/// Values are checked with the same rules the DSL and `Network.regNet(...)` apply (the width rule's parameter
 /// checks and the network's lowering), so a file that passes builds networks that lower.
 public struct DeclarationFile: Sendable {
     /// Keys a declaration may use.

@@ -67,12 +67,13 @@ public struct Stage: Sendable {
             guard graph.currentShape.channels == width else {
                 throw LoweringError(path: graph.scope.path, message: "\(block.blockName) produced \(graph.currentShape.channels) channels but the stage width is \(width)", location: graph.scope.location)
             }
-            // A block that ignores the stage's stride would leave the map at the wrong size silently.
+            // A block that ignores the stage's stride would leave the map too large, silently. (Smaller
+            // is allowed: unpadded convolutions shrink it.)
             let expected = ((input.height - 1) / context.stride + 1, (input.width - 1) / context.stride + 1)
-            guard (graph.currentShape.height, graph.currentShape.width) == expected else {
+            guard graph.currentShape.height <= expected.0, graph.currentShape.width <= expected.1 else {
                 throw LoweringError(path: graph.scope.path, message: "\(block.blockName) produced \(graph.currentShape.height)x\(graph.currentShape.width) "
-                                    + "from \(input.height)x\(input.width) but the block's stride is \(context.stride), which gives \(expected.0)x\(expected.1): "
-                                    + "does the block read context.stride?", location: graph.scope.location)
+                                    + "from \(input.height)x\(input.width) but the block's stride is \(context.stride), which gives at most "
+                                    + "\(expected.0)x\(expected.1): does the block read context.stride?", location: graph.scope.location)
             }
         }
     }

@@ -34,7 +34,7 @@ enum SampleCommand {
         }
         try args.finish()
         guard !(json && csv) else { throw UsageError("choose one of --json and --csv") }
-        var space = try DesignSpaces.named(spaceName)
+        var space = try DesignSpaceCatalog.named(spaceName)
         if !rangesText.isEmpty {
             guard let regNet = space as? RegNetSpace else { throw UsageError("sampler ranges apply to RegNet and RegNetX only") }
             var ranges: [String: [Double]] = [:]

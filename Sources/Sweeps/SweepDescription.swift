@@ -120,7 +120,7 @@ public struct SweepDescription: Codable, Sendable, Hashable {
         }
         guard !samples.isEmpty else { throw SweepError("samples is empty: name at least one space and a count") }
         for s in samples {
-            do { _ = try DesignSpaces.named(s.space) } catch { throw SweepError("samples: \(error.description)") }
+            do { _ = try DesignSpaceCatalog.named(s.space) } catch { throw SweepError("samples: \(error.description)") }
             guard (1...100_000).contains(s.count) else { throw SweepError("samples: count for \(s.space) must be 1...100000 (got \(s.count))") }
         }
         if let reserved = train.keys.first(where: { Self.reservedOptions.contains($0) }) {

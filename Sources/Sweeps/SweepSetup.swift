@@ -23,7 +23,7 @@ extension SweepDescription {
         var jobs: [SweepJob] = []
         for (position, request) in samples.enumerated() {
             var space: any DesignSpace
-            do { space = try DesignSpaces.named(request.space) } catch { throw SweepError(error.description) }
+            do { space = try DesignSpaceCatalog.named(request.space) } catch { throw SweepError(error.description) }
             if let ranges = request.ranges, !ranges.isEmpty {
                 do {
                     if let regNet = space as? RegNetSpace { space = try regNet.applying(ranges: ranges) }

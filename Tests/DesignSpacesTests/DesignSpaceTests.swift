@@ -88,7 +88,7 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
 
 @Suite struct SamplingTests {
     @Test func samplesAreMembersAndReproducible() throws {
-        for space in DesignSpaces.all {
+        for space in DesignSpaceCatalog.all {
             var g1 = SeededGenerator(seed: 7), g2 = SeededGenerator(seed: 7)
             let first = (0..<40).map { _ in space.sample(using: &g1) }
             #expect(first == (0..<40).map { _ in space.sample(using: &g2) }, "\(space.name) not reproducible")

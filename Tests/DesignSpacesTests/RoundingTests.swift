@@ -84,12 +84,12 @@ import Testing
     }
 
     @Test func invalidParametersThrow() {
-        #expect(throws: RegNetError.self) { try RegNet(depth: 13, w0: 20, wa: 36.44, wm: 2.49, groupWidth: 8) }
-        #expect(throws: RegNetError.self) { try RegNet(depth: 13, w0: 24, wa: 36.44, wm: 1, groupWidth: 8) }
-        #expect(throws: RegNetError.self) { try RegNet(depth: 13, w0: 24, wa: -1, wm: 2.49, groupWidth: 8) }
-        #expect(throws: RegNetError.self) { try RegNet(depth: 0, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8) }
+        #expect(throws: RegNetError.self) { try Network.regNet(depth: 13, w0: 20, wa: 36.44, wm: 2.49, groupWidth: 8) }
+        #expect(throws: RegNetError.self) { try Network.regNet(depth: 13, w0: 24, wa: 36.44, wm: 1, groupWidth: 8) }
+        #expect(throws: RegNetError.self) { try Network.regNet(depth: 13, w0: 24, wa: -1, wm: 2.49, groupWidth: 8) }
+        #expect(throws: RegNetError.self) { try Network.regNet(depth: 0, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8) }
         do {
-            _ = try RegNet(depth: 13, w0: 20, wa: 36.44, wm: 2.49, groupWidth: 8)
+            _ = try Network.regNet(depth: 13, w0: 20, wa: 36.44, wm: 2.49, groupWidth: 8)
             Issue.record("expected an error")
         } catch {
             #expect(error.description.contains("w0 must be a positive multiple of 8 (got 20)"))

@@ -116,7 +116,7 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
         let net = Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8, block: BigKernelBlock()) }; Head(classes: 10) }
         // At 64, the unpadded 9x9 convolution leaves 24x24 where the stage's stride 2 asks for 16x16.
         let shrunk = try #require(lowering(net, resolution: 64))
-        #expect(shrunk.message.contains("BigKernelBlock produced 24x24 from 32x32 but the block's stride is 2, which gives 16x16"))
+        #expect(shrunk.message.contains("BigKernelBlock produced 24x24 from 32x32 but the block's stride is 2, which gives at most 16x16"))
         #expect(shrunk.path == ["stage 1", "block 1"])
         let error = try #require(lowering(net, resolution: 8))
         #expect(error.message.contains("resolution collapses to zero"))
@@ -142,7 +142,7 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
         let net = Network { Stem(16); Body { Stage(depth: 2, width: 32, groupWidth: 8, block: WrongStrideBlock()) }; Head(classes: 10) }
         let error = try #require(lowering(net))
         #expect(error.path == ["stage 1", "block 1"])
-        #expect(error.message.contains("WrongStrideBlock produced 16x16 from 16x16 but the block's stride is 2, which gives 8x8"))
+        #expect(error.message.contains("WrongStrideBlock produced 16x16 from 16x16 but the block's stride is 2, which gives at most 8x8"))
         let strideOne = Network { Stem(16); Body { Stage(depth: 2, width: 32, groupWidth: 8, stride: 1, block: WrongStrideBlock()) }; Head(classes: 10) }
         #expect(lowering(strideOne) == nil)
     }

@@ -23,7 +23,7 @@ public protocol DesignSpace: Sendable {
 }
 
 /// Every design space by name, for the CLI and tools.
-public enum DesignSpaces {
+public enum DesignSpaceCatalog {
     /// AnyNetX A–E, RegNet and RegNetX.
     public static let all: [any DesignSpace] = [
         AnyNetXSpace(.a), AnyNetXSpace(.b), AnyNetXSpace(.c), AnyNetXSpace(.d), AnyNetXSpace(.e),
