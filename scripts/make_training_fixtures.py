@@ -103,6 +103,49 @@ class InvertedResidualNet(nn.Module):
         return self.head.fc(x.mean((2, 3)))
 
 
+class LayersBlock(nn.Module):
+    """TrainingFixtures.swift's LayersBlock: residual around 1x1 expand (2x), BN, SiLU, 3x3 max pool
+    (the stride, padding 1), 3x3 conv, BN, ReLU6, 3x3 average pool (stride 1, padding 1, padded zeros
+    counted), dropout; a 1x1 strided projection ("shortcut") when the shape changes."""
+
+    def __init__(self, w_in, w_out, stride, p):
+        super().__init__()
+        self.expand = nn.Conv2d(w_in, 2 * w_out, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(2 * w_out)
+        self.conv = nn.Conv2d(2 * w_out, w_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(w_out)
+        self.pool1 = nn.MaxPool2d(3, stride, 1)
+        self.pool2 = nn.AvgPool2d(3, 1, 1)
+        self.drop = nn.Dropout(p)
+        self.shortcut = None
+        if w_in != w_out or stride != 1:
+            self.shortcut = nn.ModuleDict(dict(conv=nn.Conv2d(w_in, w_out, 1, stride, bias=False), bn=nn.BatchNorm2d(w_out)))
+
+    def forward(self, x):
+        y = self.pool1(F.silu(self.bn1(self.expand(x))))
+        y = self.drop(self.pool2(F.relu6(self.bn2(self.conv(y)))))
+        s = x if self.shortcut is None else self.shortcut.bn(self.shortcut.conv(x))
+        return y + s
+
+
+class LayersNet(nn.Module):
+    """Network { Stem(8); Body { Stage(depth: 2, width: 16, LayersBlock) }; Head(classes: 10) }."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.stem = nn.ModuleDict(dict(conv=nn.Conv2d(3, 8, 3, 2, 1, bias=False), bn=nn.BatchNorm2d(8)))
+        self.s1 = nn.Module()
+        self.s1.add_module("b1", LayersBlock(8, 16, 2, p))
+        self.s1.add_module("b2", LayersBlock(16, 16, 1, p))
+        self.head = nn.Module()
+        self.head.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.relu(self.stem.bn(self.stem.conv(x)))
+        x = self.s1.b2(self.s1.b1(x))
+        return self.head.fc(x.mean((2, 3)))
+
+
 def smooth_one_hot(labels, classes, s, dtype=torch.float32):
     off = s / classes
     y = torch.full((labels.shape[0], classes), off, dtype=dtype)
@@ -311,6 +354,18 @@ def main():
     gradient_case("inverted_residual", model, 3, 32, 32, 10, 7)
     manifest.append(dict(name="inverted_residual", network="inverted_residual", classes=10, batch=3, height=32, width=32,
                          kind="gradients"))
+    # SiLU, max and average pooling, ReLU6 and dropout (p = 0 for the gradients; the inference logits
+    # come from the same weights with p = 0.3 in eval mode, where dropout is the identity).
+    torch.manual_seed(13)
+    model = randomize(LayersNet(0.0), 13)
+    evaluation = LayersNet(0.3)
+    evaluation.load_state_dict(model.state_dict())
+    evaluation.eval()
+    gradient_case("layers", model, 3, 20, 20, 10, 13)
+    x = torch.from_numpy(np.load(os.path.join(OUT, "layers.inputs.npy")))[0]
+    with torch.no_grad():
+        np.save(os.path.join(OUT, "layers.logits.npy"), evaluation(x).numpy().astype(np.float32))
+    manifest.append(dict(name="layers", network="layers", classes=10, batch=3, height=20, width=20, kind="gradients"))
     # Mixup: the gradient of one step on a mixed batch (m = 0.3, a fixed permutation).
     name, d, w0, wa, wm, gw, b, se, stem, classes, batch, h, w = ("mixup", 5, 16, 8.0, 1.5, 8, 1, 0.25, 8, 5, 4, 32, 32)
     cfg = tr.RegNetCfg(depth=d, w0=w0, wa=wa, wm=wm, group_size=gw, bottle_ratio=1.0 / b, se_ratio=se, stem_width=stem)

@@ -17,3 +17,23 @@ public struct Sigmoid: Layer {
         try graph.append(.sigmoid, name: graph.uniqueName("sigmoid"))
     }
 }
+
+/// x · sigmoid(x) (SiLU, also called swish).
+public struct SiLU: Layer {
+    /// A SiLU.
+    public init() {}
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
+    public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.append(.silu, name: graph.uniqueName("silu"))
+    }
+}
+
+/// min(max(x, 0), 6), MobileNet's activation.
+public struct ReLU6: Layer {
+    /// A ReLU6.
+    public init() {}
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
+    public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.append(.clamp(lower: 0, upper: 6), name: graph.uniqueName("relu6"))
+    }
+}

@@ -19,6 +19,17 @@ public enum Operation: Hashable, Sendable, Codable {
     case globalAveragePool
     /// Fully connected layer over a C×1×1 input.
     case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
+    /// x · sigmoid(x) (SiLU, swish).
+    case silu
+    /// min(max(x, lower), upper): ReLU6 is clamp(0, 6).
+    case clamp(lower: Float, upper: Float)
+    /// Maximum over each window (padding never wins).
+    case maxPool(PoolingWindow)
+    /// Mean over each window, padded positions counted as zeros.
+    case averagePool(PoolingWindow)
+    /// Zeroes each value with `probability` in training (scaling the rest by 1 / (1 − p)); the
+    /// identity at inference.
+    case dropout(probability: Double)
 
     /// Short name for summaries and errors.
     public var kindName: String {
@@ -32,6 +43,11 @@ public enum Operation: Hashable, Sendable, Codable {
         case .channelScale: "scale"
         case .globalAveragePool: "avgpool"
         case .linear: "linear"
+        case .silu: "silu"
+        case .clamp: "clamp"
+        case .maxPool(let w): "maxpool\(w.kernel)x\(w.kernel)"
+        case .averagePool(let w): "avgpool\(w.kernel)x\(w.kernel)"
+        case .dropout: "dropout"
         }
     }
 
@@ -57,8 +73,16 @@ public enum Operation: Hashable, Sendable, Codable {
                 throw ShapeError("batch norm over \(channels) channels receives \(inputs[0].channels)")
             }
             return inputs[0]
-        case .relu, .sigmoid:
+        case .relu, .sigmoid, .silu:
             return inputs[0]
+        case .clamp(let lower, let upper):
+            guard lower.isFinite, upper.isFinite, lower < upper else { throw ShapeError("clamp bounds must be finite with lower < upper (got \(lower), \(upper))") }
+            return inputs[0]
+        case .dropout(let p):
+            guard p >= 0, p < 1 else { throw ShapeError("dropout probability must be in [0, 1) (got \(p))") }
+            return inputs[0]
+        case .maxPool(let window), .averagePool(let window):
+            return try window.outputShape(for: inputs[0])
         case .add:
             guard inputs[0] == inputs[1] else {
                 throw ShapeError("residual branches disagree: \(inputs[0]) + \(inputs[1])")
@@ -91,7 +115,10 @@ public enum Operation: Hashable, Sendable, Codable {
         case .linear(let inFeatures, let outFeatures, let bias):
             let weights = saturatingSum(saturatingProduct(inFeatures, outFeatures), bias ? outFeatures : 0)
             return Complexity(flops: weights, params: weights, acts: outFeatures)
-        case .input, .relu, .sigmoid, .add, .channelScale, .globalAveragePool:
+        case .maxPool, .averagePool:
+            // pycls `pool2d_cx`: the output counts as activations; no multiply-adds.
+            return Complexity(acts: output.elementCount)
+        case .input, .relu, .sigmoid, .add, .channelScale, .globalAveragePool, .silu, .clamp, .dropout:
             return Complexity()
         }
     }

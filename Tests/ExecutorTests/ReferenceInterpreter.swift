@@ -61,6 +61,28 @@ func referenceRun(_ graph: Graph, weights: WeightSet, input: [Float], batch: Int
             values[id] = (0..<(batch * out.channels)).map { nc in
                 src[(nc * inPlane)..<((nc + 1) * inPlane)].reduce(0, +) / Double(inPlane)
             }
+        case .silu:
+            values[id] = values[node.inputs[0]].map { $0 / (1 + exp(-$0)) }
+        case .clamp(let lower, let upper):
+            values[id] = values[node.inputs[0]].map { min(max($0, Double(lower)), Double(upper)) }
+        case .dropout:
+            values[id] = values[node.inputs[0]]
+        case .maxPool(let window), .averagePool(let window):
+            let src = values[node.inputs[0]], inShape = graph.nodes[node.inputs[0]].shape
+            let isMax: Bool = { if case .maxPool = node.operation { return true }; return false }()
+            values[id] = (0..<(batch * out.elementCount)).map { i in
+                let nc = i / plane, y = i % plane / out.width, x = i % out.width
+                var result = isMax ? -Double.infinity : 0
+                for ky in 0..<window.kernel {
+                    for kx in 0..<window.kernel {
+                        let iy = y * window.stride - window.padding + ky, ix = x * window.stride - window.padding + kx
+                        guard iy >= 0, iy < inShape.height, ix >= 0, ix < inShape.width else { continue }
+                        let v = src[(nc * inShape.height + iy) * inShape.width + ix]
+                        result = isMax ? max(result, v) : result + v
+                    }
+                }
+                return isMax ? result : result / Double(window.kernel * window.kernel)
+            }
         case .linear(let inFeatures, let outFeatures, let hasBias):
             let src = values[node.inputs[0]], weight = w(node, "weight"), bias = hasBias ? w(node, "bias") : []
             values[id] = (0..<(batch * outFeatures)).map { i in

@@ -1,5 +1,7 @@
 import Executor
 import Foundation
+import Kernels
+import NetworkIR
 import Testing
 @testable import Training
 import Weights
@@ -61,6 +63,53 @@ import DesignSpaces
         let (loss, _) = try trainer.computeGradients(images: images, labels: labels, mix: draw)
         #expect(abs(loss - Double(reference["loss"]!.scalars[0])) <= 1e-5 * max(1, abs(loss)))
         try expectGradients(trainer.gradients, equal: reference, case: c.name)
+    }
+
+    /// The layers case at inference: SiLU, ReLU6, max and average pooling and dropout (the identity at
+    /// inference, p = 0.3 in both) run by the executor equal PyTorch's eval-mode logits.
+    @Test(arguments: kernelSets)
+    func layersRunAsPyTorchAtInference(kernels: String) throws {
+        let c = try #require(try trainingCases(kind: "gradients").first { $0.name == "layers" })
+        let graph = try TrainingCase.layersNetwork(dropout: 0.3).lower(height: c.height, width: c.width)
+        let model = try CompiledModel(graph: graph, weights: c.initialWeights(), batch: c.batch, threads: 2,
+                                      kernels: try #require(KernelSet(named: kernels)))
+        let logits = try model.run(try c.batch(0).images)
+        let expected = try NumPyArray.read(contentsOf: c.url(".logits.npy")).scalars
+        let scale = expected.map(abs).max()!
+        let error = zip(logits, expected).map { abs($0 - $1) }.max()! / scale
+        #expect(logits.count == expected.count && error <= 1e-5, "\(kernels): logits differ from PyTorch by \(error) of the largest")
+    }
+
+    /// Dropout in training: about p of the values are zeroed, the rest scaled by 1 / (1 − p), the
+    /// gradient takes the same mask, the masks change from step to step, and the same seed and step
+    /// give the same mask for any thread count.
+    @Test func dropoutMasksScaleReproduceAndFollowTheGradient() throws {
+        let p = 0.25
+        // input → ReLU → dropout: the ReLU's value and gradient are the dropout's input and its gradient.
+        var builder = GraphBuilder(input: FeatureShape(channels: 3, height: 32, width: 32))
+        try builder.append(.relu, name: "relu")
+        try builder.append(.dropout(probability: p), name: "drop")
+        let graph = builder.build(name: "dropout")
+        /// The dropout's forward of ones (its mask times 1 / (1 − p)), after checking its backward of ones equals it.
+        func mask(threads: Int, seed: UInt64) throws -> [Float] {
+            let plan = try TrainingPlan(graph: graph, batch: 4, store: ParameterStore(graph: graph), momentum: 0.1)
+            let count = 4 * graph.inputShape.elementCount, dropout = try #require(plan.operations[2])
+            let context = plan.context(pool: WorkerPool.shared(threads: threads), kernels: .best,
+                                       training: try #require(rn_training_kernels_for(nil)), randomSeed: seed)
+            plan.value(1).update(repeating: 1, count: count)
+            dropout.forward(context)
+            let kept = Array(UnsafeBufferPointer(start: plan.value(2), count: count))
+            try #require(plan.grad(2)).update(repeating: 1, count: count)
+            dropout.backward(context, accumulate: [false])
+            #expect(Array(UnsafeBufferPointer(start: try #require(plan.grad(1)), count: count)) == kept, "the gradient takes the forward's mask")
+            return kept
+        }
+        let one = try mask(threads: 1, seed: 7), two = try mask(threads: 2, seed: 7), next = try mask(threads: 2, seed: 8)
+        #expect(one == two, "the mask depends on the seed, not the thread count")
+        #expect(one != next, "another step draws another mask")
+        let zeros = Double(one.filter { $0 == 0 }.count) / Double(one.count)
+        #expect(abs(zeros - p) < 0.02, "dropped \(zeros), expected about \(p)")
+        #expect(one.allSatisfy { $0 == 0 || $0 == Float(1 / (1 - p)) })
     }
 
     /// Each gradient within `tolerance` of its tensor's largest float64 value. A gradient that is zero in exact

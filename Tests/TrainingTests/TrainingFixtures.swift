@@ -26,6 +26,7 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
     /// The case's network, lowered at its input size.
     func graph() throws -> Graph {
         if network == "inverted_residual" { return try Self.invertedResidualNetwork.lower(height: height, width: width) }
+        if network == "layers" { return try Self.layersNetwork(dropout: 0).lower(height: height, width: width) }
         if network == "zoo" { return try Zoo.model(named: name).network().lower(height: height, width: width) }
         let configuration = RegNetConfiguration(depth: depth!, w0: w0!, wa: wa!, wm: wm!, groupWidth: group_width!,
                                                 bottleneckRatio: bottleneck_ratio!, seRatio: se_ratio!, stemWidth: stem_width!,
@@ -41,6 +42,31 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
             Stage(depth: 2, width: 24, groupWidth: 24, block: InvertedResidual(expansion: 2))
         }
         Head(classes: 10)
+    }
+
+    /// A block using every layer a stem or head typically needs: SiLU, max pooling (carrying the
+    /// stage's stride), ReLU6, average pooling and dropout, around a residual (scripts/make_training_fixtures.py).
+    struct LayersBlock: Block {
+        var dropout: Double
+        func body(_ c: BlockContext) -> some Layer {
+            Residual {
+                Conv(2 * c.outputWidth, kernel: 1, name: "expand"); BatchNorm(name: "bn1"); SiLU()
+                MaxPool(kernel: 3, stride: c.stride, padding: 1)
+                Conv(c.outputWidth, kernel: 3, name: "conv"); BatchNorm(name: "bn2"); ReLU6()
+                AvgPool(kernel: 3, stride: 1, padding: 1)
+                Dropout(dropout)
+            }
+        }
+    }
+
+    /// Two `LayersBlock`s; `dropout` is the blocks' probability (0 for gradients PyTorch's own draws
+    /// cannot match; inference is the identity whatever it is).
+    static func layersNetwork(dropout: Double) -> Network {
+        Network("layers test net") {
+            Stem(8)
+            Body { Stage(depth: 2, width: 16, groupWidth: 16, block: LayersBlock(dropout: dropout)) }
+            Head(classes: 10)
+        }
     }
 
     func url(_ suffix: String) throws -> URL {

@@ -26,6 +26,11 @@ func definition(of operation: Operation) -> any OperationDefinition {
     case .add: AddDefinition()
     case .channelScale: ChannelScaleDefinition()
     case .globalAveragePool: GlobalAveragePoolDefinition()
+    case .silu: SiLUDefinition()
+    case .clamp(let lower, let upper): ClampDefinition(lower: lower, upper: upper)
+    case .dropout(let probability): DropoutDefinition(probability: probability)
+    case .maxPool(let window): WindowPoolDefinition(window: window, isMax: true)
+    case .averagePool(let window): WindowPoolDefinition(window: window, isMax: false)
     }
 }
 

@@ -60,12 +60,14 @@ package struct StepContext: @unchecked Sendable {
     let parameters: UnsafeMutablePointer<Float>
     let parameterGrads: UnsafeMutablePointer<Float>
     let scratchA, scratchB, scratchC, scratchD, scratchW: UnsafeMutablePointer<Float>
+    /// This step's seed for random operations (dropout masks).
+    let randomSeed: UInt64
 
     /// A context over `batch` images; `scratch` holds the five slots of `ScratchNeeds` in order.
     package init(batch: Int, pool: WorkerPool, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>,
                  values: [UnsafeMutablePointer<Float>], grads: [UnsafeMutablePointer<Float>?],
                  parameters: UnsafeMutablePointer<Float>, parameterGrads: UnsafeMutablePointer<Float>,
-                 scratch: [UnsafeMutablePointer<Float>]) {
+                 scratch: [UnsafeMutablePointer<Float>], randomSeed: UInt64) {
         self.batch = batch
         self.pool = pool
         self.kernels = kernels
@@ -75,6 +77,7 @@ package struct StepContext: @unchecked Sendable {
         self.parameters = parameters
         self.parameterGrads = parameterGrads
         (scratchA, scratchB, scratchC, scratchD, scratchW) = (scratch[0], scratch[1], scratch[2], scratch[3], scratch[4])
+        self.randomSeed = randomSeed
     }
 
     /// Runs `body(range)` over `count` items split evenly across the workers.

@@ -117,6 +117,11 @@ struct PlanCompiler {
         append(ElementwiseStep(input: input, output: newValue(for: id), operation: operation, name: graph.nodes[id].name), flops: 0)
     }
 
+    /// Node `id` computes nothing at inference: its value is its input's.
+    mutating func alias(_ id: NodeID, to input: NodeID) throws(ExecutorError) {
+        valueOf[id] = try value(input)
+    }
+
     /// A new float32 value holding node `id`'s result.
     mutating func newValue(for id: NodeID) -> Int {
         let shape = graph.nodes[id].shape

@@ -124,10 +124,11 @@ final class TrainingPlan: @unchecked Sendable {
     /// The batch-norm operations, in node order.
     var batchNorms: [BatchNormOperation] { operations.compactMap { $0 as? BatchNormOperation } }
 
-    func context(pool: WorkerPool, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>) -> StepContext {
+    /// What the operations are handed for one step; `randomSeed` seeds that step's dropout masks.
+    func context(pool: WorkerPool, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>, randomSeed: UInt64) -> StepContext {
         StepContext(batch: batch, pool: pool, kernels: kernels, training: training,
                     values: graph.nodes.indices.map(value), grads: graph.nodes.indices.map(grad), parameters: store.values.base,
-                    parameterGrads: store.grads.base, scratch: scratch.map(\.base))
+                    parameterGrads: store.grads.base, scratch: scratch.map(\.base), randomSeed: randomSeed)
     }
 
     /// Runs every operation's forward pass; with `timings`, adds each node's seconds to it.

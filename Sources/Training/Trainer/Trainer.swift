@@ -37,6 +37,8 @@ public final class Trainer {
     let ema: AlignedBuffer?
     /// Draws for mixup and cutmix.
     var random: SeededGenerator
+    /// Seeds the dropout masks of every step (with the step number).
+    let dropoutSeed: UInt64
     /// Whether SGD's momentum buffers hold a value (PyTorch starts them with the first gradient).
     var momentumStarted = false
 
@@ -93,6 +95,7 @@ public final class Trainer {
             ema = nil
         }
         random = SeededGenerator(seed: seed ^ 0x5EED_0F_3A1D)
+        dropoutSeed = seed ^ 0xD409_0A75
     }
 
     /// Names of the batch norms that end a residual branch (pycls's `final_bn`): the last batch norm
@@ -218,7 +221,9 @@ public final class Trainer {
         let shared = WorkerPool.shared(threads: threads)
         let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
         defer { if pool === shared { shared.release() } }
-        return try body(plan.context(pool: pool, kernels: kernels, training: trainingKernels))
+        // Dropout masks: a function of the seed and the step, so a resumed run draws the same ones.
+        let stepSeed = dropoutSeed &+ UInt64(totalSteps) &* 0x9E37_79B9_7F4A_7C15
+        return try body(plan.context(pool: pool, kernels: kernels, training: trainingKernels, randomSeed: stepSeed))
     }
 
     /// NCHW images into the plan's NHWC input value.

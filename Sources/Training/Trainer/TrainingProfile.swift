@@ -33,9 +33,9 @@ public struct TrainingProfile: Sendable {
             return conv.inChannelsPerGroup == 1 ? "dwconv\(conv.kernel)x\(conv.kernel)" : "conv\(conv.kernel)x\(conv.kernel)"
         case .linear: return "linear"
         case .batchNorm: return "batchnorm"
-        case .relu, .sigmoid, .add: return "elementwise"
+        case .relu, .sigmoid, .add, .silu, .clamp, .dropout: return "elementwise"
         case .channelScale: return "se"
-        case .globalAveragePool: return "pool"
+        case .globalAveragePool, .maxPool, .averagePool: return "pool"
         case .input: return "input"
         }
     }

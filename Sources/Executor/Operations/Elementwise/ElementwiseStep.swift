@@ -7,6 +7,8 @@ struct ElementwiseStep: InferenceStep {
         case add(Int)                       // + another value of the same shape
         case relu
         case sigmoid
+        case silu                           // x · sigmoid(x)
+        case clamp(Float, Float)            // min(max(x, lower), upper)
         case affine(scale: Int, shift: Int) // per-channel x * scale + shift (a batch norm that could not be folded)
         case channelScale(Int)              // × a per-image, per-channel value (C×1×1)
     }
@@ -45,6 +47,10 @@ struct ElementwiseStep: InferenceStep {
                 for i in 0..<count { out[i] = max(a[i], 0) }
             case .sigmoid:
                 for i in 0..<count { out[i] = 1 / (1 + exp(-a[i])) }
+            case .silu:
+                for i in 0..<count { out[i] = a[i] / (1 + exp(-a[i])) }
+            case .clamp(let lower, let upper):
+                for i in 0..<count { out[i] = min(max(a[i], lower), upper) }
             case .add(let other):
                 let b = arena + c.layouts[other].index(n, y, 0)
                 for i in 0..<count { out[i] = a[i] + b[i] }

@@ -1,0 +1,91 @@
+import NetworkIR
+
+/// Max or average pooling in training. The backward sends a max window's gradient to its first
+/// largest input in scan order (as PyTorch's CPU kernel does) and spreads an average window's over
+/// its k² taps; windows overlap, so each image is one task, scattered in a fixed order.
+struct WindowPoolOperation: TrainingOperation {
+    let node: NodeIndex
+    let input: NodeIndex
+    let inShape: FeatureShape
+    let outShape: FeatureShape
+    let window: PoolingWindow
+    let isMax: Bool
+    var savedForBackward: [NodeIndex] { isMax ? [input] : [] }
+
+    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+
+    /// Calls `tap(outputPixel, inputPixel)` for every in-bounds tap of image `n`'s windows, in scan order.
+    @inline(__always) private func forEachTap(image n: Int, _ tap: (Int, Int) -> Void) {
+        let (k, s, p) = (window.kernel, window.stride, window.padding)
+        for y in 0..<outShape.height {
+            for x in 0..<outShape.width {
+                let o = (n * outShape.height + y) * outShape.width + x
+                for ky in 0..<k {
+                    let iy = y * s - p + ky
+                    guard iy >= 0, iy < inShape.height else { continue }
+                    for kx in 0..<k {
+                        let ix = x * s - p + kx
+                        guard ix >= 0, ix < inShape.width else { continue }
+                        tap(o, (n * inShape.height + iy) * inShape.width + ix)
+                    }
+                }
+            }
+        }
+    }
+
+    func forward(_ c: StepContext) {
+        let x = c.values[input], y = c.values[node], channels = inShape.channels, isMax = isMax
+        let scale = 1 / Float(window.kernel * window.kernel), outPixels = outShape.height * outShape.width
+        c.parallel(c.batch) { images in
+            for n in images {
+                (y + n * outPixels * channels).update(repeating: isMax ? -.infinity : 0, count: outPixels * channels)
+                forEachTap(image: n) { o, i in
+                    let out = y + o * channels, tap = x + i * channels
+                    if isMax {
+                        for ch in 0..<channels where tap[ch] > out[ch] || tap[ch].isNaN { out[ch] = tap[ch] }
+                    } else {
+                        for ch in 0..<channels { out[ch] += tap[ch] }
+                    }
+                }
+                if !isMax { for j in 0..<(outPixels * channels) { y[n * outPixels * channels + j] *= scale } }
+            }
+        }
+    }
+
+    func backward(_ c: StepContext, accumulate: [Bool]) {
+        guard let dx = c.grads[input], let dy = c.grads[node] else { return }
+        let x = c.values[input], channels = inShape.channels, isMax = isMax, add = accumulate[0]
+        let scale = 1 / Float(window.kernel * window.kernel)
+        let inPixels = inShape.height * inShape.width
+        c.parallel(c.batch) { images in
+            var best = [Float](repeating: 0, count: channels), arg = [Int](repeating: 0, count: channels)
+            for n in images {
+                if !add { (dx + n * inPixels * channels).update(repeating: 0, count: inPixels * channels) }
+                if !isMax {
+                    forEachTap(image: n) { o, i in
+                        let g = dy + o * channels, d = dx + i * channels
+                        for ch in 0..<channels { d[ch] += g[ch] * scale }
+                    }
+                    continue
+                }
+                // One window at a time: find each channel's first maximum, then route the gradient.
+                var current = -1
+                func flush() {
+                    guard current >= 0 else { return }
+                    let g = dy + current * channels
+                    for ch in 0..<channels { dx[arg[ch] * channels + ch] += g[ch] }
+                }
+                forEachTap(image: n) { o, i in
+                    if o != current {
+                        flush()
+                        current = o
+                        for ch in 0..<channels { best[ch] = -.infinity; arg[ch] = i }
+                    }
+                    let tap = x + i * channels
+                    for ch in 0..<channels where tap[ch] > best[ch] || tap[ch].isNaN { best[ch] = tap[ch]; arg[ch] = i }
+                }
+                flush()
+            }
+        }
+    }
+}
