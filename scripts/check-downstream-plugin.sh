@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds a throwaway package that depends on this one by path and applies the RegNetDeclarations
-# plugin: it must build with valid declarations (and module-qualified names such as
-# DesignSpaces.Zoo must resolve) and fail, at the .regnet file's line, with an invalid one.
+# plugin: it must build with valid declarations (module-qualified names such as DesignSpaces.Zoo
+# must resolve, and a network with a custom stem, head and block must compile and run) and fail,
+# at the .regnet file's line, with an invalid one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ln -s "$root" "$work/swift-regnet"
-mkdir -p "$work/Downstream/Sources/App"
+mkdir -p "$work/Downstream/Sources/App" "$work/Downstream/Sources/Models"
 cat > "$work/Downstream/Package.swift" <<'SWIFT'
 // swift-tools-version: 6.0
 import PackageDescription
@@ -17,16 +18,19 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(path: "../swift-regnet")],
     targets: [
-        .executableTarget(
-            name: "App",
+        // The README's layout: declarations in a library (with one .swift file), used by an executable.
+        .target(
+            name: "Models",
             dependencies: [.product(name: "RegNet", package: "swift-regnet")],
             plugins: [.plugin(name: "RegNetDeclarations", package: "swift-regnet")]
         ),
+        .executableTarget(name: "App", dependencies: ["Models", .product(name: "RegNet", package: "swift-regnet")]),
     ]
 )
 SWIFT
+echo "@_exported import RegNet" > "$work/Downstream/Sources/Models/Models.swift"
 cat > "$work/Downstream/Sources/App/main.swift" <<'SWIFT'
-import RegNet
+import Models
 for (name, network) in RegNetDeclarations.all {
     print(name, try network.summary().flops)
 }
@@ -34,8 +38,23 @@ for (name, network) in RegNetDeclarations.all {
 // named like one).
 let qualified: NetworkDSL.Network = try Network.regNet(depth: 13, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8)
 print("qualified", DesignSpaces.Zoo.models.count, Weights.Tensor(shape: [2], scalars: [0, 1]).shape, qualified.name)
+// A custom stem, head and block from the README's public layers, compiled and run.
+struct Basic: Block {
+    func body(_ c: BlockContext) -> some Layer {
+        Residual { Conv(c.outputWidth, kernel: 3, stride: c.stride); BatchNorm(); ReLU(); Conv(c.outputWidth, kernel: 3); BatchNorm() }
+        ReLU()
+    }
+}
+let custom = Network("Custom") {
+    Stem { Conv(16, kernel: 7, stride: 2, name: "conv"); BatchNorm(name: "bn"); ReLU(); MaxPool(kernel: 3, stride: 2, padding: 1) }
+    Body { Stage(depth: 2, width: 32, groupWidth: 32, block: Basic()) }
+    Head { GlobalAveragePool(); Dropout(0.2); Linear(10, name: "fc") }
+}
+let model = try custom.compile(resolution: 64)
+let logits = try model(Tensor(shape: model.inputShape, scalars: [Float](repeating: 0.5, count: model.inputShape.reduce(1, *))))
+print("custom", logits.shape, logits.scalars.allSatisfy(\.isFinite))
 SWIFT
-cat > "$work/Downstream/Sources/App/Models.regnet" <<'REGNET'
+cat > "$work/Downstream/Sources/Models/Models.regnet" <<'REGNET'
 # downstream declarations
 Small: depth=13 w0=24 wa=36.44 wm=2.49 group_width=8 classes=10
 REGNET
@@ -45,8 +64,9 @@ swift build 2>&1 | tail -3
 swift run App > run.log
 grep -q "Small 198" run.log || { echo "FAIL: the generated network did not run"; cat run.log; exit 1; }
 grep -q "qualified 24 \[2\]" run.log || { echo "FAIL: module-qualified names did not resolve"; cat run.log; exit 1; }
+grep -q "custom \[1, 10, 1, 1\] true" run.log || { echo "FAIL: the custom stem, head and block did not run"; cat run.log; exit 1; }
 echo "downstream: an invalid declaration must fail the build at Models.regnet:3"
-echo "Broken: depth=13 w0=20 wa=36.44 wm=2.49 group_width=8" >> Sources/App/Models.regnet
+echo "Broken: depth=13 w0=20 wa=36.44 wm=2.49 group_width=8" >> Sources/Models/Models.regnet
 if swift build > build.log 2>&1; then
   echo "FAIL: the build succeeded with w0=20"; exit 1
 fi

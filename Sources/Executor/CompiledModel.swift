@@ -107,6 +107,14 @@ public final class CompiledModel: Sendable {
         return Tensor(shape: outputShape, scalars: try run(input.scalars))
     }
 
+    /// `model(input)`: runs the network on an NCHW tensor of `inputShape` (build one with
+    /// `Tensor(shape: model.inputShape, scalars: values)`, image after image, channel planes in
+    /// order) and returns the NCHW output of `outputShape` — for a classifier `[N, classes, 1, 1]`,
+    /// so `output.scalars[n * classes + k]` is image n's logit k.
+    public func callAsFunction(_ input: Tensor) throws(ExecutorError) -> Tensor {
+        try run(input)
+    }
+
     /// Time per step over `iterations` runs (after one warm-up), with each step's name and multiply-adds.
     public func profile(_ input: [Float], iterations: Int) throws(ExecutorError) -> [StepProfile] {
         var seconds = [Double](repeating: 0, count: plan.steps.count)

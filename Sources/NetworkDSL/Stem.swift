@@ -1,52 +1,77 @@
-/// The input stem: a strided convolution, batch norm and ReLU (pycls `simple_stem_in`).
+/// The input stem: whatever layers run before the first stage. `Stem(32)` is RegNet's (pycls
+/// `simple_stem_in`: a 3x3 stride-2 convolution, batch norm, ReLU, named `stem.conv`, `stem.bn`);
+/// any other is written with layers, as a block body is:
+/// ```swift
+/// Stem { Conv(64, kernel: 7, stride: 2, name: "conv"); BatchNorm(name: "bn"); ReLU()   // ResNet's
+///        MaxPool(kernel: 3, stride: 2, padding: 1) }
+/// ```
+/// Its parameters are named under `stem.`.
 public struct Stem: Sendable {
-    /// Output width.
-    public var width: Int
-    /// Kernel size.
-    public var kernel: Int
-    /// Stride.
-    public var stride: Int
+    /// The stem's layers.
+    public var layers: Sequential
     /// Where the stem was declared.
     public var location: SourceLocation
 
-    /// A stem of `width` channels; defaults are RegNet's 3x3, stride 2.
+    /// RegNet's stem of `width` channels: a `kernel`×`kernel` convolution with `stride`, batch norm, ReLU.
     public init(_ width: Int, kernel: Int = 3, stride: Int = 2, fileID: String = #fileID, filePath: String = #filePath,
                 line: Int = #line, column: Int = #column) {
-        self.width = width
-        self.kernel = kernel
-        self.stride = stride
+        self.init(fileID: fileID, filePath: filePath, line: line, column: column) {
+            Conv(width, kernel: kernel, stride: stride, name: "conv")
+            BatchNorm(name: "bn")
+            ReLU()
+        }
+    }
+
+    /// A stem of your own layers.
+    public init(fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column,
+                @LayerBuilder _ layers: () -> Sequential) {
+        self.layers = layers()
         location = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
-    /// Appends the stem (names `stem.conv`, `stem.bn`).
+    /// Appends the stem under the `stem` scope.
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         try graph.topLevel("stem", location: location) { (g: inout GraphBuilder) throws(LoweringError) in
-            try Conv(width, kernel: kernel, stride: stride, name: "conv").lower(into: &g)
-            try BatchNorm(name: "bn").lower(into: &g)
-            try ReLU().lower(into: &g)
+            try layers.lower(into: &g)
         }
     }
 }
 
-/// The classifier: global average pool and a linear layer (`head.fc`).
+/// The classifier: whatever layers run after the last stage. `Head(classes:)` is RegNet's (global
+/// average pool and a linear layer `head.fc`); any other is written with layers:
+/// ```swift
+/// Head { GlobalAveragePool(); Dropout(0.2); Linear(1000, name: "fc") }
+/// ```
+/// Its parameters are named under `head.`.
 public struct Head: Sendable {
-    /// Output classes.
-    public var classes: Int
+    /// The head's layers.
+    public var layers: Sequential
     /// Where the head was declared.
     public var location: SourceLocation
+    /// The classes of `Head(classes:)`, checked when lowering.
+    var classes: Int?
 
-    /// A head with `classes` outputs.
+    /// RegNet's head with `classes` outputs.
     public init(classes: Int, fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
+        self.init(fileID: fileID, filePath: filePath, line: line, column: column) {
+            GlobalAveragePool()
+            Linear(classes, name: "fc")
+        }
         self.classes = classes
+    }
+
+    /// A head of your own layers.
+    public init(fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column,
+                @LayerBuilder _ layers: () -> Sequential) {
+        self.layers = layers()
         location = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
-    /// Appends the head.
+    /// Appends the head under the `head` scope.
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
         try graph.topLevel("head", location: location) { (g: inout GraphBuilder) throws(LoweringError) in
-            guard classes >= 1 else { throw g.error("classes must be positive (got \(classes))") }
-            try GlobalAveragePool().lower(into: &g)
-            try Linear(classes, name: "fc").lower(into: &g)
+            if let classes, classes < 1 { throw g.error("classes must be positive (got \(classes))") }
+            try layers.lower(into: &g)
         }
     }
 }

@@ -43,6 +43,12 @@ struct ValidConvBlock: Block {
         ("basic", Network { Stem(8); Body { Stage(depth: 2, width: 16, groupWidth: 16, block: BasicBlock()); Stage(depth: 1, width: 24, groupWidth: 24, block: BasicBlock()) }; Head(classes: 5) }, 2, 19, 23),
         ("inverted", Network { Stem(8); Body { Stage(depth: 2, width: 16, groupWidth: 8, block: InvertedResidual()) }; Head(classes: 4) }, 1, 17, 17),
         ("valid", Network { Stem(8, stride: 1); Body { Stage(depth: 1, width: 16, groupWidth: 4, stride: 1, block: ValidConvBlock()); Stage(depth: 1, width: 32, groupWidth: 8, block: ValidConvBlock()) }; Head(classes: 3) }, 3, 14, 12),
+        // ResNet's stem (7x7 stride 2, max pool) and a head with dropout, SiLU and ReLU6 in it.
+        ("resnet stem", Network {
+            Stem { Conv(16, kernel: 7, stride: 2, name: "conv"); BatchNorm(name: "bn"); ReLU(); MaxPool(kernel: 3, stride: 2, padding: 1) }
+            Body { Stage(depth: 1, width: 16, groupWidth: 16, stride: 1, block: BasicBlock()) }
+            Head { AvgPool(kernel: 2); Conv(24, kernel: 1, name: "pre"); SiLU(); ReLU6(); GlobalAveragePool(); Dropout(0.2); Linear(6, name: "fc") }
+        }, 2, 29, 31),
     ]
 
     @Test(arguments: 0..<networks.count)
@@ -64,6 +70,17 @@ struct ValidConvBlock: Block {
         let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: 2, kernels: .best, groupBudgetBytes: 0)
         let error = relativeError(try model.run(input), expected)
         #expect(error <= 1e-4, "\(name) one image at a time: relative error \(error)")
+    }
+
+    @Test func openStemAndHeadNameTheirParameters() throws {
+        let graph = try Self.networks[3].1.lower(height: 29, width: 31)
+        let names = graph.parameters.map(\.name)
+        for name in ["stem.conv.weight", "stem.bn.running_var", "head.pre.weight", "head.fc.weight", "head.fc.bias"] {
+            #expect(names.contains(name), "no parameter \(name)")
+        }
+        // 29x31 → conv 7x7/2 → 15x16 → max pool 3/2 → 8x8 → stage (stride 1) → 8x8 → avg pool 2 → 4x4.
+        #expect(graph.nodes.first { $0.name == "head.pre" }?.shape == FeatureShape(channels: 24, height: 4, width: 4))
+        #expect(graph.outputShape == FeatureShape(channels: 6, height: 1, width: 1))
     }
 
     @Test func memoryIsReusedAndSmallerThanWithoutPlanning() throws {
