@@ -75,6 +75,6 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights", "Kernels"], resources: [.copy("Fixtures")]),
     ]
 )

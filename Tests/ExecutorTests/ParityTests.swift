@@ -37,6 +37,19 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 @Suite struct ParityTests {
+    /// Which kernel sets the parity and kernel tests run here, printed for the log; the sets named in
+    /// `REGNET_REQUIRE_KERNELS` (CI names the ones its CPU supports) must be among them, so a faster
+    /// path cannot go untested silently.
+    @Test func requiredKernelSetsRun() {
+        let available = KernelSet.available.map(\.name)
+        print("kernel sets tested: \(available.joined(separator: ", "))")
+        #expect(available.contains("portable"))
+        let required = ProcessInfo.processInfo.environment["REGNET_REQUIRE_KERNELS"]?.split(separator: ",").map(String.init) ?? []
+        for name in required {
+            #expect(available.contains(name), "REGNET_REQUIRE_KERNELS names \(name), which this CPU does not run")
+        }
+    }
+
     @Test func fixturesCoverTheRequiredCases() throws {
         let cases = try parityCases()
         #expect(cases.contains { $0.se_ratio > 0 } && cases.contains { $0.se_ratio == 0 })
