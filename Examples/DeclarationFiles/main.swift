@@ -13,7 +13,7 @@ for (name, network) in RegNetDeclarations.all {
     do {
         let summary = try network.summary()
         print("\(name): \(summary.stages.count) stages, widths \(summary.stages.map(\.width)), "
-              + "\(formatCount(summary.flops)) flops, \(formatCount(summary.params)) params, \(summary.classes) classes")
+              + "\(Complexity(flops: summary.flops, params: summary.params, acts: summary.acts)), \(summary.classes) classes")
     } catch {
         print("\(name): \(error)")
         exit(1)

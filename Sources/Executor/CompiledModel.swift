@@ -34,23 +34,24 @@ public final class CompiledModel: Sendable {
 
     /// As the public initialiser, with the image-group cache budget exposed for tests.
     init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, groupBudgetBytes: Double) throws(ExecutorError) {
-        guard batch >= 1 else { throw ExecutorError("batch must be at least 1 (got \(batch))") }
+        guard batch >= 1 else { throw ExecutorError(.invalidArgument, "batch must be at least 1 (got \(batch))") }
         let threads = threads ?? WorkerPool.defaultThreads
-        guard (1...Self.maxThreads).contains(threads) else { throw ExecutorError("threads must be between 1 and \(Self.maxThreads) (got \(threads))") }
-        do { try graph.validate() } catch { throw ExecutorError(error.message) }
+        guard (1...Self.maxThreads).contains(threads) else { throw ExecutorError(.invalidArgument, "threads must be between 1 and \(Self.maxThreads) (got \(threads))") }
+        do { try graph.validate() } catch { throw ExecutorError(.invalidGraph, error.message) }
         // Refuse shapes whose activations could not be allocated, before planning overflows on them.
         let limit = 1 << 32   // floats: 16 GiB per tensor
         for node in graph.nodes {
             let (floats, overflow) = node.shape.elementCount.multipliedReportingOverflow(by: batch)
             guard !overflow, floats <= limit else {
-                throw ExecutorError("\(node.name) would need \(overflow ? "more than 2^63" : String(floats / (1 << 28))) GiB of activations for batch \(batch); use a smaller batch or resolution")
+                throw ExecutorError(.tooLarge, "\(node.name) would need \(overflow ? "more than 2^63" : String(floats / (1 << 28))) GiB of activations for batch \(batch); use a smaller batch or resolution")
             }
         }
         do {
             try WeightSet.checkMemory(for: graph)
             try weights.validate(for: graph)
         } catch {
-            throw ExecutorError(error.message)
+            if case .memoryBudget = error.kind { throw ExecutorError(.tooLarge, error.message) }
+            throw ExecutorError(.weightsDoNotFit, error.message)
         }
         self.graph = graph
         self.batch = batch
@@ -62,7 +63,7 @@ public final class CompiledModel: Sendable {
             try MemoryBudget.check(plan.arenaBytes + plan.packedWeights.count * ElementType.float32.byteCount,
                                    for: "running \(graph.name) on batches of \(batch) (activations and packed weights)")
         } catch {
-            throw ExecutorError(error.message)
+            throw ExecutorError(.tooLarge, error.message)
         }
         packed = AlignedBuffer(copying: plan.packedWeights)
         plan.packedWeights = []   // the aligned copy is the one runs read
@@ -102,7 +103,7 @@ public final class CompiledModel: Sendable {
     /// Runs the network on an NCHW tensor.
     public func run(_ input: Tensor) throws(ExecutorError) -> Tensor {
         guard input.shape == inputShape else {
-            throw ExecutorError("input has shape \(input.shape), the model was compiled for \(inputShape)")
+            throw ExecutorError(.inputShape(expected: inputShape, got: input.shape), "input has shape \(input.shape), the model was compiled for \(inputShape)")
         }
         return Tensor(shape: outputShape, scalars: try run(input.scalars))
     }
@@ -133,12 +134,12 @@ public final class CompiledModel: Sendable {
     private func run(_ input: [Float], timings: UnsafeMutablePointer<[Double]>?) throws(ExecutorError) -> [Float] {
         let expected = inputShape.reduce(1, *)
         guard input.count == expected else {
-            throw ExecutorError("input has \(input.count) values, the model takes \(inputShape) = \(expected)")
+            throw ExecutorError(.inputShape(expected: inputShape, got: [input.count]), "input has \(input.count) values, the model takes \(inputShape) = \(expected)")
         }
         // NaN or ±inf in the input would come out as plausible logits (ReLU's max drops NaN): refuse it.
         if let bad = input.firstIndex(where: { !$0.isFinite }) {
             let s = inputShape, plane = s[2] * s[3]
-            throw ExecutorError("input value \(bad) (image \(bad / (s[1] * plane)), channel \(bad / plane % s[1]), y \(bad % plane / s[3]), x \(bad % s[3])) is \(input[bad]); inputs must be finite")
+            throw ExecutorError(.nonFiniteInput(index: bad), "input value \(bad) (image \(bad / (s[1] * plane)), channel \(bad / plane % s[1]), y \(bad % plane / s[3]), x \(bad % s[3])) is \(input[bad]); inputs must be finite")
         }
         let arena = spareArenas.withLock { $0.popLast() } ?? AlignedBuffer(bytes: plan.arenaBytes)
         defer { spareArenas.withLock { $0.append(arena) } }

@@ -2,9 +2,9 @@
 /// dynamic-Huffman blocks, with the Adler-32 checksum verified. Every read is bounds-checked and the
 /// output may not exceed `limit` bytes, so corrupt or hostile streams end in an error, never a crash
 /// or an unbounded allocation.
-public enum Inflate {
+package enum Inflate {
     /// Decompresses a zlib stream into at most `limit` bytes.
-    public static func zlib(_ data: [UInt8], limit: Int) throws(ImageError) -> [UInt8] {
+    package static func zlib(_ data: [UInt8], limit: Int) throws(ImageError) -> [UInt8] {
         guard data.count >= 6 else { throw ImageError("zlib stream of \(data.count) bytes is truncated") }
         let cmf = Int(data[0]), flg = Int(data[1])
         guard cmf & 0x0F == 8, cmf >> 4 <= 7 else { throw ImageError("zlib stream does not use DEFLATE (method \(cmf & 0x0F))") }
@@ -23,7 +23,7 @@ public enum Inflate {
     }
 
     /// Adler-32 of `bytes`.
-    public static func adler32(_ bytes: [UInt8]) -> UInt32 {
+    package static func adler32(_ bytes: [UInt8]) -> UInt32 {
         var a: UInt32 = 1, b: UInt32 = 0
         var i = 0
         while i < bytes.count {

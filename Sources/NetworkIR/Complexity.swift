@@ -33,7 +33,7 @@ public struct Complexity: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// `1234567` → `1.23M`; used by summaries.
-public func formatCount(_ value: Int) -> String {
+package func formatCount(_ value: Int) -> String {
     let v = Double(value)
     func f(_ x: Double, _ unit: String) -> String {
         let rounded = (x * 100).rounded() / 100

@@ -17,7 +17,7 @@ public enum Limits {
 }
 
 /// a · b · …, saturating at Int.max instead of trapping (complexity of absurd declarations).
-public func saturatingProduct(_ factors: Int...) -> Int {
+package func saturatingProduct(_ factors: Int...) -> Int {
     factors.reduce(1) { product, factor in
         let (result, overflow) = product.multipliedReportingOverflow(by: factor)
         return overflow ? Int.max : result
@@ -25,7 +25,7 @@ public func saturatingProduct(_ factors: Int...) -> Int {
 }
 
 /// a + b, saturating at Int.max.
-public func saturatingSum(_ a: Int, _ b: Int) -> Int {
+package func saturatingSum(_ a: Int, _ b: Int) -> Int {
     let (result, overflow) = a.addingReportingOverflow(b)
     return overflow ? Int.max : result
 }

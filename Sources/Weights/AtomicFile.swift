@@ -21,7 +21,7 @@ package func writeAtomically(_ data: Data, to url: URL) throws(WeightError) {
     var info = stat()
     if stat(target, &info) == 0 {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw WeightError("refusing to write \(url.path): it exists and is not a regular file (a device, FIFO or directory is never replaced)")
+            throw WeightError(.fileAccess(path: url.path), "refusing to write \(url.path): it exists and is not a regular file (a device, FIFO or directory is never replaced)")
         }
         mode = info.st_mode & 0o7777
         // Follow a symbolic link, so the link stays and its target gets the new contents.
@@ -30,7 +30,7 @@ package func writeAtomically(_ data: Data, to url: URL) throws(WeightError) {
             free(resolved)
         }
     } else if errno == ELOOP {
-        throw WeightError("cannot write \(url.path): too many levels of symbolic links")
+        throw WeightError(.fileAccess(path: url.path), "cannot write \(url.path): too many levels of symbolic links")
     } else {
         let mask = umask(0)
         umask(mask)
@@ -39,7 +39,7 @@ package func writeAtomically(_ data: Data, to url: URL) throws(WeightError) {
     let destination = URL(fileURLWithPath: target)
     let temporary = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
     let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, mode)
-    guard fd >= 0 else { throw WeightError("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw WeightError(.fileAccess(path: url.path), "cannot write \(url.path): \(String(cString: strerror(errno)))") }
     var failure: String?
     data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
         var offset = 0
@@ -58,13 +58,13 @@ package func writeAtomically(_ data: Data, to url: URL) throws(WeightError) {
     if close(fd) != 0, failure == nil { failure = String(cString: strerror(errno)) }
     if let failure {
         unlink(temporary.path)
-        throw WeightError("cannot write \(url.path): \(failure)")
+        throw WeightError(.fileAccess(path: url.path), "cannot write \(url.path): \(failure)")
     }
     // rename(2) replaces the destination atomically: readers see the old file or the new one, never a mix.
     guard rename(temporary.path, target) == 0 else {
         let reason = String(cString: strerror(errno))
         unlink(temporary.path)
-        throw WeightError("cannot write \(url.path): \(reason)")
+        throw WeightError(.fileAccess(path: url.path), "cannot write \(url.path): \(reason)")
     }
 }
 
@@ -75,22 +75,22 @@ func readFile<T>(_ url: URL, _ parse: (Data) throws(WeightError) -> T) throws(We
     var info = stat()
     guard stat(url.path, &info) == 0 else {
         let reason = errno == ELOOP ? "too many levels of symbolic links" : errno == ENOENT ? "no such file" : String(cString: strerror(errno))
-        throw WeightError("cannot read \(url.path): \(reason)")
+        throw WeightError(.fileAccess(path: url.path), "cannot read \(url.path): \(reason)")
     }
     switch info.st_mode & S_IFMT {
     case S_IFREG: break
-    case S_IFDIR: throw WeightError("cannot read \(url.path): it is a directory")
-    default: throw WeightError("cannot read \(url.path): it is not a regular file (a FIFO, socket or device)")
+    case S_IFDIR: throw WeightError(.fileAccess(path: url.path), "cannot read \(url.path): it is a directory")
+    default: throw WeightError(.fileAccess(path: url.path), "cannot read \(url.path): it is not a regular file (a FIFO, socket or device)")
     }
     let data: Data
     do {
         data = try Data(contentsOf: url, options: .alwaysMapped)
     } catch {
-        throw WeightError("cannot read \(url.path): \((error as NSError).localizedDescription)")
+        throw WeightError(.fileAccess(path: url.path), "cannot read \(url.path): \((error as NSError).localizedDescription)")
     }
     do {
         return try parse(data)
     } catch {
-        throw WeightError("\(url.lastPathComponent): \(error.message)")
+        throw WeightError(error.kind, "\(url.lastPathComponent): \(error.message)")
     }
 }

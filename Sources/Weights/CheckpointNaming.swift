@@ -117,7 +117,7 @@ extension WeightSet {
     /// checkpoint gives its model weights, or with `ema` its EMA weights; its momentum buffers are dropped.
     public static func load(contentsOf url: URL, reverseStemChannels: Bool = false, ema: Bool = false) throws(WeightError) -> (weights: WeightSet, family: CheckpointFamily) {
         let (model, _, averaged) = try SafeTensors.read(contentsOf: url).splitTrainingState()
-        if ema && averaged.tensors.isEmpty { throw WeightError("\(url.path) holds no EMA weights (ema.* tensors)") }
+        if ema && averaged.tensors.isEmpty { throw WeightError(.incompleteCheckpoint, "\(url.path) holds no EMA weights (ema.* tensors)") }
         return (ema ? averaged : model).timmNamed(reverseStemChannels: reverseStemChannels)
     }
 

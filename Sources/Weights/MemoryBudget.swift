@@ -34,7 +34,7 @@ public enum MemoryBudget {
     public static func check(_ needed: Int, for what: String) throws(WeightError) {
         let budget = bytes
         guard needed <= budget else {
-            throw WeightError("\(what) needs \(describe(needed)), more than the \(describe(budget)) this process may use")
+            throw WeightError(.memoryBudget(needed: needed, budget: budget), "\(what) needs \(describe(needed)), more than the \(describe(budget)) this process may use")
         }
     }
 

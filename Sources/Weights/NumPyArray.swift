@@ -19,7 +19,7 @@ public enum NumPyArray {
     static func decode(_ data: Data) throws(WeightError) -> (tensor: Tensor, dtype: String) {
         let bytes = [UInt8](data.prefix(12))
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
-            throw WeightError("not a .npy file (missing the \\x93NUMPY magic)")
+            throw WeightError(.malformedFile, "not a .npy file (missing the \\x93NUMPY magic)")
         }
         let major = bytes[6]
         let headerLength: Int, headerStart: Int
@@ -28,23 +28,23 @@ public enum NumPyArray {
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
             headerStart = 10
         case 2, 3:
-            guard bytes.count >= 12 else { throw WeightError("truncated .npy header") }
+            guard bytes.count >= 12 else { throw WeightError(.malformedFile, "truncated .npy header") }
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
             headerStart = 12
         default:
-            throw WeightError("unsupported .npy format version \(major)")
+            throw WeightError(.malformedFile, "unsupported .npy format version \(major)")
         }
-        guard headerStart + headerLength <= data.count else { throw WeightError("header length \(headerLength) runs past the end of the file") }
+        guard headerStart + headerLength <= data.count else { throw WeightError(.malformedFile, "header length \(headerLength) runs past the end of the file") }
         let header = String(decoding: data[(data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength)], as: UTF8.self)
         // A Python dict literal: braces around it, and each key once (numpy would keep the last of two).
         let body = header.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard body.hasPrefix("{"), body.hasSuffix("}") else { throw WeightError("header is not a dictionary ({…}): \(abbreviated(body))") }
+        guard body.hasPrefix("{"), body.hasSuffix("}") else { throw WeightError(.malformedFile, "header is not a dictionary ({…}): \(abbreviated(body))") }
         for key in ["descr", "fortran_order", "shape"] {
             let occurrences = body.components(separatedBy: "'\(key)'").count - 1 + body.components(separatedBy: "\"\(key)\"").count - 1
-            guard occurrences <= 1 else { throw WeightError("header names '\(key)' \(occurrences) times") }
+            guard occurrences <= 1 else { throw WeightError(.malformedFile, "header names '\(key)' \(occurrences) times") }
         }
         guard let descr = field("descr", in: header).map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) }) else {
-            throw WeightError("header has no 'descr'")
+            throw WeightError(.malformedFile, "header has no 'descr'")
         }
         let elementSize: Int, kind: String
         switch descr {
@@ -53,30 +53,30 @@ public enum NumPyArray {
         case "|u1", "u1", "<u1", "=u1": (elementSize, kind) = (1, "|u1")
         case "<i4", "=i4", "i4": (elementSize, kind) = (4, "<i4")
         case "<i8", "=i8", "i8": (elementSize, kind) = (8, "<i8")
-        default: throw WeightError("unsupported dtype \(abbreviated(descr)) (float32 '<f4', float64 '<f8', uint8 '|u1', int32 '<i4' or int64 '<i8' expected)")
+        default: throw WeightError(.malformedFile, "unsupported dtype \(abbreviated(descr)) (float32 '<f4', float64 '<f8', uint8 '|u1', int32 '<i4' or int64 '<i8' expected)")
         }
         switch field("fortran_order", in: header) {
         case "False"?: break
-        case "True"?: throw WeightError("Fortran-ordered arrays are not supported; save with np.ascontiguousarray")
-        case let other: throw WeightError("header's 'fortran_order' must be True or False (got \(other.map { abbreviated($0) } ?? "nothing"))")
+        case "True"?: throw WeightError(.malformedFile, "Fortran-ordered arrays are not supported; save with np.ascontiguousarray")
+        case let other: throw WeightError(.malformedFile, "header's 'fortran_order' must be True or False (got \(other.map { abbreviated($0) } ?? "nothing"))")
         }
-        guard let shapeText = field("shape", in: header) else { throw WeightError("header has no 'shape'") }
+        guard let shapeText = field("shape", in: header) else { throw WeightError(.malformedFile, "header has no 'shape'") }
         let parts = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()")).split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shape: [Int] = []
         for part in parts {
-            guard let d = Int(part), d >= 0 else { throw WeightError("malformed shape (\(abbreviated(shapeText)))") }
+            guard let d = Int(part), d >= 0 else { throw WeightError(.malformedFile, "malformed shape (\(abbreviated(shapeText)))") }
             shape.append(d)
         }
         var count = 1
         for d in shape {
             let (p, overflow) = count.multipliedReportingOverflow(by: d)
-            guard !overflow, p <= data.count else { throw WeightError("shape \(abbreviated("\(shape)")) is larger than the file") }
+            guard !overflow, p <= data.count else { throw WeightError(.malformedFile, "shape \(abbreviated("\(shape)")) is larger than the file") }
             count = p
         }
         let dataStart = headerStart + headerLength
         guard data.count - dataStart == count * elementSize else {
-            throw WeightError("data holds \(data.count - dataStart) bytes, shape \(abbreviated("\(shape)")) of \(descr) needs \(count * elementSize): truncated file?")
+            throw WeightError(.malformedFile, "data holds \(data.count - dataStart) bytes, shape \(abbreviated("\(shape)")) of \(descr) needs \(count * elementSize): truncated file?")
         }
         let scalars = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Float] in
             let base = raw.baseAddress! + dataStart

@@ -28,29 +28,29 @@ public enum SafeTensors {
         try readFile(url) { (data: Data) throws(WeightError) in
             let header = try header(data).header
             guard let metadata = header["__metadata__"] else { return [:] }
-            guard let strings = metadata as? [String: String] else { throw WeightError("__metadata__ must map strings to strings") }
+            guard let strings = metadata as? [String: String] else { throw WeightError(.malformedFile, "__metadata__ must map strings to strings") }
             return strings
         }
     }
 
     /// The parsed JSON header and where the data starts.
     private static func header(_ data: Data) throws(WeightError) -> (header: [String: Any], end: Int) {
-        guard data.count >= 8 else { throw WeightError("not a safetensors file: \(data.count) bytes, shorter than the 8-byte header length") }
+        guard data.count >= 8 else { throw WeightError(.malformedFile, "not a safetensors file: \(data.count) bytes, shorter than the 8-byte header length") }
         var headerLength: UInt64 = 0
         for (i, byte) in data.prefix(8).enumerated() { headerLength |= UInt64(byte) << (8 * UInt64(i)) }
         guard headerLength <= UInt64(data.count - 8) else {
-            throw WeightError("header length \(headerLength) runs past the end of the file (\(data.count) bytes): truncated or not safetensors")
+            throw WeightError(.malformedFile, "header length \(headerLength) runs past the end of the file (\(data.count) bytes): truncated or not safetensors")
         }
-        guard headerLength <= UInt64(maximumHeaderBytes) else { throw WeightError("header length \(headerLength) exceeds \(maximumHeaderBytes) bytes") }
+        guard headerLength <= UInt64(maximumHeaderBytes) else { throw WeightError(.malformedFile, "header length \(headerLength) exceeds \(maximumHeaderBytes) bytes") }
         let headerEnd = 8 + Int(headerLength)
         let headerData = data.subdata(in: data.startIndex + 8 ..< data.startIndex + headerEnd)
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: headerData)
         } catch {
-            throw WeightError("header is not valid JSON")
+            throw WeightError(.malformedFile, "header is not valid JSON")
         }
-        guard let header = object as? [String: Any] else { throw WeightError("header is not a JSON object") }
+        guard let header = object as? [String: Any] else { throw WeightError(.malformedFile, "header is not a JSON object") }
         return (header, headerEnd)
     }
 
@@ -62,38 +62,38 @@ public enum SafeTensors {
         struct Entry { var name: String; var dtype: DType; var shape: [Int]; var begin: Int; var end: Int }
         var entries: [Entry] = []
         for (name, value) in header where name != "__metadata__" {
-            guard let info = value as? [String: Any] else { throw WeightError("tensor '\(printable(name))': entry is not an object") }
-            guard let dtypeName = info["dtype"] as? String else { throw WeightError("tensor '\(printable(name))': missing dtype") }
+            guard let info = value as? [String: Any] else { throw WeightError(.malformedFile, "tensor '\(printable(name))': entry is not an object") }
+            guard let dtypeName = info["dtype"] as? String else { throw WeightError(.malformedFile, "tensor '\(printable(name))': missing dtype") }
             guard let dtype = DType(rawValue: dtypeName) else {
-                throw WeightError("tensor '\(printable(name))': unsupported dtype \(dtypeName) (supported: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw WeightError(.malformedFile, "tensor '\(printable(name))': unsupported dtype \(dtypeName) (supported: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard let shape = integers(info["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
-                throw WeightError("tensor '\(printable(name))': shape must be a list of non-negative integers")
+                throw WeightError(.malformedFile, "tensor '\(printable(name))': shape must be a list of non-negative integers")
             }
             guard let offsets = integers(info["data_offsets"]), offsets.count == 2 else {
-                throw WeightError("tensor '\(printable(name))': data_offsets must be two integers")
+                throw WeightError(.malformedFile, "tensor '\(printable(name))': data_offsets must be two integers")
             }
             var count = 1
             for d in shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow, product <= dataLength else { throw WeightError("tensor '\(printable(name))': shape \(shape) is larger than the file") }
+                guard !overflow, product <= dataLength else { throw WeightError(.malformedFile, "tensor '\(printable(name))': shape \(shape) is larger than the file") }
                 count = product
             }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= dataLength else {
-                throw WeightError("tensor '\(printable(name))': data offsets [\(begin), \(end)] are outside the data section (\(dataLength) bytes)")
+                throw WeightError(.malformedFile, "tensor '\(printable(name))': data offsets [\(begin), \(end)] are outside the data section (\(dataLength) bytes)")
             }
             guard end - begin == count * dtype.size else {
-                throw WeightError("tensor '\(printable(name))': \(end - begin) bytes do not hold shape \(shape) of \(dtypeName) (\(count * dtype.size) bytes)")
+                throw WeightError(.malformedFile, "tensor '\(printable(name))': \(end - begin) bytes do not hold shape \(shape) of \(dtypeName) (\(count * dtype.size) bytes)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
             if !dtype.isFloat && !WeightSet.isBookkeeping(name) {
-                throw WeightError("tensor '\(printable(name))': dtype \(dtypeName) where float weights (F32, F16, BF16) are expected")
+                throw WeightError(.malformedFile, "tensor '\(printable(name))': dtype \(dtypeName) where float weights (F32, F16, BF16) are expected")
             }
         }
         let sorted = entries.sorted { $0.begin < $1.begin }
         for (a, b) in zip(sorted, sorted.dropFirst()) where b.begin < a.end {
-            throw WeightError("tensors '\(a.name)' and '\(b.name)' overlap in the data section")
+            throw WeightError(.malformedFile, "tensors '\(a.name)' and '\(b.name)' overlap in the data section")
         }
 
         var tensors: [String: Tensor] = [:]

@@ -44,7 +44,7 @@ public struct WeightSet: Sendable {
         guard problems.isEmpty else {
             let shown = problems.prefix(20).joined(separator: "\n  ")
             let more = problems.count > 20 ? "\n  … and \(problems.count - 20) more" : ""
-            throw WeightError("weights do not fit \(graph.name):\n  \(shown)\(more)")
+            throw WeightError(.doesNotFit(problems: problems), "weights do not fit \(graph.name):\n  \(shown)\(more)")
         }
     }
 }

@@ -72,6 +72,6 @@ struct InputDefinition: OperationDefinition {
     }
 
     private func secondInput(_ id: NodeID, _ graph: Graph) -> ExecutorError {
-        ExecutorError("node \(id) (\(graph.nodes[id].name)) is a second input; only node 0 may be the input")
+        ExecutorError(.invalidGraph, "node \(id) (\(graph.nodes[id].name)) is a second input; only node 0 may be the input")
     }
 }

@@ -132,7 +132,7 @@ struct PlanCompiler {
 
     /// The value holding node `id`'s result, which an earlier step must have produced.
     func value(_ id: NodeID) throws(ExecutorError) -> Int {
-        guard let v = valueOf[id] else { throw ExecutorError("internal: node \(id) (\(graph.nodes[id].name)) is read before it is computed") }
+        guard let v = valueOf[id] else { throw ExecutorError(.invalidGraph, "internal: node \(id) (\(graph.nodes[id].name)) is read before it is computed") }
         return v
     }
 

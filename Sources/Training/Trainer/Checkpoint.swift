@@ -79,7 +79,7 @@ extension Trainer {
         do throws(WeightError) {
             try model.validate(for: graph)
             for entry in store.entries where entry.trainable {
-                guard momentum[entry.name]?.shape == entry.shape else { throw WeightError("missing momentum buffer for \(entry.name)") }
+                guard momentum[entry.name]?.shape == entry.shape else { throw WeightError(.incompleteCheckpoint, "missing momentum buffer for \(entry.name)") }
             }
             if self.ema != nil {
                 try ema.validate(for: graph)
