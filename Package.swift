@@ -37,18 +37,18 @@ let package = Package(
         // RegNet width rule, the model zoo, design spaces.
         .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),
         // .regnet declaration files: parser, checks (the DSL's own rules) and Swift generation.
-        .target(name: "Declarations", dependencies: ["DesignSpaces"]),
+        .target(name: "DeclarationFormat", dependencies: ["DesignSpaces"]),
         // Umbrella: what `import RegNet` gives.
         .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training", "Data", "DigitsData", "Sweeps"]),
         // The `regnet` command-line tool: argument parsing and printing only.
-        .executableTarget(name: "RegNetCLI", dependencies: ["RegNet", "Declarations"]),
+        .executableTarget(name: "RegNetCLI", dependencies: ["RegNet", "DeclarationFormat"]),
 
-        // Macros/: plugins and their tool. No SwiftSyntax: the tool links the Declarations library.
-        .executableTarget(name: "RegNetDeclare", dependencies: ["Declarations"], path: "Macros/RegNetDeclare"),
-        .plugin(name: "RegNetDeclarations", capability: .buildTool(), dependencies: ["RegNetDeclare"], path: "Macros/RegNetDeclarations"),
+        // Macros/: plugins and their tool (DeclarationCompiler). No SwiftSyntax: the tool links DeclarationFormat.
+        .executableTarget(name: "DeclarationCompiler", dependencies: ["DeclarationFormat"], path: "Macros/DeclarationCompiler"),
+        .plugin(name: "RegNetDeclarations", capability: .buildTool(), dependencies: ["DeclarationCompiler"], path: "Macros/RegNetDeclarations"),
         .plugin(name: "RegNetSummary",
                 capability: .command(intent: .custom(verb: "regnet-summary", description: "Print the summary of every network declared in .regnet files")),
-                dependencies: ["RegNetDeclare"], path: "Macros/RegNetSummary"),
+                dependencies: ["DeclarationCompiler"], path: "Macros/RegNetSummary"),
 
         // Build-time check of the examples' Swift-declared networks (errors at the Swift line).
         .executableTarget(name: "RegNetCheck", dependencies: ["ExampleNetworks", "RegNet"], path: "Macros/RegNetCheck"),
@@ -56,19 +56,19 @@ let package = Package(
 
         // Examples: one capability each.
         .target(name: "ExampleNetworks", dependencies: ["RegNet"], path: "Examples/ExampleNetworks"),
-        .executableTarget(name: "DeclareRegNet", dependencies: ["RegNet", "ExampleNetworks"], path: "Examples/DeclareRegNet",
+        .executableTarget(name: "DeclareRegNetExample", dependencies: ["RegNet", "ExampleNetworks"], path: "Examples/DeclareRegNetExample",
                           plugins: ["RegNetCheckPlugin"]),
         .executableTarget(name: "CustomBlock", dependencies: ["RegNet", "ExampleNetworks"], path: "Examples/CustomBlock",
                           plugins: ["RegNetCheckPlugin"]),
         .executableTarget(name: "SampleDesignSpace", dependencies: ["RegNet"], path: "Examples/SampleDesignSpace"),
         .executableTarget(name: "ClassifyImages", dependencies: ["RegNet"], path: "Examples/ClassifyImages", exclude: ["Images"]),
         .executableTarget(name: "TrainDigits", dependencies: ["RegNet"], path: "Examples/TrainDigits"),
-        .executableTarget(name: "DeclarationFiles", dependencies: ["RegNet"], path: "Examples/DeclarationFiles",
+        .executableTarget(name: "DeclarationFilesExample", dependencies: ["RegNet"], path: "Examples/DeclarationFilesExample",
                           plugins: ["RegNetDeclarations"]),
 
         .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
         .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DeclarationsTests", dependencies: ["Declarations"]),
+        .testTarget(name: "DeclarationFormatTests", dependencies: ["DeclarationFormat"]),
         .testTarget(name: "CLITests", dependencies: ["RegNetCLI", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),

@@ -16,7 +16,7 @@ case "$target" in
   safetensors) harness=SafeTensorsFuzz; modules="NetworkIR Weights" ;;
   npy) harness=NumPyFuzz; modules="NetworkIR Weights" ;;
   png|jpeg|ppm) harness=ImageFuzz; modules="Images" ;;
-  regnet) harness=DeclarationsFuzz; modules="NetworkIR NetworkDSL DesignSpaces Declarations" ;;
+  regnet) harness=DeclarationFormatFuzz; modules="NetworkIR NetworkDSL DesignSpaces DeclarationFormat" ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)

@@ -1,6 +1,6 @@
 // Build-tool plugin: every `*.regnet` file of a target becomes a generated Swift file of `Network`
 // properties, plus one registry (`RegNetDeclarations.all`) for the target. Checking happens in the
-// RegNetDeclare tool, so errors carry the .regnet file's line and column and fail the build.
+// DeclarationCompiler tool, so errors carry the .regnet file's line and column and fail the build.
 import Foundation
 import PackagePlugin
 
@@ -8,7 +8,7 @@ import PackagePlugin
 struct RegNetDeclarationsPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         guard let target = target as? SourceModuleTarget else { return [] }
-        let tool = try context.tool(named: "RegNetDeclare")
+        let tool = try context.tool(named: "DeclarationCompiler")
         let files = target.sourceFiles(withSuffix: "regnet").map(\.url)
         guard !files.isEmpty else { return [] }
         var commands: [Command] = files.map { file in

@@ -16,7 +16,7 @@ struct RegNetSummaryPlugin: CommandPlugin {
             return
         }
         let process = Process()
-        process.executableURL = try context.tool(named: "RegNetDeclare").url
+        process.executableURL = try context.tool(named: "DeclarationCompiler").url
         process.arguments = ["summary"] + files
         try process.run()
         process.waitUntilExit()

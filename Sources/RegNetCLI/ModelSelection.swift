@@ -1,4 +1,4 @@
-import Declarations
+import DeclarationFormat
 import Foundation
 import RegNet
 

@@ -4,8 +4,8 @@
 // (an invalid line fails the build at `Networks.regnet:LINE:COLUMN`) and generates `Network.myRegNet`,
 // `Network.tiny`, … and `RegNetDeclarations.all`.
 //
-//     swift run DeclarationFiles
-//     swift package regnet-summary --target DeclarationFiles
+//     swift run DeclarationFilesExample
+//     swift package regnet-summary --target DeclarationFilesExample
 import Foundation
 import RegNet
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import Declarations
+@testable import DeclarationFormat
 import DesignSpaces
 
 func diagnostics(_ text: String) -> [Diagnostic] { DeclarationFile(parsing: text).diagnostics }

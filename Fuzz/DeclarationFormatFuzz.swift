@@ -1,6 +1,6 @@
 // libFuzzer harness: any text given to the .regnet parser must end in declarations and diagnostics,
 // and the Swift generated for whatever it accepts must be produced without trapping.
-import Declarations
+import DeclarationFormat
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Declarations
+import DeclarationFormat
 
 /// Replays the .regnet fuzzing corpus: parsing and generation must never trap.
 @Suite struct DeclarationsFuzzCorpusTests {

@@ -1,18 +1,18 @@
 // The tool behind the RegNetDeclarations and RegNetSummary plugins. It links the same Declarations
 // library as the package (and through it the DSL's own checks), so the rules exist once.
 //
-//   RegNetDeclare generate FILE.regnet OUTPUT.swift     check, and write the Swift (nothing on errors)
-//   RegNetDeclare registry OUTPUT.swift FILE.regnet …   the target's RegNetDeclarations.all
-//   RegNetDeclare summary FILE.regnet …                 summary table of every declaration
+//   DeclarationCompiler generate FILE.regnet OUTPUT.swift     check, and write the Swift (nothing on errors)
+//   DeclarationCompiler registry OUTPUT.swift FILE.regnet …   the target's RegNetDeclarations.all
+//   DeclarationCompiler summary FILE.regnet …                 summary table of every declaration
 //
 // Diagnostics go to standard error as `path:line:column: error: message`, which SwiftPM and IDEs show
 // at the line; any error makes the tool exit 1, which fails the build.
-import Declarations
+import DeclarationFormat
 import Foundation
 import NetworkIR
 
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("RegNetDeclare: error: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("DeclarationCompiler: error: \(message)\n".utf8))
     exit(1)
 }
 
@@ -34,16 +34,16 @@ func write(_ text: String, to path: String) {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-guard !arguments.isEmpty else { fail("usage: RegNetDeclare generate|registry|summary …") }
+guard !arguments.isEmpty else { fail("usage: DeclarationCompiler generate|registry|summary …") }
 switch arguments.removeFirst() {
 case "generate":
-    guard arguments.count == 2 else { fail("usage: RegNetDeclare generate FILE.regnet OUTPUT.swift") }
+    guard arguments.count == 2 else { fail("usage: DeclarationCompiler generate FILE.regnet OUTPUT.swift") }
     let file = load(arguments[0])
     report(file, path: arguments[0])
     if file.hasErrors { exit(1) }
     write(SwiftGenerator.source(for: file, sourceName: URL(fileURLWithPath: arguments[0]).lastPathComponent), to: arguments[1])
 case "registry":
-    guard arguments.count >= 1 else { fail("usage: RegNetDeclare registry OUTPUT.swift FILE.regnet …") }
+    guard arguments.count >= 1 else { fail("usage: DeclarationCompiler registry OUTPUT.swift FILE.regnet …") }
     let output = arguments.removeFirst()
     var names: [(String, String)] = []
     var owner: [String: String] = [:]

@@ -5,7 +5,7 @@
 // checked at build time), it must lower to exactly the graph the zoo generates from the quantised
 // linear rule (d = 13, w0 = 24, wa = 36.44, wm = 2.49), with the complexity pycls publishes.
 //
-//     swift run DeclareRegNet
+//     swift run DeclareRegNetExample
 import ExampleNetworks
 import Foundation
 import RegNet
