@@ -1,5 +1,5 @@
 // Portable kernels: plain C the compiler may vectorise; the reference every other set must match.
-#include "epilogue.h"
+#include "../epilogue.h"
 
 enum { P_MR = 4, P_NR = 16, P_XB = 8 };
 
