@@ -6,7 +6,8 @@ public struct BlockContext: Hashable, Sendable {
     public var outputWidth: Int
     /// Stride of this block (the stage stride for the first block, 1 for the rest).
     public var stride: Int
-    /// Channels per group in the grouped convolution.
+    /// Channels per group in the grouped convolution; 0 when the stage gave none (only blocks whose
+    /// `needsGroupWidth` is false run without one).
     public var groupWidth: Int
     /// The paper's b: bottleneck width = output width / b.
     public var bottleneckRatio: Double
@@ -58,6 +59,9 @@ public protocol Block: Sendable {
     var sourceLocation: SourceLocation? { get }
     /// Name shown in summaries.
     var blockName: String { get }
+    /// Whether the body reads `context.groupWidth` (or `groups`), so a stage must give one. False by
+    /// default: a block without grouped convolutions is declared without `groupWidth:`.
+    var needsGroupWidth: Bool { get }
 }
 
 extension Block {
@@ -65,4 +69,6 @@ extension Block {
     public var sourceLocation: SourceLocation? { nil }
     /// The type's name.
     public var blockName: String { String(describing: Self.self) }
+    /// No group width needed unless the block says so.
+    public var needsGroupWidth: Bool { false }
 }

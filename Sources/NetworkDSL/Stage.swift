@@ -4,8 +4,8 @@ public struct Stage: Sendable {
     public var depth: Int
     /// Output width.
     public var width: Int
-    /// Channels per group.
-    public var groupWidth: Int
+    /// Channels per group; nil for blocks without grouped convolutions (see `Block.needsGroupWidth`).
+    public var groupWidth: Int?
     /// The paper's b: bottleneck width = width / b.
     public var bottleneckRatio: Double
     /// Stride of the first block.
@@ -16,7 +16,7 @@ public struct Stage: Sendable {
     public var location: SourceLocation
 
     /// A stage of `depth` X blocks (or `block`) of `width` channels.
-    public init(depth: Int, width: Int, groupWidth: Int, bottleneckRatio: Double = 1, stride: Int = 2,
+    public init(depth: Int, width: Int, groupWidth: Int? = nil, bottleneckRatio: Double = 1, stride: Int = 2,
                 block: any Block = XBlock(), fileID: String = #fileID, filePath: String = #filePath,
                 line: Int = #line, column: Int = #column) {
         self.depth = depth
@@ -33,19 +33,26 @@ public struct Stage: Sendable {
         let fail = { (message: String) in LoweringError(path: ["stage \(index)"], message: message, location: location) }
         guard depth >= 1 else { throw fail("depth must be at least 1 (got \(depth))") }
         guard depth <= Limits.depth else { throw fail("depth \(depth) exceeds the limit of \(Limits.depth)") }
-        guard width <= Limits.channels, groupWidth <= Limits.channels else {
-            throw fail("width \(width) and group width \(groupWidth) must be at most \(Limits.channels)")
+        guard width <= Limits.channels, (groupWidth ?? 1) <= Limits.channels else {
+            throw fail("width \(width) and group width \(groupWidth ?? 1) must be at most \(Limits.channels)")
         }
         guard width >= 1 else { throw fail("width must be positive (got \(width))") }
-        guard groupWidth >= 1 else { throw fail("group width must be positive (got \(groupWidth))") }
         guard stride >= 1 else { throw fail("stride must be positive (got \(stride))") }
         guard bottleneckRatio > 0, bottleneckRatio.isFinite else { throw fail("bottleneck ratio must be positive (got \(bottleneckRatio))") }
+        // A block with grouped convolutions needs the group width; one without never reads it.
+        guard groupWidth != nil || !block.needsGroupWidth else {
+            throw fail("\(block.blockName) needs a group width: Stage(depth: \(depth), width: \(width), groupWidth: …)")
+        }
+        let groupWidth = groupWidth ?? 0
+        if block.needsGroupWidth {
+            guard groupWidth >= 1 else { throw fail("group width must be positive (got \(groupWidth))") }
+        }
         let probe = BlockContext(inputWidth: width, outputWidth: width, stride: 1, groupWidth: groupWidth, bottleneckRatio: bottleneckRatio)
         guard probe.bottleneckWidth >= 1 else { throw fail("width \(width) / bottleneck ratio \(bottleneckRatio) leaves no bottleneck channels") }
         guard probe.bottleneckWidth <= Limits.channels else {
             throw fail("width \(width) / bottleneck ratio \(bottleneckRatio) exceeds the limit of \(Limits.channels) channels")
         }
-        guard probe.bottleneckWidth % groupWidth == 0 else {
+        if block.needsGroupWidth, probe.bottleneckWidth % groupWidth != 0 {
             let hint = groupWidth > probe.bottleneckWidth ? " (the group width exceeds the bottleneck width)" : ""
             throw fail("bottleneck width \(probe.bottleneckWidth) is not divisible by group width \(groupWidth)\(hint)")
         }

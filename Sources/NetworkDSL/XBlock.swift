@@ -11,6 +11,9 @@ public struct XBlock: Block {
         sourceLocation = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
+    /// The grouped 3x3 convolution reads the stage's group width.
+    public var needsGroupWidth: Bool { true }
+
     /// The block's layers for one instantiation (see `Block`).
     public func body(_ c: BlockContext) -> some Layer {
         YBlock(seRatio: 0).body(c)

@@ -20,6 +20,9 @@ public struct YBlock: Block {
         Limits.integer((seRatio * Double(inputWidth)).rounded(.toNearestOrEven)) ?? Limits.channels + 1
     }
 
+    /// The grouped 3x3 convolution reads the stage's group width.
+    public var needsGroupWidth: Bool { true }
+
     /// The block's layers for one instantiation (see `Block`).
     public func body(_ c: BlockContext) -> some Layer {
         Residual(projectionName: "downsample") {

@@ -147,6 +147,16 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
         #expect(lowering(strideOne) == nil)
     }
 
+    @Test func groupWidthIsRequiredOnlyByBlocksThatReadIt() throws {
+        let basic = Network { Stem(16); Body { Stage(depth: 2, width: 32, block: BasicBlock()) }; Head(classes: 10) }
+        #expect(lowering(basic) == nil)
+        let line = #line + 1
+        let x = Network { Stem(16); Body { Stage(depth: 2, width: 32) }; Head(classes: 10) }
+        let error = try #require(lowering(x))
+        #expect(error.message.contains("XBlock needs a group width: Stage(depth: 2, width: 32, groupWidth: …)"))
+        #expect(error.location?.line == line)
+    }
+
     @Test func groupWidthLargerThanBottleneckIsExplained() throws {
         let net = Network { Stem(16); Body { Stage(depth: 1, width: 24, groupWidth: 32) }; Head(classes: 10) }
         #expect(lowering(net)?.message.contains("exceeds the bottleneck width") == true)
