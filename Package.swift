@@ -31,7 +31,7 @@ let package = Package(
         // The bundled handwritten-digits dataset (CIFAR binary format), for the demo, examples and tests.
         .target(name: "DigitsData", resources: [.copy("digits")]),
         // Training: the training compiler over the operation definitions, SGD as pycls, EMA, checkpoints.
-        .target(name: "Training", dependencies: ["NetworkIR", "Weights", "Executor", "Kernels", "Data"]),
+        .target(name: "Training", dependencies: ["NetworkIR", "Weights", "Executor", "Data"]),
         // Sweeps: the paper's experiment as pycls runs it (setup, per-model jobs, shards, collect), in pycls's layout.
         .target(name: "Sweeps", dependencies: ["DesignSpaces", "NetworkIR", "Weights", "Training"]),
         // RegNet width rule, the model zoo, design spaces.

@@ -61,6 +61,7 @@ public struct GraphBuilder: Sendable {
 
     /// Runs `body` with errors pointing at `location`, the line where a layer was written, unless
     /// that line is inside the package (a built-in block's own layers keep the user's stage line).
+    @discardableResult
     public mutating func at<T>(_ location: SourceLocation, _ body: (inout GraphBuilder) throws(LoweringError) -> T) throws(LoweringError) -> T {
         let saved = scope.location
         if !location.isInLibrary { scope.location = location }

@@ -106,7 +106,7 @@ enum SweepCommand {
                 let logs = sweep.logDirectory(job.index)
                 try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
                 let stderrURL = logs.appendingPathComponent("stderr.log")
-                if !FileManager.default.fileExists(atPath: stderrURL.path) { FileManager.default.createFile(atPath: stderrURL.path, contents: nil) }
+                if !FileManager.default.fileExists(atPath: stderrURL.path) { _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil) }
                 let stderrHandle = try FileHandle(forWritingTo: stderrURL)
                 _ = try stderrHandle.seekToEnd()
                 process.standardError = stderrHandle

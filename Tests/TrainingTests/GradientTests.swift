@@ -1,6 +1,5 @@
 import Executor
 import Foundation
-import Kernels
 import NetworkIR
 import Testing
 @testable import Training
@@ -94,8 +93,7 @@ import DesignSpaces
         func mask(threads: Int, seed: UInt64) throws -> [Float] {
             let plan = try TrainingPlan(graph: graph, batch: 4, store: ParameterStore(graph: graph), momentum: 0.1)
             let count = 4 * graph.inputShape.elementCount, dropout = try #require(plan.operations[2])
-            let context = plan.context(pool: WorkerPool.shared(threads: threads), kernels: .best,
-                                       training: try #require(rn_training_kernels_for(nil)), randomSeed: seed)
+            let context = plan.context(pool: WorkerPool.shared(threads: threads), kernels: .best, randomSeed: seed)
             plan.value(1).update(repeating: 1, count: count)
             dropout.forward(context)
             let kept = Array(UnsafeBufferPointer(start: plan.value(2), count: count))

@@ -1,4 +1,4 @@
-import Kernels
+internal import Kernels
 
 /// A training-mode operation: the forward pass that keeps what its backward needs, and the backward
 /// pass that turns the output's gradient into its inputs' and parameters' gradients. Built by the
@@ -64,13 +64,14 @@ package struct StepContext: @unchecked Sendable {
     let randomSeed: UInt64
 
     /// A context over `batch` images; `scratch` holds the five slots of `ScratchNeeds` in order.
-    package init(batch: Int, pool: WorkerPool, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>,
+    package init(batch: Int, pool: WorkerPool, kernels: KernelSet,
                  values: [UnsafeMutablePointer<Float>], grads: [UnsafeMutablePointer<Float>?],
                  parameters: UnsafeMutablePointer<Float>, parameterGrads: UnsafeMutablePointer<Float>,
                  scratch: [UnsafeMutablePointer<Float>], randomSeed: UInt64) {
         self.batch = batch
         self.pool = pool
         self.kernels = kernels
+        guard let training = kernels.training else { preconditionFailure("no training kernels for \(kernels.name); check supportsTraining") }
         self.training = training
         self.values = values
         self.grads = grads

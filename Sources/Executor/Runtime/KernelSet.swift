@@ -1,8 +1,9 @@
-import Kernels
+internal import Kernels
 
 /// One instruction set's micro-kernels and the tile sizes the operators must use.
 public struct KernelSet: @unchecked Sendable {
-    package let table: UnsafePointer<rn_kernels>
+    /// The C table of kernels and tile sizes.
+    let table: UnsafePointer<rn_kernels>
 
     /// The best set this CPU runs (AVX-512, AVX2, or portable C).
     public static var best: KernelSet { KernelSet(table: rn_kernels_for(nil)!) }
@@ -10,7 +11,7 @@ public struct KernelSet: @unchecked Sendable {
     /// The set called `name` (`avx512`, `avx2`, `portable`), or nil when this CPU cannot run it.
     public init?(named name: String) {
         guard let table = rn_kernels_for(name) else { return nil }
-        self.table = table
+        self.init(table: table)
     }
 
     init(table: UnsafePointer<rn_kernels>) { self.table = table }
@@ -27,6 +28,11 @@ public struct KernelSet: @unchecked Sendable {
     /// Convolution pixels per tile.
     package var xb: Int { Int(table.pointee.xb) }
     var gemm: rn_gemm_fn { table.pointee.gemm }
-    package var conv: rn_conv_fn { table.pointee.conv }
+    var conv: rn_conv_fn { table.pointee.conv }
     var pack: rn_pack_fn { table.pointee.pack }
+
+    /// The training micro-kernels of the same instruction set, if there are any.
+    var training: UnsafePointer<rn_training_kernels>? { rn_training_kernels_for(name) }
+    /// Whether training can run on this set.
+    package var supportsTraining: Bool { training != nil }
 }

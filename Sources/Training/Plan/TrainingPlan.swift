@@ -1,6 +1,5 @@
 import Dispatch
 import Executor
-import Kernels
 import NetworkIR
 import Weights
 
@@ -125,8 +124,8 @@ final class TrainingPlan: @unchecked Sendable {
     var batchNorms: [BatchNormOperation] { operations.compactMap { $0 as? BatchNormOperation } }
 
     /// What the operations are handed for one step; `randomSeed` seeds that step's dropout masks.
-    func context(pool: WorkerPool, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>, randomSeed: UInt64) -> StepContext {
-        StepContext(batch: batch, pool: pool, kernels: kernels, training: training,
+    func context(pool: WorkerPool, kernels: KernelSet, randomSeed: UInt64) -> StepContext {
+        StepContext(batch: batch, pool: pool, kernels: kernels,
                     values: graph.nodes.indices.map(value), grads: graph.nodes.indices.map(grad), parameters: store.values.base,
                     parameterGrads: store.grads.base, scratch: scratch.map(\.base), randomSeed: randomSeed)
     }

@@ -1,6 +1,5 @@
 import Executor
 import Foundation
-import Kernels
 import NetworkIR
 import Weights
 
@@ -32,7 +31,6 @@ public final class Trainer {
 
     let plan: TrainingPlan
     let store: ParameterStore
-    let trainingKernels: UnsafePointer<rn_training_kernels>
     /// EMA of every tensor, in the store's layout.
     let ema: AlignedBuffer?
     /// Draws for mixup and cutmix.
@@ -82,8 +80,7 @@ public final class Trainer {
         self.recipe = recipe
         self.threads = threads
         self.kernels = kernels
-        guard let table = rn_training_kernels_for(kernels.name) else { throw TrainingError("no training kernels for \(kernels.name)") }
-        trainingKernels = table
+        guard kernels.supportsTraining else { throw TrainingError("no training kernels for \(kernels.name)") }
         store = ParameterStore(graph: graph)
         store.load(initial)
         plan = try TrainingPlan(graph: graph, batch: batch, store: store, momentum: Float(recipe.batchNormMomentum))
@@ -223,7 +220,7 @@ public final class Trainer {
         defer { if pool === shared { shared.release() } }
         // Dropout masks: a function of the seed and the step, so a resumed run draws the same ones.
         let stepSeed = dropoutSeed &+ UInt64(totalSteps) &* 0x9E37_79B9_7F4A_7C15
-        return try body(plan.context(pool: pool, kernels: kernels, training: trainingKernels, randomSeed: stepSeed))
+        return try body(plan.context(pool: pool, kernels: kernels, randomSeed: stepSeed))
     }
 
     /// NCHW images into the plan's NHWC input value.

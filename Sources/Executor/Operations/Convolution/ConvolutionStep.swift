@@ -1,5 +1,5 @@
 import NetworkIR
-import Kernels
+internal import Kernels
 
 /// Direct (grouped) convolution with a fused bias and activation: for each output row, group and
 /// 16-channel block, tiles of `xb` pixels. The input carries a zero ring as wide as the padding, so

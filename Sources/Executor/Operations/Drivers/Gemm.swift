@@ -1,4 +1,4 @@
-import Kernels
+internal import Kernels
 
 /// Matrix products of the training engine on the `rn_training_kernels` tiles (mr rows × 32 columns).
 /// B is read in place when its rows are contiguous (activations, weights in [out][in] order) or

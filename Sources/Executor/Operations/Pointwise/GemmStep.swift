@@ -1,4 +1,4 @@
-import Kernels
+internal import Kernels
 
 /// 1x1 convolution or linear layer as a GEMM over output pixels, with a fused epilogue
 /// act(x·W + bias + residual): tiles of `mr` pixels (numbered across rows and images) by all output
