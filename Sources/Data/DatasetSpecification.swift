@@ -23,14 +23,14 @@ public struct DatasetSpecification: Hashable, Sendable, CustomStringConvertible 
     /// Parses `FORMAT:PATH`.
     public init(parsing text: String) throws(DataError) {
         guard let colon = text.firstIndex(of: ":"), let format = Format(rawValue: String(text[..<colon])) else {
-            throw DataError("'\(text)' is not a dataset: use cifar10:DIR, cifar100:DIR, folder:DIR or npy:IMAGES.npy,LABELS.npy")
+            throw DataError(.invalidSpecification, "'\(text)' is not a dataset: use cifar10:DIR, cifar100:DIR, folder:DIR or npy:IMAGES.npy,LABELS.npy")
         }
         let rest = String(text[text.index(after: colon)...])
-        guard !rest.isEmpty else { throw DataError("'\(text)' names no path") }
+        guard !rest.isEmpty else { throw DataError(.invalidSpecification, "'\(text)' names no path") }
         if format == .npy {
             let parts = rest.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw DataError("npy datasets are npy:IMAGES.npy,LABELS.npy (got '\(text)')")
+                throw DataError(.invalidSpecification, "npy datasets are npy:IMAGES.npy,LABELS.npy (got '\(text)')")
             }
             self.init(format: .npy, path: parts[0], labelsPath: parts[1])
         } else {

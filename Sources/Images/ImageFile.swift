@@ -14,30 +14,30 @@ public enum ImageFile {
         // Only regular files (links followed): a directory, FIFO or device gets an error that says what it is.
         var info = stat()
         guard stat(url.path, &info) == 0 else {
-            throw ImageError("cannot read \(url.path): \(errno == ELOOP ? "too many levels of symbolic links" : String(cString: strerror(errno)))")
+            throw ImageError(.unreadable(path: url.path), "cannot read \(url.path): \(errno == ELOOP ? "too many levels of symbolic links" : String(cString: strerror(errno)))")
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG: break
-        case S_IFDIR: throw ImageError("cannot read \(url.path): it is a directory")
-        default: throw ImageError("cannot read \(url.path): it is not a regular file (a FIFO, socket or device)")
+        case S_IFDIR: throw ImageError(.unreadable(path: url.path), "cannot read \(url.path): it is a directory")
+        default: throw ImageError(.unreadable(path: url.path), "cannot read \(url.path): it is not a regular file (a FIFO, socket or device)")
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ImageError("cannot read \(url.path): \((error as NSError).localizedDescription)")
+            throw ImageError(.unreadable(path: url.path), "cannot read \(url.path): \((error as NSError).localizedDescription)")
         }
         do {
             return try decode([UInt8](data))
         } catch {
-            throw ImageError("\(url.lastPathComponent): \(error.message)")
+            throw ImageError(error.kind, "\(url.lastPathComponent): \(error.message)")
         }
     }
 
     /// Decodes PNG, JPEG, PGM or PPM bytes.
     public static func decode(_ bytes: [UInt8]) throws(ImageError) -> DecodedImage {
-        if bytes.isEmpty { throw ImageError("the file is empty") }
+        if bytes.isEmpty { throw ImageError(.truncated, "the file is empty") }
         if PNG.isPNG(bytes) { return try PNG.decode(bytes) }
         if PPM.isNetpbm(bytes) { return try PPM.decode(bytes) }
         if JPEG.isJPEG(bytes) { return try JPEG.decode(bytes) }
-        throw ImageError("unrecognised image format (PNG, JPEG, PGM and PPM are supported)")
+        throw ImageError(.unsupported, "unrecognised image format (PNG, JPEG, PGM and PPM are supported)")
     }
 }

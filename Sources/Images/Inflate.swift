@@ -5,20 +5,20 @@
 package enum Inflate {
     /// Decompresses a zlib stream into at most `limit` bytes.
     package static func zlib(_ data: [UInt8], limit: Int) throws(ImageError) -> [UInt8] {
-        guard data.count >= 6 else { throw ImageError("zlib stream of \(data.count) bytes is truncated") }
+        guard data.count >= 6 else { throw ImageError(.truncated, "zlib stream of \(data.count) bytes is truncated") }
         let cmf = Int(data[0]), flg = Int(data[1])
-        guard cmf & 0x0F == 8, cmf >> 4 <= 7 else { throw ImageError("zlib stream does not use DEFLATE (method \(cmf & 0x0F))") }
-        guard (cmf * 256 + flg) % 31 == 0 else { throw ImageError("zlib header check bits are wrong") }
-        guard flg & 0x20 == 0 else { throw ImageError("zlib preset dictionaries are not supported") }
+        guard cmf & 0x0F == 8, cmf >> 4 <= 7 else { throw ImageError(.unsupported, "zlib stream does not use DEFLATE (method \(cmf & 0x0F))") }
+        guard (cmf * 256 + flg) % 31 == 0 else { throw ImageError(.corrupt, "zlib header check bits are wrong") }
+        guard flg & 0x20 == 0 else { throw ImageError(.unsupported, "zlib preset dictionaries are not supported") }
         var reader = BitReader(data, start: 2)
         var out: [UInt8] = []
         out.reserveCapacity(min(limit, 16 * data.count + 1024))
         try inflate(&reader, into: &out, limit: limit)
         reader.alignToByte()
         let end = reader.position
-        guard end + 4 <= data.count else { throw ImageError("zlib stream ends before its Adler-32 checksum") }
+        guard end + 4 <= data.count else { throw ImageError(.truncated, "zlib stream ends before its Adler-32 checksum") }
         let stored = UInt32(data[end]) << 24 | UInt32(data[end + 1]) << 16 | UInt32(data[end + 2]) << 8 | UInt32(data[end + 3])
-        guard stored == adler32(out) else { throw ImageError("zlib Adler-32 checksum mismatch: the data is corrupt") }
+        guard stored == adler32(out) else { throw ImageError(.corrupt, "zlib Adler-32 checksum mismatch: the data is corrupt") }
         return out
     }
 
@@ -50,7 +50,7 @@ package enum Inflate {
 
         mutating func bits(_ n: Int) throws(ImageError) -> Int {
             while bitCount < n {
-                guard position < data.count else { throw ImageError("DEFLATE stream is truncated") }
+                guard position < data.count else { throw ImageError(.truncated, "DEFLATE stream is truncated") }
                 bitBuffer |= UInt32(data[position]) << UInt32(bitCount)
                 position += 1
                 bitCount += 8
@@ -80,7 +80,7 @@ package enum Inflate {
             var left = 1
             for length in 1...15 {
                 left = left * 2 - counts[length]
-                guard left >= 0 else { throw ImageError("DEFLATE Huffman code is over-subscribed") }
+                guard left >= 0 else { throw ImageError(.corrupt, "DEFLATE Huffman code is over-subscribed") }
             }
             var offsets = [Int](repeating: 0, count: 16)
             for length in 1..<15 { offsets[length + 1] = offsets[length] + counts[length] }
@@ -101,7 +101,7 @@ package enum Inflate {
                 first = (first + count) << 1
                 code <<= 1
             }
-            throw ImageError("DEFLATE stream has an invalid Huffman code")
+            throw ImageError(.corrupt, "DEFLATE stream has an invalid Huffman code")
         }
     }
 
@@ -126,12 +126,12 @@ package enum Inflate {
             case 0:
                 reader.alignToByte()
                 let p = reader.position
-                guard p + 4 <= reader.data.count else { throw ImageError("DEFLATE stored block header is truncated") }
+                guard p + 4 <= reader.data.count else { throw ImageError(.truncated, "DEFLATE stored block header is truncated") }
                 let length = Int(reader.data[p]) | Int(reader.data[p + 1]) << 8
                 let complement = Int(reader.data[p + 2]) | Int(reader.data[p + 3]) << 8
-                guard length == ~complement & 0xFFFF else { throw ImageError("DEFLATE stored block length check failed") }
-                guard p + 4 + length <= reader.data.count else { throw ImageError("DEFLATE stored block is truncated") }
-                guard out.count + length <= limit else { throw ImageError("decompressed data exceeds the \(limit) bytes the image needs") }
+                guard length == ~complement & 0xFFFF else { throw ImageError(.corrupt, "DEFLATE stored block length check failed") }
+                guard p + 4 + length <= reader.data.count else { throw ImageError(.truncated, "DEFLATE stored block is truncated") }
+                guard out.count + length <= limit else { throw ImageError(.tooLarge, "decompressed data exceeds the \(limit) bytes the image needs") }
                 out.append(contentsOf: reader.data[(p + 4)..<(p + 4 + length)])
                 reader.position = p + 4 + length
             case 1:
@@ -140,14 +140,14 @@ package enum Inflate {
                 let (literals, distances) = try dynamicTables(&reader)
                 try codes(&reader, literals, distances, into: &out, limit: limit)
             default:
-                throw ImageError("DEFLATE block type 3 is invalid")
+                throw ImageError(.corrupt, "DEFLATE block type 3 is invalid")
             }
         } while last == 0
     }
 
     static func dynamicTables(_ reader: inout BitReader) throws(ImageError) -> (Huffman, Huffman) {
         let literalCount = try reader.bits(5) + 257, distanceCount = try reader.bits(5) + 1, codeCount = try reader.bits(4) + 4
-        guard literalCount <= 286, distanceCount <= 30 else { throw ImageError("DEFLATE block declares too many codes") }
+        guard literalCount <= 286, distanceCount <= 30 else { throw ImageError(.corrupt, "DEFLATE block declares too many codes") }
         let order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
         var codeLengths = [Int](repeating: 0, count: 19)
         for i in 0..<codeCount { codeLengths[order[i]] = try reader.bits(3) }
@@ -158,14 +158,14 @@ package enum Inflate {
             switch symbol {
             case 0...15: lengths.append(symbol)
             case 16:
-                guard let previous = lengths.last else { throw ImageError("DEFLATE repeats a code length before any was given") }
+                guard let previous = lengths.last else { throw ImageError(.corrupt, "DEFLATE repeats a code length before any was given") }
                 lengths += [Int](repeating: previous, count: 3 + (try reader.bits(2)))
             case 17: lengths += [Int](repeating: 0, count: 3 + (try reader.bits(3)))
             default: lengths += [Int](repeating: 0, count: 11 + (try reader.bits(7)))
             }
         }
-        guard lengths.count == literalCount + distanceCount else { throw ImageError("DEFLATE code lengths overrun their table") }
-        guard lengths[256] != 0 else { throw ImageError("DEFLATE block has no end-of-block code") }
+        guard lengths.count == literalCount + distanceCount else { throw ImageError(.corrupt, "DEFLATE code lengths overrun their table") }
+        guard lengths[256] != 0 else { throw ImageError(.corrupt, "DEFLATE block has no end-of-block code") }
         return (try Huffman(lengths: Array(lengths[0..<literalCount])), try Huffman(lengths: Array(lengths[literalCount...])))
     }
 
@@ -174,19 +174,19 @@ package enum Inflate {
         while true {
             let symbol = try literals.decode(&reader)
             if symbol < 256 {
-                guard out.count < limit else { throw ImageError("decompressed data exceeds the \(limit) bytes the image needs") }
+                guard out.count < limit else { throw ImageError(.tooLarge, "decompressed data exceeds the \(limit) bytes the image needs") }
                 out.append(UInt8(symbol))
             } else if symbol == 256 {
                 return
             } else {
                 let l = symbol - 257
-                guard l < 29 else { throw ImageError("DEFLATE length code \(symbol) is invalid") }
+                guard l < 29 else { throw ImageError(.corrupt, "DEFLATE length code \(symbol) is invalid") }
                 let length = lengthBase[l] + (try reader.bits(lengthExtra[l]))
                 let d = try distances.decode(&reader)
-                guard d < 30 else { throw ImageError("DEFLATE distance code \(d) is invalid") }
+                guard d < 30 else { throw ImageError(.corrupt, "DEFLATE distance code \(d) is invalid") }
                 let distance = distanceBase[d] + (try reader.bits(distanceExtra[d]))
-                guard distance <= out.count else { throw ImageError("DEFLATE back-reference reaches before the start of the data") }
-                guard out.count + length <= limit else { throw ImageError("decompressed data exceeds the \(limit) bytes the image needs") }
+                guard distance <= out.count else { throw ImageError(.corrupt, "DEFLATE back-reference reaches before the start of the data") }
+                guard out.count + length <= limit else { throw ImageError(.tooLarge, "decompressed data exceeds the \(limit) bytes the image needs") }
                 let start = out.count - distance
                 for i in 0..<length { out.append(out[start + i]) }
             }

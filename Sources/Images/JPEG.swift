@@ -21,7 +21,7 @@ public enum JPEG {
         init(counts: [Int], symbols: [UInt8]) throws(ImageError) {
             var code = 0, k = 0
             for length in 1...16 {
-                guard code + counts[length - 1] <= 1 << length else { throw ImageError("JPEG Huffman table is over-subscribed") }
+                guard code + counts[length - 1] <= 1 << length else { throw ImageError(.corrupt, "JPEG Huffman table is over-subscribed") }
                 var table: [UInt16: UInt8] = [:]
                 for _ in 0..<counts[length - 1] {
                     table[UInt16(code)] = symbols[k]
@@ -44,10 +44,10 @@ public enum JPEG {
 
         mutating func bit() throws(ImageError) -> Int {
             if count == 0 {
-                guard position < bytes.count else { throw ImageError("JPEG data is truncated") }
+                guard position < bytes.count else { throw ImageError(.truncated, "JPEG data is truncated") }
                 var byte = bytes[position]
                 if byte == 0xFF {
-                    guard position + 1 < bytes.count else { throw ImageError("JPEG data is truncated") }
+                    guard position + 1 < bytes.count else { throw ImageError(.truncated, "JPEG data is truncated") }
                     if bytes[position + 1] == 0 { position += 2 } else { hitMarker = true; byte = 0 }
                 } else {
                     position += 1
@@ -71,7 +71,7 @@ public enum JPEG {
                 code = (code << 1) | UInt16(try bit())
                 if let symbol = table.lookup[length]?[code] { return Int(symbol) }
             }
-            throw ImageError("JPEG has an invalid Huffman code")
+            throw ImageError(.corrupt, "JPEG has an invalid Huffman code")
         }
 
         /// Drops the remaining bits and moves past an RSTn marker.
@@ -79,7 +79,7 @@ public enum JPEG {
             count = 0
             hitMarker = false
             while position + 1 < bytes.count, !(bytes[position] == 0xFF && (0xD0...0xD7).contains(bytes[position + 1])) { position += 1 }
-            guard position + 1 < bytes.count else { throw ImageError("JPEG restart marker is missing") }
+            guard position + 1 < bytes.count else { throw ImageError(.corrupt, "JPEG restart marker is missing") }
             position += 2
         }
     }
@@ -94,7 +94,7 @@ public enum JPEG {
 
     /// Decodes a baseline JPEG file's bytes (to 8-bit grey or RGB).
     public static func decode(_ bytes: [UInt8]) throws(ImageError) -> DecodedImage {
-        guard isJPEG(bytes) else { throw ImageError("not a JPEG file (no SOI marker)") }
+        guard isJPEG(bytes) else { throw ImageError(.corrupt, "not a JPEG file (no SOI marker)") }
         var quant = [[Int]](repeating: [], count: 4)
         var dcTables = [HuffmanTable?](repeating: nil, count: 4), acTables = dcTables
         var components: [Component] = []
@@ -103,17 +103,17 @@ public enum JPEG {
         func u16(_ i: Int) -> Int { Int(bytes[i]) << 8 | Int(bytes[i + 1]) }
         while true {
             while position < bytes.count, bytes[position] == 0xFF, position + 1 < bytes.count, bytes[position + 1] == 0xFF { position += 1 }
-            guard position + 4 <= bytes.count, bytes[position] == 0xFF else { throw ImageError("JPEG is truncated or has a malformed marker at byte \(position)") }
+            guard position + 4 <= bytes.count, bytes[position] == 0xFF else { throw ImageError(.truncated, "JPEG is truncated or has a malformed marker at byte \(position)") }
             let marker = bytes[position + 1]
             let length = u16(position + 2)
-            guard length >= 2, position + 2 + length <= bytes.count else { throw ImageError("JPEG segment runs past the end of the file") }
+            guard length >= 2, position + 2 + length <= bytes.count else { throw ImageError(.truncated, "JPEG segment runs past the end of the file") }
             let segment = (position + 4)..<(position + 2 + length)
             switch marker {
             case 0xDB:
                 var i = segment.lowerBound
                 while i < segment.upperBound {
                     let precision = Int(bytes[i] >> 4), id = Int(bytes[i] & 15)
-                    guard id < 4, precision <= 1, i + 1 + 64 * (precision + 1) <= segment.upperBound else { throw ImageError("JPEG quantisation table is malformed") }
+                    guard id < 4, precision <= 1, i + 1 + 64 * (precision + 1) <= segment.upperBound else { throw ImageError(.corrupt, "JPEG quantisation table is malformed") }
                     var table = [Int](repeating: 0, count: 64)
                     for k in 0..<64 { table[zigzag[k]] = precision == 0 ? Int(bytes[i + 1 + k]) : u16(i + 1 + 2 * k) }
                     quant[id] = table
@@ -122,55 +122,55 @@ public enum JPEG {
             case 0xC4:
                 var i = segment.lowerBound
                 while i < segment.upperBound {
-                    guard i + 17 <= segment.upperBound else { throw ImageError("JPEG Huffman table is malformed") }
+                    guard i + 17 <= segment.upperBound else { throw ImageError(.corrupt, "JPEG Huffman table is malformed") }
                     let tableClass = Int(bytes[i] >> 4), id = Int(bytes[i] & 15)
                     let counts = (0..<16).map { Int(bytes[i + 1 + $0]) }
                     let total = counts.reduce(0, +)
-                    guard tableClass <= 1, id < 4, total <= 256, i + 17 + total <= segment.upperBound else { throw ImageError("JPEG Huffman table is malformed") }
+                    guard tableClass <= 1, id < 4, total <= 256, i + 17 + total <= segment.upperBound else { throw ImageError(.corrupt, "JPEG Huffman table is malformed") }
                     let table = try HuffmanTable(counts: counts, symbols: Array(bytes[(i + 17)..<(i + 17 + total)]))
                     if tableClass == 0 { dcTables[id] = table } else { acTables[id] = table }
                     i += 17 + total
                 }
             case 0xC0, 0xC1:
-                guard segment.count >= 6 else { throw ImageError("JPEG frame header is truncated") }
-                guard components.isEmpty else { throw ImageError("JPEG has more than one frame header") }
-                guard bytes[segment.lowerBound] == 8 else { throw ImageError("JPEG with \(bytes[segment.lowerBound])-bit samples is not supported") }
+                guard segment.count >= 6 else { throw ImageError(.truncated, "JPEG frame header is truncated") }
+                guard components.isEmpty else { throw ImageError(.corrupt, "JPEG has more than one frame header") }
+                guard bytes[segment.lowerBound] == 8 else { throw ImageError(.unsupported, "JPEG with \(bytes[segment.lowerBound])-bit samples is not supported") }
                 height = u16(segment.lowerBound + 1)
                 width = u16(segment.lowerBound + 3)
                 let count = Int(bytes[segment.lowerBound + 5])
-                guard width > 0, height > 0 else { throw ImageError("JPEG size \(width)x\(height) is invalid (or defined by a DNL marker)") }
-                guard width * height <= maximumPixels else { throw ImageError("JPEG of \(width)x\(height) pixels is too large") }
-                guard count == 1 || count == 3 else { throw ImageError("JPEG with \(count) components is not supported (grey or YCbCr only)") }
-                guard length == 8 + 3 * count else { throw ImageError("JPEG frame header is malformed") }
+                guard width > 0, height > 0 else { throw ImageError(.corrupt, "JPEG size \(width)x\(height) is invalid (or defined by a DNL marker)") }
+                guard width * height <= maximumPixels else { throw ImageError(.tooLarge, "JPEG of \(width)x\(height) pixels is too large") }
+                guard count == 1 || count == 3 else { throw ImageError(.unsupported, "JPEG with \(count) components is not supported (grey or YCbCr only)") }
+                guard length == 8 + 3 * count else { throw ImageError(.corrupt, "JPEG frame header is malformed") }
                 for c in 0..<count {
                     let b = segment.lowerBound + 6 + 3 * c
                     let h = Int(bytes[b + 1] >> 4), v = Int(bytes[b + 1] & 15), q = Int(bytes[b + 2])
-                    guard (1...4).contains(h), (1...4).contains(v), q < 4 else { throw ImageError("JPEG component sampling or table is invalid") }
+                    guard (1...4).contains(h), (1...4).contains(v), q < 4 else { throw ImageError(.corrupt, "JPEG component sampling or table is invalid") }
                     components.append(Component(id: Int(bytes[b]), h: h, v: v, quant: q))
                 }
             case 0xC2, 0xC3, 0xC5...0xC7, 0xC9...0xCB, 0xCD...0xCF:
-                throw ImageError("progressive, lossless and arithmetic-coded JPEG are not supported; save as baseline JPEG, PNG or PPM")
+                throw ImageError(.unsupported, "progressive, lossless and arithmetic-coded JPEG are not supported; save as baseline JPEG, PNG or PPM")
             case 0xDD:
-                guard segment.count == 2 else { throw ImageError("JPEG restart interval segment is malformed") }
+                guard segment.count == 2 else { throw ImageError(.corrupt, "JPEG restart interval segment is malformed") }
                 restartInterval = u16(segment.lowerBound)
             case 0xDA:
-                guard !components.isEmpty else { throw ImageError("JPEG scan comes before the frame header") }
+                guard !components.isEmpty else { throw ImageError(.corrupt, "JPEG scan comes before the frame header") }
                 guard segment.count >= 1, segment.count >= 1 + 2 * Int(bytes[segment.lowerBound]) else {
-                    throw ImageError("JPEG scan header is truncated")
+                    throw ImageError(.truncated, "JPEG scan header is truncated")
                 }
                 let count = Int(bytes[segment.lowerBound])
-                guard count == components.count else { throw ImageError("JPEG with several scans is not supported (baseline interleaved only)") }
+                guard count == components.count else { throw ImageError(.unsupported, "JPEG with several scans is not supported (baseline interleaved only)") }
                 for c in 0..<count {
                     let id = Int(bytes[segment.lowerBound + 1 + 2 * c]), tables = bytes[segment.lowerBound + 2 + 2 * c]
-                    guard let k = components.firstIndex(where: { $0.id == id }) else { throw ImageError("JPEG scan names an unknown component") }
+                    guard let k = components.firstIndex(where: { $0.id == id }) else { throw ImageError(.corrupt, "JPEG scan names an unknown component") }
                     components[k].dcTable = Int(tables >> 4)
                     components[k].acTable = Int(tables & 15)
-                    guard components[k].dcTable < 4, components[k].acTable < 4 else { throw ImageError("JPEG scan names an invalid Huffman table") }
+                    guard components[k].dcTable < 4, components[k].acTable < 4 else { throw ImageError(.corrupt, "JPEG scan names an invalid Huffman table") }
                 }
                 return try decodeScan(bytes, from: segment.upperBound, width: width, height: height, components: components,
                                       quant: quant, dc: dcTables, ac: acTables, restartInterval: restartInterval)
             case 0xD9:
-                throw ImageError("JPEG ends before any image data")
+                throw ImageError(.truncated, "JPEG ends before any image data")
             default:
                 break   // APPn, COM and other segments carry nothing the pixels need.
             }
@@ -187,11 +187,11 @@ public enum JPEG {
         // its declared size is refused before the planes are allocated.
         let blocks = mcusWide * mcusHigh * components.reduce(0) { $0 + $1.h * $1.v }
         guard blocks <= 4 * (bytes.count - start) + 64 else {
-            throw ImageError("JPEG data (\(bytes.count - start) bytes) is too short for a \(width)x\(height) image")
+            throw ImageError(.truncated, "JPEG data (\(bytes.count - start) bytes) is too short for a \(width)x\(height) image")
         }
         for k in components.indices {
-            guard quant[components[k].quant].count == 64 else { throw ImageError("JPEG uses a quantisation table it does not define") }
-            guard dc[components[k].dcTable] != nil, ac[components[k].acTable] != nil else { throw ImageError("JPEG uses a Huffman table it does not define") }
+            guard quant[components[k].quant].count == 64 else { throw ImageError(.corrupt, "JPEG uses a quantisation table it does not define") }
+            guard dc[components[k].dcTable] != nil, ac[components[k].acTable] != nil else { throw ImageError(.corrupt, "JPEG uses a Huffman table it does not define") }
             components[k].blocksWide = mcusWide * components[k].h
             components[k].blocksHigh = mcusHigh * components[k].v
             components[k].samples = [UInt8](repeating: 0, count: components[k].blocksWide * components[k].blocksHigh * 64)
@@ -212,7 +212,7 @@ public enum JPEG {
                         for bx in 0..<c.h {
                             for i in 0..<64 { coefficients[i] = 0 }
                             let t = try reader.decode(dc[c.dcTable]!)
-                            guard t <= 11 else { throw ImageError("JPEG DC coefficient size \(t) is invalid") }
+                            guard t <= 11 else { throw ImageError(.corrupt, "JPEG DC coefficient size \(t) is invalid") }
                             components[k].prediction += extend(try reader.bits(t), t)
                             let q = quant[c.quant]
                             coefficients[0] = Float(components[k].prediction * q[0])
@@ -226,7 +226,7 @@ public enum JPEG {
                                     continue
                                 }
                                 index += run
-                                guard index < 64 else { throw ImageError("JPEG AC coefficients overrun their block") }
+                                guard index < 64 else { throw ImageError(.corrupt, "JPEG AC coefficients overrun their block") }
                                 let z = zigzag[index]
                                 coefficients[z] = Float(extend(try reader.bits(size), size) * q[z])
                                 index += 1

@@ -10,31 +10,31 @@ public enum PNG {
 
     /// Decodes a PNG file's bytes.
     public static func decode(_ bytes: [UInt8]) throws(ImageError) -> DecodedImage {
-        guard isPNG(bytes) else { throw ImageError("not a PNG file (bad signature)") }
+        guard isPNG(bytes) else { throw ImageError(.corrupt, "not a PNG file (bad signature)") }
         var position = 8
         var header: (width: Int, height: Int, depth: Int, colour: Int, interlaced: Bool)?
         var palette: [UInt8] = [], transparency: [UInt8] = []
         var compressed: [UInt8] = []
         var ended = false
         while !ended {
-            guard position + 8 <= bytes.count else { throw ImageError("PNG is truncated (no IEND chunk)") }
+            guard position + 8 <= bytes.count else { throw ImageError(.truncated, "PNG is truncated (no IEND chunk)") }
             let length = Int(be32(bytes, position))
             let type = String(decoding: bytes[(position + 4)..<(position + 8)], as: UTF8.self)
             guard length <= Int(Int32.max), position + 12 + length <= bytes.count else {
-                throw ImageError("PNG chunk \(type) of \(length) bytes runs past the end of the file")
+                throw ImageError(.truncated, "PNG chunk \(type) of \(length) bytes runs past the end of the file")
             }
             let data = Array(bytes[(position + 8)..<(position + 8 + length)])
             guard be32(bytes, position + 8 + length) == crc32(bytes[(position + 4)..<(position + 8 + length)]) else {
-                throw ImageError("PNG chunk \(type) has a wrong CRC: the file is corrupt")
+                throw ImageError(.corrupt, "PNG chunk \(type) has a wrong CRC: the file is corrupt")
             }
             position += 12 + length
-            if header == nil && type != "IHDR" { throw ImageError("PNG does not start with an IHDR chunk") }
+            if header == nil && type != "IHDR" { throw ImageError(.corrupt, "PNG does not start with an IHDR chunk") }
             switch type {
             case "IHDR":
-                guard header == nil, length == 13 else { throw ImageError("PNG IHDR chunk is malformed") }
+                guard header == nil, length == 13 else { throw ImageError(.corrupt, "PNG IHDR chunk is malformed") }
                 header = try parseHeader(data)
             case "PLTE":
-                guard length % 3 == 0, length / 3 <= 256, length > 0 else { throw ImageError("PNG palette has \(length) bytes (not 1-256 RGB entries)") }
+                guard length % 3 == 0, length / 3 <= 256, length > 0 else { throw ImageError(.corrupt, "PNG palette has \(length) bytes (not 1-256 RGB entries)") }
                 palette = data
             case "tRNS":
                 transparency = data
@@ -44,12 +44,12 @@ public enum PNG {
                 ended = true
             default:
                 // Ancillary chunks (lowercase first letter) may be skipped; critical ones may not.
-                guard let first = type.unicodeScalars.first, first.value >= 97 else { throw ImageError("PNG has an unknown critical chunk \(type)") }
+                guard let first = type.unicodeScalars.first, first.value >= 97 else { throw ImageError(.unsupported, "PNG has an unknown critical chunk \(type)") }
             }
         }
-        guard let h = header else { throw ImageError("PNG has no IHDR chunk") }
-        guard !compressed.isEmpty else { throw ImageError("PNG has no image data (IDAT)") }
-        if h.colour == 3 && palette.isEmpty { throw ImageError("PNG palette image has no PLTE chunk") }
+        guard let h = header else { throw ImageError(.corrupt, "PNG has no IHDR chunk") }
+        guard !compressed.isEmpty else { throw ImageError(.corrupt, "PNG has no image data (IDAT)") }
+        if h.colour == 3 && palette.isEmpty { throw ImageError(.corrupt, "PNG palette image has no PLTE chunk") }
         let channels = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][h.colour]!
         let passes = h.interlaced ? adam7 : [(0, 0, 1, 1)]
         var expected = 0
@@ -58,7 +58,7 @@ public enum PNG {
             if w > 0 && hh > 0 { expected += hh * (1 + (w * channels * h.depth + 7) / 8) }
         }
         let raw = try Inflate.zlib(compressed, limit: expected)
-        guard raw.count == expected else { throw ImageError("PNG image data holds \(raw.count) bytes, the header needs \(expected)") }
+        guard raw.count == expected else { throw ImageError(.corrupt, "PNG image data holds \(raw.count) bytes, the header needs \(expected)") }
 
         var samples = [UInt16](repeating: 0, count: h.width * h.height * channels)
         var offset = 0
@@ -95,7 +95,7 @@ public enum PNG {
         var expanded = [UInt16](repeating: 0, count: h.width * h.height * outChannels)
         for p in 0..<(h.width * h.height) {
             let index = Int(samples[p])
-            guard index < entries else { throw ImageError("PNG pixel uses palette entry \(index) of \(entries)") }
+            guard index < entries else { throw ImageError(.corrupt, "PNG pixel uses palette entry \(index) of \(entries)") }
             for c in 0..<3 { expanded[p * outChannels + c] = UInt16(palette[index * 3 + c]) }
             if alpha { expanded[p * 4 + 3] = index < transparency.count ? UInt16(transparency[index]) : 255 }
         }
@@ -107,14 +107,14 @@ public enum PNG {
     static func parseHeader(_ d: [UInt8]) throws(ImageError) -> (Int, Int, Int, Int, Bool) {
         let width = Int(be32(d, 0)), height = Int(be32(d, 4)), depth = Int(d[8]), colour = Int(d[9])
         guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
-            throw ImageError("PNG size \(width)x\(height) is invalid")
+            throw ImageError(.corrupt, "PNG size \(width)x\(height) is invalid")
         }
-        guard width * height <= maximumPixels else { throw ImageError("PNG of \(width)x\(height) pixels is too large (limit \(maximumPixels))") }
+        guard width * height <= maximumPixels else { throw ImageError(.tooLarge, "PNG of \(width)x\(height) pixels is too large (limit \(maximumPixels))") }
         let allowed: [Int: [Int]] = [0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]]
-        guard let depths = allowed[colour] else { throw ImageError("PNG colour type \(colour) is invalid") }
-        guard depths.contains(depth) else { throw ImageError("PNG bit depth \(depth) is invalid for colour type \(colour)") }
-        guard d[10] == 0, d[11] == 0 else { throw ImageError("PNG uses an unknown compression or filter method") }
-        guard d[12] <= 1 else { throw ImageError("PNG interlace method \(d[12]) is invalid") }
+        guard let depths = allowed[colour] else { throw ImageError(.corrupt, "PNG colour type \(colour) is invalid") }
+        guard depths.contains(depth) else { throw ImageError(.corrupt, "PNG bit depth \(depth) is invalid for colour type \(colour)") }
+        guard d[10] == 0, d[11] == 0 else { throw ImageError(.corrupt, "PNG uses an unknown compression or filter method") }
+        guard d[12] <= 1 else { throw ImageError(.corrupt, "PNG interlace method \(d[12]) is invalid") }
         return (width, height, depth, colour, d[12] == 1)
     }
 
@@ -137,7 +137,7 @@ public enum PNG {
                 case 4:
                     let p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
                     predicted = pa <= pb && pa <= pc ? a : pb <= pc ? b : c
-                default: throw ImageError("PNG row \(row) uses unknown filter type \(filter)")
+                default: throw ImageError(.corrupt, "PNG row \(row) uses unknown filter type \(filter)")
                 }
                 out[dst + i] = x &+ UInt8(truncatingIfNeeded: predicted)
             }

@@ -8,7 +8,7 @@ public enum PPM {
 
     /// Decodes a PGM or PPM file's bytes.
     public static func decode(_ bytes: [UInt8]) throws(ImageError) -> DecodedImage {
-        guard isNetpbm(bytes) else { throw ImageError("not a PGM/PPM file (expected P2, P3, P5 or P6)") }
+        guard isNetpbm(bytes) else { throw ImageError(.corrupt, "not a PGM/PPM file (expected P2, P3, P5 or P6)") }
         let kind = bytes[1]
         let channels = kind == UInt8(ascii: "3") || kind == UInt8(ascii: "6") ? 3 : 1
         let ascii = kind == UInt8(ascii: "2") || kind == UInt8(ascii: "3")
@@ -25,41 +25,41 @@ public enum PPM {
             var value = 0
             while position < bytes.count, (48...57).contains(bytes[position]) {
                 value = value * 10 + Int(bytes[position] - 48)
-                guard value <= 1 << 31 else { throw ImageError("PGM/PPM number is too large") }
+                guard value <= 1 << 31 else { throw ImageError(.tooLarge, "PGM/PPM number is too large") }
                 position += 1
             }
             guard position > start else {
-                throw ImageError(position >= bytes.count ? "PGM/PPM file is truncated" : "PGM/PPM has a non-numeric field at byte \(position)")
+                throw ImageError(.truncated, position >= bytes.count ? "PGM/PPM file is truncated" : "PGM/PPM has a non-numeric field at byte \(position)")
             }
             return value
         }
         let width = try number(), height = try number(), maxValue = try number()
-        guard width > 0, height > 0 else { throw ImageError("PGM/PPM size \(width)x\(height) is invalid") }
-        guard width * height <= maximumPixels else { throw ImageError("PGM/PPM of \(width)x\(height) pixels is too large") }
-        guard (1...65535).contains(maxValue) else { throw ImageError("PGM/PPM maximum value \(maxValue) is outside 1...65535") }
+        guard width > 0, height > 0 else { throw ImageError(.corrupt, "PGM/PPM size \(width)x\(height) is invalid") }
+        guard width * height <= maximumPixels else { throw ImageError(.tooLarge, "PGM/PPM of \(width)x\(height) pixels is too large") }
+        guard (1...65535).contains(maxValue) else { throw ImageError(.corrupt, "PGM/PPM maximum value \(maxValue) is outside 1...65535") }
         let count = width * height * channels
         // Check the file can hold the samples before allocating for them: a header is cheap to forge.
         let available = bytes.count - position
         guard ascii ? count <= available / 2 + 1 : count * (maxValue < 256 ? 1 : 2) <= available else {
-            throw ImageError("PGM/PPM holds \(available) bytes of samples, too few for \(width)x\(height)x\(channels)")
+            throw ImageError(.truncated, "PGM/PPM holds \(available) bytes of samples, too few for \(width)x\(height)x\(channels)")
         }
         var samples = [UInt16](repeating: 0, count: count)
         if ascii {
             for i in 0..<count {
                 let v = try number()
-                guard v <= maxValue else { throw ImageError("PGM/PPM sample \(v) exceeds the maximum \(maxValue)") }
+                guard v <= maxValue else { throw ImageError(.tooLarge, "PGM/PPM sample \(v) exceeds the maximum \(maxValue)") }
                 samples[i] = UInt16(v)
             }
         } else {
-            guard position < bytes.count, [9, 10, 13, 32].contains(bytes[position]) else { throw ImageError("PGM/PPM header is truncated") }
+            guard position < bytes.count, [9, 10, 13, 32].contains(bytes[position]) else { throw ImageError(.truncated, "PGM/PPM header is truncated") }
             position += 1
             let size = maxValue < 256 ? 1 : 2
             guard bytes.count - position >= count * size else {
-                throw ImageError("PGM/PPM holds \(bytes.count - position) bytes of samples, \(width)x\(height)x\(channels) needs \(count * size)")
+                throw ImageError(.corrupt, "PGM/PPM holds \(bytes.count - position) bytes of samples, \(width)x\(height)x\(channels) needs \(count * size)")
             }
             for i in 0..<count {
                 let v = size == 1 ? UInt16(bytes[position + i]) : UInt16(bytes[position + 2 * i]) << 8 | UInt16(bytes[position + 2 * i + 1])
-                guard Int(v) <= maxValue else { throw ImageError("PGM/PPM sample \(v) exceeds the maximum \(maxValue)") }
+                guard Int(v) <= maxValue else { throw ImageError(.tooLarge, "PGM/PPM sample \(v) exceeds the maximum \(maxValue)") }
                 samples[i] = v
             }
         }

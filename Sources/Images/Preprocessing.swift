@@ -22,14 +22,14 @@ public struct Preprocessing: Sendable, Hashable {
 
     /// Resized and cropped pixels in [0, 1], CHW, before normalisation (what torchvision's ToTensor gives).
     public func cropped(_ image: RGBImage) throws(ImageError) -> [Float] {
-        guard crop <= resize else { throw ImageError("crop \(crop) is larger than the resize \(resize)") }
+        guard crop <= resize else { throw ImageError(.tooLarge, "crop \(crop) is larger than the resize \(resize)") }
         // torchvision Resize(int): the shorter side becomes `resize`, the longer int(resize · long / short).
         let (w, h) = image.width <= image.height
             ? (resize, Int(Double(resize) * Double(image.height) / Double(image.width)))
             : (Int(Double(resize) * Double(image.width) / Double(image.height)), resize)
         // A sliver (1×20000) would become 256 × 5,120,000: refuse before allocating it.
         guard Double(w) * Double(h) <= Double(maximumPixels) else {
-            throw ImageError("a \(image.width)x\(image.height) image resized to a shorter side of \(resize) would be \(w)x\(h), over the limit of \(maximumPixels / 1_000_000)M pixels: its aspect ratio is too extreme")
+            throw ImageError(.tooLarge, "a \(image.width)x\(image.height) image resized to a shorter side of \(resize) would be \(w)x\(h), over the limit of \(maximumPixels / 1_000_000)M pixels: its aspect ratio is too extreme")
         }
         let resized = Self.resample(image, width: w, height: h)
         // CenterCrop: offsets int(round((size - crop) / 2)), with Python's half-to-even round.

@@ -16,10 +16,10 @@ public struct SweepAnalysis: Sendable {
     /// by default), with the curves of the `best` lowest-error runs.
     public init(_ collection: SweepCollection, name: String, groupBy: String = "space", best: Int = 3) throws(SweepError) {
         let runs = collection.results.filter { $0.error != nil }
-        guard !runs.isEmpty else { throw SweepError("no model has a test error yet: run the sweep first") }
+        guard !runs.isEmpty else { throw SweepError(.invalidDirectory, "no model has a test error yet: run the sweep first") }
         func group(_ r: SweepResult) -> String { groupBy == "space" ? r.space : r.fields[groupBy] ?? "–" }
         if groupBy != "space", !runs.contains(where: { $0.fields[groupBy] != nil }) {
-            throw SweepError("no model has a field '\(groupBy)' to group by")
+            throw SweepError(.invalidDirectory, "no model has a field '\(groupBy)' to group by")
         }
         let groups = Dictionary(grouping: runs, by: group)
         let labels = groups.keys.sorted()
@@ -114,7 +114,7 @@ public struct SweepAnalysis: Sendable {
             for (file, _, svg) in charts { try writeAtomically(Data(svg.utf8), to: folder.appendingPathComponent(file)) }
             try writeAtomically(Data(html.utf8), to: sweep.url.appendingPathComponent("analysis.html"))
         } catch {
-            throw SweepError("cannot write the analysis into \(sweep.url.path): \(error)")
+            throw SweepError(.invalidDirectory, "cannot write the analysis into \(sweep.url.path): \(error)")
         }
     }
 

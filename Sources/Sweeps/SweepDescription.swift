@@ -104,10 +104,10 @@ public struct SweepDescription: Codable, Sendable, Hashable {
     /// Reads and checks the description at `url`.
     public static func read(contentsOf url: URL) throws(SweepError) -> SweepDescription {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw SweepError("cannot read \(url.path): \(error.localizedDescription)") }
+        do { data = try Data(contentsOf: url) } catch { throw SweepError(.invalidDescription, "cannot read \(url.path): \(error.localizedDescription)") }
         let description: SweepDescription
         do { description = try JSONDecoder().decode(SweepDescription.self, from: data) } catch {
-            throw SweepError("\(url.path) is not a sweep description: \(Self.explain(error))")
+            throw SweepError(.invalidDescription, "\(url.path) is not a sweep description: \(Self.explain(error))")
         }
         try description.validate()
         return description
@@ -116,32 +116,32 @@ public struct SweepDescription: Codable, Sendable, Hashable {
     /// Checks every field that can be checked without training.
     public func validate() throws(SweepError) {
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }) else {
-            throw SweepError("name must be letters, digits, '_', '-' or '.' (got '\(name)')")
+            throw SweepError(.invalidDescription, "name must be letters, digits, '_', '-' or '.' (got '\(name)')")
         }
-        guard !samples.isEmpty else { throw SweepError("samples is empty: name at least one space and a count") }
+        guard !samples.isEmpty else { throw SweepError(.invalidDescription, "samples is empty: name at least one space and a count") }
         for s in samples {
-            do { _ = try DesignSpaceCatalog.named(s.space) } catch { throw SweepError("samples: \(error.description)") }
-            guard (1...100_000).contains(s.count) else { throw SweepError("samples: count for \(s.space) must be 1...100000 (got \(s.count))") }
+            do { _ = try DesignSpaceCatalog.named(s.space) } catch { throw SweepError(.invalidDescription, "samples: \(error.description)") }
+            guard (1...100_000).contains(s.count) else { throw SweepError(.invalidDescription, "samples: count for \(s.space) must be 1...100000 (got \(s.count))") }
         }
         if let reserved = train.keys.first(where: { Self.reservedOptions.contains($0) }) {
-            throw SweepError("train: '\(reserved)' is set by the sweep for each job; remove it")
+            throw SweepError(.invalidDescription, "train: '\(reserved)' is set by the sweep for each job; remove it")
         }
         if let dashed = train.keys.first(where: { $0.hasPrefix("-") }) {
-            throw SweepError("train: write options without dashes ('\(dashed.drop(while: { $0 == "-" }))', not '\(dashed)')")
+            throw SweepError(.invalidDescription, "train: write options without dashes ('\(dashed.drop(while: { $0 == "-" }))', not '\(dashed)')")
         }
-        guard case .text? = train["data"] else { throw SweepError("train: 'data' is required (for example \"digits\" or \"cifar10:DIR\")") }
+        guard case .text? = train["data"] else { throw SweepError(.invalidDescription, "train: 'data' is required (for example \"digits\" or \"cifar10:DIR\")") }
         for (key, s) in samplers ?? [:] {
             guard s.low > 0, s.low <= s.high, s.quantum > 0, s.low.isFinite, s.high.isFinite else {
-                throw SweepError("samplers: \(key) needs 0 < low <= high and quantum > 0")
+                throw SweepError(.invalidDescription, "samplers: \(key) needs 0 < low <= high and quantum > 0")
             }
         }
-        if let classes = model?.classes, !(1...100_000).contains(classes) { throw SweepError("model: classes must be 1...100000") }
-        if let stem = model?.stem_width, !(1...4096).contains(stem) { throw SweepError("model: stem_width must be 1...4096") }
-        if let stride = model?.stem_stride, !(1...2).contains(stride) { throw SweepError("model: stem_stride must be 1 or 2") }
-        if let se = model?.se_ratio, !(0...1).contains(se) { throw SweepError("model: se_ratio must be in 0...1") }
+        if let classes = model?.classes, !(1...100_000).contains(classes) { throw SweepError(.invalidDescription, "model: classes must be 1...100000") }
+        if let stem = model?.stem_width, !(1...4096).contains(stem) { throw SweepError(.invalidDescription, "model: stem_width must be 1...4096") }
+        if let stride = model?.stem_stride, !(1...2).contains(stride) { throw SweepError(.invalidDescription, "model: stem_stride must be 1 or 2") }
+        if let se = model?.se_ratio, !(0...1).contains(se) { throw SweepError(.invalidDescription, "model: se_ratio must be in 0...1") }
         if model?.stem_stride != nil || model?.se_ratio != nil,
            let anyNet = samples.first(where: { !["regnet", "regnetx"].contains($0.space.lowercased()) }) {
-            throw SweepError("model: stem_stride and se_ratio apply to RegNet spaces; \(anyNet.space) has neither")
+            throw SweepError(.invalidDescription, "model: stem_stride and se_ratio apply to RegNet spaces; \(anyNet.space) has neither")
         }
     }
 
@@ -160,11 +160,27 @@ public struct SweepDescription: Codable, Sendable, Hashable {
     }
 }
 
-/// A sweep that cannot be set up, run or collected, with the reason.
-public struct SweepError: Error, CustomStringConvertible, Sendable {
+/// A sweep that cannot be set up, run or collected: `kind` to switch on, `message` to show.
+public struct SweepError: Error, Hashable, CustomStringConvertible, Sendable {
+    /// What kind of failure.
+    public enum Kind: Hashable, Sendable {
+        /// A sweep description that is not valid JSON or breaks a rule (the message names the field).
+        case invalidDescription
+        /// A directory that is not a sweep, is damaged, or cannot be written.
+        case invalidDirectory
+        /// A `--shard I/N` outside 0 <= I < N.
+        case invalidShard
+    }
+
+    /// What kind of failure.
+    public var kind: Kind
     /// What went wrong.
     public var message: String
-    /// An error saying `message`.
-    public init(_ message: String) { self.message = message }
+    /// An error of `kind` saying `message`.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+    /// The message.
     public var description: String { message }
 }

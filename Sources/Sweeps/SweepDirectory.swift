@@ -30,7 +30,7 @@ public struct SweepDirectory: Sendable {
     public static func create(at url: URL, description: SweepDescription, jobs: [SweepJob]) throws(SweepError) -> SweepDirectory {
         let fm = FileManager.default
         if let existing = try? fm.contentsOfDirectory(atPath: url.path), !existing.isEmpty {
-            throw SweepError("\(url.path) already holds files; choose a new directory (a sweep is set up once)")
+            throw SweepError(.invalidDirectory, "\(url.path) already holds files; choose a new directory (a sweep is set up once)")
         }
         let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).setup-\(getpid())")
         do {
@@ -58,7 +58,7 @@ public struct SweepDirectory: Sendable {
             try fm.moveItem(at: staging, to: url)
         } catch {
             try? fm.removeItem(at: staging)
-            throw SweepError("cannot write the sweep to \(url.path): \(error.localizedDescription)")
+            throw SweepError(.invalidDirectory, "cannot write the sweep to \(url.path): \(error.localizedDescription)")
         }
         return SweepDirectory(url)
     }
@@ -66,7 +66,7 @@ public struct SweepDirectory: Sendable {
     /// The sweep's description.
     public func description() throws(SweepError) -> SweepDescription {
         guard FileManager.default.fileExists(atPath: descriptionURL.path) else {
-            throw SweepError("\(url.path) is not a sweep directory (no sweep_cfg.json); make one with `regnet sweep setup`")
+            throw SweepError(.invalidDirectory, "\(url.path) is not a sweep directory (no sweep_cfg.json); make one with `regnet sweep setup`")
         }
         return try SweepDescription.read(contentsOf: descriptionURL)
     }
@@ -82,7 +82,7 @@ public struct SweepDirectory: Sendable {
     public func jobs() throws(SweepError) -> [SweepJob] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: configsURL.path) } catch {
-            throw SweepError("\(url.path) is not a sweep directory (no cfgs/); make one with `regnet sweep setup`")
+            throw SweepError(.invalidDirectory, "\(url.path) is not a sweep directory (no cfgs/); make one with `regnet sweep setup`")
         }
         func indices(_ suffix: String) -> [Int] {
             names.filter { $0.hasSuffix(suffix) }.compactMap { Int($0.dropLast(suffix.count)) }.sorted()
@@ -93,14 +93,14 @@ public struct SweepDirectory: Sendable {
         for index in json {
             do {
                 let job = try JSONDecoder().decode(SweepJob.self, from: Data(contentsOf: configURL(index)))
-                guard job.index == index else { throw SweepError("it says it is config \(job.index)") }
+                guard job.index == index else { throw SweepError(.invalidDirectory, "it says it is config \(job.index)") }
                 jobs.append(job)
             } catch {
-                throw SweepError("\(configURL(index).path) is damaged: \(SweepDescription.explain(error))")
+                throw SweepError(.invalidDirectory, "\(configURL(index).path) is damaged: \(SweepDescription.explain(error))")
             }
         }
-        guard !jobs.isEmpty else { throw SweepError("\(configsURL.path) holds no configs") }
-        guard jobs.map(\.index) == Array(0..<jobs.count) else { throw SweepError("\(configsURL.path) misses configs (indices are not 0..<\(jobs.count))") }
+        guard !jobs.isEmpty else { throw SweepError(.invalidDirectory, "\(configsURL.path) holds no configs") }
+        guard jobs.map(\.index) == Array(0..<jobs.count) else { throw SweepError(.invalidDirectory, "\(configsURL.path) misses configs (indices are not 0..<\(jobs.count))") }
         return jobs
     }
 
@@ -136,7 +136,7 @@ public struct SweepDirectory: Sendable {
             let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
             try writeAtomically(data, to: doneURL(index))
         } catch {
-            throw SweepError("cannot mark model \(SweepJob.id(index)) done: \(error)")
+            throw SweepError(.invalidDirectory, "cannot mark model \(SweepJob.id(index)) done: \(error)")
         }
     }
 }
@@ -153,7 +153,7 @@ public struct SweepShard: Sendable, Hashable {
     public init(parsing text: String) throws(SweepError) {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (0..<n).contains(i) else {
-            throw SweepError("--shard takes I/N with 0 <= I < N (got '\(text)')")
+            throw SweepError(.invalidShard, "--shard takes I/N with 0 <= I < N (got '\(text)')")
         }
         (index, count) = (i, n)
     }

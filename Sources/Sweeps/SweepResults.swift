@@ -71,7 +71,7 @@ public struct SweepCollection: Sendable {
         self.results = results
         total = sweep.configCount()
         do { pyclsSweep = try JSONSerialization.data(withJSONObject: records, options: [.sortedKeys]) } catch {
-            throw SweepError("cannot encode the logs as pycls's sweep.json: \(error)")
+            throw SweepError(.invalidDirectory, "cannot encode the logs as pycls's sweep.json: \(error)")
         }
     }
 
@@ -113,7 +113,7 @@ public struct SweepCollection: Sendable {
             try writeAtomically(try encoder.encode(results), to: sweep.url.appendingPathComponent("results.json"))
             try writeAtomically(pyclsSweep, to: sweep.url.appendingPathComponent("sweep.json"))
         } catch {
-            throw SweepError("cannot write the results into \(sweep.url.path): \(error)")
+            throw SweepError(.invalidDirectory, "cannot write the results into \(sweep.url.path): \(error)")
         }
     }
 }

@@ -11,9 +11,9 @@ extension SweepDescription {
         let c = constraints
         func range(_ bounds: [Int?]?, _ name: String) throws(SweepError) -> ClosedRange<Int>? {
             guard let bounds else { return nil }
-            guard bounds.count == 2 else { throw SweepError("constraints: \(name) takes [low, high] (null for an open end)") }
+            guard bounds.count == 2 else { throw SweepError(.invalidDescription, "constraints: \(name) takes [low, high] (null for an open end)") }
             let lo = bounds[0] ?? 0, hi = bounds[1] ?? Int.max
-            guard lo <= hi else { throw SweepError("constraints: \(name) low \(lo) is above high \(hi)") }
+            guard lo <= hi else { throw SweepError(.invalidDescription, "constraints: \(name) low \(lo) is above high \(hi)") }
             return lo...hi
         }
         let window = ComplexityWindow(flops: try range(c?.flops, "flops"), params: try range(c?.params, "params"),
@@ -23,19 +23,19 @@ extension SweepDescription {
         var jobs: [SweepJob] = []
         for (position, request) in samples.enumerated() {
             var space: any DesignSpace
-            do { space = try DesignSpaceCatalog.named(request.space) } catch { throw SweepError(error.description) }
+            do { space = try DesignSpaceCatalog.named(request.space) } catch { throw SweepError(.invalidDescription, error.description) }
             if let ranges = request.ranges, !ranges.isEmpty {
                 do {
                     if let regNet = space as? RegNetSpace { space = try regNet.applying(ranges: ranges) }
                     else if let anyNet = space as? AnyNetXSpace { space = try anyNet.applying(ranges: ranges) }
-                } catch { throw SweepError("samples: \(request.space): \(error.description)") }
+                } catch { throw SweepError(.invalidDescription, "samples: \(request.space): \(error.description)") }
             }
             let drawn: [DesignSample]
             do {
                 drawn = try space.sample(count: request.count, seed: seed &+ UInt64(position), window: window, settings: settings,
                                          unique: true) { accepted, draws in progress(space.name, accepted, draws) }
             } catch {
-                throw SweepError("\(error)")
+                throw SweepError(.invalidDescription, "\(error)")
             }
             for sample in drawn {
                 jobs.append(SweepJob(index: jobs.count, name: sample.name, space: sample.space, configuration: sample.configuration,

@@ -159,3 +159,15 @@ extension NumPyArray {
         #expect(queue == nil, "the loader thread of an abandoned epoch is still running")
     }
 }
+
+/// Dataset errors carry a kind to switch on besides their message.
+@Suite struct DataErrorKindTests {
+    @Test func kindsSayWhatWentWrong() throws {
+        #expect { try DatasetSpecification(parsing: "imagenet") } throws: { ($0 as? DataError)?.kind == .invalidSpecification }
+        let missing = "/nonexistent-\(UUID().uuidString)"
+        #expect { try DatasetSpecification(parsing: "cifar10:\(missing)").trainingSet() } throws: { error in
+            if case .unreadable(let path)? = (error as? DataError)?.kind { return path == missing }
+            return false
+        }
+    }
+}

@@ -64,3 +64,13 @@ import Testing
         #expect(summary.params == 2_684_792 - 368 * 990 - 990)
     }
 }
+
+/// Design-space errors carry a kind to switch on besides their message.
+@Suite struct RegNetErrorKindTests {
+    @Test func kindsSayWhatWentWrong() throws {
+        #expect { try Zoo.model(named: "RegNetX-201MF") } throws: { error in
+            (error as? RegNetError)?.kind == .unknownName && (error as? RegNetError)?.suggestions.contains("RegNetX-200MF") == true
+        }
+        #expect { try Network.regNet(depth: 13, w0: 20, wa: 36.44, wm: 2.49, groupWidth: 8) } throws: { ($0 as? RegNetError)?.kind == .invalidParameters }
+    }
+}

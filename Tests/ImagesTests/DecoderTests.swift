@@ -205,3 +205,22 @@ func fixCRC(_ png: inout [UInt8], chunkAt start: Int) {
         #expect(abs(x[2 * 224 * 224] - (0.5 - 0.406) / 0.225) < 1e-5)
     }
 }
+
+/// Decoding errors carry a kind to switch on besides their message.
+@Suite struct ImageErrorKindTests {
+    @Test func kindsSayWhatWentWrong() throws {
+        func kind(_ bytes: [UInt8]) -> ImageError.Kind? {
+            do { _ = try ImageFile.decode(bytes); return nil } catch { return error.kind }
+        }
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        #expect(kind(signature) == .truncated)                                    // a PNG that stops after its signature
+        #expect(kind([0x42, 0x4D, 0, 0, 0, 0]) == .unsupported)                   // a BMP
+        #expect(kind(Array("P5 0 0 255 ".utf8)) == .corrupt)                       // a 0x0 PGM
+        #expect(kind(Array("P5 100000 100000 255 ".utf8)) == .tooLarge)
+        let missing = URL(fileURLWithPath: "/nonexistent/\(UUID().uuidString).png")
+        #expect { try ImageFile.read(contentsOf: missing) } throws: { error in
+            if case .unreadable(let path)? = (error as? ImageError)?.kind { return path == missing.path }
+            return false
+        }
+    }
+}

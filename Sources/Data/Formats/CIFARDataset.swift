@@ -37,18 +37,18 @@ public struct CIFARDataset: ImageDataset {
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DataError("\(directory.path) is not a directory (expected the \(variant.rawValue) binary files \(files.joined(separator: ", ")))")
+            throw DataError(.unreadable(path: directory.path), "\(directory.path) is not a directory (expected the \(variant.rawValue) binary files \(files.joined(separator: ", ")))")
         }
         var labels: [UInt8] = [], pixels: [UInt8] = []
         for file in files {
             let url = directory.appendingPathComponent(file)
             let data: Data
             do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-                throw DataError("\(url.path): cannot read the \(variant.rawValue) \(split.rawValue) file (\(files.joined(separator: ", ")) expected)")
+                throw DataError(.unreadable(path: url.path), "\(url.path): cannot read the \(variant.rawValue) \(split.rawValue) file (\(files.joined(separator: ", ")) expected)")
             }
             let record = variant.recordBytes
             guard !data.isEmpty, data.count % record == 0 else {
-                throw DataError("\(url.path): \(data.count) bytes is not a whole number of \(record)-byte \(variant.rawValue) records")
+                throw DataError(.invalidDataset, "\(url.path): \(data.count) bytes is not a whole number of \(record)-byte \(variant.rawValue) records")
             }
             let records = data.count / record
             labels.reserveCapacity(labels.count + records)
@@ -58,7 +58,7 @@ public struct CIFARDataset: ImageDataset {
                 let base = r * record
                 let label = raw[base + variant.labelBytes - 1]
                 guard Int(label) < variant.classes else {
-                    throw DataError("\(url.path): record \(r) has label \(label), outside the \(variant.classes) classes of \(variant.rawValue)")
+                    throw DataError(.invalidDataset, "\(url.path): record \(r) has label \(label), outside the \(variant.classes) classes of \(variant.rawValue)")
                 }
                 labels.append(label)
                 pixels.append(contentsOf: raw[(base + variant.labelBytes)..<(base + record)])

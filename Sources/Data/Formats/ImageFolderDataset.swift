@@ -21,7 +21,7 @@ public struct ImageFolderDataset: ImageDataset {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
         guard manager.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DataError("\(root.path) is not a directory (expected one folder of images per class)")
+            throw DataError(.unreadable(path: root.path), "\(root.path) is not a directory (expected one folder of images per class)")
         }
         let folders: [String]
         do {
@@ -30,19 +30,19 @@ public struct ImageFolderDataset: ImageDataset {
                 return !entry.hasPrefix(".") && manager.fileExists(atPath: root.appendingPathComponent(entry).path, isDirectory: &isDir) && isDir.boolValue
             }.sorted()
         } catch {
-            throw DataError("\(root.path): cannot list the directory")
+            throw DataError(.unreadable(path: root.path), "\(root.path): cannot list the directory")
         }
-        guard !folders.isEmpty else { throw DataError("\(root.path) has no class folders") }
+        guard !folders.isEmpty else { throw DataError(.invalidDataset, "\(root.path) has no class folders") }
         let names = given ?? folders
         var files: [(URL, Int)] = []
         for folder in folders {
             guard let label = names.firstIndex(of: folder) else {
-                throw DataError("\(root.appendingPathComponent(folder).path): class '\(folder)' is not among the training classes")
+                throw DataError(.invalidDataset, "\(root.appendingPathComponent(folder).path): class '\(folder)' is not among the training classes")
             }
             let dir = root.appendingPathComponent(folder)
             let entries = ((try? manager.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
             let images = entries.filter { Self.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
-            guard !images.isEmpty else { throw DataError("\(dir.path): class folder '\(folder)' has no images (.png, .jpg, .jpeg, .ppm, .pgm)") }
+            guard !images.isEmpty else { throw DataError(.invalidDataset, "\(dir.path): class folder '\(folder)' has no images (.png, .jpg, .jpeg, .ppm, .pgm)") }
             files += images.map { (dir.appendingPathComponent($0), label) }
         }
         self.files = files
@@ -58,7 +58,7 @@ public struct ImageFolderDataset: ImageDataset {
     public func image(_ index: Int) throws(DataError) -> DatasetImage {
         let url = files[index].url
         let decoded: DecodedImage
-        do { decoded = try ImageFile.read(contentsOf: url) } catch { throw DataError("\(url.path): \(error.description)") }
+        do { decoded = try ImageFile.read(contentsOf: url) } catch { throw DataError(.image(error.kind), "\(url.path): \(error.description)") }
         let rgb = decoded.rgb, plane = rgb.width * rgb.height
         var pixels = [Float](repeating: 0, count: 3 * plane)
         for p in 0..<plane { for c in 0..<3 { pixels[c * plane + p] = rgb.pixels[p * 3 + c] } }

@@ -21,12 +21,12 @@ public struct NumPyDataset: ImageDataset {
         let labelArray: Tensor
         do {
             (array, dtype) = try NumPyArray.readWithType(contentsOf: images)
-        } catch { throw DataError("\(images.path): \(error.message)") }
+        } catch { throw DataError(.invalidDataset, "\(images.path): \(error.message)") }
         do {
             labelArray = try NumPyArray.read(contentsOf: labelsURL)
-        } catch { throw DataError("\(labelsURL.path): \(error.message)") }
+        } catch { throw DataError(.invalidDataset, "\(labelsURL.path): \(error.message)") }
         guard array.shape.count == 4 else {
-            throw DataError("\(images.path): images must be N×H×W×C uint8 or N×C×H×W float32, got shape \(array.shape)")
+            throw DataError(.invalidDataset, "\(images.path): images must be N×H×W×C uint8 or N×C×H×W float32, got shape \(array.shape)")
         }
         let n = array.shape[0]
         switch dtype {
@@ -37,28 +37,28 @@ public struct NumPyDataset: ImageDataset {
             (channels, height, width) = (array.shape[1], array.shape[2], array.shape[3])
             isFloat = true
         default:
-            throw DataError("\(images.path): images must be uint8 (N×H×W×C) or float32 (N×C×H×W), got \(dtype)")
+            throw DataError(.invalidDataset, "\(images.path): images must be uint8 (N×H×W×C) or float32 (N×C×H×W), got \(dtype)")
         }
         guard n > 0, channels == 1 || channels == 3, height > 0, width > 0 else {
-            throw DataError("\(images.path): shape \(array.shape) has no images or \(channels) channels (1 or 3 expected)")
+            throw DataError(.invalidDataset, "\(images.path): shape \(array.shape) has no images or \(channels) channels (1 or 3 expected)")
         }
         guard labelArray.shape.count == 1, labelArray.shape[0] == n else {
-            throw DataError("\(labelsURL.path): \(labelArray.shape.count == 1 ? "\(labelArray.shape[0]) labels" : "shape \(labelArray.shape)") for \(n) images (a vector of \(n) labels expected)")
+            throw DataError(.invalidDataset, "\(labelsURL.path): \(labelArray.shape.count == 1 ? "\(labelArray.shape[0]) labels" : "shape \(labelArray.shape)") for \(n) images (a vector of \(n) labels expected)")
         }
         var labels: [Int] = []
         labels.reserveCapacity(n)
         for (i, value) in labelArray.scalars.enumerated() {
             guard value.isFinite, value >= 0, value == value.rounded(), value < 1e6 else {
-                throw DataError("\(labelsURL.path): label \(i) is \(value), not a class index")
+                throw DataError(.invalidDataset, "\(labelsURL.path): label \(i) is \(value), not a class index")
             }
             labels.append(Int(value))
         }
         let classCount = classes ?? (labels.max()! + 1)
         if let bad = labels.firstIndex(where: { $0 >= classCount }) {
-            throw DataError("\(labelsURL.path): label \(labels[bad]) of image \(bad) is outside the \(classCount) classes")
+            throw DataError(.invalidDataset, "\(labelsURL.path): label \(labels[bad]) of image \(bad) is outside the \(classCount) classes")
         }
         if isFloat, let bad = array.scalars.firstIndex(where: { !$0.isFinite }) {
-            throw DataError("\(images.path): value \(bad) is not finite (\(array.scalars[bad]))")
+            throw DataError(.invalidDataset, "\(images.path): value \(bad) is not finite (\(array.scalars[bad]))")
         }
         self.classes = classCount
         self.labels = labels

@@ -44,12 +44,12 @@ public final class BatchLoader: @unchecked Sendable {
     /// A loader; `workers` defaults to the active processor count.
     public init(dataset: any ImageDataset, transform: ImageTransform, batchSize: Int, training: Bool, shuffle: Bool = true,
                 seed: UInt64 = 0, workers: Int? = nil, skipBadImages: Bool = false, prefetch: Int = 2) throws(DataError) {
-        guard batchSize >= 1 else { throw DataError("batch size must be at least 1") }
+        guard batchSize >= 1 else { throw DataError(.invalidArgument, "batch size must be at least 1") }
         guard dataset.count >= (training ? batchSize : 1) else {
-            throw DataError("\(dataset.name) has \(dataset.count) images, fewer than one \(training ? "training batch of \(batchSize)" : "image")")
+            throw DataError(.invalidArgument, "\(dataset.name) has \(dataset.count) images, fewer than one \(training ? "training batch of \(batchSize)" : "image")")
         }
         if transform.kind != .imagenet, let size = dataset.fixedSize, size != (transform.height, transform.width) {
-            throw DataError("\(dataset.name) holds \(size.height)x\(size.width) images; its pipeline does not resize, so the input must be \(size.height)x\(size.width), not \(transform.height)x\(transform.width)")
+            throw DataError(.invalidArgument, "\(dataset.name) holds \(size.height)x\(size.width) images; its pipeline does not resize, so the input must be \(size.height)x\(size.width), not \(transform.height)x\(transform.width)")
         }
         self.dataset = dataset
         self.transform = transform
@@ -121,7 +121,7 @@ public final class BatchLoader: @unchecked Sendable {
                 let image = try dataset.image(index)
                 let pixels = try transform(image, training: training, using: &rng)
                 guard pixels.count == 3 * transform.height * transform.width else {
-                    throw DataError("\(dataset.name): image \(index) gave \(pixels.count) values, expected 3x\(transform.height)x\(transform.width)")
+                    throw DataError(.invalidArgument, "\(dataset.name): image \(index) gave \(pixels.count) values, expected 3x\(transform.height)x\(transform.width)")
                 }
                 return (pixels, dataset.label(index))
             } catch {

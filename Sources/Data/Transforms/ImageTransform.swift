@@ -56,11 +56,11 @@ public struct ImageTransform: Sendable, Hashable {
         if image.channels == 1 {
             image = DatasetImage(channels: 3, height: image.height, width: image.width, pixels: image.pixels + image.pixels + image.pixels)
         }
-        guard image.channels == 3 else { throw DataError("images must have 1 or 3 channels, got \(image.channels)") }
+        guard image.channels == 3 else { throw DataError(.invalidArgument, "images must have 1 or 3 channels, got \(image.channels)") }
         switch kind {
         case .cifar, .exact:
             guard image.height == height, image.width == width else {
-                throw DataError("a \(image.height)x\(image.width) image cannot feed a \(height)x\(width) input without resizing (use the imagenet pipeline or another --resolution)")
+                throw DataError(.invalidArgument, "a \(image.height)x\(image.width) image cannot feed a \(height)x\(width) input without resizing (use the imagenet pipeline or another --resolution)")
             }
             if kind == .cifar { normalize(&image.pixels, plane: height * width) }
             if training && augment {
@@ -71,7 +71,7 @@ public struct ImageTransform: Sendable, Hashable {
         case .imagenet:
             let long = Double(max(image.height, image.width)) / Double(max(1, min(image.height, image.width)))
             guard long * Double(max(testSize, height, width)) * Double(max(testSize, height, width)) <= 1e8 else {
-                throw DataError("a \(image.width)x\(image.height) image resized to a shorter side of \(max(testSize, height, width)) would exceed 100M pixels: its aspect ratio is too extreme")
+                throw DataError(.invalidArgument, "a \(image.width)x\(image.height) image resized to a shorter side of \(max(testSize, height, width)) would exceed 100M pixels: its aspect ratio is too extreme")
             }
             if training && augment {
                 image = Self.randomSizedCrop(image, height: height, width: width, using: &rng)

@@ -12,7 +12,7 @@ public struct GoodRange: Hashable, Sendable, Codable {
     public static func estimate(_ runs: [RunResult], value: (RunResult) -> Double?, samples: Int = 2500, fraction: Double = 0.25,
                                 seed: UInt64 = 0) throws(RegNetError) -> GoodRange {
         let usable = runs.compactMap { run in value(run).map { (run.error, $0) } }
-        guard !usable.isEmpty else { throw RegNetError("no run has a value for the parameter") }
+        guard !usable.isEmpty else { throw RegNetError(.invalidParameters, "no run has a value for the parameter") }
         var generator = SeededGenerator(seed: seed)
         let size = subsampleSize(usable.count, fraction: fraction)
         var best: [Double] = []

@@ -33,11 +33,11 @@ public enum RunResults {
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             .map { String($0) }
         guard let headerLine = lines.first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
-            throw RegNetError("results file is empty: expected a header with name,error")
+            throw RegNetError(.invalidParameters, "results file is empty: expected a header with name,error")
         }
         let header = split(headerLine).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard let nameColumn = header.firstIndex(of: "name"), let errorColumn = header.firstIndex(of: "error") else {
-            throw RegNetError("the header must name the columns 'name' and 'error' (got \(header.joined(separator: ",")))")
+            throw RegNetError(.invalidParameters, "the header must name the columns 'name' and 'error' (got \(header.joined(separator: ",")))")
         }
         var results: [RunResult] = []
         let headerIndex = lines.firstIndex(of: headerLine)!
@@ -45,19 +45,19 @@ public enum RunResults {
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             let cells = split(line)
             guard cells.count == header.count else {
-                throw RegNetError("line \(offset + 1): \(cells.count) columns, the header has \(header.count)")
+                throw RegNetError(.invalidParameters, "line \(offset + 1): \(cells.count) columns, the header has \(header.count)")
             }
             guard let error = Double(cells[errorColumn].trimmingCharacters(in: .whitespaces)), error.isFinite else {
-                throw RegNetError("line \(offset + 1): error '\(cells[errorColumn])' is not a number")
+                throw RegNetError(.invalidParameters, "line \(offset + 1): error '\(cells[errorColumn])' is not a number")
             }
             guard (0...100).contains(error) else {
-                throw RegNetError("line \(offset + 1): error \(cells[errorColumn]) is outside 0...100 (errors are percentages)")
+                throw RegNetError(.invalidParameters, "line \(offset + 1): error \(cells[errorColumn]) is outside 0...100 (errors are percentages)")
             }
             var fields: [String: String] = [:]
             for (i, key) in header.enumerated() where i != nameColumn && i != errorColumn { fields[key] = cells[i] }
             results.append(RunResult(name: cells[nameColumn], error: error, fields: fields))
         }
-        guard !results.isEmpty else { throw RegNetError("results file has a header but no rows") }
+        guard !results.isEmpty else { throw RegNetError(.invalidParameters, "results file has a header but no rows") }
         return results
     }
 
@@ -65,7 +65,7 @@ public enum RunResults {
     public static func read(contentsOf url: URL) throws(RegNetError) -> [RunResult] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw RegNetError("cannot read \(url.path): \(error.localizedDescription)")
+            throw RegNetError(.invalidParameters, "cannot read \(url.path): \(error.localizedDescription)")
         }
         return try parse(text)
     }

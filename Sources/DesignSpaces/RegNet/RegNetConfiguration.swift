@@ -59,21 +59,21 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
 
     /// Throws when a parameter is outside what the rule accepts.
     public func validate() throws(RegNetError) {
-        guard depth >= 1 else { throw RegNetError("depth must be at least 1 (got \(depth))") }
-        guard depth <= Limits.depth else { throw RegNetError("depth must be at most \(Limits.depth) (got \(depth))") }
+        guard depth >= 1 else { throw RegNetError(.invalidParameters, "depth must be at least 1 (got \(depth))") }
+        guard depth <= Limits.depth else { throw RegNetError(.invalidParameters, "depth must be at most \(Limits.depth) (got \(depth))") }
         guard w0 > 0, w0 <= Double(Limits.channels), w0 == w0.rounded(), Int(w0) % Self.quantum == 0 else {
-            throw RegNetError("w0 must be a positive multiple of \(Self.quantum) (got \(format(w0)))")
+            throw RegNetError(.invalidParameters, "w0 must be a positive multiple of \(Self.quantum) (got \(format(w0)))")
         }
-        guard wa >= 0, wa.isFinite else { throw RegNetError("wa must be >= 0 (got \(format(wa)))") }
-        guard wm > 1, wm.isFinite else { throw RegNetError("wm must be > 1 (got \(format(wm)))") }
-        guard groupWidth >= 1, groupWidth <= Limits.channels else { throw RegNetError("group width must be in 1...\(Limits.channels) (got \(groupWidth))") }
+        guard wa >= 0, wa.isFinite else { throw RegNetError(.invalidParameters, "wa must be >= 0 (got \(format(wa)))") }
+        guard wm > 1, wm.isFinite else { throw RegNetError(.invalidParameters, "wm must be > 1 (got \(format(wm)))") }
+        guard groupWidth >= 1, groupWidth <= Limits.channels else { throw RegNetError(.invalidParameters, "group width must be in 1...\(Limits.channels) (got \(groupWidth))") }
         guard bottleneckRatio >= 1.0 / 1024, bottleneckRatio <= 1024 else {
-            throw RegNetError("bottleneck ratio must be in 1/1024...1024 (got \(format(bottleneckRatio)))")
+            throw RegNetError(.invalidParameters, "bottleneck ratio must be in 1/1024...1024 (got \(format(bottleneckRatio)))")
         }
-        guard seRatio >= 0, seRatio <= 1024 else { throw RegNetError("SE ratio must be in 0...1024 (got \(format(seRatio)))") }
-        guard stemWidth >= 1, stemWidth <= Limits.channels else { throw RegNetError("stem width must be in 1...\(Limits.channels) (got \(stemWidth))") }
-        guard classes >= 1, classes <= Limits.channels else { throw RegNetError("classes must be in 1...\(Limits.channels) (got \(classes))") }
-        guard (1...Limits.kernel).contains(stemStride) else { throw RegNetError("stem stride must be in 1...\(Limits.kernel) (got \(stemStride))") }
+        guard seRatio >= 0, seRatio <= 1024 else { throw RegNetError(.invalidParameters, "SE ratio must be in 0...1024 (got \(format(seRatio)))") }
+        guard stemWidth >= 1, stemWidth <= Limits.channels else { throw RegNetError(.invalidParameters, "stem width must be in 1...\(Limits.channels) (got \(stemWidth))") }
+        guard classes >= 1, classes <= Limits.channels else { throw RegNetError(.invalidParameters, "classes must be in 1...\(Limits.channels) (got \(classes))") }
+        guard (1...Limits.kernel).contains(stemStride) else { throw RegNetError(.invalidParameters, "stem stride must be in 1...\(Limits.kernel) (got \(stemStride))") }
     }
 
     /// Per-block quantised widths and their exponents s_j (before grouping into stages).
@@ -86,7 +86,7 @@ public struct RegNetConfiguration: Hashable, Sendable, Codable {
             let s = (log(u / w0) / log(wm)).rounded(.toNearestOrEven)
             let w = (w0 * pow(wm, s) / q).rounded(.toNearestOrEven) * q
             guard let width = Limits.integer(w), let exponent = Limits.integer(s), width >= 1 else {
-                throw RegNetError("block \(j + 1) gets width \(format(w)): the parameters must keep widths in 1...\(Limits.channels)")
+                throw RegNetError(.invalidParameters, "block \(j + 1) gets width \(format(w)): the parameters must keep widths in 1...\(Limits.channels)")
             }
             widths.append(width)
             exponents.append(exponent)

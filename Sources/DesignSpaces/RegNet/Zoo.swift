@@ -84,7 +84,7 @@ public enum Zoo {
             .sorted { $0.1 < $1.1 }
         let best = ranked.first?.1 ?? 0
         let suggestions = ranked.filter { $0.1 <= best + 1 }.prefix(3).map(\.0)
-        throw RegNetError("unknown model '\(name)'", suggestions: Array(suggestions))
+        throw RegNetError(.unknownName, "unknown model '\(name)'", suggestions: Array(suggestions))
     }
 
     private static func entry(_ name: String, _ timm: String, _ d: Int, _ w0: Double, _ wa: Double, _ wm: Double,

@@ -57,7 +57,7 @@ extension RegNetConfiguration {
     /// The same network seen as AnyNet stages (every RegNet is an AnyNet), when b is an integer.
     public func anyNet() throws(RegNetError) -> AnyNetConfiguration {
         let b = Int(bottleneckRatio)
-        guard Double(b) == bottleneckRatio else { throw RegNetError("bottleneck ratio \(bottleneckRatio) is not an integer") }
+        guard Double(b) == bottleneckRatio else { throw RegNetError(.invalidParameters, "bottleneck ratio \(bottleneckRatio) is not an integer") }
         let stages = try stages().map { AnyNetStage(depth: $0.depth, width: $0.width, bottleneckRatio: b, groupWidth: $0.groupWidth) }
         return AnyNetConfiguration(stages: stages, stemWidth: stemWidth, classes: classes)
     }

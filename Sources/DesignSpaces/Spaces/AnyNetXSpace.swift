@@ -110,24 +110,24 @@ public struct AnyNetXSpace: DesignSpace {
         for key in ranges.keys.sorted() {
             let values = ranges[key]!
             guard !values.isEmpty, values.allSatisfy({ $0 >= 1 && $0 == $0.rounded() && $0 < 1e6 }) else {
-                throw RegNetError("\(key) expects positive integers (got \(values))")
+                throw RegNetError(.invalidParameters, "\(key) expects positive integers (got \(values))")
             }
             let ints = values.map { Int($0) }
             switch key {
             case "bottleneck_ratios": space.bottleneckRatios = ints
             case "group_widths": space.groupWidths = ints
             case "depth", "width", "stage_count":
-                guard ints.count == 2, ints[0] <= ints[1] else { throw RegNetError("\(key) expects [low, high] with low <= high (got \(values))") }
+                guard ints.count == 2, ints[0] <= ints[1] else { throw RegNetError(.invalidParameters, "\(key) expects [low, high] with low <= high (got \(values))") }
                 if key == "depth" { space.depths = ints[0]...ints[1] }
                 if key == "width" {
-                    guard ints[0] % 8 == 0, ints[1] % 8 == 0 else { throw RegNetError("width bounds must be multiples of 8 (got \(values))") }
+                    guard ints[0] % 8 == 0, ints[1] % 8 == 0 else { throw RegNetError(.invalidParameters, "width bounds must be multiples of 8 (got \(values))") }
                     space.widths = ints[0]...ints[1]
                 }
                 if key == "stage_count" {
-                    guard ints[0] == ints[1] else { throw RegNetError("stage_count of an AnyNetX space is one number: [n, n] (got \(values))") }
+                    guard ints[0] == ints[1] else { throw RegNetError(.invalidParameters, "stage_count of an AnyNetX space is one number: [n, n] (got \(values))") }
                     space.stageCount = ints[0]
                 }
-            default: throw RegNetError("unknown AnyNetX range '\(key)'", suggestions: Self.rangeKeys)
+            default: throw RegNetError(.unknownName, "unknown AnyNetX range '\(key)'", suggestions: Self.rangeKeys)
             }
         }
         return space

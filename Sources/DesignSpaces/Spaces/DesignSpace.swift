@@ -34,6 +34,6 @@ public enum DesignSpaceCatalog {
     public static func named(_ name: String) throws(RegNetError) -> any DesignSpace {
         let key = Zoo.normalize(name)
         if let space = all.first(where: { Zoo.normalize($0.name) == key }) { return space }
-        throw RegNetError("unknown design space '\(name)'", suggestions: all.map(\.name))
+        throw RegNetError(.unknownName, "unknown design space '\(name)'", suggestions: all.map(\.name))
     }
 }

@@ -92,13 +92,13 @@ extension RegNetSpace {
             let values = ranges[key]!
             if key == "bottleneck_ratios" {
                 guard !values.isEmpty, values.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
-                    throw RegNetError("bottleneck_ratios expects positive integers (got \(values))")
+                    throw RegNetError(.invalidParameters, "bottleneck_ratios expects positive integers (got \(values))")
                 }
                 space.bottleneckRatios = values.map { Int($0) }
                 continue
             }
             guard values.count == 2, values.allSatisfy({ $0.isFinite }), 0 < values[0], values[0] <= values[1] else {
-                throw RegNetError("\(key) expects [low, high] with 0 < low <= high (got \(values))")
+                throw RegNetError(.invalidParameters, "\(key) expects [low, high] with 0 < low <= high (got \(values))")
             }
             let (lo, hi) = (values[0], values[1])
             switch key {
@@ -108,11 +108,11 @@ extension RegNetSpace {
             case "wm": space.wm = lo...hi
             case "group_width": space.groupWidth = Int(lo)...Int(hi)
             case "stage_count": space.stageCounts = Int(lo)...Int(hi)
-            default: throw RegNetError("unknown sampler range '\(key)'", suggestions: Self.rangeKeys)
+            default: throw RegNetError(.unknownName, "unknown sampler range '\(key)'", suggestions: Self.rangeKeys)
             }
         }
-        guard space.wm.lowerBound > 1 else { throw RegNetError("wm must be above 1 (the width rule needs wm > 1)") }
-        guard space.w0.lowerBound >= 8 else { throw RegNetError("w0 must start at 8 or more (w0 is a multiple of 8)") }
+        guard space.wm.lowerBound > 1 else { throw RegNetError(.invalidParameters, "wm must be above 1 (the width rule needs wm > 1)") }
+        guard space.w0.lowerBound >= 8 else { throw RegNetError(.invalidParameters, "w0 must start at 8 or more (w0 is a multiple of 8)") }
         return space
     }
 }

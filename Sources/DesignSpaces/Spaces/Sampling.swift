@@ -94,7 +94,7 @@ extension DesignSpace {
                     + "params \(formatCount(r.params.lowerBound))...\(formatCount(r.params.upperBound)), "
                     + "acts \(formatCount(r.acts.lowerBound))...\(formatCount(r.acts.upperBound))"
             } ?? ""
-            return RegNetError("\(name): \(why) after \(drawn) draws\(range)")
+            return RegNetError(.invalidParameters, "\(name): \(why) after \(drawn) draws\(range)")
         }
         while samples.count < count {
             guard drawn < maxDraws else { throw failure("only \(samples.count) of \(count) samples fit the complexity window") }

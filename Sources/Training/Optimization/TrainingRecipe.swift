@@ -68,7 +68,7 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
 
     /// Checks the values a run cannot use.
     public func validate() throws(TrainingError) {
-        func check(_ ok: Bool, _ message: String) throws(TrainingError) { if !ok { throw TrainingError(message) } }
+        func check(_ ok: Bool, _ message: String) throws(TrainingError) { if !ok { throw TrainingError(.invalidArgument, message) } }
         try check(learningRate.isFinite && learningRate >= 0, "learning rate must be finite and non-negative (got \(learningRate))")
         try check(epochs >= 1, "epochs must be at least 1 (got \(epochs))")
         try check(momentum.isFinite && momentum >= 0, "momentum must be non-negative (got \(momentum))")

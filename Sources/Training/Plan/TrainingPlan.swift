@@ -38,7 +38,7 @@ final class TrainingPlan: @unchecked Sendable {
         let compilation = TrainingCompilation(graph: graph, momentum: momentum, parameter: store.offset)
         var operations: [(any TrainingOperation)?] = [nil]
         for id in graph.nodes.indices.dropFirst() {
-            do { operations.append(try compilation.operation(for: id)) } catch { throw TrainingError(error.message) }
+            do { operations.append(try compilation.operation(for: id)) } catch { throw TrainingError(.invalidNetwork, error.message) }
         }
         // Fusion: a batch norm whose only reader is a ReLU computes the ReLU too; its own output and
         // gradient are never stored, and the ReLU has no operation of its own.
@@ -105,7 +105,7 @@ final class TrainingPlan: @unchecked Sendable {
             try MemoryBudget.check(arenaBytes + element * (needs.slots.reduce(0, +) + 4 * store.count),
                                    for: "training \(graph.name) on batches of \(batch) (activations, gradients, scratch, parameters)")
         } catch {
-            throw TrainingError(error.message)
+            throw TrainingError(.tooLarge, error.message)
         }
         arena = AlignedBuffer(bytes: arenaBytes)
         valueOffsets = Array(offsets[0..<count])

@@ -8,7 +8,7 @@ extension Trainer {
     /// executor, compiled once per batch size: loss, top-1/top-5 errors in percent, and per-class
     /// accuracy (percent of each class's images ranked first).
     public func evaluate(_ loader: BatchLoader, ema useEMA: Bool = false) throws(TrainingError) -> LoaderEvaluation {
-        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError("the recipe keeps no EMA") }
+        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
         return try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads, kernels: kernels)
     }
 }
@@ -34,16 +34,16 @@ public struct LoaderEvaluation: Sendable {
         do {
             while let batch = try batches.next() {
                 if let bad = batch.labels.firstIndex(where: { !(0..<classes).contains($0) }) {
-                    throw TrainingError("\(loader.dataset.name): label \(batch.labels[bad]) is outside the network's \(classes) classes")
+                    throw TrainingError(.invalidBatch, "\(loader.dataset.name): label \(batch.labels[bad]) is outside the network's \(classes) classes")
                 }
                 let model: CompiledModel
                 if let m = models[batch.count] { model = m } else {
                     do throws(ExecutorError) { model = try CompiledModel(graph: graph, weights: weights, batch: batch.count, threads: threads, kernels: kernels) }
-                    catch { throw TrainingError(error.message) }
+                    catch { throw TrainingError(error.kind == .tooLarge ? .tooLarge : .invalidNetwork, error.message) }
                     models[batch.count] = model
                 }
                 let logits: [Float]
-                do throws(ExecutorError) { logits = try model.run(batch.images) } catch { throw TrainingError(error.message) }
+                do throws(ExecutorError) { logits = try model.run(batch.images) } catch { throw TrainingError(.invalidBatch, error.message) }
                 let targets = Loss.smoothOneHot(labels: batch.labels, classes: classes, smoothing: 0)
                 logits.withUnsafeBufferPointer { l in
                     let n = Double(batch.count)
@@ -61,13 +61,13 @@ public struct LoaderEvaluation: Sendable {
                 count += batch.count
             }
         } catch let error as DataError {
-            throw TrainingError(error.message)
+            throw TrainingError(.data, error.message)
         } catch let error as TrainingError {
             throw error
         } catch {
-            throw TrainingError("\(error)")
+            throw TrainingError(.data, "\(error)")
         }
-        guard count > 0 else { throw TrainingError("\(loader.dataset.name) has no images to evaluate") }
+        guard count > 0 else { throw TrainingError(.data, "\(loader.dataset.name) has no images to evaluate") }
         self.loss = loss / Double(count)
         top1Error = top1 / Double(count)
         top5Error = top5 / Double(count)

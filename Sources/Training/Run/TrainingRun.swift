@@ -49,17 +49,17 @@ public final class TrainingRun {
     public init(trainer: Trainer, trainLoader: BatchLoader, testLoader: BatchLoader?, output: Output = Output(),
                 maxSteps: Int? = nil, configuration: [String: StatsLog.Value] = [:]) throws(TrainingError) {
         guard trainLoader.batchSize == trainer.batch else {
-            throw TrainingError("the training loader's batch (\(trainLoader.batchSize)) differs from the trainer's (\(trainer.batch))")
+            throw TrainingError(.invalidArgument, "the training loader's batch (\(trainLoader.batchSize)) differs from the trainer's (\(trainer.batch))")
         }
         let classes = trainer.graph.outputShape.channels
         for (loader, role) in [(trainLoader, "training"), (testLoader, "test")] {
             guard let loader else { continue }
             guard loader.dataset.classes <= classes else {
-                throw TrainingError("the \(role) data (\(loader.dataset.name)) has \(loader.dataset.classes) classes but the network has \(classes) outputs; declare it with --classes \(loader.dataset.classes)")
+                throw TrainingError(.invalidArgument, "the \(role) data (\(loader.dataset.name)) has \(loader.dataset.classes) classes but the network has \(classes) outputs; declare it with --classes \(loader.dataset.classes)")
             }
             let input = trainer.graph.inputShape
             guard loader.transform.height == input.height, loader.transform.width == input.width else {
-                throw TrainingError("the \(role) data gives \(loader.transform.height)x\(loader.transform.width) inputs; the network takes \(input.height)x\(input.width)")
+                throw TrainingError(.invalidArgument, "the \(role) data gives \(loader.transform.height)x\(loader.transform.width) inputs; the network takes \(input.height)x\(input.width)")
             }
         }
         self.trainer = trainer
@@ -145,7 +145,7 @@ public final class TrainingRun {
         while true {
             if let maxSteps, trainer.totalSteps >= maxSteps { break }
             let batch: BatchLoader.Batch?
-            do { batch = try batches.next() } catch { throw TrainingError(error.message) }
+            do { batch = try batches.next() } catch { throw TrainingError(.data, error.message) }
             guard let batch else { break }
             let result = try trainer.step(images: batch.images, labels: batch.labels)
             let n = Double(batch.count)
@@ -183,7 +183,7 @@ public final class TrainingRun {
         let source = trainLoader.epoch(1_000_000 + epoch)
         do {
             while batches.count < count, let batch = try source.next() { batches.append(batch.images) }
-        } catch { throw TrainingError(error.message) }
+        } catch { throw TrainingError(.data, error.message) }
         try trainer.recomputeBatchNormStatistics(batches)
         if trainer.emaWeights != nil { try trainer.recomputeBatchNormStatistics(batches, ema: true) }
     }
@@ -230,9 +230,9 @@ public final class TrainingRun {
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {
-            throw TrainingError("cannot create \(dir.path): \((error as NSError).localizedDescription)")
+            throw TrainingError(.fileAccess(path: dir.path), "cannot create \(dir.path): \((error as NSError).localizedDescription)")
         }
-        guard FileManager.default.isWritableFile(atPath: dir.path) else { throw TrainingError("\(dir.path) is not writable") }
+        guard FileManager.default.isWritableFile(atPath: dir.path) else { throw TrainingError(.fileAccess(path: dir.path), "\(dir.path) is not writable") }
     }
 
     /// Appends `line` to `stdout.log` (and flushes it), when the run has an output directory.
@@ -240,7 +240,7 @@ public final class TrainingRun {
         guard let url = logURL else { return }
         let data = Data((line + "\n").utf8)
         if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw TrainingError("cannot create \(url.path)") }
+            guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw TrainingError(.fileAccess(path: url.path), "cannot create \(url.path)") }
         }
         do {
             let handle = try FileHandle(forWritingTo: url)
@@ -248,7 +248,7 @@ public final class TrainingRun {
             try handle.seekToEnd()
             try handle.write(contentsOf: data)
         } catch {
-            throw TrainingError("cannot write \(url.path): \((error as NSError).localizedDescription)")
+            throw TrainingError(.fileAccess(path: url.path), "cannot write \(url.path): \((error as NSError).localizedDescription)")
         }
     }
 
@@ -260,7 +260,7 @@ public final class TrainingRun {
             defer { try? handle.close() }
             if try handle.seekToEnd() > bytes { try handle.truncate(atOffset: bytes) }
         } catch {
-            throw TrainingError("cannot rewind \(url.path): \((error as NSError).localizedDescription)")
+            throw TrainingError(.fileAccess(path: url.path), "cannot rewind \(url.path): \((error as NSError).localizedDescription)")
         }
     }
 

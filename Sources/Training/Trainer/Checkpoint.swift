@@ -41,14 +41,14 @@ extension Trainer {
             encoder.outputFormatting = .sortedKeys
             json = String(decoding: try encoder.encode(state), as: UTF8.self)
         } catch {
-            throw TrainingError("cannot encode the trainer state: \(error)")
+            throw TrainingError(.checkpoint(path: url.path), "cannot encode the trainer state: \(error)")
         }
         do {
             var metadata = extra
             metadata.merge(["format": "pt", "producer": "swift-regnet", TrainingCheckpoint.stateKey: json]) { $1 }
             try SafeTensors.write(WeightSet(tensors), to: url, metadata: metadata)
         } catch {
-            throw TrainingError(error.message)
+            throw TrainingError(.checkpoint(path: url.path), error.message)
         }
     }
 
@@ -61,19 +61,19 @@ extension Trainer {
             metadata = try SafeTensors.metadata(contentsOf: url)
             file = try SafeTensors.read(contentsOf: url)
         } catch {
-            throw TrainingError("\(url.path): \(error.message)")
+            throw TrainingError(.checkpoint(path: url.path), "\(url.path): \(error.message)")
         }
         guard let json = metadata[TrainingCheckpoint.stateKey] else {
-            throw TrainingError("\(url.path) is not a training checkpoint (no \(TrainingCheckpoint.stateKey) metadata); use it as initial weights instead")
+            throw TrainingError(.checkpoint(path: url.path), "\(url.path) is not a training checkpoint (no \(TrainingCheckpoint.stateKey) metadata); use it as initial weights instead")
         }
         let state: TrainingCheckpoint.State
         do {
             state = try JSONDecoder().decode(TrainingCheckpoint.State.self, from: Data(json.utf8))
         } catch {
-            throw TrainingError("\(url.path): the trainer state cannot be read: \(error)")
+            throw TrainingError(.checkpoint(path: url.path), "\(url.path): the trainer state cannot be read: \(error)")
         }
         guard state.batch == batch, state.recipe == recipe, state.graph == graph.name, let random = UInt64(state.random) else {
-            throw TrainingError("\(url.path) was written by another run (network \(state.graph), batch \(state.batch)); resume with the same network, batch and recipe")
+            throw TrainingError(.checkpoint(path: url.path), "\(url.path) was written by another run (network \(state.graph), batch \(state.batch)); resume with the same network, batch and recipe")
         }
         let (model, momentum, ema) = file.splitTrainingState()
         do throws(WeightError) {
@@ -85,7 +85,7 @@ extension Trainer {
                 try ema.validate(for: graph)
             }
         } catch {
-            throw TrainingError("\(url.path): \(error.message)")
+            throw TrainingError(.checkpoint(path: url.path), "\(url.path): \(error.message)")
         }
         store.load(model)
         for entry in store.entries where entry.trainable { store.momentum.copy(from: momentum[entry.name]!.scalars, at: entry.offset) }

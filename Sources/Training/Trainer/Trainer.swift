@@ -54,33 +54,33 @@ public final class Trainer {
     public init(graph: Graph, batch: Int, recipe: TrainingRecipe = TrainingRecipe(), weights: WeightSet? = nil,
                 seed: UInt64 = 0, threads: Int? = nil, kernels: KernelSet = .best) throws(TrainingError) {
         try recipe.validate()
-        guard batch >= 1 else { throw TrainingError("batch must be at least 1 (got \(batch))") }
+        guard batch >= 1 else { throw TrainingError(.invalidArgument, "batch must be at least 1 (got \(batch))") }
         let threads = threads ?? WorkerPool.defaultThreads
         guard (1...CompiledModel.maxThreads).contains(threads) else {
-            throw TrainingError("threads must be between 1 and \(CompiledModel.maxThreads) (got \(threads))")
+            throw TrainingError(.invalidArgument, "threads must be between 1 and \(CompiledModel.maxThreads) (got \(threads))")
         }
-        do { try graph.validate() } catch { throw TrainingError(error.message) }
+        do { try graph.validate() } catch { throw TrainingError(.invalidNetwork, error.message) }
         guard graph.outputShape.height == 1, graph.outputShape.width == 1 else {
-            throw TrainingError("the network's output is \(graph.outputShape); training needs one score per class (C×1×1)")
+            throw TrainingError(.invalidNetwork, "the network's output is \(graph.outputShape); training needs one score per class (C×1×1)")
         }
         for node in graph.nodes {
             let (floats, overflow) = node.shape.elementCount.multipliedReportingOverflow(by: batch)
             guard !overflow, floats <= 1 << 32 else {
-                throw TrainingError("\(node.name) would need more than 16 GiB of activations for batch \(batch); use a smaller batch or resolution")
+                throw TrainingError(.tooLarge, "\(node.name) would need more than 16 GiB of activations for batch \(batch); use a smaller batch or resolution")
             }
         }
-        do { try WeightSet.checkMemory(for: graph, copies: 5) } catch { throw TrainingError(error.message) }
+        do { try WeightSet.checkMemory(for: graph, copies: 5) } catch { throw TrainingError(.tooLarge, error.message) }
         var initial = weights ?? WeightSet.initialized(for: graph, seed: seed)
         if weights == nil, recipe.zeroInitFinalGamma {
             for name in Self.finalBatchNorms(of: graph) { initial[name + ".weight"] = Tensor(shape: initial[name + ".weight"]!.shape, repeating: 0) }
         }
-        do { try initial.validate(for: graph) } catch { throw TrainingError(error.message) }
+        do { try initial.validate(for: graph) } catch { throw TrainingError(.weightsDoNotFit, error.message) }
         self.graph = graph
         self.batch = batch
         self.recipe = recipe
         self.threads = threads
         self.kernels = kernels
-        guard kernels.supportsTraining else { throw TrainingError("no training kernels for \(kernels.name)") }
+        guard kernels.supportsTraining else { throw TrainingError(.invalidArgument, "no training kernels for \(kernels.name)") }
         store = ParameterStore(graph: graph)
         store.load(initial)
         plan = try TrainingPlan(graph: graph, batch: batch, store: store, momentum: Float(recipe.batchNormMomentum))
@@ -177,7 +177,7 @@ public final class Trainer {
         let draw = mix ?? Mixing.draw(batch: batch, height: shape.height, width: shape.width, mixupAlpha: recipe.mixupAlpha,
                                       cutmixAlpha: recipe.cutmixAlpha, using: &random)
         if let draw {
-            guard draw.permutation.sorted() == Array(0..<batch) else { throw TrainingError("a mix's permutation must reorder the \(batch) images of the batch") }
+            guard draw.permutation.sorted() == Array(0..<batch) else { throw TrainingError(.invalidArgument, "a mix's permutation must reorder the \(batch) images of the batch") }
             Mixing.apply(draw, images: &input, channels: shape.channels, height: shape.height, width: shape.width,
                          targets: &targets, classes: classes)
         }
@@ -188,12 +188,12 @@ public final class Trainer {
             let logits = UnsafePointer(plan.value(graph.output))
             let (loss, gradient) = Loss.softCrossEntropy(logits: logits, targets: targets, batch: batch, classes: classes)
             let errors = Loss.topKErrors(logits: logits, labels: labels, classes: classes)
-            guard loss.isFinite else { throw TrainingError("the loss is not finite (\(loss.isNaN ? "NaN" : "\(loss)")) \(where_)") }
+            guard loss.isFinite else { throw TrainingError(.nonFinite(step: totalSteps + 1), "the loss is not finite (\(loss.isNaN ? "NaN" : "\(loss)")) \(where_)") }
             gradient.withUnsafeBufferPointer { plan.grad(graph.output)!.update(from: $0.baseAddress!, count: $0.count) }
             if profile != nil { plan.backward(c, timings: &profile!.backward) } else { plan.backward(c) }
             return (loss, errors)
         }
-        if let bad = firstNonFiniteGradient() { throw TrainingError("the gradient of \(bad) is not finite \(where_)") }
+        if let bad = firstNonFiniteGradient() { throw TrainingError(.nonFinite(step: totalSteps + 1), "the gradient of \(bad) is not finite \(where_)") }
         return result
     }
 
@@ -206,11 +206,11 @@ public final class Trainer {
     func checkBatch(images: [Float], labels: [Int]) throws(TrainingError) {
         let shape = graph.inputShape, classes = graph.outputShape.channels
         guard images.count == batch * shape.elementCount else {
-            throw TrainingError("a batch is \(batch) images of \(shape) = \(batch * shape.elementCount) values; got \(images.count)")
+            throw TrainingError(.invalidBatch, "a batch is \(batch) images of \(shape) = \(batch * shape.elementCount) values; got \(images.count)")
         }
-        guard labels.count == batch else { throw TrainingError("a batch has \(batch) labels; got \(labels.count)") }
+        guard labels.count == batch else { throw TrainingError(.invalidBatch, "a batch has \(batch) labels; got \(labels.count)") }
         if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) }) {
-            throw TrainingError("label \(labels[bad]) of image \(bad) is outside the network's \(classes) classes (0..<\(classes))")
+            throw TrainingError(.invalidBatch, "label \(labels[bad]) of image \(bad) is outside the network's \(classes) classes (0..<\(classes))")
         }
     }
 
@@ -292,18 +292,18 @@ public final class Trainer {
         let shape = graph.inputShape, classes = graph.outputShape.channels
         let count = labels.count
         guard count >= 1, images.count == count * shape.elementCount else {
-            throw TrainingError("evaluation takes N images of \(shape) and N labels; got \(images.count) values and \(count) labels")
+            throw TrainingError(.invalidBatch, "evaluation takes N images of \(shape) and N labels; got \(images.count) values and \(count) labels")
         }
         if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) }) {
-            throw TrainingError("label \(labels[bad]) of image \(bad) is outside the network's \(classes) classes")
+            throw TrainingError(.invalidBatch, "label \(labels[bad]) of image \(bad) is outside the network's \(classes) classes")
         }
-        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError("the recipe keeps no EMA") }
+        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
         let logits: [Float]
         do {
             let model = try CompiledModel(graph: graph, weights: weights, batch: count, threads: threads, kernels: kernels)
             logits = try model.run(images)
         } catch {
-            throw TrainingError(error.message)
+            throw TrainingError(.invalidBatch, error.message)
         }
         let targets = Loss.smoothOneHot(labels: labels, classes: classes, smoothing: 0)
         return logits.withUnsafeBufferPointer { l in
@@ -332,7 +332,7 @@ public final class Trainer {
     /// the mean of (batch variance + mean²) less the squared mean, as pycls does with momentum 1.
     public func recomputeBatchNormStatistics(_ batches: [[Float]], ema useEMA: Bool = false) throws(TrainingError) {
         guard !batches.isEmpty else { return }
-        if useEMA, ema == nil { throw TrainingError("the recipe keeps no EMA") }
+        if useEMA, ema == nil { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
         let norms = plan.batchNorms
         var means = norms.map { [Double](repeating: 0, count: $0.channels) }, squares = means
         let swap = useEMA ? ema : nil
@@ -341,7 +341,7 @@ public final class Trainer {
         let count = Double(batches.count)
         for images in batches {
             guard images.count == batch * graph.inputShape.elementCount else {
-                throw TrainingError("a batch is \(batch) images of \(graph.inputShape); got \(images.count) values")
+                throw TrainingError(.invalidBatch, "a batch is \(batch) images of \(graph.inputShape); got \(images.count) values")
             }
             try withContext { c throws(TrainingError) in
                 importImages(images, into: plan.value(0))
