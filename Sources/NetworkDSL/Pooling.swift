@@ -16,18 +16,23 @@ public struct Linear: Layer {
     public var bias: Bool
     /// Parameter name (`fc`); nil picks `fc1`, `fc2`, …
     public var name: String?
+    /// Where the layer was written, for errors.
+    public var location: SourceLocation
 
     /// A linear layer producing `outFeatures`.
-    public init(_ outFeatures: Int, bias: Bool = true, name: String? = nil) {
+    public init(_ outFeatures: Int, bias: Bool = true, name: String? = nil,
+                fileID: String = #fileID, filePath: String = #filePath, line: Int = #line, column: Int = #column) {
         self.outFeatures = outFeatures
         self.bias = bias
         self.name = name
+        location = SourceLocation(fileID: fileID, filePath: filePath, line: line, column: column)
     }
 
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        try graph.append(.linear(inFeatures: graph.currentShape.elementCount, outFeatures: outFeatures, bias: bias),
-                         name: name ?? graph.uniqueName("fc"))
+        try graph.at(location) { (g: inout GraphBuilder) throws(LoweringError) in
+            try g.append(.linear(inFeatures: g.currentShape.elementCount, outFeatures: outFeatures, bias: bias), name: name ?? g.uniqueName("fc"))
+        }
     }
 }
 

@@ -157,6 +157,14 @@ func lowering(_ net: Network, resolution: Int = 32) -> LoweringError? {
         #expect(error.location?.line == line)
     }
 
+    @Test func aBadLinearInACustomHeadPointsAtItsLine() throws {
+        let line = #line + 1
+        let net = Network { Stem(16); Body { Stage(depth: 1, width: 32, groupWidth: 8) }; Head { GlobalAveragePool(); Linear(0) } }
+        let error = try #require(lowering(net))
+        #expect(error.path.first == "head" && error.message.contains("linear sizes must be positive"))
+        #expect(error.location?.line == line)
+    }
+
     @Test func groupWidthLargerThanBottleneckIsExplained() throws {
         let net = Network { Stem(16); Body { Stage(depth: 1, width: 24, groupWidth: 32) }; Head(classes: 10) }
         #expect(lowering(net)?.message.contains("exceeds the bottleneck width") == true)
