@@ -126,7 +126,8 @@ public final class CompiledModel: Sendable {
             for i in times.indices { seconds[i] += times[i] }
         }
         return plan.steps.indices.map { i in
-            StepProfile(name: plan.steps[i].name, kind: plan.steps[i].kind, seconds: seconds[i] / Double(max(1, iterations)),
+            let node = graph.nodes[plan.stepNodes[i]]
+            return StepProfile(name: node.name, kind: profileKind(of: node), seconds: seconds[i] / Double(max(1, iterations)),
                         flops: plan.stepFlops[i])
         }
     }

@@ -57,18 +57,18 @@ public struct SweepAnalysis: Sendable {
 
         var page = """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(name)): sweep analysis</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(name.xmlEscaped): sweep analysis</title>
         <style>body{font-family:sans-serif;margin:2em;max-width:1340px}table{border-collapse:collapse;margin:1em 0}
         td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
         .charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figcaption{font-size:13px;color:#444}</style></head>
         <body>
-        <h1>\(Self.escape(name))</h1>
-        <p>\(Self.escape(collection.statusLine)); \(runs.count) models with a test error, grouped by \(Self.escape(groupBy)).</p>
-        <table><tr><th>\(Self.escape(groupBy))</th><th>n</th><th>min</th><th>mean</th><th>median</th></tr>
+        <h1>\(name.xmlEscaped)</h1>
+        <p>\(collection.statusLine.xmlEscaped); \(runs.count) models with a test error, grouped by \(groupBy.xmlEscaped).</p>
+        <table><tr><th>\(groupBy.xmlEscaped)</th><th>n</th><th>min</th><th>mean</th><th>median</th></tr>
 
         """
         for edf in edfs {
-            page += "<tr><td>\(Self.escape(edf.label))</td><td>\(edf.count)</td><td>\(Self.number(edf.minimum))</td><td>\(Self.number(edf.mean))</td>"
+            page += "<tr><td>\(edf.label.xmlEscaped)</td><td>\(edf.count)</td><td>\(Self.number(edf.minimum))</td><td>\(Self.number(edf.mean))</td>"
                 + "<td>\(Self.number(GoodRange.percentileOf(edf.errors, 50)))</td></tr>\n"
         }
         page += "</table>\n"
@@ -76,14 +76,14 @@ public struct SweepAnalysis: Sendable {
             page += "<table><tr><th>pair</th><th>KS distance</th></tr>\n"
             for (i, a) in edfs.enumerated() {
                 for b in edfs.dropFirst(i + 1) {
-                    page += "<tr><td>\(Self.escape(a.label)) – \(Self.escape(b.label))</td><td>\(String(format: "%.4f", a.ksDistance(to: b)))</td></tr>\n"
+                    page += "<tr><td>\(a.label.xmlEscaped) – \(b.label.xmlEscaped)</td><td>\(String(format: "%.4f", a.ksDistance(to: b)))</td></tr>\n"
                 }
             }
             page += "</table>\n"
         }
         page += "<div class=\"charts\">\n"
         for (file, title, svg) in charts {
-            page += "<figure id=\"\(file)\">\(svg)<figcaption>\(Self.escape(title)) (<a href=\"analysis/\(file)\">\(file)</a>)</figcaption></figure>\n"
+            page += "<figure id=\"\(file)\">\(svg)<figcaption>\(title.xmlEscaped) (<a href=\"analysis/\(file)\">\(file)</a>)</figcaption></figure>\n"
         }
         // Inline and fetching nothing: records how many charts the browser laid out with their axes and
         // legends, for the page check.
@@ -119,6 +119,4 @@ public struct SweepAnalysis: Sendable {
     }
 
     static func number(_ v: Double) -> String { String(format: "%.2f", v) }
-
-    static func escape(_ s: String) -> String { s.xmlEscaped }
 }

@@ -3,10 +3,6 @@
 /// kind's folder beside its training form; the planners and the run loop know steps only through
 /// this protocol.
 protocol InferenceStep: Sendable {
-    /// Name of the step's first IR node (`s2.b1.conv2.conv`), for profiles.
-    var name: String { get }
-    /// Layer kind, for profiles (`conv1x1`, `conv3x3`, `stem`, `se`, `linear`, `pool`, `elementwise`).
-    var kind: String { get }
     /// Values the step reads (the planners' single source for liveness and working-set sizes).
     var reads: [Int] { get }
     /// The value the step writes.

@@ -12,7 +12,17 @@ protocol OperationDefinition {
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError)
     /// The training-mode operation that computes node `id`.
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation
+    /// The layer kind profiles group `node` under (`conv1x1`, `conv3x3`, `stem`, `se`, `batchnorm`, …).
+    func profileKind(of node: Node) -> String
 }
+
+extension OperationDefinition {
+    /// Element-wise work unless the kind says otherwise.
+    func profileKind(of node: Node) -> String { "elementwise" }
+}
+
+/// The layer kind inference and training profiles group `node` under, from its kind's definition.
+package func profileKind(of node: Node) -> String { definition(of: node.operation).profileKind(of: node) }
 
 /// The definition of an IR operation kind.
 func definition(of operation: Operation) -> any OperationDefinition {
@@ -63,6 +73,8 @@ package struct TrainingCompilation {
 
 /// The graph's input: node 0 holds it, and no other node may be an input.
 struct InputDefinition: OperationDefinition {
+    func profileKind(of node: Node) -> String { "input" }
+
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
         throw secondInput(id, compiler.graph)
     }

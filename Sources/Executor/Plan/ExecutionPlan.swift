@@ -17,6 +17,8 @@ struct ExecutionPlan: Sendable {
     var unplannedBytes: Int
     /// Packed weights and biases, addressed by the steps' offsets.
     var packedWeights: [Float]
+    /// The IR node each step computes, for profiles.
+    var stepNodes: [NodeID]
     /// Multiply-adds per step for one batch, for profiles.
     var stepFlops: [Int]
     /// Per step: small enough (per image) to run on one thread.

@@ -15,6 +15,8 @@ struct PlanCompiler {
     var groupBudgetBytes = PlanCompiler.defaultGroupBudgetBytes
 
     var steps: [any InferenceStep] = []
+    /// The IR node each step computes (its first, when it fuses several), for profiles.
+    var stepNodes: [NodeID] = []
     var stepFlops: [Int] = []
     /// Value index of each node whose result a step produces.
     var valueOf: [NodeID: Int] = [:]
@@ -50,7 +52,7 @@ struct PlanCompiler {
         }
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
                              arenaBytes: arena, unplannedBytes: unplanned, packedWeights: packed,
-                             stepFlops: stepFlops, runsSerially: serial)
+                             stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial)
     }
 
     // MARK: Fusion
@@ -106,15 +108,17 @@ struct PlanCompiler {
 
     // MARK: Steps and values
 
-    mutating func append(_ step: any InferenceStep, flops: Int) {
+    /// Adds `step`, which computes node `id` (and whatever it fuses), with `flops` multiply-adds per batch.
+    mutating func append(_ step: any InferenceStep, for id: NodeID, flops: Int) {
         steps.append(step)
+        stepNodes.append(id)
         stepFlops.append(flops)
     }
 
     /// An element-wise step computing node `id` from its first input.
     mutating func addElementwise(_ id: NodeID, _ operation: ElementwiseStep.Operation) throws(ExecutorError) {
         let input = try value(graph.nodes[id].inputs[0])
-        append(ElementwiseStep(input: input, output: newValue(for: id), operation: operation, name: graph.nodes[id].name), flops: 0)
+        append(ElementwiseStep(input: input, output: newValue(for: id), operation: operation), for: id, flops: 0)
     }
 
     /// Node `id` computes nothing at inference: its value is its input's.

@@ -1,3 +1,4 @@
+import Executor
 import NetworkIR
 
 /// Where a trainer's steps spent their time: seconds per node in the forward and backward passes and
@@ -19,24 +20,7 @@ public struct TrainingProfile: Sendable {
     init(graph: Graph, batch: Int) {
         forward = Array(repeating: 0, count: graph.nodes.count)
         backward = forward
-        kinds = graph.nodes.map(Self.kind)
+        kinds = graph.nodes.map(profileKind)
         flops = graph.nodes.map { $0.operation.complexity(output: $0.shape).flops * batch }
-    }
-
-    /// A node's kind for profiles.
-    static func kind(_ node: Node) -> String {
-        switch node.operation {
-        case .convolution(let conv):
-            if node.name.hasPrefix("stem") { return "stem" }
-            if node.name.contains(".se.") { return "se" }
-            if conv.kernel == 1 { return conv.stride > 1 ? "conv1x1/s2" : "conv1x1" }
-            return conv.inChannelsPerGroup == 1 ? "dwconv\(conv.kernel)x\(conv.kernel)" : "conv\(conv.kernel)x\(conv.kernel)"
-        case .linear: return "linear"
-        case .batchNorm: return "batchnorm"
-        case .relu, .sigmoid, .add, .silu, .clamp, .dropout: return "elementwise"
-        case .channelScale: return "se"
-        case .globalAveragePool, .maxPool, .averagePool: return "pool"
-        case .input: return "input"
-        }
     }
 }

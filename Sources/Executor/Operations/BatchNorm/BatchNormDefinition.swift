@@ -25,6 +25,8 @@ struct BatchNormDefinition: OperationDefinition {
         try compiler.addElementwise(id, .affine(scale: s, shift: t))
     }
 
+    func profileKind(of node: Node) -> String { "batchnorm" }
+
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id], name = node.name
         return BatchNormOperation(node: id, input: context.input(of: id), channels: channels, pixels: node.shape.height * node.shape.width,

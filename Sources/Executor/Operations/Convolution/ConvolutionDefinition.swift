@@ -35,8 +35,8 @@ struct ConvolutionDefinition: OperationDefinition {
             let packed = GemmStep.pack(w, b, k: conv.inChannels, n: conv.outChannels, nr: compiler.kernels.nr)
             compiler.append(GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: conv.stride,
                                      k: conv.inChannels, n: conv.outChannels, weights: compiler.store(packed.weights),
-                                     bias: compiler.store(packed.bias), activation: chain.activation, name: node.name),
-                            flops: flops)
+                                     bias: compiler.store(packed.bias), activation: chain.activation),
+                            for: id, flops: flops)
         } else {
             let blocks = (conv.outChannelsPerGroup + 15) / 16
             let packed = ConvolutionStep.pack(w, b, conv: conv, blocks: blocks)
@@ -44,10 +44,17 @@ struct ConvolutionDefinition: OperationDefinition {
                                             padding: conv.padding, groups: conv.groups, inPerGroup: conv.inChannelsPerGroup,
                                             outPerGroup: conv.outChannelsPerGroup, blocksPerGroup: blocks,
                                             weights: compiler.store(packed.weights), bias: compiler.store(packed.bias),
-                                            activation: chain.activation, name: node.name),
-                            flops: flops)
+                                            activation: chain.activation),
+                            for: id, flops: flops)
         }
         compiler.absorb(chain.members)
+    }
+
+    func profileKind(of node: Node) -> String {
+        if node.name.hasPrefix("stem") { return "stem" }
+        if node.name.contains(".se.") { return "se" }
+        if conv.kernel == 1 { return conv.stride > 1 ? "conv1x1/s2" : "conv1x1" }
+        return conv.inChannelsPerGroup == 1 ? "dwconv\(conv.kernel)x\(conv.kernel)" : "conv\(conv.kernel)x\(conv.kernel)"
     }
 
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {

@@ -19,12 +19,7 @@ struct ConvolutionStep: InferenceStep {
     var weights: Int
     var bias: Int
     var activation: Activation
-    var name: String
 
-    var kind: String {
-        name.hasPrefix("stem") ? "stem" : name.contains(".se.") ? "se"
-            : kernel == 3 ? (inPerGroup == 1 ? "dwconv3x3" : "conv3x3") : "conv\(kernel)x\(kernel)"
-    }
     var reads: [Int] { [input] }
     var weightBytes: Int { groups * blocksPerGroup * kernel * kernel * inPerGroup * 16 * ElementType.float32.byteCount }
     var paddedInput: (value: Int, padding: Int)? { (input, padding) }

@@ -13,6 +13,8 @@ struct ChannelScaleDefinition: OperationDefinition {
         }
     }
 
+    func profileKind(of node: Node) -> String { "se" }
+
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id]
         return ChannelScaleOperation(node: id, input: node.inputs[0], scale: node.inputs[1], channels: node.shape.channels,

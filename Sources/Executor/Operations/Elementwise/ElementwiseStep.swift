@@ -15,12 +15,7 @@ struct ElementwiseStep: InferenceStep {
     var input: Int
     var output: Int
     var operation: Operation
-    var name: String
 
-    var kind: String {
-        if case .channelScale = operation { return "se" }
-        return "elementwise"
-    }
 
     var reads: [Int] {
         switch operation {

@@ -4,8 +4,10 @@ import NetworkIR
 struct GlobalAveragePoolDefinition: OperationDefinition {
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let input = try compiler.value(compiler.graph.nodes[id].inputs[0])
-        compiler.append(GlobalAveragePoolStep(input: input, output: compiler.newValue(for: id), name: compiler.graph.nodes[id].name), flops: 0)
+        compiler.append(GlobalAveragePoolStep(input: input, output: compiler.newValue(for: id)), for: id, flops: 0)
     }
+
+    func profileKind(of node: Node) -> String { "pool" }
 
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let shape = context.inputShape(of: id)

@@ -5,9 +5,7 @@
 struct GlobalAveragePoolStep: InferenceStep {
     var input: Int
     var output: Int
-    var name: String
 
-    var kind: String { "pool" }
     var reads: [Int] { [input] }
 
     func run(_ c: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {

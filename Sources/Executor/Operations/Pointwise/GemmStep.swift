@@ -24,11 +24,7 @@ struct GemmStep: InferenceStep {
     var weights: Int
     var bias: Int
     var activation: Activation
-    var name: String
 
-    var kind: String {
-        name.hasPrefix("head") || name.hasSuffix(".fc") ? "linear" : name.contains(".se.") ? "se" : stride > 1 ? "conv1x1/s2" : "conv1x1"
-    }
     var reads: [Int] { [input] + (residual.map { [$0] } ?? []) + (inputScale.map { [$0] } ?? []) }
     var weightBytes: Int { k * n * ElementType.float32.byteCount }
 

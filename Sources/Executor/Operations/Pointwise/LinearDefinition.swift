@@ -17,10 +17,12 @@ struct LinearDefinition: OperationDefinition {
         let packed = GemmStep.pack(w, b, k: inFeatures, n: outFeatures, nr: compiler.kernels.nr)
         compiler.append(GemmStep(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
                                  weights: compiler.store(packed.weights), bias: compiler.store(packed.bias),
-                                 activation: chain.activation, name: node.name),
-                        flops: inFeatures * outFeatures * compiler.batch)
+                                 activation: chain.activation),
+                        for: id, flops: inFeatures * outFeatures * compiler.batch)
         compiler.absorb(chain.members)
     }
+
+    func profileKind(of node: Node) -> String { "linear" }
 
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let name = context.graph.nodes[id].name

@@ -6,11 +6,11 @@ struct WindowPoolDefinition: OperationDefinition {
     let isMax: Bool
 
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
-        let node = compiler.graph.nodes[id]
-        let input = try compiler.value(node.inputs[0])
-        compiler.append(WindowPoolStep(input: input, output: compiler.newValue(for: id), window: window, isMax: isMax, name: node.name),
-                        flops: 0)
+        let input = try compiler.value(compiler.graph.nodes[id].inputs[0])
+        compiler.append(WindowPoolStep(input: input, output: compiler.newValue(for: id), window: window, isMax: isMax), for: id, flops: 0)
     }
+
+    func profileKind(of node: Node) -> String { isMax ? "maxpool" : "avgpool" }
 
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         WindowPoolOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id),

@@ -7,9 +7,7 @@ struct WindowPoolStep: InferenceStep {
     var output: Int
     var window: PoolingWindow
     var isMax: Bool
-    var name: String
 
-    var kind: String { isMax ? "maxpool" : "avgpool" }
     var reads: [Int] { [input] }
 
     func run(_ c: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {
