@@ -21,19 +21,25 @@ public final class CompiledModel: Sendable {
     public let threads: Int
     /// The micro-kernel set in use.
     public let kernels: KernelSet
+    /// The precision the convolutions run in: the one asked for, or float32 when the CPU (or the
+    /// kernel set asked for) cannot run it.
+    public var precision: Precision { plan.precision }
     let plan: ExecutionPlan
     let packed: AlignedBuffer
     private let spareArenas = Mutex<[AlignedBuffer]>([])
 
     /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
-    /// (default: the active processor count, at most `maxThreads`).
-    public convenience init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws(ExecutorError) {
-        try self.init(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels,
+    /// (default: the active processor count, at most `maxThreads`), with its convolutions in `precision`
+    /// (bf16 falls back to float32 where the CPU has no bf16 instructions: check `precision`).
+    public convenience init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best,
+                            precision: Precision = .float32) throws(ExecutorError) {
+        try self.init(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision,
                       groupBudgetBytes: PlanCompiler.defaultGroupBudgetBytes)
     }
 
     /// As the public initialiser, with the image-group cache budget exposed for tests.
-    init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, groupBudgetBytes: Double) throws(ExecutorError) {
+    init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, precision: Precision = .float32,
+         groupBudgetBytes: Double) throws(ExecutorError) {
         guard batch >= 1 else { throw ExecutorError(.invalidArgument, "batch must be at least 1 (got \(batch))") }
         let threads = threads ?? WorkerPool.defaultThreads
         guard (1...Self.maxThreads).contains(threads) else { throw ExecutorError(.invalidArgument, "threads must be between 1 and \(Self.maxThreads) (got \(threads))") }
@@ -57,7 +63,7 @@ public final class CompiledModel: Sendable {
         self.batch = batch
         self.threads = threads
         self.kernels = kernels
-        var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels,
+        var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision,
                                      groupBudgetBytes: groupBudgetBytes)
         do {
             try MemoryBudget.check(plan.arenaBytes + plan.packedWeights.count * ElementType.float32.byteCount,

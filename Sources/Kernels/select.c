@@ -6,6 +6,7 @@ extern const rn_kernels rn_portable_kernels;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const rn_kernels rn_avx512_kernels;
 extern const rn_kernels rn_avx2_kernels;
+extern const rn_bf16_kernels rn_avx512bf16_kernels;
 
 static int cpu_has_avx512(void) {
     __builtin_cpu_init();
@@ -27,5 +28,12 @@ const rn_kernels *rn_kernels_for(const char *isa) {
     if (!any && strcmp(isa, "avx2") == 0) return NULL;
 #endif
     if (any || strcmp(isa, "portable") == 0) return &rn_portable_kernels;
+    return NULL;
+}
+
+const rn_bf16_kernels *rn_bf16_kernels_for(void) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (cpu_has_avx512() && __builtin_cpu_supports("avx512bf16")) return &rn_avx512bf16_kernels;
+#endif
     return NULL;
 }

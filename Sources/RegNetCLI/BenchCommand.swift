@@ -22,7 +22,7 @@ enum BenchCommand {
     """
 
     struct Report: Encodable {
-        var model: String, batch: Int, threads: Int, resolution: Int, isa: String
+        var model: String, batch: Int, threads: Int, resolution: Int, isa: String, precision: String
         var median_ms: Double, min_ms: Double, p90_ms: Double, images_per_second: Double, gflops_per_second: Double
         var peak_rss_bytes: Int, arena_bytes: Int, weight_bytes: Int, iterations: Int
         var profile: [KindProfile]?
@@ -62,12 +62,12 @@ enum BenchCommand {
                 }.sorted { $0.ms > $1.ms }
             }
             let report = Report(model: model.graph.name, batch: options.batch, threads: model.threads, resolution: options.height,
-                                isa: model.kernels.name, median_ms: median * 1000, min_ms: times[0] * 1000, p90_ms: p90 * 1000,
+                                isa: model.kernels.name, precision: model.precision.rawValue, median_ms: median * 1000, min_ms: times[0] * 1000, p90_ms: p90 * 1000,
                                 images_per_second: Double(options.batch) / median, gflops_per_second: 2 * flops / median / 1e9,
                                 peak_rss_bytes: peakResidentBytes(), arena_bytes: model.arenaBytes, weight_bytes: model.weightBytes,
                                 iterations: iterations, profile: kinds)
             if json { return try printJSON(report) }
-            print("\(report.model)  batch \(report.batch)  \(options.height)x\(options.width)  \(report.threads) threads  \(report.isa)")
+            print("\(report.model)  batch \(report.batch)  \(options.height)x\(options.width)  \(report.threads) threads  \(report.isa)  \(report.precision)")
             print(String(format: "latency: median %.3f ms, min %.3f ms, p90 %.3f ms (%d runs)", report.median_ms, report.min_ms, report.p90_ms, iterations))
             print(String(format: "throughput: %.1f images/s, %.1f GFLOP/s", report.images_per_second, report.gflops_per_second))
             print(String(format: "memory: peak RSS %.1f MiB, arena %.1f MiB, weights %.1f MiB", Double(report.peak_rss_bytes) / 1048576,

@@ -81,7 +81,7 @@ enum RunCommand {
             }
         }
         print("\(model.graph.name): batch \(options.batch) at \(options.height)x\(options.width) on \(model.threads) threads "
-              + "(\(model.kernels.name)): " + String(format: "%.2f ms", seconds * 1000))
+              + "(\(model.kernels.name), \(model.precision.rawValue)): " + String(format: "%.2f ms", seconds * 1000))
         if let outputPath {
             do {
                 try NumPyArray.write(Tensor(shape: [options.batch, classes], scalars: output.scalars), to: URL(fileURLWithPath: outputPath))

@@ -12,6 +12,7 @@ struct RunOptions {
     var width: Int
     var threads: Int?
     var kernels: KernelSet
+    var precision: Precision
     /// Whether --batch, and --resolution/--height/--width, were given (an input's own shape must then agree).
     var batchGiven = false, sizeGiven = false
 
@@ -25,6 +26,8 @@ struct RunOptions {
       --resolution R          input size (default 224); --height/--width for non-square inputs
       --threads T             worker threads (default: active processors)
       --isa avx512|avx2|portable   force a micro-kernel set (default: the best this CPU runs)
+      --precision fp32|bf16   convolution arithmetic (default fp32); bf16 needs AVX-512 BF16 and
+                              falls back to fp32 elsewhere, with a note
     """
 
     static func parse(_ args: inout Arguments) throws -> RunOptions {
@@ -45,9 +48,16 @@ struct RunOptions {
             }
             kernels = chosen
         }
+        var precision = Precision.float32
+        if let name = try args.option("--precision") {
+            guard let chosen = Precision(rawValue: name) else {
+                throw RuntimeError("unknown precision '\(name)' (expected \(Precision.allCases.map(\.rawValue).joined(separator: " or ")))")
+            }
+            precision = chosen
+        }
         let network = try ModelSelection.parse(&args)
         return RunOptions(network: network, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
-                          height: height, width: width, threads: threads, kernels: kernels, batchGiven: batchOption != nil,
+                          height: height, width: width, threads: threads, kernels: kernels, precision: precision, batchGiven: batchOption != nil,
                           sizeGiven: resolutionOption != nil || heightOption != nil || widthOption != nil)
     }
 
@@ -64,15 +74,20 @@ struct RunOptions {
         }
     }
 
-    /// Lowers, loads the weights and compiles.
+    /// Lowers, loads the weights and compiles (saying so on stderr when the precision asked for falls back).
     func compile() throws -> CompiledModel {
         let graph = try ModelSelection.lower(network, height: height, width: width)
         let weights = try loadWeights(for: graph)
+        let model: CompiledModel
         do {
-            return try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels)
+            model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision)
         } catch {
             throw RuntimeError(error.description)
         }
+        if model.precision != precision {
+            printError("note: \(precision.rawValue) needs AVX-512 BF16, which \(kernels.name == "avx512" ? "this CPU lacks" : "the \(kernels.name) kernels lack"); running in \(model.precision.rawValue)")
+        }
+        return model
     }
 }
 

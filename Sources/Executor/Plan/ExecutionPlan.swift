@@ -23,13 +23,16 @@ struct ExecutionPlan: Sendable {
     var stepFlops: [Int]
     /// Per step: small enough (per image) to run on one thread.
     var runsSerially: [Bool]
+    /// The precision the convolutions run in.
+    var precision: Precision
 }
 
 extension ExecutionPlan {
-    /// Compiles `graph` with `weights` (already validated) for `batch` images and the tile sizes of `kernels`.
-    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet,
+    /// Compiles `graph` with `weights` (already validated) for `batch` images, the tile sizes of `kernels`
+    /// and `precision` (float32 when `kernels` cannot run it).
+    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet, precision: Precision = .float32,
          groupBudgetBytes: Double = PlanCompiler.defaultGroupBudgetBytes) throws(ExecutorError) {
-        var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels)
+        var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision)
         compiler.groupBudgetBytes = groupBudgetBytes
         self = try compiler.compile()
     }

@@ -11,6 +11,8 @@ struct PlanCompiler {
     let weights: WeightSet
     let batch: Int
     let kernels: KernelSet
+    /// The arithmetic of the convolutions (bf16 only when `kernels` has bf16 kernels).
+    let precision: Precision
     let consumers: [[NodeID]]
     var groupBudgetBytes = PlanCompiler.defaultGroupBudgetBytes
 
@@ -24,14 +26,17 @@ struct PlanCompiler {
     var absorbed = Set<NodeID>()
     /// Channel-scale nodes folded into the 1x1 convolution that reads them: node → (input, gate).
     var foldedScales: [NodeID: (input: NodeID, gate: NodeID)] = [:]
+    /// bf16 copies of float32 values, made once for all the bf16 convolutions that read them.
+    var bfloat16Copies: [Int: Int] = [:]
     var layouts: [ValueLayout] = []
     var packed: [Float] = []
 
-    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet) {
+    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet, precision: Precision = .float32) {
         self.graph = graph
         self.weights = weights
         self.batch = batch
         self.kernels = kernels
+        self.precision = kernels.supports(precision) ? precision : .float32
         consumers = graph.consumers
     }
 
@@ -52,7 +57,7 @@ struct PlanCompiler {
         }
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
                              arenaBytes: arena, unplannedBytes: unplanned, packedWeights: packed,
-                             stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial)
+                             stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial, precision: precision)
     }
 
     // MARK: Fusion
@@ -134,6 +139,20 @@ struct PlanCompiler {
         return layouts.count - 1
     }
 
+    /// A bf16 copy of float32 value `value`, made by a `ConvertStep` (once) before the step about to be
+    /// appended for node `id`.
+    mutating func bfloat16Copy(of value: Int, for id: NodeID) -> Int {
+        if let copy = bfloat16Copies[value] { return copy }
+        var layout = layouts[value]
+        layout.element = .bfloat16
+        layout.padding = 0
+        layouts.append(layout)
+        let copy = layouts.count - 1
+        bfloat16Copies[value] = copy
+        append(ConvertStep(input: value, output: copy), for: id, flops: 0)
+        return copy
+    }
+
     /// The value holding node `id`'s result, which an earlier step must have produced.
     func value(_ id: NodeID) throws(ExecutorError) -> Int {
         guard let v = valueOf[id] else { throw ExecutorError(.invalidGraph, "internal: node \(id) (\(graph.nodes[id].name)) is read before it is computed") }
@@ -146,6 +165,15 @@ struct PlanCompiler {
     func tensor(_ name: String) -> [Float] {
         guard let t = weights[name] else { preconditionFailure("weights were validated against the graph: \(name) is present") }
         return t.scalars
+    }
+
+    /// Appends `values` rounded to bf16 (two to each 32-bit slot, in order) to the packed weights, padded
+    /// to a 64-byte boundary; returns their offset in floats.
+    mutating func storeBFloat16(_ values: [Float]) -> Int {
+        store(stride(from: 0, to: values.count, by: 2).map { i in
+            let low = UInt32(bfloat16Bits(values[i])), high = i + 1 < values.count ? UInt32(bfloat16Bits(values[i + 1])) : 0
+            return Float(bitPattern: low | high << 16)
+        })
     }
 
     /// Appends `values` to the packed weights, padded to a 16-float boundary; returns their offset.

@@ -29,18 +29,15 @@ struct ValueLayout: Sendable {
     /// Zeroes the ring of padding around rows `rows` (global rows n·height + y) of this value.
     func zeroPadding(rows: Range<Int>, in arena: UnsafeMutablePointer<Float>) {
         guard padding > 0 else { return }
+        let bytes = element.byteCount, base = UnsafeMutableRawPointer(arena)
+        func zero(from index: Int, count: Int) { (base + index * bytes).initializeMemory(as: UInt8.self, repeating: 0, count: count * bytes) }
         let side = padding * channels
         for row in rows {
             let n = row / height, y = row % height
-            let start = arena + index(n, y, -padding)
-            start.update(repeating: 0, count: side)
-            (start + (width + padding) * channels).update(repeating: 0, count: side)
-            if y == 0 {
-                (arena + index(n, -padding, -padding)).update(repeating: 0, count: padding * rowStride)
-            }
-            if y == height - 1 {
-                (arena + index(n, height, -padding)).update(repeating: 0, count: padding * rowStride)
-            }
+            zero(from: index(n, y, -padding), count: side)
+            zero(from: index(n, y, width), count: side)
+            if y == 0 { zero(from: index(n, -padding, -padding), count: padding * rowStride) }
+            if y == height - 1 { zero(from: index(n, height, -padding), count: padding * rowStride) }
         }
     }
 }

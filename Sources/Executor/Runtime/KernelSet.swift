@@ -31,8 +31,29 @@ public struct KernelSet: @unchecked Sendable {
     var conv: rn_conv_fn { table.pointee.conv }
     var pack: rn_pack_fn { table.pointee.pack }
 
+    /// The bf16 micro-kernels that go with this set: only the AVX-512 set has them, on CPUs with AVX-512 BF16.
+    var bfloat16: BFloat16Kernels? { name == "avx512" ? BFloat16Kernels.available : nil }
+    /// Whether `precision` runs with this set (float32 always does).
+    public func supports(_ precision: Precision) -> Bool { precision == .float32 || bfloat16 != nil }
+
     /// The training micro-kernels of the same instruction set, if there are any.
     var training: UnsafePointer<rn_training_kernels>? { rn_training_kernels_for(name) }
     /// Whether training can run on this set.
     package var supportsTraining: Bool { training != nil }
+}
+
+/// The bf16 micro-kernels (bf16 operands, float32 accumulation) and their tile sizes.
+struct BFloat16Kernels: @unchecked Sendable {
+    /// GEMM rows per tile, columns per packed panel, convolution pixels per tile.
+    let mr: Int, nr: Int, xb: Int
+    let gemm: rn_gemm_bf16_fn
+    let conv: rn_conv_bf16_fn
+    let pack: rn_pack_bf16_fn
+    let convert: rn_convert_bf16_fn
+
+    /// The set this CPU runs, if it has bf16 dot products.
+    static let available: BFloat16Kernels? = rn_bf16_kernels_for().map { t in
+        BFloat16Kernels(mr: Int(t.pointee.mr), nr: Int(t.pointee.nr), xb: Int(t.pointee.xb), gemm: t.pointee.gemm,
+                        conv: t.pointee.conv, pack: t.pointee.pack, convert: t.pointee.convert)
+    }
 }

@@ -51,6 +51,43 @@ typedef struct {
 /// NULL when the CPU cannot run the requested set.
 const rn_kernels *rn_kernels_for(const char *isa);
 
+/// A bfloat16 value: the upper 16 bits of a float (round to nearest even when narrowing).
+typedef unsigned short rn_bf16;
+
+/// bf16 GEMM row tile, as rn_gemm_fn with bf16 operands and fp32 accumulation and output: k is even
+/// (odd depths are padded with a zero), A rows hold k bf16 values, and B's panels are [k / 2][nr][2]
+/// (reduction indices 2p and 2p + 1 of a column side by side).
+typedef void (*rn_gemm_bf16_fn)(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda, const rn_bf16 *b,
+                                size_t col, float *const *c_rows, const float *const *r_rows, const float *bias, int act);
+
+/// As rn_pack_fn, rounding to bf16: each dst row holds k rounded up to even values, the pad zero.
+typedef void (*rn_pack_bf16_fn)(size_t mr, size_t k, const float *const *rows, const float *const *scales, rn_bf16 *dst);
+
+/// As rn_conv_fn with a bf16 input (strides in bf16 elements) and bf16 weights packed
+/// [kh][kw][ceil(ci / 2)][16][2] (input channels 2c and 2c + 1 of a lane side by side, a zero for an odd
+/// count's last). With an odd ci, each pixel's read runs one channel past its last (multiplied by zero).
+typedef void (*rn_conv_bf16_fn)(size_t xb, size_t co, size_t kh, size_t kw, size_t ci,
+                                const rn_bf16 *in, size_t in_row, size_t in_col, size_t in_pixel,
+                                const rn_bf16 *w, const float *bias, float *out, size_t out_pixel, int act);
+
+/// Rounds n floats to bf16 (nearest even).
+typedef void (*rn_convert_bf16_fn)(size_t n, const float *src, rn_bf16 *dst);
+
+/// The bf16 micro-kernels (AVX-512 BF16) and their tile sizes.
+typedef struct {
+    const char *name;   ///< "avx512bf16"
+    int mr;             ///< GEMM rows per tile
+    int nr;             ///< GEMM columns per packed panel
+    int xb;             ///< convolution pixels per tile
+    rn_gemm_bf16_fn gemm;
+    rn_conv_bf16_fn conv;
+    rn_pack_bf16_fn pack;
+    rn_convert_bf16_fn convert;
+} rn_bf16_kernels;
+
+/// The bf16 kernels, or NULL when the CPU has no bf16 dot-product instructions.
+const rn_bf16_kernels *rn_bf16_kernels_for(void);
+
 #ifdef __cplusplus
 }
 #endif

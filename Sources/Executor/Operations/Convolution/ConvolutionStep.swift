@@ -4,6 +4,9 @@ internal import Kernels
 /// Direct (grouped) convolution with a fused bias and activation: for each output row, group and
 /// 16-channel block, tiles of `xb` pixels. The input carries a zero ring as wide as the padding, so
 /// taps need no bounds checks.
+///
+/// With bf16 operands the input is a bf16 value (a `ConvertStep` makes it) and the weights are bf16
+/// [group][block][kh][kw][ceil(ci / 2)][16][2]; bias, activation and output stay float32.
 struct ConvolutionStep: InferenceStep {
     var input: Int
     var output: Int
@@ -19,9 +22,14 @@ struct ConvolutionStep: InferenceStep {
     var weights: Int
     var bias: Int
     var activation: Activation
+    /// The element type of the input and weights as the kernel multiplies them.
+    var operands: ElementType = .float32
+
+    /// Packed weight elements per 16-channel block.
+    var blockWeights: Int { kernel * kernel * (operands == .bfloat16 ? (inPerGroup + 1) / 2 * 2 : inPerGroup) * 16 }
 
     var reads: [Int] { [input] }
-    var weightBytes: Int { groups * blocksPerGroup * kernel * kernel * inPerGroup * 16 * ElementType.float32.byteCount }
+    var weightBytes: Int { groups * blocksPerGroup * blockWeights * operands.byteCount }
     var paddedInput: (value: Int, padding: Int)? { (input, padding) }
 
     func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int {
@@ -36,8 +44,9 @@ struct ConvolutionStep: InferenceStep {
         output.zeroPadding(rows: imageRows(images, output.height, worker, workers), in: arena)
         // Few rows (late stages at batch 1): split each row's groups too, so every worker has work.
         let chunks = rows >= 4 * workers ? 1 : min(groups, max(1, (4 * workers + rows - 1) / rows))
-        let xb = c.kernels.xb, conv = c.kernels.conv, k = kernel, s = stride
-        let blockWeights = k * k * inPerGroup * 16
+        let bf16 = operands == .bfloat16 ? c.kernels.bfloat16! : nil
+        let xb = bf16?.xb ?? c.kernels.xb, conv = c.kernels.conv, k = kernel, s = stride, blockWeights = self.blockWeights
+        let bf16Arena = UnsafeMutableRawPointer(arena).assumingMemoryBound(to: UInt16.self)
         for item in share(rows * chunks, worker, workers) {
             let row = firstRow + item / chunks, chunk = item % chunks
             let n = row / output.height, y = row % output.height
@@ -45,15 +54,20 @@ struct ConvolutionStep: InferenceStep {
                 for b in 0..<blocksPerGroup {
                     let block = g * blocksPerGroup + b
                     let co = min(16, outPerGroup - b * 16)
-                    let w = c.weights + weights + block * blockWeights
                     let bias = c.weights + self.bias + block * 16
                     var x = 0
                     while x < output.width {
                         let count = min(xb, output.width - x)
-                        let src = arena + input.index(n, y * s - padding, x * s - padding) + g * inPerGroup
+                        let src = input.index(n, y * s - padding, x * s - padding) + g * inPerGroup
                         let dst = arena + output.index(n, y, x) + g * outPerGroup + b * 16
-                        conv(count, co, k, k, inPerGroup, src, input.rowStride, input.channels, s * input.channels,
-                             w, bias, dst, output.channels, activation.rawValue)
+                        if let bf16 {
+                            let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: UInt16.self) + block * blockWeights
+                            bf16.conv(count, co, k, k, inPerGroup, bf16Arena + src, input.rowStride, input.channels,
+                                      s * input.channels, w, bias, dst, output.channels, activation.rawValue)
+                        } else {
+                            conv(count, co, k, k, inPerGroup, arena + src, input.rowStride, input.channels, s * input.channels,
+                                 c.weights + weights + block * blockWeights, bias, dst, output.channels, activation.rawValue)
+                        }
                         x += count
                     }
                 }
@@ -62,9 +76,11 @@ struct ConvolutionStep: InferenceStep {
     }
 
     /// W[co][ci][ky][kx] → [group][block][ky][kx][ci][16], zero-padded lanes; bias → [group][block][16].
-    static func pack(_ w: [Float], _ b: [Float], conv: Convolution, blocks: Int) -> (weights: [Float], bias: [Float]) {
-        let k = conv.kernel, ci = conv.inChannelsPerGroup, co = conv.outChannelsPerGroup
-        var out = [Float](repeating: 0, count: conv.groups * blocks * k * k * ci * 16)
+    /// With `pairs`, [group][block][ky][kx][ceil(ci / 2)][16][2] for the bf16 kernels.
+    static func pack(_ w: [Float], _ b: [Float], conv: Convolution, blocks: Int, pairs: Bool = false) -> (weights: [Float], bias: [Float]) {
+        let k = conv.kernel, co = conv.outChannelsPerGroup
+        let ci = conv.inChannelsPerGroup, depth = pairs ? (ci + 1) / 2 * 2 : ci
+        var out = [Float](repeating: 0, count: conv.groups * blocks * k * k * depth * 16)
         var bias = [Float](repeating: 0, count: conv.groups * blocks * 16)
         for g in 0..<conv.groups {
             for o in 0..<co {
@@ -73,7 +89,8 @@ struct ConvolutionStep: InferenceStep {
                 for c in 0..<ci {
                     for ky in 0..<k {
                         for kx in 0..<k {
-                            let dst = ((((g * blocks + block) * k + ky) * k + kx) * ci + c) * 16 + lane
+                            let tap = ((g * blocks + block) * k + ky) * k + kx
+                            let dst = pairs ? (tap * depth + c / 2 * 2) * 16 + 2 * lane + c % 2 : (tap * ci + c) * 16 + lane
                             out[dst] = w[((channel * ci + c) * k + ky) * k + kx]
                         }
                     }

@@ -1,0 +1,143 @@
+// AVX-512 BF16 inference kernels: bf16 operands, fp32 accumulation with vdpbf16ps (two multiply-adds
+// per lane per instruction), fp32 bias, residual, activation and output. The tiles are the fp32
+// AVX-512 set's (a 14x32 GEMM tile, 14-, 7- and 4-pixel x 16-channel convolution tiles); the
+// reduction runs over pairs of values, so packed operands hold adjacent reduction indices side by side.
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#include <string.h>
+#include "../epilogue.h"
+
+#define BF_ATTR __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx512bf16,fma,avx2")))
+enum { BF_MR = 14, BF_NR = 32 };
+
+/// A pair of bf16 values broadcast to every 32-bit lane.
+BF_ATTR static inline __m512bh bf_pair(const rn_bf16 *p) {
+    int v;
+    memcpy(&v, p, sizeof v);
+    return (__m512bh)_mm512_set1_epi32(v);
+}
+
+BF_ATTR static inline __m512bh bf_load(const rn_bf16 *p) { return (__m512bh)_mm512_loadu_si512(p); }
+
+BF_ATTR static inline __mmask16 bf_first(size_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
+
+/// Adds bias (and a residual), applies ReLU and stores the first n lanes of v.
+BF_ATTR static inline void bf_store(float *dst, const float *res, __m512 v, __m512 bias, size_t n, int act) {
+    const __mmask16 mask = bf_first(n);
+    __m512 x = _mm512_add_ps(v, bias);
+    if (res) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask, res));
+    if (act == RN_ACT_RELU) x = _mm512_max_ps(x, _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(dst, mask, x);
+}
+
+/// n floats (times n gates when g is not NULL) rounded to bf16, nearest even.
+BF_ATTR static inline void bf_round(size_t n, const float *src, const float *g, rn_bf16 *dst) {
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 mask = bf_first(n - j);
+        __m512 x = _mm512_maskz_loadu_ps(mask, src + j);
+        if (g) x = _mm512_mul_ps(x, _mm512_maskz_loadu_ps(mask, g + j));
+        _mm256_mask_storeu_epi16(dst + j, mask, (__m256i)_mm512_cvtneps_pbh(x));
+    }
+}
+
+/// One panel of 32 columns: 14 rows x 2 vectors of accumulators, k (even) reduction steps two at a time.
+BF_ATTR static inline void gemm_panel_14x32_avx512bf16(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda,
+                                                       const rn_bf16 *b, size_t col, float *const *c_rows,
+                                                       const float *const *r_rows, const float *bias, int act) {
+    __m512 acc[BF_MR][2];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < BF_MR; ++i) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
+    for (size_t p = 0; p < k; p += 2) {
+        const __m512bh b0 = bf_load(b), b1 = bf_load(b + 32);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < BF_MR; ++i) {
+            const __m512bh av = bf_pair(a + i * lda);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], av, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], av, b1);
+        }
+        a += 2;
+        b += 2 * BF_NR;
+    }
+    const __m512 bias0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+    const __m512 bias1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
+    const int vector_act = act == RN_ACT_SIGMOID ? RN_ACT_NONE : act;
+    const size_t width = n < BF_NR ? n : BF_NR;
+#pragma clang loop unroll(full)
+    for (int i = 0; i < BF_MR; ++i) {
+        if ((size_t)i >= m) break;
+        const float *res = r_rows ? r_rows[i] + col : NULL;
+        bf_store(c_rows[i] + col, res, acc[i][0], bias0, width, vector_act);
+        bf_store(c_rows[i] + col + 16, res ? res + 16 : NULL, acc[i][1], bias1, width > 16 ? width - 16 : 0, vector_act);
+    }
+    if (act == RN_ACT_SIGMOID)
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < width; ++j) c_rows[i][col + j] = rn_activate(c_rows[i][col + j], act);
+}
+
+/// GEMM row tile (see rn_gemm_bf16_fn): panel after panel.
+BF_ATTR static void gemm_14x32_avx512bf16(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda, const rn_bf16 *b,
+                                          size_t col, float *const *c_rows, const float *const *r_rows, const float *bias,
+                                          int act) {
+    for (size_t first = 0; first < n; first += BF_NR)
+        gemm_panel_14x32_avx512bf16(m, n - first, k, a, lda, b + first * k, col + first, c_rows, r_rows,
+                                    bias ? bias + first : NULL, act);
+}
+
+/// Packs mr fp32 rows (gated) into bf16 rows of k rounded up to even, the pad zero (see rn_pack_bf16_fn).
+BF_ATTR static void pack_rows_avx512bf16(size_t mr, size_t k, const float *const *rows, const float *const *scales,
+                                         rn_bf16 *dst) {
+    const size_t stride = (k + 1) & ~(size_t)1;
+    for (size_t i = 0; i < mr; ++i, dst += stride) {
+        bf_round(k, rows[i], scales ? scales[i] : NULL, dst);
+        if (k & 1) dst[k] = 0;
+    }
+}
+
+/// n floats to bf16 (see rn_convert_bf16_fn).
+BF_ATTR static void convert_avx512bf16(size_t n, const float *src, rn_bf16 *dst) { bf_round(n, src, NULL, dst); }
+
+/// Direct convolution tile of TILE pixels x 16 channels over pairs of input channels (see rn_conv_bf16_fn).
+#define BF_CONV_TILE(TILE)                                                                                     \
+    BF_ATTR static void conv_##TILE##x16_avx512bf16(size_t xb, size_t co, size_t kh, size_t kw, size_t ci,      \
+                                                    const rn_bf16 *in, size_t in_row, size_t in_col,            \
+                                                    size_t in_pixel, const rn_bf16 *w, const float *bias,       \
+                                                    float *out, size_t out_pixel, int act) {                    \
+        const size_t pairs = (ci + 1) / 2;                                                                     \
+        __m512 acc[TILE];                                                                                      \
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) acc[p] = _mm512_setzero_ps();        \
+        for (size_t ky = 0; ky < kh; ++ky)                                                                     \
+            for (size_t kx = 0; kx < kw; ++kx) {                                                               \
+                const rn_bf16 *pin = in + ky * in_row + kx * in_col;                                           \
+                const rn_bf16 *pw = w + (ky * kw + kx) * pairs * 2 * RN_CONV_LANES;                            \
+                for (size_t c = 0; c < pairs; ++c) {                                                           \
+                    const __m512bh wv = bf_load(pw + c * 2 * RN_CONV_LANES);                                   \
+                    _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p)                          \
+                        acc[p] = _mm512_dpbf16_ps(acc[p], bf_pair(pin + p * in_pixel + 2 * c), wv);            \
+                }                                                                                              \
+            }                                                                                                  \
+        const __m512 bias_v = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();                              \
+        const int vector_act = act == RN_ACT_SIGMOID ? RN_ACT_NONE : act;                                      \
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) {                                    \
+            if ((size_t)p >= xb) break;                                                                        \
+            bf_store(out + p * out_pixel, NULL, acc[p], bias_v, co, vector_act);                               \
+        }                                                                                                      \
+        if (act == RN_ACT_SIGMOID)                                                                             \
+            for (size_t p = 0; p < xb; ++p)                                                                    \
+                for (size_t j = 0; j < co; ++j) out[p * out_pixel + j] = rn_activate(out[p * out_pixel + j], act); \
+    }
+
+BF_CONV_TILE(14)
+BF_CONV_TILE(7)
+BF_CONV_TILE(4)
+
+BF_ATTR static void conv_avx512bf16(size_t xb, size_t co, size_t kh, size_t kw, size_t ci, const rn_bf16 *in,
+                                    size_t in_row, size_t in_col, size_t in_pixel, const rn_bf16 *w, const float *bias,
+                                    float *out, size_t out_pixel, int act) {
+    if (xb > 7) conv_14x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+    else if (xb > 4) conv_7x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+    else conv_4x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+}
+
+const rn_bf16_kernels rn_avx512bf16_kernels = {"avx512bf16", BF_MR, BF_NR, 14, gemm_14x32_avx512bf16,
+                                               conv_avx512bf16, pack_rows_avx512bf16, convert_avx512bf16};
+#endif
