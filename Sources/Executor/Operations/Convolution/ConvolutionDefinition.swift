@@ -31,26 +31,21 @@ struct ConvolutionDefinition: OperationDefinition {
         let residual: Int? = try chain.residual.map { (r: NodeID) throws(ExecutorError) in try compiler.value(r) }
         let output = compiler.newValue(for: chain.last)
         let flops = node.operation.complexity(output: node.shape).flops * compiler.batch
-        // bf16 for convolutions over more than one pixel; squeeze-excite's 1x1 ones are tiny and stay float32.
-        let bfloat16 = compiler.precision == .bfloat16 && node.shape.height * node.shape.width > 1
-        let operands: ElementType = bfloat16 ? .bfloat16 : .float32
-        func storeWeights(_ values: [Float]) -> Int { bfloat16 ? compiler.storeBFloat16(values) : compiler.store(values) }
         if isPointwise {
-            let packed = GemmStep.pack(w, b, k: conv.inChannels, n: conv.outChannels, nr: bfloat16 ? compiler.kernels.bfloat16!.nr : compiler.kernels.nr,
-                                        pairs: bfloat16)
-            compiler.append(GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: conv.stride,
-                                     k: conv.inChannels, n: conv.outChannels, weights: storeWeights(packed.weights),
-                                     bias: compiler.store(packed.bias), activation: chain.activation, operands: operands),
-                            for: id, flops: flops)
+            compiler.appendGemm(input: input, output: output, residual: residual, inputScale: inputScale, stride: conv.stride,
+                                k: conv.inChannels, n: conv.outChannels, weights: w, bias: b, activation: chain.activation,
+                                for: id, flops: flops)
         } else {
+            let bfloat16 = compiler.precision == .bfloat16
             let blocks = (conv.outChannelsPerGroup + 15) / 16
             let packed = ConvolutionStep.pack(w, b, conv: conv, blocks: blocks, pairs: bfloat16)
             let source = bfloat16 ? compiler.bfloat16Copy(of: input, for: id) : input
             compiler.append(ConvolutionStep(input: source, output: output, kernel: conv.kernel, stride: conv.stride,
                                             padding: conv.padding, groups: conv.groups, inPerGroup: conv.inChannelsPerGroup,
                                             outPerGroup: conv.outChannelsPerGroup, blocksPerGroup: blocks,
-                                            weights: storeWeights(packed.weights), bias: compiler.store(packed.bias),
-                                            activation: chain.activation, operands: operands),
+                                            weights: bfloat16 ? compiler.storeBFloat16(packed.weights) : compiler.store(packed.weights),
+                                            bias: compiler.store(packed.bias), activation: chain.activation,
+                                            operands: bfloat16 ? .bfloat16 : .float32),
                             for: id, flops: flops)
         }
         compiler.absorb(chain.members)

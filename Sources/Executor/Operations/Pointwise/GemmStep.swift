@@ -1,3 +1,4 @@
+import NetworkIR
 internal import Kernels
 
 /// 1x1 convolution or linear layer as a GEMM over output pixels, with a fused epilogue
@@ -56,71 +57,107 @@ struct GemmStep: InferenceStep {
         return (panel, bias)
     }
 
+    /// Bytes of packed A a chunk of tiles may take: the chunk stays in L2 while each weight panel,
+    /// loaded once per chunk rather than once per tile, is reused from L1 by all its tiles.
+    static let chunkBytes = 96 * 1024
+
     func run(_ context: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {
         let input = context.layouts[self.input], output = context.layouts[self.output], arena = context.arena, kernels = context.kernels
         let residual = self.residual.map { context.layouts[$0] }, gate = inputScale.map { context.layouts[$0] }
         let bf16 = operands == .bfloat16 ? kernels.bfloat16! : nil
-        let mr = bf16?.mr ?? kernels.mr
+        let mr = bf16?.mr ?? kernels.mr, nr = bf16?.nr ?? kernels.nr
         let height = output.height, width = output.width, pixels = height * width, s = stride
         // Within a group, images occupy consecutive slots, so unpadded stride-1 rows are one run of memory.
         let inPlace = s == 1 && input.padding == 0 && gate == nil && bf16 == nil
-        let depth = bf16 == nil ? k : (k + 1) / 2 * 2
+        let depth = bf16 == nil ? k : (k + 1) / 2 * 2, elementBytes = operands.byteCount
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
         let tiles = (images.count * pixels + mr - 1) / mr
+        let chunk = max(1, min(16, Self.chunkBytes / (mr * depth * elementBytes)))
         output.zeroPadding(rows: imageRows(images, height, worker, workers), in: arena)
 
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: inPlace ? 1 : mr * k) { packed in
-        let packedPairs = UnsafeMutableRawPointer(packed.baseAddress!).assumingMemoryBound(to: UInt16.self)
-        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: mr) { cRowsBuffer in
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * mr) { readRows in
-            let cRows = cRowsBuffer.baseAddress!, rRows = readRows.baseAddress!
-            let aRows = rRows + mr, gRows = rRows + 2 * mr
-            for tile in share(tiles, worker, workers) {
-                let first = firstPixel + tile * mr, m = min(mr, endPixel - first)
-                // Walk the tile's pixels, stepping pointers rather than recomputing indices.
-                var n = first / pixels, y = (first % pixels) / width, x = first % width
-                var c = arena + output.index(n, y, x), r = residual.map { arena + $0.index(n, y, x) }
-                var src = arena + input.index(n, y * s, x * s), g = gate.map { arena + $0.index(n, 0, 0) }
-                for i in 0..<m {
-                    cRows[i] = c
-                    rRows[i] = r.map { UnsafePointer($0) }
-                    aRows[i] = UnsafePointer(src)
-                    gRows[i] = g.map { UnsafePointer($0) }
-                    x += 1
-                    if x < width {
-                        c += output.channels
-                        r = r.map { $0 + residual!.channels }
-                        src += s * input.channels
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: chunk) { rowsOfTile in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: inPlace ? 1 : chunk * mr * depth * elementBytes) { packed in
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: chunk * mr) { cRows in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * chunk * mr) { readRows in
+            let rRows = readRows.baseAddress!, aRows = rRows + chunk * mr, gRows = rRows + 2 * chunk * mr
+            let packedBase = UnsafeMutableRawPointer(packed.baseAddress!)
+            // Fewer tiles than workers (a head or squeeze-excite layer on a small batch): every worker takes
+            // all the tiles and a share of the panels instead.
+            let panels = (self.n + nr - 1) / nr, splitPanels = tiles < workers
+            let mine = splitPanels ? 0..<tiles : share(tiles, worker, workers)
+            let myPanels = splitPanels ? share(panels, worker, workers) : 0..<panels
+            for chunkStart in Swift.stride(from: mine.lowerBound, to: mine.upperBound, by: chunk) {
+                let chunkTiles = min(chunk, mine.upperBound - chunkStart)
+                for t in 0..<chunkTiles {
+                    let first = firstPixel + (chunkStart + t) * mr, m = min(mr, endPixel - first), base = t * mr
+                    rowsOfTile[t] = m
+                    // Walk the tile's pixels, stepping pointers rather than recomputing indices.
+                    var n = first / pixels, y = (first % pixels) / width, x = first % width
+                    var c = arena + output.index(n, y, x), r = residual.map { arena + $0.index(n, y, x) }
+                    var src = arena + input.index(n, y * s, x * s), g = gate.map { arena + $0.index(n, 0, 0) }
+                    for i in base..<(base + m) {
+                        cRows[i] = c
+                        rRows[i] = r.map { UnsafePointer($0) }
+                        aRows[i] = UnsafePointer(src)
+                        gRows[i] = g.map { UnsafePointer($0) }
+                        x += 1
+                        if x < width {
+                            c += output.channels
+                            r = r.map { $0 + residual!.channels }
+                            src += s * input.channels
+                        } else {
+                            x = 0
+                            y += 1
+                            if y == height { y = 0; n += 1; g = gate.map { arena + $0.index(n, 0, 0) } }
+                            c = arena + output.index(n, y, 0)
+                            r = residual.map { arena + $0.index(n, y, 0) }
+                            src = arena + input.index(n, y * s, 0)
+                        }
+                    }
+                    guard !inPlace else { continue }
+                    // Rows past m repeat the last one: the kernels read all mr rows.
+                    for i in (base + m)..<(base + mr) { aRows[i] = aRows[base + m - 1]; gRows[i] = gRows[base + m - 1] }
+                    let dst = packedBase + base * depth * elementBytes, gates = gate == nil ? nil : gRows + base
+                    if let bf16 {
+                        bf16.pack(mr, k, aRows + base, gates, dst.assumingMemoryBound(to: UInt16.self))
                     } else {
-                        x = 0
-                        y += 1
-                        if y == height { y = 0; n += 1; g = gate.map { arena + $0.index(n, 0, 0) } }
-                        c = arena + output.index(n, y, 0)
-                        r = residual.map { arena + $0.index(n, y, 0) }
-                        src = arena + input.index(n, y * s, 0)
+                        kernels.pack(mr, k, aRows + base, gates, dst.assumingMemoryBound(to: Float.self))
                     }
                 }
-                // Rows past m repeat the last one: the kernels read all mr rows.
-                if !inPlace { for i in m..<mr { aRows[i] = aRows[m - 1]; gRows[i] = gRows[m - 1] } }
-                if let bf16 {
-                    bf16.pack(mr, k, aRows, gate == nil ? nil : gRows, packedPairs)
-                    let w = UnsafeRawPointer(context.weights + weights).assumingMemoryBound(to: UInt16.self)
-                    bf16.gemm(m, self.n, depth, packedPairs, depth, w, 0, cRows, residual == nil ? nil : rRows,
-                              context.weights + bias, activation.rawValue)
-                    continue
+                // Panel by panel, every tile of the chunk: the panel stays in L1 across the tiles.
+                for panel in myPanels {
+                    let col = panel * nr, width = min(nr, self.n - col), bias = context.weights + self.bias + col
+                    let panel = UnsafeRawPointer(context.weights + weights) + col * depth * elementBytes
+                    for t in 0..<chunkTiles {
+                        let base = t * mr, c = cRows.baseAddress! + base, r = residual == nil ? nil : rRows + base
+                        if let bf16 {
+                            let a = UnsafePointer((packedBase + base * depth * 2).assumingMemoryBound(to: UInt16.self))
+                            bf16.gemm(rowsOfTile[t], width, depth, a, depth, panel.assumingMemoryBound(to: UInt16.self), col,
+                                      c, r, bias, activation.rawValue)
+                        } else {
+                            let a = inPlace ? aRows[base]! : UnsafePointer((packedBase + base * k * 4).assumingMemoryBound(to: Float.self))
+                            kernels.gemm(rowsOfTile[t], width, k, a, inPlace ? input.channels : k, panel.assumingMemoryBound(to: Float.self),
+                                         col, c, r, bias, activation.rawValue)
+                        }
+                    }
                 }
-                let a: UnsafePointer<Float>
-                if inPlace {
-                    a = aRows[0]!
-                } else {
-                    kernels.pack(mr, k, aRows, gate == nil ? nil : gRows, packed.baseAddress!)
-                    a = UnsafePointer(packed.baseAddress!)
-                }
-                kernels.gemm(m, self.n, k, a, k, context.weights + weights, 0, cRows,
-                             residual == nil ? nil : rRows, context.weights + bias, activation.rawValue)
             }
         }
         }
         }
+        }
+    }
+}
+
+extension PlanCompiler {
+    /// Packs W[n][k] and b for the precision of the plan and appends the GEMM step computing node `id`.
+    mutating func appendGemm(input: Int, output: Int, residual: Int?, inputScale: Int?, stride: Int, k: Int, n: Int,
+                             weights w: [Float], bias b: [Float], activation: Activation, for id: NodeID, flops: Int) {
+        let bf16 = precision == .bfloat16 ? kernels.bfloat16 : nil
+        let packed = GemmStep.pack(w, b, k: k, n: n, nr: bf16?.nr ?? kernels.nr, pairs: bf16 != nil)
+        append(GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: stride, k: k, n: n,
+                        weights: bf16 == nil ? store(packed.weights) : storeBFloat16(packed.weights), bias: store(packed.bias),
+                        activation: activation, operands: bf16 == nil ? .float32 : .bfloat16),
+               for: id, flops: flops)
     }
 }

@@ -14,11 +14,8 @@ struct LinearDefinition: OperationDefinition {
         let b = bias ? compiler.tensor("\(node.name).bias") : [Float](repeating: 0, count: outFeatures)
         let input = try compiler.value(node.inputs[0])
         let output = compiler.newValue(for: chain.last)
-        let packed = GemmStep.pack(w, b, k: inFeatures, n: outFeatures, nr: compiler.kernels.nr)
-        compiler.append(GemmStep(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
-                                 weights: compiler.store(packed.weights), bias: compiler.store(packed.bias),
-                                 activation: chain.activation),
-                        for: id, flops: inFeatures * outFeatures * compiler.batch)
+        compiler.appendGemm(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
+                            weights: w, bias: b, activation: chain.activation, for: id, flops: inFeatures * outFeatures * compiler.batch)
         compiler.absorb(chain.members)
     }
 
