@@ -131,17 +131,28 @@ struct PlanCompiler {
         valueOf[id] = try value(input)
     }
 
-    /// A new float32 value holding node `id`'s result.
-    mutating func newValue(for id: NodeID) -> Int {
+    /// A new value holding node `id`'s result.
+    mutating func newValue(for id: NodeID, element: ElementType = .float32) -> Int {
         let shape = graph.nodes[id].shape
-        layouts.append(ValueLayout(element: .float32, channels: shape.channels, height: shape.height, width: shape.width))
+        layouts.append(ValueLayout(element: element, channels: shape.channels, height: shape.height, width: shape.width))
         valueOf[id] = layouts.count - 1
         return layouts.count - 1
+    }
+
+    /// Whether node `id`'s result can be stored as bf16: in a bf16 plan, when only direct (bf16)
+    /// convolutions read it.
+    func onlyBFloat16Readers(_ id: NodeID) -> Bool {
+        guard precision == .bfloat16, id != graph.output, !consumers[id].isEmpty else { return false }
+        return consumers[id].allSatisfy { c in
+            if case .convolution(let conv) = graph.nodes[c].operation { return !ConvolutionDefinition(conv: conv).isPointwise }
+            return false
+        }
     }
 
     /// A bf16 copy of float32 value `value`, made by a `ConvertStep` (once) before the step about to be
     /// appended for node `id`.
     mutating func bfloat16Copy(of value: Int, for id: NodeID) -> Int {
+        if layouts[value].element == .bfloat16 { return value }
         if let copy = bfloat16Copies[value] { return copy }
         var layout = layouts[value]
         layout.element = .bfloat16

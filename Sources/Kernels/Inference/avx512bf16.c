@@ -42,8 +42,9 @@ BF_ATTR static inline void bf_round(size_t n, const float *src, const float *g, 
 
 /// One panel of 32 columns: 14 rows x 2 vectors of accumulators, k (even) reduction steps two at a time.
 BF_ATTR static inline void gemm_panel_14x32_avx512bf16(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda,
-                                                       const rn_bf16 *b, size_t col, float *const *c_rows,
-                                                       const float *const *r_rows, const float *bias, int act) {
+                                                       const rn_bf16 *b, size_t col, void *const *c_rows,
+                                                       const float *const *r_rows, const float *bias, int act,
+                                                       int out_bf16) {
     __m512 acc[BF_MR][2];
 #pragma clang loop unroll(full)
     for (int i = 0; i < BF_MR; ++i) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
@@ -62,25 +63,46 @@ BF_ATTR static inline void gemm_panel_14x32_avx512bf16(size_t m, size_t n, size_
     const __m512 bias1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
     const int vector_act = act == RN_ACT_SIGMOID ? RN_ACT_NONE : act;
     const size_t width = n < BF_NR ? n : BF_NR;
+    if (out_bf16) {
+        const __mmask32 mask = width >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << width) - 1);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < BF_MR; ++i) {
+            if ((size_t)i >= m) break;
+            __m512 x0 = _mm512_add_ps(acc[i][0], bias0), x1 = _mm512_add_ps(acc[i][1], bias1);
+            if (r_rows) {
+                x0 = _mm512_add_ps(x0, _mm512_maskz_loadu_ps(bf_first(width), r_rows[i] + col));
+                x1 = _mm512_add_ps(x1, _mm512_maskz_loadu_ps(bf_first(width > 16 ? width - 16 : 0), r_rows[i] + col + 16));
+            }
+            if (vector_act == RN_ACT_RELU) {
+                x0 = _mm512_max_ps(x0, _mm512_setzero_ps());
+                x1 = _mm512_max_ps(x1, _mm512_setzero_ps());
+            }
+            _mm512_mask_storeu_epi16((rn_bf16 *)c_rows[i] + col, mask, (__m512i)_mm512_cvtne2ps_pbh(x1, x0));
+        }
+        return;
+    }
 #pragma clang loop unroll(full)
     for (int i = 0; i < BF_MR; ++i) {
         if ((size_t)i >= m) break;
         const float *res = r_rows ? r_rows[i] + col : NULL;
-        bf_store(c_rows[i] + col, res, acc[i][0], bias0, width, vector_act);
-        bf_store(c_rows[i] + col + 16, res ? res + 16 : NULL, acc[i][1], bias1, width > 16 ? width - 16 : 0, vector_act);
+        float *c = (float *)c_rows[i] + col;
+        bf_store(c, res, acc[i][0], bias0, width, vector_act);
+        bf_store(c + 16, res ? res + 16 : NULL, acc[i][1], bias1, width > 16 ? width - 16 : 0, vector_act);
     }
     if (act == RN_ACT_SIGMOID)
-        for (size_t i = 0; i < m; ++i)
-            for (size_t j = 0; j < width; ++j) c_rows[i][col + j] = rn_activate(c_rows[i][col + j], act);
+        for (size_t i = 0; i < m; ++i) {
+            float *c = (float *)c_rows[i] + col;
+            for (size_t j = 0; j < width; ++j) c[j] = rn_activate(c[j], act);
+        }
 }
 
 /// GEMM row tile (see rn_gemm_bf16_fn): panel after panel.
 BF_ATTR static void gemm_14x32_avx512bf16(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda, const rn_bf16 *b,
-                                          size_t col, float *const *c_rows, const float *const *r_rows, const float *bias,
-                                          int act) {
+                                          size_t col, void *const *c_rows, const float *const *r_rows, const float *bias,
+                                          int act, int out_bf16) {
     for (size_t first = 0; first < n; first += BF_NR)
         gemm_panel_14x32_avx512bf16(m, n - first, k, a, lda, b + first * k, col + first, c_rows, r_rows,
-                                    bias ? bias + first : NULL, act);
+                                    bias ? bias + first : NULL, act, out_bf16);
 }
 
 /// Packs mr fp32 rows (gated) into bf16 rows of k rounded up to even, the pad zero (see rn_pack_bf16_fn).

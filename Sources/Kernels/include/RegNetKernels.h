@@ -54,11 +54,13 @@ const rn_kernels *rn_kernels_for(const char *isa);
 /// A bfloat16 value: the upper 16 bits of a float (round to nearest even when narrowing).
 typedef unsigned short rn_bf16;
 
-/// bf16 GEMM row tile, as rn_gemm_fn with bf16 operands and fp32 accumulation and output: k is even
-/// (odd depths are padded with a zero), A rows hold k bf16 values, and B's panels are [k / 2][nr][2]
-/// (reduction indices 2p and 2p + 1 of a column side by side).
+/// bf16 GEMM row tile, as rn_gemm_fn with bf16 operands and fp32 accumulation: k is even (odd depths
+/// are padded with a zero), A rows hold k bf16 values, and B's panels are [k / 2][nr][2] (reduction
+/// indices 2p and 2p + 1 of a column side by side). With out_bf16, c_rows point at bf16 rows and the
+/// result is rounded to bf16 as it is stored (act must then not be RN_ACT_SIGMOID).
 typedef void (*rn_gemm_bf16_fn)(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda, const rn_bf16 *b,
-                                size_t col, float *const *c_rows, const float *const *r_rows, const float *bias, int act);
+                                size_t col, void *const *c_rows, const float *const *r_rows, const float *bias, int act,
+                                int out_bf16);
 
 /// As rn_pack_fn, rounding to bf16: each dst row holds k rounded up to even values, the pad zero.
 typedef void (*rn_pack_bf16_fn)(size_t mr, size_t k, const float *const *rows, const float *const *scales, rn_bf16 *dst);

@@ -11,8 +11,8 @@ internal import Kernels
 /// copy costs 1/N of the tile's work and keeps every tile full.
 ///
 /// With bf16 operands every tile is packed, rounded to bf16 as it is copied, and the weights are
-/// bf16 panels [n / nr][k' / 2][nr][2] (k' = k rounded up to even); accumulation, bias, residual and
-/// output stay float32.
+/// bf16 panels [n / nr][k' / 2][nr][2] (k' = k rounded up to even); accumulation, bias and residual
+/// stay float32, and the output is float32 unless its value is bf16 (read only by bf16 convolutions).
 struct GemmStep: InferenceStep {
     var input: Int
     var output: Int
@@ -70,6 +70,8 @@ struct GemmStep: InferenceStep {
         // Within a group, images occupy consecutive slots, so unpadded stride-1 rows are one run of memory.
         let inPlace = s == 1 && input.padding == 0 && gate == nil && bf16 == nil
         let depth = bf16 == nil ? k : (k + 1) / 2 * 2, elementBytes = operands.byteCount
+        // The output is float32, or bf16 when only bf16 convolutions read it.
+        let outputBase = UnsafeMutableRawPointer(arena), outBytes = output.element.byteCount
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
         let tiles = (images.count * pixels + mr - 1) / mr
         let chunk = max(1, min(16, Self.chunkBytes / (mr * depth * elementBytes)))
@@ -77,7 +79,7 @@ struct GemmStep: InferenceStep {
 
         withUnsafeTemporaryAllocation(of: Int.self, capacity: chunk) { rowsOfTile in
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: inPlace ? 1 : chunk * mr * depth * elementBytes) { packed in
-        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: chunk * mr) { cRows in
+        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: chunk * mr) { cRows in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * chunk * mr) { readRows in
             let rRows = readRows.baseAddress!, aRows = rRows + chunk * mr, gRows = rRows + 2 * chunk * mr
             let packedBase = UnsafeMutableRawPointer(packed.baseAddress!)
@@ -93,7 +95,7 @@ struct GemmStep: InferenceStep {
                     rowsOfTile[t] = m
                     // Walk the tile's pixels, stepping pointers rather than recomputing indices.
                     var n = first / pixels, y = (first % pixels) / width, x = first % width
-                    var c = arena + output.index(n, y, x), r = residual.map { arena + $0.index(n, y, x) }
+                    var c = outputBase + output.index(n, y, x) * outBytes, r = residual.map { arena + $0.index(n, y, x) }
                     var src = arena + input.index(n, y * s, x * s), g = gate.map { arena + $0.index(n, 0, 0) }
                     for i in base..<(base + m) {
                         cRows[i] = c
@@ -102,14 +104,14 @@ struct GemmStep: InferenceStep {
                         gRows[i] = g.map { UnsafePointer($0) }
                         x += 1
                         if x < width {
-                            c += output.channels
+                            c += output.channels * outBytes
                             r = r.map { $0 + residual!.channels }
                             src += s * input.channels
                         } else {
                             x = 0
                             y += 1
                             if y == height { y = 0; n += 1; g = gate.map { arena + $0.index(n, 0, 0) } }
-                            c = arena + output.index(n, y, 0)
+                            c = outputBase + output.index(n, y, 0) * outBytes
                             r = residual.map { arena + $0.index(n, y, 0) }
                             src = arena + input.index(n, y * s, 0)
                         }
@@ -133,11 +135,12 @@ struct GemmStep: InferenceStep {
                         if let bf16 {
                             let a = UnsafePointer((packedBase + base * depth * 2).assumingMemoryBound(to: UInt16.self))
                             bf16.gemm(rowsOfTile[t], width, depth, a, depth, panel.assumingMemoryBound(to: UInt16.self), col,
-                                      c, r, bias, activation.rawValue)
+                                      c, r, bias, activation.rawValue, outBytes == 2 ? 1 : 0)
                         } else {
                             let a = inPlace ? aRows[base]! : UnsafePointer((packedBase + base * k * 4).assumingMemoryBound(to: Float.self))
                             kernels.gemm(rowsOfTile[t], width, k, a, inPlace ? input.channels : k, panel.assumingMemoryBound(to: Float.self),
-                                         col, c, r, bias, activation.rawValue)
+                                         col, UnsafeRawPointer(c).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self), r, bias,
+                                         activation.rawValue)
                         }
                     }
                 }
