@@ -139,12 +139,12 @@ struct PlanCompiler {
         return layouts.count - 1
     }
 
-    /// Whether node `id`'s result can be stored as bf16: in a bf16 plan, when only direct (bf16)
-    /// convolutions read it.
+    /// Whether node `id`'s result can be stored as bf16: in a bf16 plan, when only convolutions (which
+    /// all multiply in bf16 there) read it.
     func onlyBFloat16Readers(_ id: NodeID) -> Bool {
         guard precision == .bfloat16, id != graph.output, !consumers[id].isEmpty else { return false }
         return consumers[id].allSatisfy { c in
-            if case .convolution(let conv) = graph.nodes[c].operation { return !ConvolutionDefinition(conv: conv).isPointwise }
+            if case .convolution = graph.nodes[c].operation { return true }
             return false
         }
     }

@@ -105,12 +105,28 @@ BF_ATTR static void gemm_14x32_avx512bf16(size_t m, size_t n, size_t k, const rn
                                     bias ? bias + first : NULL, act, out_bf16);
 }
 
-/// Packs mr fp32 rows (gated) into bf16 rows of k rounded up to even, the pad zero (see rn_pack_bf16_fn).
-BF_ATTR static void pack_rows_avx512bf16(size_t mr, size_t k, const float *const *rows, const float *const *scales,
-                                         rn_bf16 *dst) {
+/// n bf16 values (times n float gates when g is not NULL, rounded again) copied.
+BF_ATTR static inline void bf_copy(size_t n, const rn_bf16 *src, const float *g, rn_bf16 *dst) {
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 mask = bf_first(n - j);
+        const __m256i h = _mm256_maskz_loadu_epi16(mask, src + j);
+        if (g) {
+            const __m512 x = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+            _mm256_mask_storeu_epi16(dst + j, mask, (__m256i)_mm512_cvtneps_pbh(_mm512_mul_ps(x, _mm512_maskz_loadu_ps(mask, g + j))));
+        } else {
+            _mm256_mask_storeu_epi16(dst + j, mask, h);
+        }
+    }
+}
+
+/// Packs mr rows (float32 or bf16, gated) into bf16 rows of k rounded up to even, the pad zero (see rn_pack_bf16_fn).
+BF_ATTR static void pack_rows_avx512bf16(size_t mr, size_t k, const void *const *rows, const float *const *scales,
+                                         rn_bf16 *dst, int in_bf16) {
     const size_t stride = (k + 1) & ~(size_t)1;
     for (size_t i = 0; i < mr; ++i, dst += stride) {
-        bf_round(k, rows[i], scales ? scales[i] : NULL, dst);
+        const float *g = scales ? scales[i] : NULL;
+        if (in_bf16) bf_copy(k, (const rn_bf16 *)rows[i], g, dst);
+        else bf_round(k, (const float *)rows[i], g, dst);
         if (k & 1) dst[k] = 0;
     }
 }
@@ -123,7 +139,7 @@ BF_ATTR static void convert_avx512bf16(size_t n, const float *src, rn_bf16 *dst)
     BF_ATTR static void conv_##TILE##x16_avx512bf16(size_t xb, size_t co, size_t kh, size_t kw, size_t ci,      \
                                                     const rn_bf16 *in, size_t in_row, size_t in_col,            \
                                                     size_t in_pixel, const rn_bf16 *w, const float *bias,       \
-                                                    float *out, size_t out_pixel, int act) {                    \
+                                                    void *out, size_t out_pixel, int act, int out_bf16) {       \
         const size_t pairs = (ci + 1) / 2;                                                                     \
         __m512 acc[TILE];                                                                                      \
         _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) acc[p] = _mm512_setzero_ps();        \
@@ -141,11 +157,19 @@ BF_ATTR static void convert_avx512bf16(size_t n, const float *src, rn_bf16 *dst)
         const int vector_act = act == RN_ACT_SIGMOID ? RN_ACT_NONE : act;                                      \
         _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) {                                    \
             if ((size_t)p >= xb) break;                                                                        \
-            bf_store(out + p * out_pixel, NULL, acc[p], bias_v, co, vector_act);                               \
+            if (out_bf16) {                                                                                    \
+                __m512 x = _mm512_add_ps(acc[p], bias_v);                                                      \
+                if (vector_act == RN_ACT_RELU) x = _mm512_max_ps(x, _mm512_setzero_ps());                      \
+                _mm256_mask_storeu_epi16((rn_bf16 *)out + p * out_pixel, bf_first(co), (__m256i)_mm512_cvtneps_pbh(x)); \
+            } else {                                                                                           \
+                bf_store((float *)out + p * out_pixel, NULL, acc[p], bias_v, co, vector_act);                  \
+            }                                                                                                  \
         }                                                                                                      \
-        if (act == RN_ACT_SIGMOID)                                                                             \
-            for (size_t p = 0; p < xb; ++p)                                                                    \
-                for (size_t j = 0; j < co; ++j) out[p * out_pixel + j] = rn_activate(out[p * out_pixel + j], act); \
+        if (act == RN_ACT_SIGMOID && !out_bf16)                                                                \
+            for (size_t p = 0; p < xb; ++p) {                                                                  \
+                float *o = (float *)out + p * out_pixel;                                                       \
+                for (size_t j = 0; j < co; ++j) o[j] = rn_activate(o[j], act);                                 \
+            }                                                                                                  \
     }
 
 BF_CONV_TILE(14)
@@ -154,10 +178,10 @@ BF_CONV_TILE(4)
 
 BF_ATTR static void conv_avx512bf16(size_t xb, size_t co, size_t kh, size_t kw, size_t ci, const rn_bf16 *in,
                                     size_t in_row, size_t in_col, size_t in_pixel, const rn_bf16 *w, const float *bias,
-                                    float *out, size_t out_pixel, int act) {
-    if (xb > 7) conv_14x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
-    else if (xb > 4) conv_7x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
-    else conv_4x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+                                    void *out, size_t out_pixel, int act, int out_bf16) {
+    if (xb > 7) conv_14x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act, out_bf16);
+    else if (xb > 4) conv_7x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act, out_bf16);
+    else conv_4x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act, out_bf16);
 }
 
 const rn_bf16_kernels rn_avx512bf16_kernels = {"avx512bf16", BF_MR, BF_NR, 14, gemm_14x32_avx512bf16,

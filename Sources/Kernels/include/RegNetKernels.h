@@ -62,15 +62,18 @@ typedef void (*rn_gemm_bf16_fn)(size_t m, size_t n, size_t k, const rn_bf16 *a, 
                                 size_t col, void *const *c_rows, const float *const *r_rows, const float *bias, int act,
                                 int out_bf16);
 
-/// As rn_pack_fn, rounding to bf16: each dst row holds k rounded up to even values, the pad zero.
-typedef void (*rn_pack_bf16_fn)(size_t mr, size_t k, const float *const *rows, const float *const *scales, rn_bf16 *dst);
+/// As rn_pack_fn, to bf16: each dst row holds k rounded up to even values, the pad zero. The rows are
+/// float32 (rounded as they are copied), or bf16 with in_bf16; scales are float32 either way.
+typedef void (*rn_pack_bf16_fn)(size_t mr, size_t k, const void *const *rows, const float *const *scales, rn_bf16 *dst,
+                                int in_bf16);
 
 /// As rn_conv_fn with a bf16 input (strides in bf16 elements) and bf16 weights packed
 /// [kh][kw][ceil(ci / 2)][16][2] (input channels 2c and 2c + 1 of a lane side by side, a zero for an odd
 /// count's last). With an odd ci, each pixel's read runs one channel past its last (multiplied by zero).
+/// With out_bf16, out is bf16 (rounded as stored; act must then not be RN_ACT_SIGMOID).
 typedef void (*rn_conv_bf16_fn)(size_t xb, size_t co, size_t kh, size_t kw, size_t ci,
                                 const rn_bf16 *in, size_t in_row, size_t in_col, size_t in_pixel,
-                                const rn_bf16 *w, const float *bias, float *out, size_t out_pixel, int act);
+                                const rn_bf16 *w, const float *bias, void *out, size_t out_pixel, int act, int out_bf16);
 
 /// Rounds n floats to bf16 (nearest even).
 typedef void (*rn_convert_bf16_fn)(size_t n, const float *src, rn_bf16 *dst);

@@ -29,8 +29,8 @@ struct ConvolutionDefinition: OperationDefinition {
         let input = try compiler.value(folded?.input ?? node.inputs[0])
         let inputScale: Int? = try folded.map { (f: (input: NodeID, gate: NodeID)) throws(ExecutorError) in try compiler.value(f.gate) }
         let residual: Int? = try chain.residual.map { (r: NodeID) throws(ExecutorError) in try compiler.value(r) }
-        // A 1x1 whose result only bf16 convolutions read stores it as bf16 (no conversion pass).
-        let bf16Output = isPointwise && chain.activation != .sigmoid && compiler.onlyBFloat16Readers(chain.last)
+        // A result only bf16 convolutions read is stored as bf16 (half the traffic, no conversion pass).
+        let bf16Output = chain.activation != .sigmoid && compiler.onlyBFloat16Readers(chain.last)
         let output = compiler.newValue(for: chain.last, element: bf16Output ? .bfloat16 : .float32)
         let flops = node.operation.complexity(output: node.shape).flops * compiler.batch
         if isPointwise {

@@ -6,7 +6,8 @@ internal import Kernels
 /// taps need no bounds checks.
 ///
 /// With bf16 operands the input is a bf16 value (a `ConvertStep` makes it) and the weights are bf16
-/// [group][block][kh][kw][ceil(ci / 2)][16][2]; bias, activation and output stay float32.
+/// [group][block][kh][kw][ceil(ci / 2)][16][2]; bias and activation stay float32, and the output is
+/// float32 unless its value is bf16 (read only by bf16 convolutions).
 struct ConvolutionStep: InferenceStep {
     var input: Int
     var output: Int
@@ -59,14 +60,16 @@ struct ConvolutionStep: InferenceStep {
                     while x < output.width {
                         let count = min(xb, output.width - x)
                         let src = input.index(n, y * s - padding, x * s - padding) + g * inPerGroup
-                        let dst = arena + output.index(n, y, x) + g * outPerGroup + b * 16
+                        let dst = output.index(n, y, x) + g * outPerGroup + b * 16
                         if let bf16 {
                             let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: UInt16.self) + block * blockWeights
+                            let out = UnsafeMutableRawPointer(arena) + dst * output.element.byteCount
                             bf16.conv(count, co, k, k, inPerGroup, bf16Arena + src, input.rowStride, input.channels,
-                                      s * input.channels, w, bias, dst, output.channels, activation.rawValue)
+                                      s * input.channels, w, bias, out, output.channels, activation.rawValue,
+                                      output.element == .bfloat16 ? 1 : 0)
                         } else {
                             conv(count, co, k, k, inPerGroup, arena + src, input.rowStride, input.channels, s * input.channels,
-                                 c.weights + weights + block * blockWeights, bias, dst, output.channels, activation.rawValue)
+                                 c.weights + weights + block * blockWeights, bias, arena + dst, output.channels, activation.rawValue)
                         }
                         x += count
                     }

@@ -10,9 +10,10 @@ internal import Kernels
 /// are packed into a per-worker buffer (gated as they are copied) that the kernel then reads: the
 /// copy costs 1/N of the tile's work and keeps every tile full.
 ///
-/// With bf16 operands every tile is packed, rounded to bf16 as it is copied, and the weights are
-/// bf16 panels [n / nr][k' / 2][nr][2] (k' = k rounded up to even); accumulation, bias and residual
-/// stay float32, and the output is float32 unless its value is bf16 (read only by bf16 convolutions).
+/// With bf16 operands the weights are bf16 panels [n / nr][k' / 2][nr][2] (k' = k rounded up to even);
+/// A is read in place when its value is bf16 (and the conditions above hold), otherwise packed and
+/// rounded to bf16 as it is copied. Accumulation, bias and residual stay float32, and the output is
+/// float32 unless its value is bf16 (read only by bf16 convolutions).
 struct GemmStep: InferenceStep {
     var input: Int
     var output: Int
@@ -68,10 +69,10 @@ struct GemmStep: InferenceStep {
         let mr = bf16?.mr ?? kernels.mr, nr = bf16?.nr ?? kernels.nr
         let height = output.height, width = output.width, pixels = height * width, s = stride
         // Within a group, images occupy consecutive slots, so unpadded stride-1 rows are one run of memory.
-        let inPlace = s == 1 && input.padding == 0 && gate == nil && bf16 == nil
+        let inPlace = s == 1 && input.padding == 0 && gate == nil && (bf16 == nil || input.element == .bfloat16)
         let depth = bf16 == nil ? k : (k + 1) / 2 * 2, elementBytes = operands.byteCount
         // The output is float32, or bf16 when only bf16 convolutions read it.
-        let outputBase = UnsafeMutableRawPointer(arena), outBytes = output.element.byteCount
+        let outputBase = UnsafeMutableRawPointer(arena), outBytes = output.element.byteCount, inBytes = input.element.byteCount
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
         let tiles = (images.count * pixels + mr - 1) / mr
         let chunk = max(1, min(16, Self.chunkBytes / (mr * depth * elementBytes)))
@@ -96,24 +97,24 @@ struct GemmStep: InferenceStep {
                     // Walk the tile's pixels, stepping pointers rather than recomputing indices.
                     var n = first / pixels, y = (first % pixels) / width, x = first % width
                     var c = outputBase + output.index(n, y, x) * outBytes, r = residual.map { arena + $0.index(n, y, x) }
-                    var src = arena + input.index(n, y * s, x * s), g = gate.map { arena + $0.index(n, 0, 0) }
+                    var src = outputBase + input.index(n, y * s, x * s) * inBytes, g = gate.map { arena + $0.index(n, 0, 0) }
                     for i in base..<(base + m) {
                         cRows[i] = c
                         rRows[i] = r.map { UnsafePointer($0) }
-                        aRows[i] = UnsafePointer(src)
+                        aRows[i] = UnsafePointer(src.assumingMemoryBound(to: Float.self))
                         gRows[i] = g.map { UnsafePointer($0) }
                         x += 1
                         if x < width {
                             c += output.channels * outBytes
                             r = r.map { $0 + residual!.channels }
-                            src += s * input.channels
+                            src += s * input.channels * inBytes
                         } else {
                             x = 0
                             y += 1
                             if y == height { y = 0; n += 1; g = gate.map { arena + $0.index(n, 0, 0) } }
                             c = outputBase + output.index(n, y, 0) * outBytes
                             r = residual.map { arena + $0.index(n, y, 0) }
-                            src = arena + input.index(n, y * s, 0)
+                            src = outputBase + input.index(n, y * s, 0) * inBytes
                         }
                     }
                     guard !inPlace else { continue }
@@ -121,7 +122,8 @@ struct GemmStep: InferenceStep {
                     for i in (base + m)..<(base + mr) { aRows[i] = aRows[base + m - 1]; gRows[i] = gRows[base + m - 1] }
                     let dst = packedBase + base * depth * elementBytes, gates = gate == nil ? nil : gRows + base
                     if let bf16 {
-                        bf16.pack(mr, k, aRows + base, gates, dst.assumingMemoryBound(to: UInt16.self))
+                        bf16.pack(mr, k, UnsafeRawPointer(aRows + base).assumingMemoryBound(to: UnsafeRawPointer?.self), gates,
+                                  dst.assumingMemoryBound(to: UInt16.self), inBytes == 2 ? 1 : 0)
                     } else {
                         kernels.pack(mr, k, aRows + base, gates, dst.assumingMemoryBound(to: Float.self))
                     }
@@ -133,8 +135,9 @@ struct GemmStep: InferenceStep {
                     for t in 0..<chunkTiles {
                         let base = t * mr, c = cRows.baseAddress! + base, r = residual == nil ? nil : rRows + base
                         if let bf16 {
-                            let a = UnsafePointer((packedBase + base * depth * 2).assumingMemoryBound(to: UInt16.self))
-                            bf16.gemm(rowsOfTile[t], width, depth, a, depth, panel.assumingMemoryBound(to: UInt16.self), col,
+                            let a = inPlace ? UnsafeRawPointer(aRows[base]!).assumingMemoryBound(to: UInt16.self)
+                                : UnsafePointer((packedBase + base * depth * 2).assumingMemoryBound(to: UInt16.self))
+                            bf16.gemm(rowsOfTile[t], width, depth, a, inPlace ? input.channels : depth, panel.assumingMemoryBound(to: UInt16.self), col,
                                       c, r, bias, activation.rawValue, outBytes == 2 ? 1 : 0)
                         } else {
                             let a = inPlace ? aRows[base]! : UnsafePointer((packedBase + base * k * 4).assumingMemoryBound(to: Float.self))
