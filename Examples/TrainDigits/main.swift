@@ -1,6 +1,6 @@
 // Trains a small RegNet, declared with the DSL, on the bundled handwritten digits; prints the test
 // error per epoch; saves the weights; loads them back and classifies test digits with the inference
-// executor.
+// executor; compares the test error of the fp32 and bf16 inference paths.
 import Foundation
 import RegNet
 
@@ -50,3 +50,20 @@ let logits = try model.run(input)
 let predicted = (0..<10).map { n in (0..<10).max { logits[n * 10 + $0] < logits[n * 10 + $1] }! }
 print("saved to \(file.path) and reloaded; true labels \(labels), predicted \(predicted)")
 try? FileManager.default.removeItem(at: file)
+
+// The same weights in bf16 (where the CPU has AVX-512 BF16): the test error must stay within 0.5 points.
+let graph = try network.lower(height: 32, width: 32)
+func testError(_ precision: Precision) throws -> Double {
+    let loader = try BatchLoader(dataset: test, transform: transform, batchSize: 100, training: false)
+    return try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: nil, precision: precision).top1Error
+}
+if KernelSet.best.supports(.bfloat16) {
+    let fp32 = try testError(.float32), bf16 = try testError(.bfloat16)
+    print(String(format: "test error over %d digits: fp32 %.2f%%, bf16 %.2f%%", test.count, fp32, bf16))
+    guard abs(bf16 - fp32) <= 0.5 else {
+        print("FAIL: bf16 changes the test error by more than 0.5 points")
+        exit(1)
+    }
+} else {
+    print("bf16 comparison not run: this CPU has no AVX-512 BF16 (models compile in fp32)")
+}

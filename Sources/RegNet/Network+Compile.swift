@@ -3,11 +3,13 @@ extension Network {
     /// Lowers and compiles the network for `batch` images of `height` × `width` (default square `resolution`).
     ///
     /// Without `weights`, parameters are initialised as pycls does from `seed`, so runs are reproducible.
+    /// `precision: .bfloat16` runs the convolutions in bf16 where the CPU can (see `CompiledModel.precision`).
     public func compile(resolution: Int = 224, height: Int? = nil, width: Int? = nil, weights: WeightSet? = nil,
-                        seed: UInt64 = 0, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best) throws -> CompiledModel {
+                        seed: UInt64 = 0, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best,
+                        precision: Precision = .float32) throws -> CompiledModel {
         let graph = try lower(height: height ?? resolution, width: width ?? resolution)
         return try CompiledModel(graph: graph, weights: weights ?? .initialized(for: graph, seed: seed),
-                                 batch: batch, threads: threads, kernels: kernels)
+                                 batch: batch, threads: threads, kernels: kernels, precision: precision)
     }
 }
 

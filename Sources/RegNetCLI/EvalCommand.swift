@@ -5,7 +5,7 @@ import RegNet
 enum EvalCommand {
     static let usage = """
     usage: regnet eval <model | --depth … | --stages … | --declaration …> --weights W --data D
-                       [--batch N] [--ema] [--threads T] [--json]
+                       [--batch N] [--ema] [--threads T] [--precision fp32|bf16] [--json]
 
     Evaluates the weights on the data's test split (CIFAR's test file, a folder's val/, the arrays):
     mean cross-entropy and top-1/top-5 error in percent, as pycls reports them. --json adds the
@@ -17,11 +17,13 @@ enum EvalCommand {
     \(DataOptions.usage)
       --batch N               images per batch (default 200)
       --threads T             worker threads (default: active processors)
+      --precision fp32|bf16   convolution arithmetic (default fp32; bf16 falls back to fp32 with a
+                              note where the CPU has no AVX-512 BF16)
       --json                  one JSON object
     """
 
     struct Report: Encodable {
-        var model: String, data: String, images: Int
+        var model: String, data: String, images: Int, precision: String
         var top1_err: Double, top5_err: Double, loss: Double
         var class_accuracy: [Double]
     }
@@ -32,6 +34,7 @@ enum EvalCommand {
         let batch = try args.int("--batch", range: 1...65_536) ?? 200
         let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
         let json = args.flag("--json")
+        let precision = try Precision.parse(&args)
         guard let data = try DataOptions.parse(&args) else { return }
         let network = try ModelSelection.parse(&args)
         try args.finish()
@@ -44,14 +47,16 @@ enum EvalCommand {
         let result: LoaderEvaluation
         do {
             try weights.validate(for: graph)
-            result = try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads)
+            result = try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads, precision: precision)
         } catch let error as TrainingError { throw RuntimeError(error.message) } catch let error as WeightError { throw RuntimeError(error.message) }
+        let used = KernelSet.best.supports(precision) ? precision : .float32
+        if used != precision { printError(Precision.fallbackNote(precision, kernels: .best)) }
         let perClass = zip(result.classCorrect, result.classImages).map { $1 > 0 ? 100 * Double($0) / Double($1) : 0 }
         if json {
-            return try printJSON(Report(model: graph.name, data: (data.test ?? data.train).description, images: result.count,
+            return try printJSON(Report(model: graph.name, data: (data.test ?? data.train).description, images: result.count, precision: used.rawValue,
                                         top1_err: result.top1Error, top5_err: result.top5Error, loss: result.loss, class_accuracy: perClass))
         }
-        print("\(graph.name) on \((data.test ?? data.train).description) (\(result.count) images)")
+        print("\(graph.name) on \((data.test ?? data.train).description) (\(result.count) images, \(used.rawValue))")
         print(String(format: "top-1 error %.2f%%, top-5 error %.2f%%, loss %.4f", result.top1Error, result.top5Error, result.loss))
     }
 }

@@ -48,13 +48,7 @@ struct RunOptions {
             }
             kernels = chosen
         }
-        var precision = Precision.float32
-        if let name = try args.option("--precision") {
-            guard let chosen = Precision(rawValue: name) else {
-                throw RuntimeError("unknown precision '\(name)' (expected \(Precision.allCases.map(\.rawValue).joined(separator: " or ")))")
-            }
-            precision = chosen
-        }
+        let precision = try Precision.parse(&args)
         let network = try ModelSelection.parse(&args)
         return RunOptions(network: network, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
                           height: height, width: width, threads: threads, kernels: kernels, precision: precision, batchGiven: batchOption != nil,
@@ -84,9 +78,7 @@ struct RunOptions {
         } catch {
             throw RuntimeError(error.description)
         }
-        if model.precision != precision {
-            printError("note: \(precision.rawValue) needs AVX-512 BF16, which \(kernels.name == "avx512" ? "this CPU lacks" : "the \(kernels.name) kernels lack"); running in \(model.precision.rawValue)")
-        }
+        if model.precision != precision { printError(Precision.fallbackNote(precision, kernels: kernels)) }
         return model
     }
 }
@@ -107,3 +99,20 @@ func measure(_ body: () throws -> Void) rethrows -> Double {
 
 /// Peak resident memory of this process, in bytes.
 func peakResidentBytes() -> Int { MemoryBudget.peakResidentBytes }
+
+extension Precision {
+    /// `--precision fp32|bf16` (default fp32).
+    static func parse(_ args: inout Arguments) throws -> Precision {
+        guard let name = try args.option("--precision") else { return .float32 }
+        guard let precision = Precision(rawValue: name) else {
+            throw UsageError("unknown precision '\(name)' (expected \(Precision.allCases.map(\.rawValue).joined(separator: " or ")))")
+        }
+        return precision
+    }
+
+    /// What to tell the user when `kernels` cannot run `precision` and the model runs in fp32.
+    static func fallbackNote(_ precision: Precision, kernels: KernelSet) -> String {
+        "note: \(precision.rawValue) needs AVX-512 BF16, which "
+            + (kernels.name == "avx512" ? "this CPU lacks" : "the \(kernels.name) kernels lack") + "; running in fp32"
+    }
+}

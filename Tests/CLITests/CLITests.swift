@@ -132,4 +132,17 @@ struct CLI {
         #expect(bad.status == 1 && bad.err.contains("unrecognised image format"))
         #expect(!FileManager.default.fileExists(atPath: failed.path))
     }
+
+    @Test func precisionOption() throws {
+        let bench = try CLI.run(["bench", "regnetx_002", "--resolution", "32", "--iterations", "1", "--warmup", "0", "--json", "--precision", "bf16"])
+        #expect(bench.status == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(bench.out.utf8)) as? [String: Any])
+        let precision = try #require(report["precision"] as? String)
+        // bf16 where the CPU has AVX-512 BF16; elsewhere fp32, with a note saying why.
+        #expect(precision == "bf16" || (precision == "fp32" && bench.err.contains("needs AVX-512 BF16")))
+        let forced = try CLI.run(["run", "regnetx_002", "--resolution", "32", "--isa", "portable", "--precision", "bf16"])
+        #expect(forced.status == 0 && forced.err.contains("the portable kernels lack") && forced.out.contains("(portable, fp32)"))
+        let unknown = try CLI.run(["run", "regnetx_002", "--precision", "fp16"])
+        #expect(unknown.status == 2 && unknown.err.contains("unknown precision 'fp16'") && unknown.out.isEmpty)
+    }
 }

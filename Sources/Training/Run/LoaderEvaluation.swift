@@ -24,8 +24,9 @@ public struct LoaderEvaluation: Sendable {
     /// Images evaluated.
     public var count: Int
 
-    /// Runs `graph` with `weights` over every batch of `loader`.
-    public init(graph: Graph, weights: WeightSet, loader: BatchLoader, threads: Int?, kernels: KernelSet = .best) throws(TrainingError) {
+    /// Runs `graph` with `weights` over every batch of `loader`, compiled in `precision`.
+    public init(graph: Graph, weights: WeightSet, loader: BatchLoader, threads: Int?, kernels: KernelSet = .best,
+                precision: Precision = .float32) throws(TrainingError) {
         let classes = graph.outputShape.channels
         var models: [Int: CompiledModel] = [:]
         var loss = 0.0, top1 = 0.0, top5 = 0.0, count = 0
@@ -38,7 +39,8 @@ public struct LoaderEvaluation: Sendable {
                 }
                 let model: CompiledModel
                 if let m = models[batch.count] { model = m } else {
-                    do throws(ExecutorError) { model = try CompiledModel(graph: graph, weights: weights, batch: batch.count, threads: threads, kernels: kernels) }
+                    do throws(ExecutorError) { model = try CompiledModel(graph: graph, weights: weights, batch: batch.count, threads: threads, kernels: kernels,
+                                                                        precision: precision) }
                     catch { throw TrainingError(error.kind == .tooLarge ? .tooLarge : .invalidNetwork, error.message) }
                     models[batch.count] = model
                 }
