@@ -157,13 +157,7 @@ BF_ATTR static void convert_avx512bf16(size_t n, const float *src, rn_bf16 *dst)
         const int vector_act = act == RN_ACT_SIGMOID ? RN_ACT_NONE : act;                                      \
         _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) {                                    \
             if ((size_t)p >= xb) break;                                                                        \
-            if (out_bf16) {                                                                                    \
-                __m512 x = _mm512_add_ps(acc[p], bias_v);                                                      \
-                if (vector_act == RN_ACT_RELU) x = _mm512_max_ps(x, _mm512_setzero_ps());                      \
-                _mm256_mask_storeu_epi16((rn_bf16 *)out + p * out_pixel, bf_first(co), (__m256i)_mm512_cvtneps_pbh(x)); \
-            } else {                                                                                           \
-                bf_store((float *)out + p * out_pixel, NULL, acc[p], bias_v, co, vector_act);                  \
-            }                                                                                                  \
+            bf_store_pixel((char *)out + p * out_pixel * (out_bf16 ? 2 : 4), acc[p], bias_v, co, vector_act, out_bf16); \
         }                                                                                                      \
         if (act == RN_ACT_SIGMOID && !out_bf16)                                                                \
             for (size_t p = 0; p < xb; ++p) {                                                                  \
@@ -171,6 +165,63 @@ BF_ATTR static void convert_avx512bf16(size_t n, const float *src, rn_bf16 *dst)
                 for (size_t j = 0; j < co; ++j) o[j] = rn_activate(o[j], act);                                 \
             }                                                                                                  \
     }
+
+/// Stores one pixel's 16 accumulators (+ bias, activation) as float32 or bf16.
+BF_ATTR static inline void bf_store_pixel(void *out, __m512 acc, __m512 bias, size_t co, int act, int out_bf16) {
+    if (out_bf16) {
+        __m512 x = _mm512_add_ps(acc, bias);
+        if (act == RN_ACT_RELU) x = _mm512_max_ps(x, _mm512_setzero_ps());
+        _mm256_mask_storeu_epi16((rn_bf16 *)out, bf_first(co), (__m256i)_mm512_cvtneps_pbh(x));
+    } else {
+        bf_store((float *)out, NULL, acc, bias, co, act);
+    }
+}
+
+/// Two 7-pixel x 16-channel tiles (see rn_conv2_bf16_fn): 14 accumulators.
+BF_ATTR static void conv_7x16x2_avx512bf16(size_t xb, size_t co0, size_t co1, size_t kh, size_t kw, size_t ci,
+                                           const rn_bf16 *in, size_t in_next, size_t in_row, size_t in_col,
+                                           size_t in_pixel, const rn_bf16 *w, size_t w_next, const float *bias,
+                                           void *out, size_t out_pixel, int act, int out_bf16) {
+    enum { TILE = 7 };
+    const size_t pairs = (ci + 1) / 2;
+    __m512 acc0[TILE], acc1[TILE];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < TILE; ++p) { acc0[p] = _mm512_setzero_ps(); acc1[p] = _mm512_setzero_ps(); }
+    for (size_t ky = 0; ky < kh; ++ky)
+        for (size_t kx = 0; kx < kw; ++kx) {
+            const rn_bf16 *pin = in + ky * in_row + kx * in_col;
+            const rn_bf16 *pw = w + (ky * kw + kx) * pairs * 2 * RN_CONV_LANES;
+            if (in_next == 0) {
+                for (size_t c = 0; c < pairs; ++c) {
+                    const __m512bh w0 = bf_load(pw + c * 2 * RN_CONV_LANES), w1 = bf_load(pw + w_next + c * 2 * RN_CONV_LANES);
+#pragma clang loop unroll(full)
+                    for (int p = 0; p < TILE; ++p) {
+                        const __m512bh x = bf_pair(pin + p * in_pixel + 2 * c);
+                        acc0[p] = _mm512_dpbf16_ps(acc0[p], x, w0);
+                        acc1[p] = _mm512_dpbf16_ps(acc1[p], x, w1);
+                    }
+                }
+            } else {
+                for (size_t c = 0; c < pairs; ++c) {
+                    const __m512bh w0 = bf_load(pw + c * 2 * RN_CONV_LANES), w1 = bf_load(pw + w_next + c * 2 * RN_CONV_LANES);
+#pragma clang loop unroll(full)
+                    for (int p = 0; p < TILE; ++p) {
+                        acc0[p] = _mm512_dpbf16_ps(acc0[p], bf_pair(pin + p * in_pixel + 2 * c), w0);
+                        acc1[p] = _mm512_dpbf16_ps(acc1[p], bf_pair(pin + in_next + p * in_pixel + 2 * c), w1);
+                    }
+                }
+            }
+        }
+    const __m512 bias0 = _mm512_loadu_ps(bias), bias1 = _mm512_loadu_ps(bias + 16);
+    const size_t bytes = out_bf16 ? 2 : 4;
+#pragma clang loop unroll(full)
+    for (int p = 0; p < TILE; ++p) {
+        if ((size_t)p >= xb) break;
+        char *o = (char *)out + p * out_pixel * bytes;
+        bf_store_pixel(o, acc0[p], bias0, co0, act, out_bf16);
+        bf_store_pixel(o + 16 * bytes, acc1[p], bias1, co1, act, out_bf16);
+    }
+}
 
 BF_CONV_TILE(14)
 BF_CONV_TILE(7)
@@ -184,6 +235,6 @@ BF_ATTR static void conv_avx512bf16(size_t xb, size_t co, size_t kh, size_t kw, 
     else conv_4x16_avx512bf16(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act, out_bf16);
 }
 
-const rn_bf16_kernels rn_avx512bf16_kernels = {"avx512bf16", BF_MR, BF_NR, 14, gemm_14x32_avx512bf16,
-                                               conv_avx512bf16, pack_rows_avx512bf16, convert_avx512bf16};
+const rn_bf16_kernels rn_avx512bf16_kernels = {"avx512bf16", BF_MR, BF_NR, 14, gemm_14x32_avx512bf16, conv_avx512bf16,
+                                               7, conv_7x16x2_avx512bf16, pack_rows_avx512bf16, convert_avx512bf16};
 #endif

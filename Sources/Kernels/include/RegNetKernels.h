@@ -75,6 +75,16 @@ typedef void (*rn_conv_bf16_fn)(size_t xb, size_t co, size_t kh, size_t kw, size
                                 const rn_bf16 *in, size_t in_row, size_t in_col, size_t in_pixel,
                                 const rn_bf16 *w, const float *bias, void *out, size_t out_pixel, int act, int out_bf16);
 
+/// Two rn_conv_bf16_fn tiles at once, for narrow outputs where one tile's few accumulators would leave
+/// the dot-product units waiting: the second tile (co1 channels) reads its input at in + in_next, its
+/// weights at w + w_next, its bias at bias + 16 and writes at out + 16 (out elements). in_next is 0 for
+/// the next 16-channel block of the same group (the broadcasts are then shared), or the group width
+/// for the next group. act must not be RN_ACT_SIGMOID.
+typedef void (*rn_conv2_bf16_fn)(size_t xb, size_t co0, size_t co1, size_t kh, size_t kw, size_t ci,
+                                 const rn_bf16 *in, size_t in_next, size_t in_row, size_t in_col, size_t in_pixel,
+                                 const rn_bf16 *w, size_t w_next, const float *bias, void *out, size_t out_pixel,
+                                 int act, int out_bf16);
+
 /// Rounds n floats to bf16 (nearest even).
 typedef void (*rn_convert_bf16_fn)(size_t n, const float *src, rn_bf16 *dst);
 
@@ -86,6 +96,8 @@ typedef struct {
     int xb;             ///< convolution pixels per tile
     rn_gemm_bf16_fn gemm;
     rn_conv_bf16_fn conv;
+    int xb2;            ///< pixels per tile of conv2 (outputs at most this wide use it)
+    rn_conv2_bf16_fn conv2;
     rn_pack_bf16_fn pack;
     rn_convert_bf16_fn convert;
 } rn_bf16_kernels;

@@ -48,32 +48,45 @@ struct ConvolutionStep: InferenceStep {
         let bf16 = operands == .bfloat16 ? c.kernels.bfloat16! : nil
         let xb = bf16?.xb ?? c.kernels.xb, conv = c.kernels.conv, k = kernel, s = stride, blockWeights = self.blockWeights
         let bf16Arena = UnsafeMutableRawPointer(arena).assumingMemoryBound(to: UInt16.self)
+        // Narrow bf16 outputs: two 16-channel blocks per kernel call (the next block of the group, or the
+        // next group's first when groups are whole blocks), so enough accumulators are in flight.
+        let paired = bf16.map { output.width <= $0.xb2 && activation != .sigmoid } ?? false
+        let outBytes = output.element.byteCount, outBF16: Int32 = output.element == .bfloat16 ? 1 : 0
         for item in share(rows * chunks, worker, workers) {
             let row = firstRow + item / chunks, chunk = item % chunks
             let n = row / output.height, y = row % output.height
-            for g in share(groups, chunk, chunks) {
-                for b in 0..<blocksPerGroup {
-                    let block = g * blocksPerGroup + b
-                    let co = min(16, outPerGroup - b * 16)
-                    let bias = c.weights + self.bias + block * 16
-                    var x = 0
-                    while x < output.width {
-                        let count = min(xb, output.width - x)
-                        let src = input.index(n, y * s - padding, x * s - padding) + g * inPerGroup
-                        let dst = output.index(n, y, x) + g * outPerGroup + b * 16
-                        if let bf16 {
-                            let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: UInt16.self) + block * blockWeights
-                            let out = UnsafeMutableRawPointer(arena) + dst * output.element.byteCount
-                            bf16.conv(count, co, k, k, inPerGroup, bf16Arena + src, input.rowStride, input.channels,
-                                      s * input.channels, w, bias, out, output.channels, activation.rawValue,
-                                      output.element == .bfloat16 ? 1 : 0)
+            let mine = share(groups, chunk, chunks)
+            var block = mine.lowerBound * blocksPerGroup
+            while block < mine.upperBound * blocksPerGroup {
+                let g = block / blocksPerGroup, b = block % blocksPerGroup
+                let co = min(16, outPerGroup - b * 16)
+                let bias = c.weights + self.bias + block * 16
+                let sameGroup = b + 1 < blocksPerGroup
+                let pair = paired && block + 1 < mine.upperBound * blocksPerGroup && (sameGroup || outPerGroup % 16 == 0)
+                var x = 0
+                while x < output.width {
+                    let count = min(xb, output.width - x)
+                    let src = input.index(n, y * s - padding, x * s - padding) + g * inPerGroup
+                    let dst = output.index(n, y, x) + g * outPerGroup + b * 16
+                    if let bf16 {
+                        let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: UInt16.self) + block * blockWeights
+                        let out = UnsafeMutableRawPointer(arena) + dst * outBytes
+                        if pair {
+                            let co1 = sameGroup ? min(16, outPerGroup - (b + 1) * 16) : min(16, outPerGroup)
+                            bf16.conv2(count, co, co1, k, k, inPerGroup, bf16Arena + src, sameGroup ? 0 : inPerGroup, input.rowStride,
+                                       input.channels, s * input.channels, w, blockWeights, bias, out, output.channels,
+                                       activation.rawValue, outBF16)
                         } else {
-                            conv(count, co, k, k, inPerGroup, arena + src, input.rowStride, input.channels, s * input.channels,
-                                 c.weights + weights + block * blockWeights, bias, arena + dst, output.channels, activation.rawValue)
+                            bf16.conv(count, co, k, k, inPerGroup, bf16Arena + src, input.rowStride, input.channels,
+                                      s * input.channels, w, bias, out, output.channels, activation.rawValue, outBF16)
                         }
-                        x += count
+                    } else {
+                        conv(count, co, k, k, inPerGroup, arena + src, input.rowStride, input.channels, s * input.channels,
+                             c.weights + weights + block * blockWeights, bias, arena + dst, output.channels, activation.rawValue)
                     }
+                    x += count
                 }
+                block += pair ? 2 : 1
             }
         }
     }
