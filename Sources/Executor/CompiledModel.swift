@@ -29,17 +29,21 @@ public final class CompiledModel: Sendable {
     private let spareArenas = Mutex<[AlignedBuffer]>([])
 
     /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
-    /// (default: the active processor count, at most `maxThreads`), with its convolutions in `precision`
-    /// (bf16 falls back to float32 where the CPU has no bf16 instructions: check `precision`).
+    /// (default: the active processor count, at most `maxThreads`), with its convolutions in `precision`:
+    /// bf16 and int8 fall back to float32 where the CPU lacks their instructions (check `precision`);
+    /// int8 needs `quantization`, the input scales a calibration found (`Quantization.calibrate`).
     public convenience init(graph: Graph, weights: WeightSet, batch: Int = 1, threads: Int? = nil, kernels: KernelSet = .best,
-                            precision: Precision = .float32) throws(ExecutorError) {
+                            precision: Precision = .float32, quantization: Quantization? = nil) throws(ExecutorError) {
         try self.init(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision,
-                      groupBudgetBytes: PlanCompiler.defaultGroupBudgetBytes)
+                      quantization: quantization, groupBudgetBytes: PlanCompiler.defaultGroupBudgetBytes)
     }
 
     /// As the public initialiser, with the image-group cache budget exposed for tests.
     init(graph: Graph, weights: WeightSet, batch: Int, threads: Int?, kernels: KernelSet, precision: Precision = .float32,
-         groupBudgetBytes: Double) throws(ExecutorError) {
+         quantization: Quantization? = nil, groupBudgetBytes: Double) throws(ExecutorError) {
+        guard precision != .int8 || quantization != nil else {
+            throw ExecutorError(.invalidArgument, "int8 needs a calibration: pass the Quantization that Quantization.calibrate returns (or that a quantised weights file holds)")
+        }
         guard batch >= 1 else { throw ExecutorError(.invalidArgument, "batch must be at least 1 (got \(batch))") }
         let threads = threads ?? WorkerPool.defaultThreads
         guard (1...Self.maxThreads).contains(threads) else { throw ExecutorError(.invalidArgument, "threads must be between 1 and \(Self.maxThreads) (got \(threads))") }
@@ -64,7 +68,7 @@ public final class CompiledModel: Sendable {
         self.threads = threads
         self.kernels = kernels
         var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision,
-                                     groupBudgetBytes: groupBudgetBytes)
+                                     quantization: quantization, groupBudgetBytes: groupBudgetBytes)
         do {
             try MemoryBudget.check(plan.arenaBytes + plan.packedWeights.count * ElementType.float32.byteCount,
                                    for: "running \(graph.name) on batches of \(batch) (activations and packed weights)")
@@ -86,6 +90,14 @@ public final class CompiledModel: Sendable {
     public var outputShape: [Int] {
         let s = graph.outputShape
         return [batch, s.channels, s.height, s.width]
+    }
+
+    /// The convolutions that run in int8 (an int8 model's others run in float32: the stem, whose input
+    /// can be negative, squeeze-excite and the head, and any convolution the calibration did not cover).
+    public var int8Layers: [String] {
+        plan.steps.indices.filter { i in
+            (plan.steps[i] as? GemmStep)?.operands == .int8 || (plan.steps[i] as? ConvolutionStep)?.operands == .int8
+        }.map { graph.nodes[plan.stepNodes[$0]].name }
     }
 
     /// Bytes of activation memory one run uses (buffers shared by liveness).
@@ -138,7 +150,14 @@ public final class CompiledModel: Sendable {
         }
     }
 
-    private func run(_ input: [Float], timings: UnsafeMutablePointer<[Double]>?) throws(ExecutorError) -> [Float] {
+    /// Runs the network on `input`, calling `observe(value, images, arena)` after each step with the value
+    /// it wrote, for calibration.
+    func run(_ input: [Float], observe: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) throws(ExecutorError) {
+        try withoutActuallyEscaping(observe) { (o) throws(ExecutorError) in _ = try run(input, timings: nil, observe: o) }
+    }
+
+    private func run(_ input: [Float], timings: UnsafeMutablePointer<[Double]>?,
+                     observe: ((Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void)? = nil) throws(ExecutorError) -> [Float] {
         let expected = inputShape.reduce(1, *)
         guard input.count == expected else {
             throw ExecutorError(.inputShape(expected: inputShape, got: [input.count]), "input has \(input.count) values, the model takes \(inputShape) = \(expected)")
@@ -172,6 +191,7 @@ public final class CompiledModel: Sendable {
                     func execute(_ worker: Int, _ workers: Int) { step.run(context, images: images, worker: worker, workers: workers) }
                     if plan.runsSerially[i] { execute(0, 1) } else { pool.run(execute) }
                     if let timings { timings.pointee[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+                    observe?(step.output, images, base)
                 }
             }
         }

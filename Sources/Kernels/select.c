@@ -7,6 +7,7 @@ extern const rn_kernels rn_portable_kernels;
 extern const rn_kernels rn_avx512_kernels;
 extern const rn_kernels rn_avx2_kernels;
 extern const rn_bf16_kernels rn_avx512bf16_kernels;
+extern const rn_int8_kernels rn_avx512vnni_kernels;
 
 static int cpu_has_avx512(void) {
     __builtin_cpu_init();
@@ -34,6 +35,13 @@ const rn_kernels *rn_kernels_for(const char *isa) {
 const rn_bf16_kernels *rn_bf16_kernels_for(void) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (cpu_has_avx512() && __builtin_cpu_supports("avx512bf16")) return &rn_avx512bf16_kernels;
+#endif
+    return NULL;
+}
+
+const rn_int8_kernels *rn_int8_kernels_for(void) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (cpu_has_avx512() && __builtin_cpu_supports("avx512vnni")) return &rn_avx512vnni_kernels;
 #endif
     return NULL;
 }

@@ -55,6 +55,12 @@ struct DataOptions {
                            workers: try args.int("--workers", range: 1...256))
     }
 
+    /// Options for the dataset `text` names (as --data takes it), everything else default.
+    static func parse(from text: String) throws -> DataOptions? {
+        var args = Arguments(["--data", text])
+        return try parse(&args)
+    }
+
     /// The input size the data implies (CIFAR 32×32, an array's H×W), else `resolution` or 224.
     func inputSize(of dataset: any ImageDataset) -> (height: Int, width: Int) {
         if let resolution { return (resolution, resolution) }

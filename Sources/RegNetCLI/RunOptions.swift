@@ -13,6 +13,10 @@ struct RunOptions {
     var threads: Int?
     var kernels: KernelSet
     var precision: Precision
+    /// For int8: where the calibration images come from, how many, and how they become scales.
+    var calibration: String?
+    var calibrationImages: Int
+    var calibrationMethod: CalibrationMethod
     /// Whether --batch, and --resolution/--height/--width, were given (an input's own shape must then agree).
     var batchGiven = false, sizeGiven = false
 
@@ -26,8 +30,14 @@ struct RunOptions {
       --resolution R          input size (default 224); --height/--width for non-square inputs
       --threads T             worker threads (default: active processors)
       --isa avx512|avx2|portable   force a micro-kernel set (default: the best this CPU runs)
-      --precision fp32|bf16   convolution arithmetic (default fp32); bf16 needs AVX-512 BF16 and
-                              falls back to fp32 elsewhere, with a note
+      --precision fp32|bf16|int8  convolution arithmetic (default fp32); bf16 needs AVX-512 BF16,
+                              int8 AVX-512 VNNI; elsewhere the model runs in fp32, with a note
+      --calibration D         int8: calibrate on the training images of D (what `regnet train --data`
+                              takes: cifar10:DIR, folder:DIR, npy:…, digits) or `random` (seeded
+                              noise, with a warning); not needed with a quantised weights file
+      --calibration-images N  images to calibrate on (default 128)
+      --calibration-method minmax|percentile[:P]   scale from the largest value (default) or the
+                              P-th percentile (default 99.99)
     """
 
     static func parse(_ args: inout Arguments) throws -> RunOptions {
@@ -49,9 +59,25 @@ struct RunOptions {
             kernels = chosen
         }
         let precision = try Precision.parse(&args)
+        let calibration = try args.option("--calibration")
+        let calibrationImages = try args.int("--calibration-images", range: 1...100_000) ?? 128
+        var method = CalibrationMethod.minMax
+        if let text = try args.option("--calibration-method") {
+            if text == "minmax" {
+                method = .minMax
+            } else if text == "percentile" || text.hasPrefix("percentile:") {
+                let p = text == "percentile" ? 99.99 : Double(text.dropFirst("percentile:".count))
+                guard let p, p > 0, p <= 100 else { throw UsageError("--calibration-method percentile:P takes P in (0, 100] (got '\(text)')") }
+                method = .percentile(p)
+            } else {
+                throw UsageError("unknown calibration method '\(text)' (expected minmax or percentile[:P])")
+            }
+        }
+        if precision != .int8 && calibration != nil { throw UsageError("--calibration applies to --precision int8 only") }
         let network = try ModelSelection.parse(&args)
         return RunOptions(network: network, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
-                          height: height, width: width, threads: threads, kernels: kernels, precision: precision, batchGiven: batchOption != nil,
+                          height: height, width: width, threads: threads, kernels: kernels, precision: precision, calibration: calibration,
+                          calibrationImages: calibrationImages, calibrationMethod: method, batchGiven: batchOption != nil,
                           sizeGiven: resolutionOption != nil || heightOption != nil || widthOption != nil)
     }
 
@@ -72,14 +98,51 @@ struct RunOptions {
     func compile() throws -> CompiledModel {
         let graph = try ModelSelection.lower(network, height: height, width: width)
         let weights = try loadWeights(for: graph)
+        let quantization = precision == .int8 && kernels.supports(.int8) ? try calibrate(graph, weights) : nil
         let model: CompiledModel
         do {
-            model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision)
+            model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision,
+                                      quantization: quantization)
         } catch {
             throw RuntimeError(error.description)
         }
         if model.precision != precision { printError(Precision.fallbackNote(precision, kernels: kernels)) }
         return model
+    }
+}
+
+extension RunOptions {
+    /// The int8 input scales: calibrated on `--calibration` images (or seeded noise).
+    func calibrate(_ graph: Graph, _ weights: WeightSet) throws -> Quantization {
+        guard let calibration else {
+            throw UsageError("--precision int8 needs --calibration D (a dataset, or random) or a quantised weights file")
+        }
+        let shape = graph.inputShape, imageSize = shape.channels * shape.height * shape.width
+        let perBatch = min(calibrationImages, 32)
+        var images: [Float] = []
+        if calibration == "random" {
+            printError("warning: calibrating on random inputs; the scales will not fit real images (pass --calibration D)")
+            images = syntheticInput(shape: [calibrationImages, shape.channels, shape.height, shape.width], seed: seed &+ 1).scalars
+        } else {
+            guard var data = try DataOptions.parse(from: calibration) else { throw UsageError("--calibration: no dataset") }
+            data.augment = false
+            data.resolution = nil
+            let (trainSet, _) = try data.open()
+            let loader = try data.loader(trainSet, spec: data.train, height: shape.height, width: shape.width, batch: perBatch,
+                                         training: false, seed: seed)
+            let batches = loader.epoch(0)
+            do {
+                while images.count < calibrationImages * imageSize, let batch = try batches.next() { images += batch.images }
+            } catch { throw RuntimeError(error.message) }
+            guard !images.isEmpty else { throw RuntimeError("--calibration \(calibration): the dataset has no images") }
+        }
+        let count = min(images.count / imageSize, calibrationImages), batches = stride(from: 0, to: count - count % perBatch, by: perBatch).map {
+            Array(images[($0 * imageSize)..<(($0 + perBatch) * imageSize)])
+        }
+        do {
+            return try Quantization.calibrate(graph: graph, weights: weights, batches: batches.isEmpty ? [Array(images.prefix(imageSize))] : batches,
+                                              batch: batches.isEmpty ? 1 : perBatch, method: calibrationMethod, threads: threads)
+        } catch { throw RuntimeError(error.description) }
     }
 }
 
@@ -112,7 +175,7 @@ extension Precision {
 
     /// What to tell the user when `kernels` cannot run `precision` and the model runs in fp32.
     static func fallbackNote(_ precision: Precision, kernels: KernelSet) -> String {
-        "note: \(precision.rawValue) needs AVX-512 BF16, which "
+        "note: \(precision.rawValue) needs \(precision == .int8 ? "AVX-512 VNNI" : "AVX-512 BF16"), which "
             + (kernels.name == "avx512" ? "this CPU lacks" : "the \(kernels.name) kernels lack") + "; running in fp32"
     }
 }

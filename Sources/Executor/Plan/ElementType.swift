@@ -4,12 +4,17 @@ package enum ElementType: Sendable {
     case float32
     /// bfloat16: a float's sign, exponent and top 7 mantissa bits (the operands of bf16 plans).
     case bfloat16
+    /// Unsigned 8-bit quantised activations: value = q · scale (zero point 0).
+    case uint8
+    /// Signed 8-bit quantised weights: value = q · scale of the output channel (symmetric).
+    case int8
 
     /// Bytes per element.
     package var byteCount: Int {
         switch self {
         case .float32: 4
         case .bfloat16: 2
+        case .uint8, .int8: 1
         }
     }
 }

@@ -25,14 +25,17 @@ struct ExecutionPlan: Sendable {
     var runsSerially: [Bool]
     /// The precision the convolutions run in.
     var precision: Precision
+    /// The value holding each node's result (nodes fused into a step, or folded, have none).
+    var nodeValues: [NodeID: Int]
 }
 
 extension ExecutionPlan {
     /// Compiles `graph` with `weights` (already validated) for `batch` images, the tile sizes of `kernels`
-    /// and `precision` (float32 when `kernels` cannot run it).
+    /// and `precision` (float32 when `kernels` cannot run it; int8 with `quantization`'s input scales).
     init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet, precision: Precision = .float32,
-         groupBudgetBytes: Double = PlanCompiler.defaultGroupBudgetBytes) throws(ExecutorError) {
-        var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision)
+         quantization: Quantization? = nil, groupBudgetBytes: Double = PlanCompiler.defaultGroupBudgetBytes) throws(ExecutorError) {
+        var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision,
+                                    quantization: quantization)
         compiler.groupBudgetBytes = groupBudgetBytes
         self = try compiler.compile()
     }

@@ -11,8 +11,10 @@ struct PlanCompiler {
     let weights: WeightSet
     let batch: Int
     let kernels: KernelSet
-    /// The arithmetic of the convolutions (bf16 only when `kernels` has bf16 kernels).
+    /// The arithmetic of the convolutions (bf16 or int8 only when `kernels` has such kernels).
     let precision: Precision
+    /// The calibrated input scales of an int8 plan.
+    let quantization: Quantization?
     let consumers: [[NodeID]]
     var groupBudgetBytes = PlanCompiler.defaultGroupBudgetBytes
 
@@ -26,17 +28,21 @@ struct PlanCompiler {
     var absorbed = Set<NodeID>()
     /// Channel-scale nodes folded into the 1x1 convolution that reads them: node → (input, gate).
     var foldedScales: [NodeID: (input: NodeID, gate: NodeID)] = [:]
-    /// bf16 copies of float32 values, made once for all the bf16 convolutions that read them.
-    var bfloat16Copies: [Int: Int] = [:]
+    /// Narrow (bf16 or uint8) copies of float32 values, made once for all the convolutions that read them.
+    var narrowCopies: [Int: Int] = [:]
+    /// The quantisation scale of each uint8 value.
+    var valueScales: [Int: Float] = [:]
     var layouts: [ValueLayout] = []
     var packed: [Float] = []
 
-    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet, precision: Precision = .float32) {
+    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet, precision: Precision = .float32,
+         quantization: Quantization? = nil) {
         self.graph = graph
         self.weights = weights
         self.batch = batch
         self.kernels = kernels
         self.precision = kernels.supports(precision) ? precision : .float32
+        self.quantization = self.precision == .int8 ? quantization : nil
         consumers = graph.consumers
     }
 
@@ -57,7 +63,8 @@ struct PlanCompiler {
         }
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
                              arenaBytes: arena, unplannedBytes: unplanned, packedWeights: packed,
-                             stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial, precision: precision)
+                             stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial, precision: precision,
+                             nodeValues: valueOf)
     }
 
     // MARK: Fusion
@@ -139,28 +146,44 @@ struct PlanCompiler {
         return layouts.count - 1
     }
 
-    /// Whether node `id`'s result can be stored as bf16: in a bf16 plan, when only convolutions (which
-    /// all multiply in bf16 there) read it.
-    func onlyBFloat16Readers(_ id: NodeID) -> Bool {
-        guard precision == .bfloat16, id != graph.output, !consumers[id].isEmpty else { return false }
-        return consumers[id].allSatisfy { c in
-            if case .convolution = graph.nodes[c].operation { return true }
-            return false
+    /// The scale of convolution `id`'s uint8 input, when it runs in int8: in an int8 plan, calibrated, and
+    /// a candidate (`Graph.isInt8Candidate`).
+    func quantizedInputScale(of id: NodeID) -> Float? {
+        guard let quantization, let scale = quantization.inputScales[graph.nodes[id].name], scale > 0, scale.isFinite,
+              graph.isInt8Candidate(id) else { return nil }
+        return scale
+    }
+
+    /// How node `id`'s result can be stored when only convolutions read it: bf16 in a bf16 plan; uint8
+    /// (with the readers' input scale) in an int8 plan when every reader runs in int8 and the result is
+    /// a ReLU's. float32 otherwise.
+    func narrowStorage(of id: NodeID, activation: Activation) -> (element: ElementType, scale: Float?) {
+        guard id != graph.output, !consumers[id].isEmpty, activation != .sigmoid,
+              consumers[id].allSatisfy({ if case .convolution = graph.nodes[$0].operation { true } else { false } }) else { return (.float32, nil) }
+        switch precision {
+        case .float32: return (.float32, nil)
+        case .bfloat16: return (.bfloat16, nil)
+        case .int8:
+            let scales = consumers[id].map(quantizedInputScale(of:))
+            guard activation == .relu, let first = scales[0], scales.allSatisfy({ $0 == first }) else { return (.float32, nil) }
+            return (.uint8, first)
         }
     }
 
-    /// A bf16 copy of float32 value `value`, made by a `ConvertStep` (once) before the step about to be
-    /// appended for node `id`.
-    mutating func bfloat16Copy(of value: Int, for id: NodeID) -> Int {
-        if layouts[value].element == .bfloat16 { return value }
-        if let copy = bfloat16Copies[value] { return copy }
+    /// A copy of float32 value `value` as `element` (bf16, or uint8 quantised with `scale`), made by a
+    /// `ConvertStep` (once) before the step about to be appended for node `id`; the value itself when it
+    /// is stored so already.
+    mutating func narrowCopy(of value: Int, as element: ElementType, scale: Float = 1, for id: NodeID) -> Int {
+        if layouts[value].element == element { return value }
+        if let copy = narrowCopies[value], layouts[copy].element == element { return copy }
         var layout = layouts[value]
-        layout.element = .bfloat16
+        layout.element = element
         layout.padding = 0
         layouts.append(layout)
         let copy = layouts.count - 1
-        bfloat16Copies[value] = copy
-        append(ConvertStep(input: value, output: copy), for: id, flops: 0)
+        narrowCopies[value] = copy
+        if element == .uint8 { valueScales[copy] = scale }
+        append(ConvertStep(input: value, output: copy, scale: scale), for: id, flops: 0)
         return copy
     }
 
@@ -184,6 +207,16 @@ struct PlanCompiler {
         store(stride(from: 0, to: values.count, by: 2).map { i in
             let low = UInt32(bfloat16Bits(values[i])), high = i + 1 < values.count ? UInt32(bfloat16Bits(values[i + 1])) : 0
             return Float(bitPattern: low | high << 16)
+        })
+    }
+
+    /// Appends integer `values` in [-127, 127] as int8 (four to each 32-bit slot, in order) to the packed
+    /// weights, padded to a 64-byte boundary; returns their offset in floats.
+    mutating func storeInt8(_ values: [Float]) -> Int {
+        store(stride(from: 0, to: values.count, by: 4).map { i in
+            var bits: UInt32 = 0
+            for j in 0..<min(4, values.count - i) { bits |= UInt32(UInt8(bitPattern: Int8(values[i + j]))) << (8 * j) }
+            return Float(bitPattern: bits)
         })
     }
 

@@ -33,8 +33,16 @@ public struct KernelSet: @unchecked Sendable {
 
     /// The bf16 micro-kernels that go with this set: only the AVX-512 set has them, on CPUs with AVX-512 BF16.
     var bfloat16: BFloat16Kernels? { name == "avx512" ? BFloat16Kernels.available : nil }
+    /// The int8 micro-kernels that go with this set: only the AVX-512 set has them, on CPUs with AVX-512 VNNI.
+    var int8: Int8Kernels? { name == "avx512" ? Int8Kernels.available : nil }
     /// Whether `precision` runs with this set (float32 always does).
-    public func supports(_ precision: Precision) -> Bool { precision == .float32 || bfloat16 != nil }
+    public func supports(_ precision: Precision) -> Bool {
+        switch precision {
+        case .float32: true
+        case .bfloat16: bfloat16 != nil
+        case .int8: int8 != nil
+        }
+    }
 
     /// The training micro-kernels of the same instruction set, if there are any.
     var training: UnsafePointer<rn_training_kernels>? { rn_training_kernels_for(name) }
@@ -58,5 +66,21 @@ struct BFloat16Kernels: @unchecked Sendable {
     static let available: BFloat16Kernels? = rn_bf16_kernels_for().map { t in
         BFloat16Kernels(mr: Int(t.pointee.mr), nr: Int(t.pointee.nr), xb: Int(t.pointee.xb), gemm: t.pointee.gemm,
                         conv: t.pointee.conv, xb2: Int(t.pointee.xb2), conv2: t.pointee.conv2, pack: t.pointee.pack, convert: t.pointee.convert)
+    }
+}
+
+/// The int8 micro-kernels (uint8 activations x int8 weights, int32 accumulation) and their tile sizes.
+struct Int8Kernels: @unchecked Sendable {
+    /// GEMM rows per tile, columns per packed panel, convolution pixels per tile.
+    let mr: Int, nr: Int, xb: Int
+    let gemm: rn_gemm_int8_fn
+    let conv: rn_conv_int8_fn
+    let pack: rn_pack_int8_fn
+    let convert: rn_convert_int8_fn
+
+    /// The set this CPU runs, if it has AVX-512 VNNI.
+    static let available: Int8Kernels? = rn_int8_kernels_for().map { t in
+        Int8Kernels(mr: Int(t.pointee.mr), nr: Int(t.pointee.nr), xb: Int(t.pointee.xb), gemm: t.pointee.gemm,
+                    conv: t.pointee.conv, pack: t.pointee.pack, convert: t.pointee.convert)
     }
 }

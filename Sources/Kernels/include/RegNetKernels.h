@@ -105,6 +105,48 @@ typedef struct {
 /// The bf16 kernels, or NULL when the CPU has no bf16 dot-product instructions.
 const rn_bf16_kernels *rn_bf16_kernels_for(void);
 
+/// int8 GEMM row tile (AVX-512 VNNI): uint8 A (zero point 0) times int8 B, int32 accumulation, then
+/// c = act(acc x scale[j] + bias[j] + residual) for j < n. k is a multiple of 4 (depths padded with
+/// zeros), A rows hold k bytes, B's panels are [k / 4][nr][4] (reduction indices 4p..4p+3 of a column
+/// side by side). scale and bias hold n values padded to whole panels. c_rows point at float32 rows,
+/// or with out_u8 at uint8 rows, stored as round(c / out_scale) saturated to [0, 255] (act must then
+/// not be RN_ACT_SIGMOID).
+typedef void (*rn_gemm_int8_fn)(size_t m, size_t n, size_t k, const unsigned char *a, size_t lda, const signed char *b,
+                                size_t col, void *const *c_rows, const float *const *r_rows, const float *scale,
+                                const float *bias, int act, int out_u8, float out_scale);
+
+/// As rn_pack_fn, to uint8: each dst row holds k rounded up to a multiple of 4 values, the pad zero.
+/// Float32 rows (gated) are quantised with 1 / scale; uint8 rows (in_u8) are copied, or multiplied by
+/// their gates and rounded again (the same scale).
+typedef void (*rn_pack_int8_fn)(size_t mr, size_t k, const void *const *rows, const float *const *scales,
+                                unsigned char *dst, int in_u8, float scale);
+
+/// As rn_conv_fn with a uint8 input (strides in bytes) and int8 weights packed [kh][kw][ceil(ci / 4)][16][4]
+/// (zeros past ci: each pixel's read runs up to three channels past its last), with the epilogue of
+/// rn_gemm_int8_fn over 16 channels (scale and bias 16 values).
+typedef void (*rn_conv_int8_fn)(size_t xb, size_t co, size_t kh, size_t kw, size_t ci,
+                                const unsigned char *in, size_t in_row, size_t in_col, size_t in_pixel,
+                                const signed char *w, const float *scale, const float *bias, void *out, size_t out_pixel,
+                                int act, int out_u8, float out_scale);
+
+/// Quantises n floats to uint8: round(x / scale) saturated to [0, 255].
+typedef void (*rn_convert_int8_fn)(size_t n, const float *src, unsigned char *dst, float scale);
+
+/// The int8 micro-kernels (AVX-512 VNNI) and their tile sizes.
+typedef struct {
+    const char *name;   ///< "avx512vnni"
+    int mr;             ///< GEMM rows per tile
+    int nr;             ///< GEMM columns per packed panel
+    int xb;             ///< convolution pixels per tile
+    rn_gemm_int8_fn gemm;
+    rn_conv_int8_fn conv;
+    rn_pack_int8_fn pack;
+    rn_convert_int8_fn convert;
+} rn_int8_kernels;
+
+/// The int8 kernels, or NULL when the CPU has no AVX-512 VNNI.
+const rn_int8_kernels *rn_int8_kernels_for(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,40 +15,57 @@ struct ConvolutionDefinition: OperationDefinition {
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let node = compiler.graph.nodes[id]
         let chain = compiler.fuseChain(from: id, allowResidual: isPointwise)
-        var w = compiler.tensor("\(node.name).weight")
-        var b = conv.bias ? compiler.tensor("\(node.name).bias") : [Float](repeating: 0, count: conv.outChannels)
-        if let bn = chain.batchNorm, case .batchNorm(let channels, let epsilon) = compiler.graph.nodes[bn].operation {
-            let (scale, shift) = BatchNormDefinition(channels: channels, epsilon: epsilon).affine(compiler.graph.nodes[bn].name, in: compiler)
-            let perChannel = w.count / conv.outChannels
-            for co in 0..<conv.outChannels {
-                for i in 0..<perChannel { w[co * perChannel + i] *= scale[co] }
-                b[co] = b[co] * scale[co] + shift[co]
-            }
+        let w = compiler.tensor("\(node.name).weight")
+        let b = conv.bias ? compiler.tensor("\(node.name).bias") : [Float](repeating: 0, count: conv.outChannels)
+        let batchNorm = chain.batchNorm.flatMap { bn -> (scale: [Float], shift: [Float])? in
+            guard case .batchNorm(let channels, let epsilon) = compiler.graph.nodes[bn].operation else { return nil }
+            return BatchNormDefinition(channels: channels, epsilon: epsilon).affine(compiler.graph.nodes[bn].name, in: compiler)
         }
         let folded = compiler.foldedScales[node.inputs[0]]
         let input = try compiler.value(folded?.input ?? node.inputs[0])
         let inputScale: Int? = try folded.map { (f: (input: NodeID, gate: NodeID)) throws(ExecutorError) in try compiler.value(f.gate) }
         let residual: Int? = try chain.residual.map { (r: NodeID) throws(ExecutorError) in try compiler.value(r) }
-        // A result only bf16 convolutions read is stored as bf16 (half the traffic, no conversion pass).
-        let bf16Output = chain.activation != .sigmoid && compiler.onlyBFloat16Readers(chain.last)
-        let output = compiler.newValue(for: chain.last, element: bf16Output ? .bfloat16 : .float32)
+        // A result only narrow convolutions read is stored narrow (half or a quarter of the traffic, no conversion pass).
+        // (Only a layer that itself runs in int8 stores uint8.)
+        let quantizedInput = compiler.kernels.int8 == nil ? nil : compiler.quantizedInputScale(of: id)
+        let storage = compiler.precision == .int8 && quantizedInput == nil ? (.float32, nil)
+            : compiler.narrowStorage(of: chain.last, activation: chain.activation)
+        let output = compiler.newValue(for: chain.last, element: storage.element)
+        if let scale = storage.scale { compiler.valueScales[output] = scale }
         let flops = node.operation.complexity(output: node.shape).flops * compiler.batch
         if isPointwise {
             compiler.appendGemm(input: input, output: output, residual: residual, inputScale: inputScale, stride: conv.stride,
-                                k: conv.inChannels, n: conv.outChannels, weights: w, bias: b, activation: chain.activation,
-                                for: id, flops: flops)
+                                k: conv.inChannels, n: conv.outChannels, weights: w, bias: b, batchNorm: batchNorm,
+                                activation: chain.activation, quantizedInput: quantizedInput, for: id, flops: flops)
         } else {
-            let bfloat16 = compiler.precision == .bfloat16
             let blocks = (conv.outChannelsPerGroup + 15) / 16
-            let packed = ConvolutionStep.pack(w, b, conv: conv, blocks: blocks, pairs: bfloat16)
-            let source = bfloat16 ? compiler.bfloat16Copy(of: input, for: id) : input
-            compiler.append(ConvolutionStep(input: source, output: output, kernel: conv.kernel, stride: conv.stride,
-                                            padding: conv.padding, groups: conv.groups, inPerGroup: conv.inChannelsPerGroup,
-                                            outPerGroup: conv.outChannelsPerGroup, blocksPerGroup: blocks,
-                                            weights: bfloat16 ? compiler.storeBFloat16(packed.weights) : compiler.store(packed.weights),
-                                            bias: compiler.store(packed.bias), activation: chain.activation,
-                                            operands: bfloat16 ? .bfloat16 : .float32),
-                            for: id, flops: flops)
+            var step = ConvolutionStep(input: input, output: output, kernel: conv.kernel, stride: conv.stride, padding: conv.padding,
+                                       groups: conv.groups, inPerGroup: conv.inChannelsPerGroup, outPerGroup: conv.outChannelsPerGroup,
+                                       blocksPerGroup: blocks, weights: 0, bias: 0, activation: chain.activation)
+            if let scale = quantizedInput {
+                let (q, weightScales) = compiler.int8Weights(w, channels: conv.outChannels, name: node.name)
+                let (scales, bias) = outputScales(weightScales, b, batchNorm, inputScale: scale)
+                let packed = ConvolutionStep.pack(q, bias, conv: conv, blocks: blocks, group: 4)
+                step.input = compiler.narrowCopy(of: input, as: .uint8, scale: scale, for: id)
+                step.operands = .int8
+                step.weights = compiler.storeInt8(packed.weights)
+                step.bias = compiler.store(packed.bias)
+                step.quantization = (compiler.store(ConvolutionStep.blockLayout(scales, conv: conv, blocks: blocks)),
+                                     compiler.valueScales[output] ?? 1)
+            } else if compiler.precision == .bfloat16 {
+                let (w, b) = foldBatchNorm(w, b, batchNorm)
+                let packed = ConvolutionStep.pack(w, b, conv: conv, blocks: blocks, group: 2)
+                step.input = compiler.narrowCopy(of: input, as: .bfloat16, for: id)
+                step.operands = .bfloat16
+                step.weights = compiler.storeBFloat16(packed.weights)
+                step.bias = compiler.store(packed.bias)
+            } else {
+                let (w, b) = foldBatchNorm(w, b, batchNorm)
+                let packed = ConvolutionStep.pack(w, b, conv: conv, blocks: blocks)
+                step.weights = compiler.store(packed.weights)
+                step.bias = compiler.store(packed.bias)
+            }
+            compiler.append(step, for: id, flops: flops)
         }
         compiler.absorb(chain.members)
     }

@@ -27,7 +27,14 @@ struct ConvolutionStep: InferenceStep {
     var operands: ElementType = .float32
 
     /// Packed weight elements per 16-channel block.
-    var blockWeights: Int { kernel * kernel * (operands == .bfloat16 ? (inPerGroup + 1) / 2 * 2 : inPerGroup) * 16 }
+    /// int8 operands: the offset of the per-channel float scales [group][block][16] (input scale × each
+    /// output channel's weight scale) and the scale of a uint8 output.
+    var quantization: (scales: Int, outputScale: Float)?
+
+    /// Input channels the kernel multiplies at once (1 float32, 2 bf16, 4 int8).
+    var channelGroup: Int { operands == .float32 ? 1 : 4 / operands.byteCount }
+    /// Packed weight elements per 16-channel block.
+    var blockWeights: Int { kernel * kernel * ((inPerGroup + channelGroup - 1) / channelGroup * channelGroup) * 16 }
 
     var reads: [Int] { [input] }
     var weightBytes: Int { groups * blocksPerGroup * blockWeights * operands.byteCount }
@@ -45,8 +52,8 @@ struct ConvolutionStep: InferenceStep {
         output.zeroPadding(rows: imageRows(images, output.height, worker, workers), in: arena)
         // Few rows (late stages at batch 1): split each row's groups too, so every worker has work.
         let chunks = rows >= 4 * workers ? 1 : min(groups, max(1, (4 * workers + rows - 1) / rows))
-        let bf16 = operands == .bfloat16 ? c.kernels.bfloat16! : nil
-        let xb = bf16?.xb ?? c.kernels.xb, conv = c.kernels.conv, k = kernel, s = stride, blockWeights = self.blockWeights
+        let bf16 = operands == .bfloat16 ? c.kernels.bfloat16! : nil, int8 = operands == .int8 ? c.kernels.int8! : nil
+        let xb = bf16?.xb ?? int8?.xb ?? c.kernels.xb, conv = c.kernels.conv, k = kernel, s = stride, blockWeights = self.blockWeights
         let bf16Arena = UnsafeMutableRawPointer(arena).assumingMemoryBound(to: UInt16.self)
         // Narrow bf16 outputs: two 16-channel blocks per kernel call (the next block of the group, or the
         // next group's first when groups are whole blocks), so enough accumulators are in flight.
@@ -80,6 +87,13 @@ struct ConvolutionStep: InferenceStep {
                             bf16.conv(count, co, k, k, inPerGroup, bf16Arena + src, input.rowStride, input.channels,
                                       s * input.channels, w, bias, out, output.channels, activation.rawValue, outBF16)
                         }
+                    } else if let int8, let q = quantization {
+                        let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: Int8.self) + block * blockWeights
+                        let source = UnsafeRawPointer(arena).assumingMemoryBound(to: UInt8.self) + src
+                        int8.conv(count, co, k, k, inPerGroup, source, input.rowStride, input.channels, s * input.channels,
+                                  w, c.weights + q.scales + block * 16, bias,
+                                  UnsafeMutableRawPointer(arena) + dst * outBytes, output.channels, activation.rawValue,
+                                  outBytes == 1 ? 1 : 0, q.outputScale)
                     } else {
                         conv(count, co, k, k, inPerGroup, arena + src, input.rowStride, input.channels, s * input.channels,
                              c.weights + weights + block * blockWeights, bias, arena + dst, output.channels, activation.rawValue)
@@ -91,28 +105,37 @@ struct ConvolutionStep: InferenceStep {
         }
     }
 
-    /// W[co][ci][ky][kx] → [group][block][ky][kx][ci][16], zero-padded lanes; bias → [group][block][16].
-    /// With `pairs`, [group][block][ky][kx][ceil(ci / 2)][16][2] for the bf16 kernels.
-    static func pack(_ w: [Float], _ b: [Float], conv: Convolution, blocks: Int, pairs: Bool = false) -> (weights: [Float], bias: [Float]) {
+    /// W[co][ci][ky][kx] → [group][block][ky][kx][ci' / g][16][g], zero-padded (ci' = ci rounded up to a
+    /// multiple of the `group` of input channels a kernel multiplies at once: 1 for float32, 2 for bf16,
+    /// 4 for int8); bias → [group][block][16].
+    static func pack(_ w: [Float], _ b: [Float], conv: Convolution, blocks: Int, group: Int = 1) -> (weights: [Float], bias: [Float]) {
         let k = conv.kernel, co = conv.outChannelsPerGroup
-        let ci = conv.inChannelsPerGroup, depth = pairs ? (ci + 1) / 2 * 2 : ci
+        let ci = conv.inChannelsPerGroup, depth = (ci + group - 1) / group * group
         var out = [Float](repeating: 0, count: conv.groups * blocks * k * k * depth * 16)
-        var bias = [Float](repeating: 0, count: conv.groups * blocks * 16)
         for g in 0..<conv.groups {
             for o in 0..<co {
                 let block = o / 16, lane = o % 16, channel = g * co + o
-                bias[(g * blocks + block) * 16 + lane] = b[channel]
                 for c in 0..<ci {
                     for ky in 0..<k {
                         for kx in 0..<k {
                             let tap = ((g * blocks + block) * k + ky) * k + kx
-                            let dst = pairs ? (tap * depth + c / 2 * 2) * 16 + 2 * lane + c % 2 : (tap * ci + c) * 16 + lane
+                            let dst = (tap * depth + c / group * group) * 16 + group * lane + c % group
                             out[dst] = w[((channel * ci + c) * k + ky) * k + kx]
                         }
                     }
                 }
             }
         }
-        return (out, bias)
+        return (out, blockLayout(b, conv: conv, blocks: blocks))
+    }
+
+    /// One value per output channel → [group][block][16], zero-padded lanes (biases, int8 scales).
+    static func blockLayout(_ values: [Float], conv: Convolution, blocks: Int) -> [Float] {
+        let co = conv.outChannelsPerGroup
+        var out = [Float](repeating: 0, count: conv.groups * blocks * 16)
+        for g in 0..<conv.groups {
+            for o in 0..<co { out[(g * blocks + o / 16) * 16 + o % 16] = values[g * co + o] }
+        }
+        return out
     }
 }

@@ -30,8 +30,12 @@ struct GemmStep: InferenceStep {
     var weights: Int
     var bias: Int
     var activation: Activation
-    /// The element type of A and W as the kernel multiplies them.
+    /// The element type of W as the kernel multiplies it: float32, bfloat16 (A rounded to bf16 too) or
+    /// int8 (A quantised to uint8).
     var operands: ElementType = .float32
+    /// int8 operands: the scale A is quantised with, the offset of the per-column float scales
+    /// (A's scale × each output channel's weight scale) and the scale of a uint8 output.
+    var quantization: (inputScale: Float, scales: Int, outputScale: Float)?
 
     var reads: [Int] { [input] + (residual.map { [$0] } ?? []) + (inputScale.map { [$0] } ?? []) }
     var weightBytes: Int { k * n * operands.byteCount }
@@ -41,17 +45,15 @@ struct GemmStep: InferenceStep {
         return ((kernels.mr - 1) * layouts[input].channels + 16) * layouts[input].element.byteCount
     }
 
-    /// W[n][k] → panels [n / nr][k][nr], zero-padded; bias padded to whole panels. With `pairs`, the
-    /// panels are [n / nr][k' / 2][nr][2] for the bf16 kernels (k' = k rounded up to even).
-    static func pack(_ w: [Float], _ b: [Float], k: Int, n: Int, nr: Int, pairs: Bool = false) -> (weights: [Float], bias: [Float]) {
-        let panels = (n + nr - 1) / nr, depth = pairs ? (k + 1) / 2 * 2 : k
+    /// W[n][k] → panels [n / nr][k' / g][nr][g], zero-padded (k' = k rounded up to a multiple of the
+    /// `group` of reduction indices a kernel multiplies at once: 1 for float32, 2 for bf16, 4 for int8);
+    /// bias padded to whole panels.
+    static func pack(_ w: [Float], _ b: [Float], k: Int, n: Int, nr: Int, group: Int = 1) -> (weights: [Float], bias: [Float]) {
+        let panels = (n + nr - 1) / nr, depth = (k + group - 1) / group * group
         var panel = [Float](repeating: 0, count: panels * depth * nr)
         for col in 0..<n {
             let p = col / nr, j = col % nr
-            for r in 0..<k {
-                let index = pairs ? ((p * depth + r / 2 * 2) * nr + 2 * j + r % 2) : (p * k + r) * nr + j
-                panel[index] = w[col * k + r]
-            }
+            for r in 0..<k { panel[(p * depth + r / group * group) * nr + group * j + r % group] = w[col * k + r] }
         }
         var bias = [Float](repeating: 0, count: panels * nr)
         bias.replaceSubrange(0..<n, with: b)
@@ -65,12 +67,14 @@ struct GemmStep: InferenceStep {
     func run(_ context: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {
         let input = context.layouts[self.input], output = context.layouts[self.output], arena = context.arena, kernels = context.kernels
         let residual = self.residual.map { context.layouts[$0] }, gate = inputScale.map { context.layouts[$0] }
-        let bf16 = operands == .bfloat16 ? kernels.bfloat16! : nil
-        let mr = bf16?.mr ?? kernels.mr, nr = bf16?.nr ?? kernels.nr
+        let bf16 = operands == .bfloat16 ? kernels.bfloat16! : nil, int8 = operands == .int8 ? kernels.int8! : nil
+        let mr = bf16?.mr ?? int8?.mr ?? kernels.mr, nr = bf16?.nr ?? int8?.nr ?? kernels.nr
         let height = output.height, width = output.width, pixels = height * width, s = stride
         // Within a group, images occupy consecutive slots, so unpadded stride-1 rows are one run of memory.
-        let inPlace = s == 1 && input.padding == 0 && gate == nil && (bf16 == nil || input.element == .bfloat16)
-        let depth = bf16 == nil ? k : (k + 1) / 2 * 2, elementBytes = operands.byteCount
+        // A already in the kernel's element type is read in place on the same conditions as float32.
+        let aElement: ElementType = bf16 != nil ? .bfloat16 : int8 != nil ? .uint8 : .float32
+        let inPlace = s == 1 && input.padding == 0 && gate == nil && input.element == aElement
+        let group = 4 / aElement.byteCount, depth = (k + group - 1) / group * group, elementBytes = aElement.byteCount
         // The output is float32, or bf16 when only bf16 convolutions read it.
         let outputBase = UnsafeMutableRawPointer(arena), outBytes = output.element.byteCount, inBytes = input.element.byteCount
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
@@ -121,9 +125,11 @@ struct GemmStep: InferenceStep {
                     // Rows past m repeat the last one: the kernels read all mr rows.
                     for i in (base + m)..<(base + mr) { aRows[i] = aRows[base + m - 1]; gRows[i] = gRows[base + m - 1] }
                     let dst = packedBase + base * depth * elementBytes, gates = gate == nil ? nil : gRows + base
+                    let rows = UnsafeRawPointer(aRows + base).assumingMemoryBound(to: UnsafeRawPointer?.self)
                     if let bf16 {
-                        bf16.pack(mr, k, UnsafeRawPointer(aRows + base).assumingMemoryBound(to: UnsafeRawPointer?.self), gates,
-                                  dst.assumingMemoryBound(to: UInt16.self), inBytes == 2 ? 1 : 0)
+                        bf16.pack(mr, k, rows, gates, dst.assumingMemoryBound(to: UInt16.self), inBytes == 2 ? 1 : 0)
+                    } else if let int8 {
+                        int8.pack(mr, k, rows, gates, dst.assumingMemoryBound(to: UInt8.self), inBytes == 1 ? 1 : 0, quantization!.inputScale)
                     } else {
                         kernels.pack(mr, k, aRows + base, gates, dst.assumingMemoryBound(to: Float.self))
                     }
@@ -131,17 +137,20 @@ struct GemmStep: InferenceStep {
                 // Panel by panel, every tile of the chunk: the panel stays in L1 across the tiles.
                 for panel in myPanels {
                     let col = panel * nr, width = min(nr, self.n - col), bias = context.weights + self.bias + col
-                    let panel = UnsafeRawPointer(context.weights + weights) + col * depth * elementBytes
+                    let panel = UnsafeRawPointer(context.weights + weights) + col * depth * operands.byteCount
                     for t in 0..<chunkTiles {
                         let base = t * mr, c = cRows.baseAddress! + base, r = residual == nil ? nil : rRows + base
+                        let a = inPlace ? UnsafeRawPointer(aRows[base]!) : UnsafeRawPointer(packedBase + base * depth * elementBytes)
+                        let lda = inPlace ? input.channels : depth
                         if let bf16 {
-                            let a = inPlace ? UnsafeRawPointer(aRows[base]!).assumingMemoryBound(to: UInt16.self)
-                                : UnsafePointer((packedBase + base * depth * 2).assumingMemoryBound(to: UInt16.self))
-                            bf16.gemm(rowsOfTile[t], width, depth, a, inPlace ? input.channels : depth, panel.assumingMemoryBound(to: UInt16.self), col,
-                                      c, r, bias, activation.rawValue, outBytes == 2 ? 1 : 0)
+                            bf16.gemm(rowsOfTile[t], width, depth, a.assumingMemoryBound(to: UInt16.self), lda,
+                                      panel.assumingMemoryBound(to: UInt16.self), col, c, r, bias, activation.rawValue, outBytes == 2 ? 1 : 0)
+                        } else if let int8, let q = quantization {
+                            int8.gemm(rowsOfTile[t], width, depth, a.assumingMemoryBound(to: UInt8.self), lda,
+                                      panel.assumingMemoryBound(to: Int8.self), col, c, r, context.weights + q.scales + col, bias,
+                                      activation.rawValue, outBytes == 1 ? 1 : 0, q.outputScale)
                         } else {
-                            let a = inPlace ? aRows[base]! : UnsafePointer((packedBase + base * k * 4).assumingMemoryBound(to: Float.self))
-                            kernels.gemm(rowsOfTile[t], width, k, a, inPlace ? input.channels : k, panel.assumingMemoryBound(to: Float.self),
+                            kernels.gemm(rowsOfTile[t], width, k, a.assumingMemoryBound(to: Float.self), lda, panel.assumingMemoryBound(to: Float.self),
                                          col, UnsafeRawPointer(c).assumingMemoryBound(to: UnsafeMutablePointer<Float>?.self), r, bias,
                                          activation.rawValue)
                         }
@@ -156,14 +165,30 @@ struct GemmStep: InferenceStep {
 }
 
 extension PlanCompiler {
-    /// Packs W[n][k] and b for the precision of the plan and appends the GEMM step computing node `id`.
+    /// Packs W[n][k] and b (with the batch norm that follows folded in) and appends the GEMM step
+    /// computing node `id`: int8 when `quantizedInput` gives the scale of its uint8 input, otherwise in the
+    /// plan's float precision.
     mutating func appendGemm(input: Int, output: Int, residual: Int?, inputScale: Int?, stride: Int, k: Int, n: Int,
-                             weights w: [Float], bias b: [Float], activation: Activation, for id: NodeID, flops: Int) {
-        let bf16 = precision == .bfloat16 ? kernels.bfloat16 : nil
-        let packed = GemmStep.pack(w, b, k: k, n: n, nr: bf16?.nr ?? kernels.nr, pairs: bf16 != nil)
-        append(GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: stride, k: k, n: n,
-                        weights: bf16 == nil ? store(packed.weights) : storeBFloat16(packed.weights), bias: store(packed.bias),
-                        activation: activation, operands: bf16 == nil ? .float32 : .bfloat16),
-               for: id, flops: flops)
+                             weights w: [Float], bias b: [Float], batchNorm: (scale: [Float], shift: [Float])? = nil,
+                             activation: Activation, quantizedInput: Float? = nil, for id: NodeID, flops: Int) {
+        var step = GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: stride, k: k, n: n,
+                            weights: 0, bias: 0, activation: activation)
+        if let scale = quantizedInput, let int8 = kernels.int8 {
+            let (q, weightScales) = int8Weights(w, channels: n, name: graph.nodes[id].name)
+            let (scales, bias) = outputScales(weightScales, b, batchNorm, inputScale: scale)
+            let packed = GemmStep.pack(q, bias, k: k, n: n, nr: int8.nr, group: 4)
+            step.operands = .int8
+            step.weights = storeInt8(packed.weights)
+            step.bias = store(packed.bias)
+            step.quantization = (scale, store(GemmStep.pack([], scales, k: 0, n: n, nr: int8.nr).bias), valueScales[output] ?? 1)
+        } else {
+            let (w, b) = foldBatchNorm(w, b, batchNorm)
+            let bf16 = precision == .bfloat16 ? kernels.bfloat16 : nil
+            let packed = GemmStep.pack(w, b, k: k, n: n, nr: bf16?.nr ?? kernels.nr, group: bf16 == nil ? 1 : 2)
+            step.operands = bf16 == nil ? .float32 : .bfloat16
+            step.weights = bf16 == nil ? store(packed.weights) : storeBFloat16(packed.weights)
+            step.bias = store(packed.bias)
+        }
+        append(step, for: id, flops: flops)
     }
 }

@@ -1,0 +1,79 @@
+import NetworkIR
+import Weights
+
+extension Quantization {
+    /// Static post-training calibration: runs `graph` in float32 over `batches` (each `batch` NCHW
+    /// images) and sets the uint8 input scale of every convolution whose input is never negative (after
+    /// a ReLU; a squeeze-excite gated input is bounded by its ungated values) from the values it saw:
+    /// the largest one (`.minMax`) or a percentile of them, mapped to 255.
+    public static func calibrate(graph: Graph, weights: WeightSet, batches: [[Float]], batch: Int,
+                                 method: CalibrationMethod = .minMax, threads: Int? = nil) throws(ExecutorError) -> Quantization {
+        guard !batches.isEmpty else { throw ExecutorError(.invalidArgument, "calibration needs at least one batch of images") }
+        if case .percentile(let p) = method, !(p > 0 && p <= 100) {
+            throw ExecutorError(.invalidArgument, "calibration percentile must be in (0, 100] (got \(p))")
+        }
+        let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads)
+        // Each candidate convolution and the value whose range bounds its input.
+        var sources: [(name: String, value: Int)] = [], convolutions: [String: Convolution] = [:]
+        for (id, node) in graph.nodes.enumerated() {
+            guard graph.isInt8Candidate(id), case .convolution(let conv) = node.operation else { continue }
+            convolutions[node.name] = conv
+            var source = node.inputs[0]
+            if graph.nodes[source].operation == .channelScale { source = graph.nodes[source].inputs[0] }
+            if let value = model.plan.nodeValues[source] { sources.append((node.name, value)) }
+        }
+        let watched = Set(sources.map(\.value)), layouts = model.plan.layouts
+        /// Calls `body` with every element of `value` for `images`.
+        func visit(_ value: Int, _ images: Range<Int>, _ arena: UnsafeMutablePointer<Float>, _ body: (Float) -> Void) {
+            let layout = layouts[value], count = layout.width * layout.channels
+            for n in images {
+                for y in 0..<layout.height {
+                    let row = arena + layout.index(n, y, 0)
+                    for i in 0..<count { body(row[i]) }
+                }
+            }
+        }
+        var largest: [Int: Float] = [:]
+        for input in batches {
+            try model.run(input) { value, images, arena in
+                guard watched.contains(value) else { return }
+                var m = largest[value] ?? 0
+                visit(value, images, arena) { m = max(m, $0) }
+                largest[value] = m
+            }
+        }
+        var top = largest
+        if case .percentile(let percentile) = method {
+            // A second pass: a histogram over [0, largest] per value, then the percentile's bin edge.
+            let bins = 2048
+            var histograms: [Int: [Int]] = [:]
+            for input in batches {
+                try model.run(input) { value, images, arena in
+                    guard watched.contains(value), let m = largest[value], m > 0 else { return }
+                    var h = histograms[value] ?? [Int](repeating: 0, count: bins)
+                    let perBin = Float(bins) / m
+                    visit(value, images, arena) { h[min(bins - 1, max(0, Int($0 * perBin)))] += 1 }
+                    histograms[value] = h
+                }
+            }
+            for (value, h) in histograms {
+                let total = h.reduce(0, +), wanted = Double(total) * percentile / 100
+                var seen = 0, bin = bins - 1
+                for (i, c) in h.enumerated() {
+                    seen += c
+                    if Double(seen) >= wanted { bin = i; break }
+                }
+                top[value] = largest[value]! * Float(bin + 1) / Float(bins)
+            }
+        }
+        var scales: [String: Float] = [:], perChannel: [String: [Float]] = [:]
+        for (name, value) in sources {
+            let t = top[value] ?? 0
+            scales[name] = t > 0 && t.isFinite ? t / 255 : 1
+            if let w = weights["\(name).weight"], let conv = convolutions[name] {
+                perChannel[name] = perChannelWeightScales(w.scalars, channels: conv.outChannels)
+            }
+        }
+        return Quantization(inputScales: scales, weightScales: perChannel)
+    }
+}
