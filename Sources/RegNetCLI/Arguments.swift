@@ -18,6 +18,9 @@ struct Arguments {
 
     var isEmpty: Bool { items.isEmpty }
 
+    /// Adds arguments a command implies (`quantize` implies `--precision int8`).
+    mutating func insert(_ extra: [String]) { items += extra }
+
     /// Options already read, so a second occurrence is reported as given twice, not as unknown.
     private var seen: Set<String> = []
 

@@ -81,6 +81,14 @@ struct RunOptions {
                           sizeGiven: resolutionOption != nil || heightOption != nil || widthOption != nil)
     }
 
+    /// The weights and, from a quantised weights file (`regnet quantize`), their int8 quantisation.
+    func loadWeightsAndQuantization(for graph: Graph) throws -> (WeightSet, Quantization?) {
+        if let weightsPath, (try? SafeTensors.metadata(contentsOf: URL(fileURLWithPath: weightsPath)))?[Quantization.metadataKey] != nil {
+            do { return try Quantization.read(contentsOf: URL(fileURLWithPath: weightsPath)) } catch { throw RuntimeError(error.description) }
+        }
+        return (try loadWeights(for: graph), nil)
+    }
+
     /// The weights: the checkpoint (any naming family, renamed to timm's) or a seeded initialisation.
     func loadWeights(for graph: Graph) throws -> WeightSet {
         guard let weightsPath else {
@@ -97,8 +105,11 @@ struct RunOptions {
     /// Lowers, loads the weights and compiles (saying so on stderr when the precision asked for falls back).
     func compile() throws -> CompiledModel {
         let graph = try ModelSelection.lower(network, height: height, width: width)
-        let weights = try loadWeights(for: graph)
-        let quantization = precision == .int8 && kernels.supports(.int8) ? try calibrate(graph, weights) : nil
+        let (weights, stored) = try loadWeightsAndQuantization(for: graph)
+        if stored != nil && calibration != nil {
+            throw UsageError("--weights \(weightsPath ?? "") is already quantised; --calibration would replace its scales (drop one)")
+        }
+        let quantization = precision == .int8 && kernels.supports(.int8) ? try stored ?? calibrate(graph, weights) : nil
         let model: CompiledModel
         do {
             model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision,

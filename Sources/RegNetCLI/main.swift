@@ -14,6 +14,7 @@ commands:
   train           train on CIFAR, image folders, npy arrays or the bundled digits, as pycls does
   eval            loss and top-1/top-5 error of weights on a dataset
   export-weights  write a model's weights as safetensors with timm, pycls or torchvision names
+  quantize        calibrate a model for int8 and save it as a quantised safetensors file
   sample          draw networks from a design space (AnyNetX A-E, RegNet, RegNetX) in a complexity window
   edf             error EDFs, KS distances and good ranges from a results CSV, with an SVG chart
   sweep           the paper's experiment: set up a sweep of sampled models, train them (locally or on Slurm), collect
@@ -37,6 +38,7 @@ let commands: [String: Command] = [
     "train": Command(usage: TrainCommand.usage, run: TrainCommand.run),
     "eval": Command(usage: EvalCommand.usage, run: EvalCommand.run),
     "export-weights": Command(usage: ExportWeightsCommand.usage, run: ExportWeightsCommand.run),
+    "quantize": Command(usage: QuantizeCommand.usage, run: QuantizeCommand.run),
     "sample": Command(usage: SampleCommand.usage, run: SampleCommand.run),
     "edf": Command(usage: EDFCommand.usage, run: EDFCommand.run),
     "sweep": Command(usage: SweepCommand.usage, run: SweepCommand.run),

@@ -9,10 +9,13 @@ public enum SafeTensors {
     /// Element types this reader converts to float32.
     public enum DType: String, Sendable, CaseIterable {
         case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64"
-        /// Integer types appear in checkpoints only for bookkeeping (`num_batches_tracked`), which is skipped.
+        /// 8-bit integers: the weights and zero points of quantised models (converted exactly).
+        case i8 = "I8", u8 = "U8"
+        /// Wider integer types appear in checkpoints only for bookkeeping (`num_batches_tracked`), which is skipped.
         case i64 = "I64", i32 = "I32"
-        var size: Int { switch self { case .f32, .i32: 4; case .f16, .bf16: 2; case .f64, .i64: 8 } }
-        var isFloat: Bool { self != .i64 && self != .i32 }
+        var size: Int { switch self { case .f32, .i32: 4; case .f16, .bf16: 2; case .f64, .i64: 8; case .i8, .u8: 1 } }
+        /// Whether tensors of this type are read as values (all but the bookkeeping integers).
+        var isValue: Bool { self != .i64 && self != .i32 }
     }
 
     /// Largest header accepted (the format's own limit is 100 MB).
@@ -87,8 +90,8 @@ public enum SafeTensors {
                 throw WeightError(.malformedFile, "tensor '\(printable(name))': \(end - begin) bytes do not hold shape \(shape) of \(dtypeName) (\(count * dtype.size) bytes)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
-            if !dtype.isFloat && !WeightSet.isBookkeeping(name) {
-                throw WeightError(.malformedFile, "tensor '\(printable(name))': dtype \(dtypeName) where float weights (F32, F16, BF16) are expected")
+            if !dtype.isValue && !WeightSet.isBookkeeping(name) {
+                throw WeightError(.malformedFile, "tensor '\(printable(name))': dtype \(dtypeName) where weights (F32, F16, BF16, or I8 and U8 in quantised models) are expected")
             }
         }
         let sorted = entries.sorted { $0.begin < $1.begin }
@@ -99,7 +102,7 @@ public enum SafeTensors {
         var tensors: [String: Tensor] = [:]
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let base = raw.baseAddress! + headerEnd
-            for e in entries where e.dtype.isFloat {
+            for e in entries where e.dtype.isValue {
                 let count = e.shape.reduce(1, *)
                 let bytes = base + e.begin
                 let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -109,6 +112,8 @@ public enum SafeTensors {
                         case .f16: buffer[i] = floatFromHalf(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                         case .bf16: buffer[i] = floatFromBFloat16(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                         case .f64: buffer[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                        case .i8: buffer[i] = Float(bytes.load(fromByteOffset: i, as: Int8.self))
+                        case .u8: buffer[i] = Float(bytes.load(fromByteOffset: i, as: UInt8.self))
                         case .i64, .i32: buffer[i] = 0
                         }
                     }
@@ -120,16 +125,18 @@ public enum SafeTensors {
         return WeightSet(tensors)
     }
 
-    /// Encodes `weights` as float32 safetensors, tensors in name order.
-    public static func encode(_ weights: WeightSet, metadata: [String: String] = [:]) -> Data {
+    /// Encodes `weights` as safetensors, tensors in name order: float32, or I8 / U8 for the tensors
+    /// `integers` names (their values must be integers in the type's range: they are stored as such).
+    public static func encode(_ weights: WeightSet, metadata: [String: String] = [:], integers: [String: DType] = [:]) -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         let names = weights.tensors.keys.sorted()
+        func dtype(_ name: String) -> DType { integers[name].flatMap { $0 == .i8 || $0 == .u8 ? $0 : nil } ?? .f32 }
         for name in names {
-            let tensor = weights.tensors[name]!
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]] as [String: Any]
-            offset += 4 * tensor.count
+            let tensor = weights.tensors[name]!, bytes = dtype(name).size * tensor.count
+            header[name] = ["dtype": dtype(name).rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
         }
         var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
         while (json.count + 8) % 8 != 0 { json.append(0x20) }
@@ -139,18 +146,28 @@ public enum SafeTensors {
         out.append(json)
         for name in names {
             weights.tensors[name]!.scalars.withUnsafeBufferPointer { buffer in
-                for value in buffer {
-                    var bits = value.bitPattern.littleEndian
-                    withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+                switch dtype(name) {
+                case .i8: out.append(contentsOf: buffer.map { UInt8(bitPattern: Int8(integer($0, -128, 127))) })
+                case .u8: out.append(contentsOf: buffer.map { UInt8(integer($0, 0, 255)) })
+                default:
+                    for value in buffer {
+                        var bits = value.bitPattern.littleEndian
+                        withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+                    }
                 }
             }
         }
         return out
     }
 
-    /// Writes `weights` to `url` (atomically: a failed write leaves no file).
-    public static func write(_ weights: WeightSet, to url: URL, metadata: [String: String] = [:]) throws(WeightError) {
-        try writeAtomically(encode(weights, metadata: metadata), to: url)
+    /// Writes `weights` to `url` (atomically: a failed write leaves no file), as `encode` lays them out.
+    public static func write(_ weights: WeightSet, to url: URL, metadata: [String: String] = [:], integers: [String: DType] = [:]) throws(WeightError) {
+        try writeAtomically(encode(weights, metadata: metadata, integers: integers), to: url)
+    }
+
+    /// `x` rounded and clamped to [lower, upper] (NaN as 0), for the integer dtypes.
+    private static func integer(_ x: Float, _ lower: Float, _ upper: Float) -> Float {
+        x.isNaN ? 0 : Swift.min(Swift.max(x.rounded(), lower), upper)
     }
 
     private static func integers(_ value: Any?) -> [Int]? {

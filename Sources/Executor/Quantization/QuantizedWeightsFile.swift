@@ -1,0 +1,74 @@
+import Foundation
+import NetworkIR
+import Weights
+
+/// Quantised models as safetensors files, so calibration is done once. The file holds every tensor of
+/// the weights under its usual (timm) name as F32, except that for each convolution `N` that runs in
+/// int8 it stores
+///
+/// - `N.weight` as I8: round(w / scale) per output channel, in [-127, 127] (before batch norm is folded),
+/// - `N.weight_scale` as F32 [out channels]: the symmetric weight scales (largest magnitude / 127),
+/// - `N.input_scale` as F32 [1] and `N.input_zero_point` as U8 [1] (always 0): the uint8 input's
+///   quantisation, value = (q − zero point) · scale,
+///
+/// and its metadata says `"regnet.precision": "int8"`. Reading it back gives weights equal to q · scale
+/// and the same `Quantization`, so a model compiled from the file computes exactly what the calibrated
+/// one did.
+extension Quantization {
+    /// The metadata key and value marking a quantised weights file.
+    public static let metadataKey = "regnet.precision", metadataValue = "int8"
+
+    /// Writes `weights` with this quantisation to `url` (atomically). `graph` names the convolutions.
+    public func write(_ weights: WeightSet, graph: Graph, to url: URL) throws(WeightError) {
+        var tensors = weights.tensors, integers: [String: SafeTensors.DType] = [:]
+        for node in graph.nodes {
+            guard case .convolution(let conv) = node.operation, let inputScale = inputScales[node.name],
+                  let w = weights["\(node.name).weight"] else { continue }
+            let scales = weightScales[node.name] ?? perChannelWeightScales(w.scalars, channels: conv.outChannels)
+            tensors["\(node.name).weight"] = Tensor(shape: w.shape, scalars: quantize(w.scalars, scales: scales))
+            tensors["\(node.name).weight_scale"] = Tensor(shape: [scales.count], scalars: scales)
+            tensors["\(node.name).input_scale"] = Tensor(shape: [1], scalars: [inputScale])
+            tensors["\(node.name).input_zero_point"] = Tensor(shape: [1], scalars: [0])
+            integers["\(node.name).weight"] = .i8
+            integers["\(node.name).input_zero_point"] = .u8
+        }
+        try SafeTensors.write(WeightSet(tensors), to: url, metadata: [Self.metadataKey: Self.metadataValue], integers: integers)
+    }
+
+    /// Reads a file `write` made: the weights (int8 ones as q · scale) and the quantisation; nil
+    /// quantisation for a file of plain float weights (read as `SafeTensors.read` does).
+    public static func read(contentsOf url: URL) throws(WeightError) -> (weights: WeightSet, quantization: Quantization?) {
+        let all = try SafeTensors.read(contentsOf: url)
+        guard try SafeTensors.metadata(contentsOf: url)[metadataKey] == metadataValue else { return (all, nil) }
+        var tensors = all.tensors, inputScales: [String: Float] = [:], weightScales: [String: [Float]] = [:]
+        for name in all.tensors.keys where name.hasSuffix(".input_scale") {
+            let layer = String(name.dropLast(".input_scale".count))
+            func tensor(_ suffix: String) throws(WeightError) -> Tensor {
+                guard let t = tensors.removeValue(forKey: layer + suffix) else {
+                    throw WeightError(.malformedFile, "quantised layer \(layer): \(layer + suffix) is missing")
+                }
+                return t
+            }
+            let input = try tensor(".input_scale"), zero = try tensor(".input_zero_point"), scales = try tensor(".weight_scale")
+            guard let w = tensors[layer + ".weight"] else { throw WeightError(.malformedFile, "quantised layer \(layer): \(layer).weight is missing") }
+            guard input.scalars.count == 1, let s = input.scalars.first, s.isFinite, s > 0 else {
+                throw WeightError(.malformedFile, "\(layer).input_scale must be one positive finite number")
+            }
+            guard zero.scalars == [0] else {
+                throw WeightError(.malformedFile, "\(layer).input_zero_point is \(zero.scalars); only zero points of 0 are supported (uint8 inputs that are never negative)")
+            }
+            let channels = w.shape.first ?? 0
+            guard channels > 0, scales.scalars.count == channels, scales.scalars.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw WeightError(.malformedFile, "\(layer).weight_scale must hold \(channels) positive finite numbers (one per output channel)")
+            }
+            guard w.scalars.allSatisfy({ $0 == $0.rounded() && abs($0) <= 128 }) else {
+                throw WeightError(.malformedFile, "\(layer).weight must hold int8 values in a quantised file")
+            }
+            let per = w.count / channels
+            tensors[layer + ".weight"] = Tensor(shape: w.shape, scalars: w.scalars.indices.map { w.scalars[$0] * scales.scalars[$0 / per] })
+            inputScales[layer] = s
+            weightScales[layer] = scales.scalars
+        }
+        return (WeightSet(tensors), Quantization(inputScales: inputScales, weightScales: weightScales))
+    }
+}

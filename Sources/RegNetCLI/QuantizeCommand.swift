@@ -1,0 +1,45 @@
+import Foundation
+import RegNet
+
+/// `regnet quantize`: calibrate a model for int8 once and save it as a quantised safetensors file.
+enum QuantizeCommand {
+    static let usage = """
+    usage: regnet quantize <model | --depth … > [--weights W.safetensors] --calibration D --output Q.safetensors
+                           [--calibration-images N] [--calibration-method minmax|percentile[:P]] [--resolution R]
+
+    Static post-training quantisation: runs the model in fp32 over the calibration images, sets the
+    uint8 input scale of every convolution that can run in int8 (inputs never negative, more than one
+    pixel) and writes the weights with those layers as int8 (per output channel, symmetric) plus their
+    scales and zero points (the layout is documented in the README). `regnet run|bench|eval --weights
+    Q.safetensors --precision int8` then needs no calibration. Lists the layers that stay fp32. The
+    file is written only when everything succeeded.
+
+    \(RunOptions.usage)
+      --output Q.safetensors  where to write the quantised weights
+    """
+
+    static func run(_ args: inout Arguments) throws {
+        guard let output = try args.option("--output") else { throw UsageError("--output is required") }
+        args.insert(["--precision", "int8"])
+        let options = try RunOptions.parse(&args)
+        try args.finish()
+        let graph = try ModelSelection.lower(options.network, height: options.height, width: options.width)
+        let (weights, stored) = try options.loadWeightsAndQuantization(for: graph)
+        guard stored == nil else { throw UsageError("--weights \(options.weightsPath ?? "") is already quantised") }
+        do { try weights.validate(for: graph) } catch { throw RuntimeError(error.description) }
+        let quantization = try options.calibrate(graph, weights)
+        let model: CompiledModel
+        do {
+            try quantization.write(weights, graph: graph, to: URL(fileURLWithPath: output))
+        } catch { throw RuntimeError(error.description) }
+        do {
+            model = try CompiledModel(graph: graph, weights: weights, kernels: options.kernels, precision: .int8, quantization: quantization)
+        } catch { throw RuntimeError(error.description) }
+        let convolutions = graph.nodes.filter { if case .convolution = $0.operation { true } else { false } }.map(\.name)
+        let int8 = Set(quantization.inputScales.keys)
+        print("wrote \(graph.name) to \(output): \(int8.count) of \(convolutions.count) convolutions in int8")
+        let float32 = convolutions.filter { !int8.contains($0) }
+        if !float32.isEmpty { print("fp32 (input can be negative, or a 1x1 squeeze-excite layer): " + float32.joined(separator: ", ")) }
+        if model.precision != .int8 { printError(Precision.fallbackNote(.int8, kernels: options.kernels) + " (the file still holds the int8 model)") }
+    }
+}
