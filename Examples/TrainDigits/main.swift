@@ -1,6 +1,6 @@
 // Trains a small RegNet, declared with the DSL, on the bundled handwritten digits; prints the test
 // error per epoch; saves the weights; loads them back and classifies test digits with the inference
-// executor; compares the test error of the fp32 and bf16 inference paths.
+// executor; compares the test error of the fp32, bf16 and int8 inference paths.
 import Foundation
 import RegNet
 
@@ -51,19 +51,28 @@ let predicted = (0..<10).map { n in (0..<10).max { logits[n * 10 + $0] < logits[
 print("saved to \(file.path) and reloaded; true labels \(labels), predicted \(predicted)")
 try? FileManager.default.removeItem(at: file)
 
-// The same weights in bf16 (where the CPU has AVX-512 BF16): the test error must stay within 0.5 points.
+// The same weights in bf16 and in int8 (calibrated on 128 training images): where the CPU runs them,
+// the test error must stay within 0.5 points of fp32.
 let graph = try network.lower(height: 32, width: 32)
+let calibrationLoader = try BatchLoader(dataset: train, transform: transform, batchSize: 32, training: false)
+let epoch = calibrationLoader.epoch(0)
+let calibration = try (0..<4).map { _ in try epoch.next()!.images }
+let quantization = try Quantization.calibrate(graph: graph, weights: weights, batches: calibration, batch: 32)
 func testError(_ precision: Precision) throws -> Double {
     let loader = try BatchLoader(dataset: test, transform: transform, batchSize: 100, training: false)
-    return try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: nil, precision: precision).top1Error
+    return try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: nil, precision: precision,
+                                quantization: quantization).top1Error
 }
-if KernelSet.best.supports(.bfloat16) {
-    let fp32 = try testError(.float32), bf16 = try testError(.bfloat16)
-    print(String(format: "test error over %d digits: fp32 %.2f%%, bf16 %.2f%%", test.count, fp32, bf16))
-    guard abs(bf16 - fp32) <= 0.5 else {
-        print("FAIL: bf16 changes the test error by more than 0.5 points")
+let fp32 = try testError(.float32)
+for precision in [Precision.bfloat16, .int8] {
+    guard KernelSet.best.supports(precision) else {
+        print("\(precision.rawValue) comparison not run: this CPU lacks its instructions (models compile in fp32)")
+        continue
+    }
+    let error = try testError(precision)
+    print(String(format: "test error over %d digits: fp32 %.2f%%, %@ %.2f%%", test.count, fp32, precision.rawValue, error))
+    guard abs(error - fp32) <= 0.5 else {
+        print("FAIL: \(precision.rawValue) changes the test error by more than 0.5 points")
         exit(1)
     }
-} else {
-    print("bf16 comparison not run: this CPU has no AVX-512 BF16 (models compile in fp32)")
 }

@@ -5,7 +5,7 @@ import RegNet
 enum EvalCommand {
     static let usage = """
     usage: regnet eval <model | --depth … | --stages … | --declaration …> --weights W --data D
-                       [--batch N] [--ema] [--threads T] [--precision fp32|bf16] [--json]
+                       [--batch N] [--ema] [--threads T] [--precision fp32|bf16|int8] [--json]
 
     Evaluates the weights on the data's test split (CIFAR's test file, a folder's val/, the arrays):
     mean cross-entropy and top-1/top-5 error in percent, as pycls reports them. --json adds the
@@ -17,8 +17,11 @@ enum EvalCommand {
     \(DataOptions.usage)
       --batch N               images per batch (default 200)
       --threads T             worker threads (default: active processors)
-      --precision fp32|bf16   convolution arithmetic (default fp32; bf16 falls back to fp32 with a
-                              note where the CPU has no AVX-512 BF16)
+      --precision fp32|bf16|int8  convolution arithmetic (default fp32; bf16 and int8 fall back to
+                              fp32 with a note where the CPU lacks AVX-512 BF16 or VNNI). int8 uses
+                              the scales of a quantised weights file (`regnet quantize`), or calibrates
+                              on the data's training images (test-time transform)
+      --calibration-images N  int8: training images to calibrate on (default 128)
       --json                  one JSON object
     """
 
@@ -35,21 +38,36 @@ enum EvalCommand {
         let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
         let json = args.flag("--json")
         let precision = try Precision.parse(&args)
+        let calibrationImages = try args.int("--calibration-images", range: 1...100_000) ?? 128
         guard let data = try DataOptions.parse(&args) else { return }
         let network = try ModelSelection.parse(&args)
         try args.finish()
         let (trainSet, testSet) = try data.open()
         let (height, width) = data.inputSize(of: trainSet)
         let graph = try ModelSelection.lower(network, height: height, width: width)
-        let weights: WeightSet
-        do { weights = try WeightSet.load(contentsOf: URL(fileURLWithPath: weightsPath), ema: ema).weights } catch { throw RuntimeError(error.description) }
+        let url = URL(fileURLWithPath: weightsPath)
+        var weights: WeightSet, quantization: Quantization?
+        do {
+            if (try? SafeTensors.metadata(contentsOf: url))?[Quantization.metadataKey] != nil {
+                (weights, quantization) = try Quantization.read(contentsOf: url)
+            } else {
+                weights = try WeightSet.load(contentsOf: url, ema: ema).weights
+            }
+        } catch { throw RuntimeError(error.description) }
+        let used = KernelSet.best.supports(precision) ? precision : .float32
+        if precision == .int8 && used == .int8 && quantization == nil {
+            do { try weights.validate(for: graph) } catch { throw RuntimeError(error.description) }
+            let calibrationLoader = try data.loader(trainSet, spec: data.train, height: height, width: width, batch: 32, training: false, seed: 0)
+            quantization = try calibrateInt8(graph, weights, loader: calibrationLoader, images: calibrationImages, method: .minMax,
+                                             seed: 0, threads: threads)
+        }
         let loader = try data.loader(testSet, spec: data.test ?? data.train, height: height, width: width, batch: batch, training: false, seed: 0)
         let result: LoaderEvaluation
         do {
             try weights.validate(for: graph)
-            result = try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads, precision: precision)
+            result = try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads, precision: used,
+                                          quantization: quantization)
         } catch let error as TrainingError { throw RuntimeError(error.message) } catch let error as WeightError { throw RuntimeError(error.message) }
-        let used = KernelSet.best.supports(precision) ? precision : .float32
         if used != precision { printError(Precision.fallbackNote(precision, kernels: .best)) }
         let perClass = zip(result.classCorrect, result.classImages).map { $1 > 0 ? 100 * Double($0) / Double($1) : 0 }
         if json {

@@ -128,33 +128,44 @@ extension RunOptions {
         guard let calibration else {
             throw UsageError("--precision int8 needs --calibration D (a dataset, or random) or a quantised weights file")
         }
-        let shape = graph.inputShape, imageSize = shape.channels * shape.height * shape.width
-        let perBatch = min(calibrationImages, 32)
-        var images: [Float] = []
+        let shape = graph.inputShape
+        var loader: BatchLoader?
         if calibration == "random" {
             printError("warning: calibrating on random inputs; the scales will not fit real images (pass --calibration D)")
-            images = syntheticInput(shape: [calibrationImages, shape.channels, shape.height, shape.width], seed: seed &+ 1).scalars
         } else {
             guard var data = try DataOptions.parse(from: calibration) else { throw UsageError("--calibration: no dataset") }
             data.augment = false
             data.resolution = nil
-            let (trainSet, _) = try data.open()
-            let loader = try data.loader(trainSet, spec: data.train, height: shape.height, width: shape.width, batch: perBatch,
-                                         training: false, seed: seed)
-            let batches = loader.epoch(0)
-            do {
-                while images.count < calibrationImages * imageSize, let batch = try batches.next() { images += batch.images }
-            } catch { throw RuntimeError(error.message) }
-            guard !images.isEmpty else { throw RuntimeError("--calibration \(calibration): the dataset has no images") }
+            loader = try data.loader(try data.open().train, spec: data.train, height: shape.height, width: shape.width,
+                                     batch: min(calibrationImages, 32), training: false, seed: seed)
         }
-        let count = min(images.count / imageSize, calibrationImages), batches = stride(from: 0, to: count - count % perBatch, by: perBatch).map {
-            Array(images[($0 * imageSize)..<(($0 + perBatch) * imageSize)])
-        }
-        do {
-            return try Quantization.calibrate(graph: graph, weights: weights, batches: batches.isEmpty ? [Array(images.prefix(imageSize))] : batches,
-                                              batch: batches.isEmpty ? 1 : perBatch, method: calibrationMethod, threads: threads)
-        } catch { throw RuntimeError(error.description) }
+        return try calibrateInt8(graph, weights, loader: loader, images: calibrationImages, method: calibrationMethod, seed: seed, threads: threads)
     }
+}
+
+/// Calibrates `graph` for int8 on the first `images` images of `loader` (test-time transform), or on
+/// seeded normal noise without one.
+func calibrateInt8(_ graph: Graph, _ weights: WeightSet, loader: BatchLoader?, images count: Int, method: CalibrationMethod,
+                   seed: UInt64, threads: Int?) throws -> Quantization {
+    let shape = graph.inputShape, imageSize = shape.channels * shape.height * shape.width, perBatch = min(count, 32)
+    var images: [Float] = []
+    if let loader {
+        let batches = loader.epoch(0)
+        do {
+            while images.count < count * imageSize, let batch = try batches.next() { images += batch.images }
+        } catch { throw RuntimeError(error.message) }
+        guard !images.isEmpty else { throw RuntimeError("calibration: \(loader.dataset.name) has no images") }
+    } else {
+        images = syntheticInput(shape: [count, shape.channels, shape.height, shape.width], seed: seed &+ 1).scalars
+    }
+    // Whole batches of perBatch images; fewer images than that make one smaller batch.
+    let available = min(images.count / imageSize, count), batch = min(perBatch, available)
+    let batches = stride(from: 0, to: available - available % batch, by: batch).map {
+        Array(images[($0 * imageSize)..<(($0 + batch) * imageSize)])
+    }
+    do {
+        return try Quantization.calibrate(graph: graph, weights: weights, batches: batches, batch: batch, method: method, threads: threads)
+    } catch { throw RuntimeError(error.description) }
 }
 
 /// A deterministic input (seeded normal values), for runs without `--input`.

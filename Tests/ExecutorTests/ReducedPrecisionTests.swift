@@ -4,12 +4,19 @@ import DesignSpaces
 @testable import Executor
 import Weights
 
-/// bf16 plans against float32: the PyTorch fixture cases (logits from PyTorch in float32) and zoo
-/// models with seeded weights must keep a cosine similarity of at least 0.999 per image; top-1
-/// agreement is reported. Where the CPU has no bf16 instructions, a bf16 request must compile to the
-/// float32 plan and say so through `precision`.
+/// bf16 and int8 plans against float32: the PyTorch fixture cases (logits from PyTorch in float32)
+/// and zoo models with seeded weights must keep a cosine similarity of at least 0.999 per image; top-1
+/// agreement is reported. Where the CPU lacks the instructions, a request must compile to the float32
+/// plan and say so through `precision`. Quantised weights files round-trip exactly.
 @Suite struct ReducedPrecisionTests {
     static let bf16Available = BFloat16Kernels.available != nil
+    static let int8Available = Int8Kernels.available != nil
+
+    /// Seeded normal values: `count` images' worth.
+    static func noise(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in Float(rng.nextGaussian()) }
+    }
 
     /// Cosine similarity of each image's logits.
     static func cosines(_ a: [Float], _ b: [Float], classes: Int) -> [Double] {
@@ -63,6 +70,117 @@ import Weights
             #expect(perImage.perImageStepCount == perImage.stepCount)
             #expect(try perImage.run(input.scalars) == outputs[0], "\(c.name): bf16 logits differ with image groups")
         }
+    }
+
+    @Test func int8NeedsACalibrationAndFallsBackWithoutVNNI() throws {
+        let graph = try Zoo.models[0].network(classes: 10).lower(height: 32, width: 32)
+        let weights = WeightSet.initialized(for: graph, seed: 1)
+        #expect(throws: ExecutorError.self) { try CompiledModel(graph: graph, weights: weights, precision: .int8) }
+        let quantization = try Quantization.calibrate(graph: graph, weights: weights, batches: [Self.noise(2 * 3 * 32 * 32, seed: 2)], batch: 2)
+        #expect(!quantization.inputScales.isEmpty && quantization.inputScales["stem.conv"] == nil, "the stem's input can be negative")
+        let best = try CompiledModel(graph: graph, weights: weights, precision: .int8, quantization: quantization)
+        #expect(best.precision == (Self.int8Available && KernelSet.best.name == "avx512" ? .int8 : .float32))
+        #expect(best.int8Layers.count == (best.precision == .int8 ? quantization.inputScales.count : 0))
+        for name in ["avx2", "portable"] {
+            guard let kernels = KernelSet(named: name) else { continue }
+            #expect(try CompiledModel(graph: graph, weights: weights, kernels: kernels, precision: .int8, quantization: quantization).precision == .float32)
+        }
+        #expect(throws: ExecutorError.self) {
+            try Quantization.calibrate(graph: graph, weights: weights, batches: [], batch: 2)
+        }
+        #expect(throws: ExecutorError.self) {
+            try Quantization.calibrate(graph: graph, weights: weights, batches: [Self.noise(2 * 3 * 32 * 32, seed: 2)], batch: 2, method: .percentile(0))
+        }
+    }
+
+    @Test(arguments: try parityCases())
+    func int8LogitsFollowPyTorch(_ c: ParityCase) throws {
+        let graph = try c.configuration.network().lower(height: c.height, width: c.width)
+        let (weights, _) = try WeightSet.load(contentsOf: fixtureURL("\(c.name).safetensors"), reverseStemChannels: c.reverse_stem_channels)
+        let input = try NumPyArray.read(contentsOf: fixtureURL(c.input ?? "\(c.name).input.npy"))
+        let expected = try NumPyArray.read(contentsOf: fixtureURL(c.logits ?? "\(c.name).logits.npy")).scalars
+        // Calibrated on the images it then runs: these tiny random networks see few values, so held-out
+        // calibration would test coverage rather than the int8 arithmetic (the zoo test below calibrates
+        // on held-out images).
+        let quantization = try Quantization.calibrate(graph: graph, weights: weights, batches: [input.scalars], batch: c.batch)
+        var outputs: [[Float]] = []
+        for threads in [1, 2] {
+            let model = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: threads, precision: .int8,
+                                          quantization: quantization)
+            outputs.append(try model.run(input).scalars)
+        }
+        let cosines = Self.cosines(outputs[0], expected, classes: c.classes)
+        let agree = zip(Self.top1(outputs[0], classes: c.classes), Self.top1(expected, classes: c.classes)).filter { $0 == $1 }.count
+        print("int8 \(c.name): cosine with PyTorch fp32 min \(cosines.min()!), top-1 agreement \(agree)/\(c.batch)")
+        #expect(cosines.allSatisfy { $0 >= 0.999 }, "\(c.name): cosine similarities \(cosines)")
+        #expect(outputs[0] == outputs[1], "\(c.name): int8 logits differ between 1 and 2 threads")
+        if c.batch > 1 {
+            let perImage = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: 2, kernels: .best, precision: .int8,
+                                             quantization: quantization, groupBudgetBytes: 0)
+            #expect(try perImage.run(input.scalars) == outputs[0], "\(c.name): int8 logits differ with image groups")
+        }
+    }
+
+    @Test func quantisedWeightsFilesRoundTripExactly() throws {
+        let graph = try Zoo.models.first { $0.name == "RegNetY-200MF" }!.network(classes: 10).lower(height: 32, width: 32)
+        let weights = WeightSet.initialized(for: graph, seed: 4)
+        let quantization = try Quantization.calibrate(graph: graph, weights: weights, batches: [Self.noise(4 * 3 * 32 * 32, seed: 5)], batch: 4,
+                                                      method: .percentile(99.9))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-int8-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("q.safetensors")
+        try quantization.write(weights, graph: graph, to: file)
+        let (loaded, stored) = try Quantization.read(contentsOf: file)
+        #expect(stored == quantization)
+        try loaded.validate(for: graph)
+        // int8 tensors are stored as such: the file is about a quarter of float32's for the quantised layers.
+        let header = try SafeTensors.metadata(contentsOf: file)
+        #expect(header[Quantization.metadataKey] == "int8")
+        let input = Self.noise(2 * 3 * 32 * 32, seed: 6)
+        let original = try CompiledModel(graph: graph, weights: weights, batch: 2, precision: .int8, quantization: quantization).run(input)
+        let reloaded = try CompiledModel(graph: graph, weights: loaded, batch: 2, precision: .int8, quantization: stored).run(input)
+        #expect(original == reloaded, "a model compiled from the quantised file must compute what the calibrated one did")
+        // A plain float file reads back with no quantisation.
+        let plain = folder.appendingPathComponent("plain.safetensors")
+        try SafeTensors.write(weights, to: plain)
+        #expect(try Quantization.read(contentsOf: plain).quantization == nil)
+        // Malformed quantised files are refused with a clear error, and nothing is half-read.
+        let bad = try SafeTensors.read(contentsOf: file)
+        let layer = try #require(quantization.inputScales.keys.sorted().first)
+        for (name, tensor, message) in [("\(layer).input_zero_point", Tensor(shape: [1], scalars: [3]), "zero points of 0"),
+                                        ("\(layer).weight_scale", Tensor(shape: [1], scalars: [1]), "weight_scale must hold"),
+                                        ("\(layer).input_scale", Tensor(shape: [1], scalars: [-1]), "input_scale must be")] {
+            var tensors = bad.tensors
+            tensors[name] = tensor
+            let broken = folder.appendingPathComponent("broken.safetensors")
+            try SafeTensors.write(WeightSet(tensors), to: broken, metadata: [Quantization.metadataKey: "int8"],
+                                  integers: ["\(layer).weight": .i8, "\(layer).input_zero_point": .u8])
+            #expect { try Quantization.read(contentsOf: broken) } throws: { ($0 as? WeightError)?.message.contains(message) == true }
+        }
+    }
+
+    @Test(arguments: ["RegNetX-400MF", "RegNetY-800MF", "RegNetX-1.6GF"])
+    func zooModelsInInt8MatchFloat32(_ name: String) throws {
+        let zoo = try #require(Zoo.models.first { $0.name == name })
+        let graph = try zoo.network().lower(height: 64, width: 64)
+        let weights = WeightSet.initialized(for: graph, seed: 7)
+        let batch = 2, classes = graph.outputShape.channels, imageSize = 3 * 64 * 64
+        let quantization = try Quantization.calibrate(graph: graph, weights: weights,
+                                                      batches: (0..<4).map { Self.noise(4 * imageSize, seed: UInt64(20 + $0)) }, batch: 4)
+        let input = Self.noise(batch * imageSize, seed: 3)
+        let fp32 = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: 2).run(input)
+        let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: 2, precision: .int8, quantization: quantization)
+        let int8 = try model.run(input)
+        guard model.precision == .int8 else {
+            #expect(int8 == fp32, "\(name): an int8 request without int8 kernels must run the float32 plan")
+            return
+        }
+        let cosines = Self.cosines(int8, fp32, classes: classes)
+        let agree = zip(Self.top1(int8, classes: classes), Self.top1(fp32, classes: classes)).filter { $0 == $1 }.count
+        print("int8 \(name) (seeded weights, 64x64, calibrated on 16 noise images): cosine with fp32 min \(cosines.min()!), top-1 agreement \(agree)/\(batch), \(model.int8Layers.count) int8 layers")
+        #expect(cosines.allSatisfy { $0 >= 0.999 }, "\(name): cosine similarities \(cosines)")
+        #expect(model.int8Layers.count == quantization.inputScales.count)
     }
 
     @Test(arguments: ["RegNetX-400MF", "RegNetY-800MF", "RegNetX-1.6GF"])

@@ -24,9 +24,10 @@ public struct LoaderEvaluation: Sendable {
     /// Images evaluated.
     public var count: Int
 
-    /// Runs `graph` with `weights` over every batch of `loader`, compiled in `precision`.
+    /// Runs `graph` with `weights` over every batch of `loader`, compiled in `precision` (int8 with
+    /// `quantization`).
     public init(graph: Graph, weights: WeightSet, loader: BatchLoader, threads: Int?, kernels: KernelSet = .best,
-                precision: Precision = .float32) throws(TrainingError) {
+                precision: Precision = .float32, quantization: Quantization? = nil) throws(TrainingError) {
         let classes = graph.outputShape.channels
         var models: [Int: CompiledModel] = [:]
         var loss = 0.0, top1 = 0.0, top5 = 0.0, count = 0
@@ -40,7 +41,7 @@ public struct LoaderEvaluation: Sendable {
                 let model: CompiledModel
                 if let m = models[batch.count] { model = m } else {
                     do throws(ExecutorError) { model = try CompiledModel(graph: graph, weights: weights, batch: batch.count, threads: threads, kernels: kernels,
-                                                                        precision: precision) }
+                                                                        precision: precision, quantization: quantization) }
                     catch { throw TrainingError(error.kind == .tooLarge ? .tooLarge : .invalidNetwork, error.message) }
                     models[batch.count] = model
                 }
