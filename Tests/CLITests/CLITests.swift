@@ -145,4 +145,35 @@ struct CLI {
         let unknown = try CLI.run(["run", "regnetx_002", "--precision", "fp16"])
         #expect(unknown.status == 2 && unknown.err.contains("unknown precision 'fp16'") && unknown.out.isEmpty)
     }
+
+    @Test func int8QuantiseOnceThenRun() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-int8-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = ["regnetx_002", "--resolution", "32", "--classes", "10"]
+        let uncalibrated = try CLI.run(["run"] + model + ["--precision", "int8"])
+        #expect(uncalibrated.status == 2 && uncalibrated.err.contains("needs --calibration"))
+        let misplaced = try CLI.run(["run"] + model + ["--calibration", "random"])
+        #expect(misplaced.status == 2 && misplaced.err.contains("--precision int8 only"))
+        let file = folder.appendingPathComponent("q.safetensors")
+        let quantize = try CLI.run(["quantize"] + model + ["--calibration", "digits", "--calibration-images", "40", "--output", file.path])
+        #expect(quantize.status == 0 && quantize.out.contains("convolutions in int8") && quantize.out.contains("stem.conv"), "\(quantize.err)")
+        // Calibrating again on the same images gives the logits the file gives, with no calibration.
+        let fromFile = folder.appendingPathComponent("file.npy"), calibrated = folder.appendingPathComponent("calibrated.npy")
+        let run1 = try CLI.run(["run"] + model + ["--weights", file.path, "--precision", "int8", "--batch", "2", "--output", fromFile.path])
+        let run2 = try CLI.run(["run"] + model + ["--precision", "int8", "--calibration", "digits", "--calibration-images", "40",
+                                                  "--batch", "2", "--output", calibrated.path])
+        #expect(run1.status == 0 && run2.status == 0)
+        if run1.out.contains("int8") {
+            #expect(try Data(contentsOf: fromFile) == Data(contentsOf: calibrated))
+        } else {
+            #expect(run1.err.contains("needs AVX-512 VNNI"))
+        }
+        let twice = try CLI.run(["run"] + model + ["--weights", file.path, "--precision", "int8", "--calibration", "random"])
+        #expect(twice.status == 2 && twice.err.contains("already quantised"))
+        let badData = try CLI.run(["quantize"] + model + ["--calibration", "cifar10:/nonexistent", "--output", folder.appendingPathComponent("x.safetensors").path])
+        #expect(badData.status != 0 && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.safetensors").path))
+        let badMethod = try CLI.run(["quantize"] + model + ["--calibration", "random", "--calibration-method", "entropy", "--output", file.path])
+        #expect(badMethod.status == 2 && badMethod.err.contains("unknown calibration method"))
+    }
 }

@@ -45,10 +45,10 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         print("kernel sets tested: \(available.joined(separator: ", "))")
         #expect(available.contains("portable"))
         let required = ProcessInfo.processInfo.environment["REGNET_REQUIRE_KERNELS"]?.split(separator: ",").map(String.init) ?? []
-        let bf16 = BFloat16Kernels.available == nil ? [] : ["avx512bf16"]
-        print("bf16 kernels tested: \(bf16.isEmpty ? "none (no AVX-512 BF16)" : bf16.joined())")
+        let reduced = (BFloat16Kernels.available == nil ? [] : ["avx512bf16"]) + (Int8Kernels.available == nil ? [] : ["avx512vnni"])
+        print("bf16 and int8 kernels tested: \(reduced.isEmpty ? "none (no AVX-512 BF16 or VNNI)" : reduced.joined(separator: ", "))")
         for name in required {
-            #expect((available + bf16).contains(name), "REGNET_REQUIRE_KERNELS names \(name), which this CPU does not run")
+            #expect((available + reduced).contains(name), "REGNET_REQUIRE_KERNELS names \(name), which this CPU does not run")
         }
     }
 
