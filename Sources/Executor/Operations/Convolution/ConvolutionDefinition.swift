@@ -38,32 +38,23 @@ struct ConvolutionDefinition: OperationDefinition {
                                 k: conv.inChannels, n: conv.outChannels, weights: w, bias: b, batchNorm: batchNorm,
                                 activation: chain.activation, quantizedInput: quantizedInput, for: id, flops: flops)
         } else {
-            let blocks = (conv.outChannelsPerGroup + 15) / 16
+            let blocks = (conv.outChannelsPerGroup + 15) / 16, conv = self.conv
+            let stored = compiler.storeWeights(w, b, batchNorm: batchNorm, channels: conv.outChannels, name: node.name,
+                                               quantizedInput: quantizedInput,
+                                               pack: { ConvolutionStep.pack($0, $1, conv: conv, blocks: blocks, group: $2) },
+                                               layout: { ConvolutionStep.blockLayout($0, conv: conv, blocks: blocks) })
             var step = ConvolutionStep(input: input, output: output, kernel: conv.kernel, stride: conv.stride, padding: conv.padding,
                                        groups: conv.groups, inPerGroup: conv.inChannelsPerGroup, outPerGroup: conv.outChannelsPerGroup,
-                                       blocksPerGroup: blocks, weights: 0, bias: 0, activation: chain.activation)
-            if let scale = quantizedInput {
-                let (q, weightScales) = compiler.int8Weights(w, channels: conv.outChannels, name: node.name)
-                let (scales, bias) = outputScales(weightScales, b, batchNorm, inputScale: scale)
-                let packed = ConvolutionStep.pack(q, bias, conv: conv, blocks: blocks, group: 4)
-                step.input = compiler.narrowCopy(of: input, as: .uint8, scale: scale, for: id)
-                step.operands = .int8
-                step.weights = compiler.storeInt8(packed.weights)
-                step.bias = compiler.store(packed.bias)
-                step.quantization = (compiler.store(ConvolutionStep.blockLayout(scales, conv: conv, blocks: blocks)),
-                                     compiler.valueScales[output] ?? 1)
-            } else if compiler.precision == .bfloat16 {
-                let (w, b) = foldBatchNorm(w, b, batchNorm)
-                let packed = ConvolutionStep.pack(w, b, conv: conv, blocks: blocks, group: 2)
+                                       blocksPerGroup: blocks, weights: stored.weights, bias: stored.bias, activation: chain.activation,
+                                       operands: stored.operands)
+            switch stored.operands {
+            case .int8:
+                step.input = compiler.narrowCopy(of: input, as: .uint8, scale: quantizedInput ?? 1, for: id)
+                step.quantization = (stored.scales ?? 0, compiler.valueScales[output] ?? 1)
+            case .bfloat16:
                 step.input = compiler.narrowCopy(of: input, as: .bfloat16, for: id)
-                step.operands = .bfloat16
-                step.weights = compiler.storeBFloat16(packed.weights)
-                step.bias = compiler.store(packed.bias)
-            } else {
-                let (w, b) = foldBatchNorm(w, b, batchNorm)
-                let packed = ConvolutionStep.pack(w, b, conv: conv, blocks: blocks)
-                step.weights = compiler.store(packed.weights)
-                step.bias = compiler.store(packed.bias)
+            default:
+                break
             }
             compiler.append(step, for: id, flops: flops)
         }

@@ -5,9 +5,10 @@ internal import Kernels
 /// 16-channel block, tiles of `xb` pixels. The input carries a zero ring as wide as the padding, so
 /// taps need no bounds checks.
 ///
-/// With bf16 operands the input is a bf16 value (a `ConvertStep` makes it) and the weights are bf16
-/// [group][block][kh][kw][ceil(ci / 2)][16][2]; bias and activation stay float32, and the output is
-/// float32 unless its value is bf16 (read only by bf16 convolutions).
+/// With bf16 (int8) operands the input is a bf16 (uint8) value — its producer stores it so, or a
+/// `ConvertStep` makes it — and the weights are bf16 [group][block][kh][kw][ceil(ci / 2)][16][2]
+/// (int8 [..][ceil(ci / 4)][16][4], with per-channel scales); bias and activation stay float32, and the
+/// output is float32 unless its value is narrow (read only by narrow convolutions).
 struct ConvolutionStep: InferenceStep {
     var input: Int
     var output: Int

@@ -11,9 +11,10 @@ internal import Kernels
 /// copy costs 1/N of the tile's work and keeps every tile full.
 ///
 /// With bf16 operands the weights are bf16 panels [n / nr][k' / 2][nr][2] (k' = k rounded up to even);
-/// A is read in place when its value is bf16 (and the conditions above hold), otherwise packed and
-/// rounded to bf16 as it is copied. Accumulation, bias and residual stay float32, and the output is
-/// float32 unless its value is bf16 (read only by bf16 convolutions).
+/// with int8 operands int8 panels [n / nr][k' / 4][nr][4] times uint8 A. A is read in place when its
+/// value already has the kernel's type (and the conditions above hold), otherwise packed and rounded or
+/// quantised as it is copied. Bias and residual stay float32; the output is float32 unless its value
+/// is narrow (read only by narrow convolutions).
 struct GemmStep: InferenceStep {
     var input: Int
     var output: Int
@@ -75,11 +76,12 @@ struct GemmStep: InferenceStep {
         let aElement: ElementType = bf16 != nil ? .bfloat16 : int8 != nil ? .uint8 : .float32
         let inPlace = s == 1 && input.padding == 0 && gate == nil && input.element == aElement
         let group = 4 / aElement.byteCount, depth = (k + group - 1) / group * group, elementBytes = aElement.byteCount
-        // The output is float32, or bf16 when only bf16 convolutions read it.
+        // The output is float32, or narrow when only narrow convolutions read it.
         let outputBase = UnsafeMutableRawPointer(arena), outBytes = output.element.byteCount, inBytes = input.element.byteCount
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
         let tiles = (images.count * pixels + mr - 1) / mr
-        let chunk = max(1, min(16, Self.chunkBytes / (mr * depth * elementBytes)))
+        // float32 panels are twice as large and measured slower in chunks: one tile at a time, all panels.
+        let chunk = operands == .float32 ? 1 : max(1, min(16, Self.chunkBytes / (mr * depth * elementBytes)))
         output.zeroPadding(rows: imageRows(images, height, worker, workers), in: arena)
 
         withUnsafeTemporaryAllocation(of: Int.self, capacity: chunk) { rowsOfTile in
@@ -165,30 +167,19 @@ struct GemmStep: InferenceStep {
 }
 
 extension PlanCompiler {
-    /// Packs W[n][k] and b (with the batch norm that follows folded in) and appends the GEMM step
-    /// computing node `id`: int8 when `quantizedInput` gives the scale of its uint8 input, otherwise in the
-    /// plan's float precision.
+    /// Stores W[n][k] and b (with the batch norm that follows) for the plan's arithmetic and appends the
+    /// GEMM step computing node `id` (int8 when `quantizedInput` gives the scale of its uint8 input).
     mutating func appendGemm(input: Int, output: Int, residual: Int?, inputScale: Int?, stride: Int, k: Int, n: Int,
                              weights w: [Float], bias b: [Float], batchNorm: (scale: [Float], shift: [Float])? = nil,
                              activation: Activation, quantizedInput: Float? = nil, for id: NodeID, flops: Int) {
+        let nr = kernels.nr, operandNR = [kernels.bfloat16?.nr, kernels.int8?.nr].allSatisfy { $0 == nil || $0 == nr }
+        precondition(operandNR, "the bf16 and int8 GEMM kernels use the float32 kernels' panel width")
+        let stored = storeWeights(w, b, batchNorm: batchNorm, channels: n, name: graph.nodes[id].name, quantizedInput: quantizedInput,
+                                  pack: { GemmStep.pack($0, $1, k: k, n: n, nr: nr, group: $2) },
+                                  layout: { GemmStep.pack([], $0, k: 0, n: n, nr: nr).bias })
         var step = GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: stride, k: k, n: n,
-                            weights: 0, bias: 0, activation: activation)
-        if let scale = quantizedInput, let int8 = kernels.int8 {
-            let (q, weightScales) = int8Weights(w, channels: n, name: graph.nodes[id].name)
-            let (scales, bias) = outputScales(weightScales, b, batchNorm, inputScale: scale)
-            let packed = GemmStep.pack(q, bias, k: k, n: n, nr: int8.nr, group: 4)
-            step.operands = .int8
-            step.weights = storeInt8(packed.weights)
-            step.bias = store(packed.bias)
-            step.quantization = (scale, store(GemmStep.pack([], scales, k: 0, n: n, nr: int8.nr).bias), valueScales[output] ?? 1)
-        } else {
-            let (w, b) = foldBatchNorm(w, b, batchNorm)
-            let bf16 = precision == .bfloat16 ? kernels.bfloat16 : nil
-            let packed = GemmStep.pack(w, b, k: k, n: n, nr: bf16?.nr ?? kernels.nr, group: bf16 == nil ? 1 : 2)
-            step.operands = bf16 == nil ? .float32 : .bfloat16
-            step.weights = bf16 == nil ? store(packed.weights) : storeBFloat16(packed.weights)
-            step.bias = store(packed.bias)
-        }
+                            weights: stored.weights, bias: stored.bias, activation: activation, operands: stored.operands)
+        if let scales = stored.scales { step.quantization = (quantizedInput ?? 1, scales, valueScales[output] ?? 1) }
         append(step, for: id, flops: flops)
     }
 }
