@@ -90,9 +90,9 @@ struct GemmStep: InferenceStep {
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * chunk * mr) { readRows in
             let rRows = readRows.baseAddress!, aRows = rRows + chunk * mr, gRows = rRows + 2 * chunk * mr
             let packedBase = UnsafeMutableRawPointer(packed.baseAddress!)
-            // Fewer tiles than workers (a head or squeeze-excite layer on a small batch): every worker takes
-            // all the tiles and a share of the panels instead.
-            let panels = (self.n + nr - 1) / nr, splitPanels = tiles < workers
+            // Few tiles (late stages, heads and squeeze-excite at small batches): every worker takes all the
+            // tiles and a share of the panels instead, so each reads only its share of the weights.
+            let panels = (self.n + nr - 1) / nr, splitPanels = tiles < 4 * workers && panels >= workers
             let mine = splitPanels ? 0..<tiles : share(tiles, worker, workers)
             let myPanels = splitPanels ? share(panels, worker, workers) : 0..<panels
             for chunkStart in Swift.stride(from: mine.lowerBound, to: mine.upperBound, by: chunk) {
