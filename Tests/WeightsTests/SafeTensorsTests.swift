@@ -44,7 +44,21 @@ func readError(_ data: Data) -> String? {
         let w = try SafeTensors.read(safetensorsBytes(header: header, data: Array(repeating: 0, count: 8)))
         #expect(w.tensors.isEmpty)
         let bad = #"{"conv.weight":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#
-        #expect(readError(safetensorsBytes(header: bad, data: Array(repeating: 0, count: 8)))?.contains("dtype I64 where float weights") == true)
+        #expect(readError(safetensorsBytes(header: bad, data: Array(repeating: 0, count: 8)))?.contains("dtype I64 where weights") == true)
+    }
+
+    @Test func eightBitIntegersAreReadExactlyAndWrittenWhenAsked() throws {
+        let header = #"{"q":{"dtype":"I8","shape":[4],"data_offsets":[0,4]},"z":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}"#
+        let w = try SafeTensors.read(safetensorsBytes(header: header, data: [0x81, 0x7F, 0x00, 0xFF, 0x00, 0xFF]))
+        #expect(w["q"]?.scalars == [-127, 127, 0, -1])
+        #expect(w["z"]?.scalars == [0, 255])
+        // Written as I8 / U8 when named, rounded and clamped to the type's range; F32 otherwise.
+        let set = WeightSet(["q": Tensor(shape: [3], scalars: [-3, 200, .nan]), "z": Tensor(shape: [2], scalars: [7.4, -5]),
+                             "f": Tensor(shape: [1], scalars: [0.5])])
+        let data = SafeTensors.encode(set, integers: ["q": .i8, "z": .u8])
+        let back = try SafeTensors.read(data)
+        #expect(back["q"]?.scalars == [-3, 127, 0] && back["z"]?.scalars == [7, 0] && back["f"]?.scalars == [0.5])
+        #expect(data.count < SafeTensors.encode(set).count)
     }
 
     @Test func malformedFilesAreRejectedWithReasons() {
