@@ -46,29 +46,33 @@ import Weights
         #expect(try CompiledModel(graph: graph, weights: weights, precision: .float32).precision == .float32)
     }
 
-    @Test(arguments: try parityCases())
-    func bf16LogitsFollowPyTorch(_ c: ParityCase) throws {
+    @Test(arguments: try parityCases(), [Precision.bfloat16, .int8])
+    func reducedPrecisionLogitsFollowPyTorch(_ c: ParityCase, _ precision: Precision) throws {
         let graph = try c.configuration.network().lower(height: c.height, width: c.width)
         let (weights, _) = try WeightSet.load(contentsOf: fixtureURL("\(c.name).safetensors"), reverseStemChannels: c.reverse_stem_channels)
         let input = try NumPyArray.read(contentsOf: fixtureURL(c.input ?? "\(c.name).input.npy"))
         let expected = try NumPyArray.read(contentsOf: fixtureURL(c.logits ?? "\(c.name).logits.npy")).scalars
-        var outputs: [[Float]] = []
-        for threads in [1, 2] {
-            let model = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: threads, precision: .bfloat16)
-            outputs.append(try model.run(input).scalars)
+        // int8 is calibrated on the images it then runs: these tiny random networks see few values, so
+        // held-out calibration would test coverage rather than the int8 arithmetic (the zoo test below
+        // calibrates on held-out images).
+        let quantization = precision == .int8
+            ? try Quantization.calibrate(graph: graph, weights: weights, batches: [input.scalars], batch: c.batch) : nil
+        func compile(threads: Int, groupBudgetBytes: Double = PlanCompiler.defaultGroupBudgetBytes) throws -> CompiledModel {
+            try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: threads, kernels: .best, precision: precision,
+                              quantization: quantization, groupBudgetBytes: groupBudgetBytes)
         }
+        let outputs = try [1, 2].map { try compile(threads: $0).run(input).scalars }
         let cosines = Self.cosines(outputs[0], expected, classes: c.classes)
         let agree = zip(Self.top1(outputs[0], classes: c.classes), Self.top1(expected, classes: c.classes)).filter { $0 == $1 }.count
-        print("bf16 \(c.name): cosine with PyTorch fp32 min \(cosines.min()!), top-1 agreement \(agree)/\(c.batch)")
-        #expect(cosines.allSatisfy { $0 >= 0.999 }, "\(c.name): cosine similarities \(cosines)")
+        print("\(precision.rawValue) \(c.name): cosine with PyTorch fp32 min \(cosines.min()!), top-1 agreement \(agree)/\(c.batch)")
+        #expect(cosines.allSatisfy { $0 >= 0.999 }, "\(c.name) \(precision.rawValue): cosine similarities \(cosines)")
         // The threads split the same work differently; each value is computed the same way.
-        #expect(outputs[0] == outputs[1], "\(c.name): bf16 logits differ between 1 and 2 threads")
+        #expect(outputs[0] == outputs[1], "\(c.name): \(precision.rawValue) logits differ between 1 and 2 threads")
         if c.batch > 1 {
             // Every step over one image at a time (image-group scheduling forced on): the same logits.
-            let perImage = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: 2, kernels: .best,
-                                             precision: .bfloat16, groupBudgetBytes: 0)
+            let perImage = try compile(threads: 2, groupBudgetBytes: 0)
             #expect(perImage.perImageStepCount == perImage.stepCount)
-            #expect(try perImage.run(input.scalars) == outputs[0], "\(c.name): bf16 logits differ with image groups")
+            #expect(try perImage.run(input.scalars) == outputs[0], "\(c.name): \(precision.rawValue) logits differ with image groups")
         }
     }
 
@@ -90,34 +94,6 @@ import Weights
         }
         #expect(throws: ExecutorError.self) {
             try Quantization.calibrate(graph: graph, weights: weights, batches: [Self.noise(2 * 3 * 32 * 32, seed: 2)], batch: 2, method: .percentile(0))
-        }
-    }
-
-    @Test(arguments: try parityCases())
-    func int8LogitsFollowPyTorch(_ c: ParityCase) throws {
-        let graph = try c.configuration.network().lower(height: c.height, width: c.width)
-        let (weights, _) = try WeightSet.load(contentsOf: fixtureURL("\(c.name).safetensors"), reverseStemChannels: c.reverse_stem_channels)
-        let input = try NumPyArray.read(contentsOf: fixtureURL(c.input ?? "\(c.name).input.npy"))
-        let expected = try NumPyArray.read(contentsOf: fixtureURL(c.logits ?? "\(c.name).logits.npy")).scalars
-        // Calibrated on the images it then runs: these tiny random networks see few values, so held-out
-        // calibration would test coverage rather than the int8 arithmetic (the zoo test below calibrates
-        // on held-out images).
-        let quantization = try Quantization.calibrate(graph: graph, weights: weights, batches: [input.scalars], batch: c.batch)
-        var outputs: [[Float]] = []
-        for threads in [1, 2] {
-            let model = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: threads, precision: .int8,
-                                          quantization: quantization)
-            outputs.append(try model.run(input).scalars)
-        }
-        let cosines = Self.cosines(outputs[0], expected, classes: c.classes)
-        let agree = zip(Self.top1(outputs[0], classes: c.classes), Self.top1(expected, classes: c.classes)).filter { $0 == $1 }.count
-        print("int8 \(c.name): cosine with PyTorch fp32 min \(cosines.min()!), top-1 agreement \(agree)/\(c.batch)")
-        #expect(cosines.allSatisfy { $0 >= 0.999 }, "\(c.name): cosine similarities \(cosines)")
-        #expect(outputs[0] == outputs[1], "\(c.name): int8 logits differ between 1 and 2 threads")
-        if c.batch > 1 {
-            let perImage = try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: 2, kernels: .best, precision: .int8,
-                                             quantization: quantization, groupBudgetBytes: 0)
-            #expect(try perImage.run(input.scalars) == outputs[0], "\(c.name): int8 logits differ with image groups")
         }
     }
 
