@@ -1,0 +1,26 @@
+import NetworkIR
+
+extension Graph {
+    /// Whether convolution `id` can run in int8: its input is never negative (uint8, zero point 0) and
+    /// it covers more than one pixel (squeeze-excite's 1x1 layers are tiny and make the gates, so they
+    /// stay float32).
+    func isInt8Candidate(_ id: NodeID) -> Bool {
+        let node = nodes[id]
+        guard case .convolution = node.operation else { return false }
+        return node.shape.height * node.shape.width > 1 && isNonNegative(node.inputs[0])
+    }
+
+    /// Whether node `id`'s result is never negative, by construction: a ReLU, a sigmoid, a clamp from
+    /// 0 or above, and what pools, drops out or gates such results. An int8 convolution's uint8 input
+    /// (zero point 0) must be one.
+    func isNonNegative(_ id: NodeID) -> Bool {
+        let node = nodes[id]
+        switch node.operation {
+        case .relu, .sigmoid: return true
+        case .clamp(let lower, _): return lower >= 0
+        case .channelScale: return node.inputs.allSatisfy(isNonNegative)
+        case .maxPool, .averagePool, .globalAveragePool, .dropout: return isNonNegative(node.inputs[0])
+        default: return false
+        }
+    }
+}

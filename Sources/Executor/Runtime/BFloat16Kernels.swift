@@ -1,0 +1,20 @@
+internal import Kernels
+
+/// The bf16 micro-kernels (bf16 operands, float32 accumulation) and their tile sizes.
+struct BFloat16Kernels: @unchecked Sendable {
+    /// GEMM rows per tile, columns per packed panel, convolution pixels per tile.
+    let mr: Int, nr: Int, xb: Int
+    let gemm: rn_gemm_bf16_fn
+    let conv: rn_conv_bf16_fn
+    /// Two convolution tiles per call, for outputs at most `xb2` pixels wide.
+    let xb2: Int
+    let conv2: rn_conv2_bf16_fn
+    let pack: rn_pack_bf16_fn
+    let convert: rn_convert_bf16_fn
+
+    /// The set this CPU runs, if it has bf16 dot products.
+    static let available: BFloat16Kernels? = rn_bf16_kernels_for().map { t in
+        BFloat16Kernels(mr: Int(t.pointee.mr), nr: Int(t.pointee.nr), xb: Int(t.pointee.xb), gemm: t.pointee.gemm,
+                        conv: t.pointee.conv, xb2: Int(t.pointee.xb2), conv2: t.pointee.conv2, pack: t.pointee.pack, convert: t.pointee.convert)
+    }
+}
