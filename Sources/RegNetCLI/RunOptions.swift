@@ -148,6 +148,10 @@ extension RunOptions {
 func calibrateInt8(_ graph: Graph, _ weights: WeightSet, loader: BatchLoader?, images count: Int, method: CalibrationMethod,
                    seed: UInt64, threads: Int?) throws -> Quantization {
     let shape = graph.inputShape, imageSize = shape.channels * shape.height * shape.width, perBatch = min(count, 32)
+    do {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: imageSize * 8)   // the images, then their batches
+        try MemoryBudget.check(overflow ? Int.max : bytes, for: "\(count) calibration images of \(shape.height)x\(shape.width)")
+    } catch { throw RuntimeError(error.message) }
     var images: [Float] = []
     if let loader {
         let batches = loader.epoch(0)
