@@ -5,9 +5,9 @@ import Testing
 
 /// The bf16 micro-kernels against scalar references in Double over the operands rounded to bf16:
 /// GEMM tiles (every row count up to mr, odd and even depths, column counts around the panel width,
-/// bias, residual, each activation, float32 and bf16 outputs), convolution tiles (odd and even input
-/// channel counts, float32 and bf16 outputs), packing from float32 and bf16 rows with and without
-/// gates, and the conversion. Runs wherever the CPU has AVX-512 BF16 (CI requires it where the CPU
+/// bias, float32 and bf16 residuals, each activation, float32 and bf16 outputs), convolution tiles (odd
+/// and even input channel counts, float32 and bf16 outputs), packing from float32 and bf16 rows with
+/// and without gates, and the conversion. Runs wherever the CPU has AVX-512 BF16 (CI requires it where the CPU
 /// reports it, see `ParityTests.requiredKernelSetsRun`).
 @Suite struct BFloat16KernelTests {
     static let sets: [String] = BFloat16Kernels.available == nil ? [] : ["avx512bf16"]
@@ -38,8 +38,10 @@ import Testing
         for m in Set([1, mr - 1, mr]) {
             for n in Set([1, 15, 17, nr, nr + 3, 2 * nr + 5]) {
                 for k in [1, 2, 7, 18] {
-                    for (useBias, useResidual, act, bf16Output) in [(false, false, Int32(0), false), (true, false, 1, false), (true, true, 2, false),
-                                                                    (true, true, 1, true), (false, false, 0, true)] {
+                    for (useBias, useResidual, act, bf16Output, bf16Residual) in [(false, false, Int32(0), false, false), (true, false, 1, false, false),
+                                                                                  (true, true, 2, false, false), (true, true, 1, true, false),
+                                                                                  (false, false, 0, true, false), (true, true, 1, true, true),
+                                                                                  (false, true, 0, false, true)] {
                         let depth = (k + 1) / 2 * 2, lda = depth + 4, col = 3, width = col + n + 4, panels = (n + nr - 1) / nr
                         let a = InferenceKernelTests.values(mr * lda, seed: m + n).map(Self.rounded)
                         let w = InferenceKernelTests.values(n * k, seed: k).map(Self.rounded)
@@ -49,20 +51,23 @@ import Testing
                         for j in 0..<n { for p in 0..<k { b[((j / nr) * depth + p / 2 * 2) * nr + 2 * (j % nr) + p % 2] = bfloat16Bits(w[j * k + p]) } }
                         var bias = [Float](repeating: 0, count: panels * nr)
                         for j in 0..<n { bias[j] = Float(j % 5) * 0.25 - 0.5 }
-                        let residual = InferenceKernelTests.values(m * width, seed: 3)
+                        // A bf16 residual holds the same values, rounded (the reference reads the rounded ones).
+                        let residual = InferenceKernelTests.values(m * width, seed: 3).map { bf16Residual ? Self.rounded($0) : $0 }
+                        let residualBits = Self.bits(residual)
                         let sentinel: UInt16 = 0x4242
                         var c = [UInt16](repeating: sentinel, count: 2 * mr * width)   // room for float32 rows
                         aBits.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
-                            residual.withUnsafeBufferPointer { rp in c.withUnsafeMutableBytes { cp in
-                                let rowBytes = width * (bf16Output ? 2 : 4)
+                            residual.withUnsafeBytes { rf in residualBits.withUnsafeBytes { rb in c.withUnsafeMutableBytes { cp in
+                                let rowBytes = width * (bf16Output ? 2 : 4), residualBytes = width * (bf16Residual ? 2 : 4)
+                                let residualBase = bf16Residual ? rb.baseAddress! : rf.baseAddress!
                                 let cRows = (0..<mr).map { Optional(cp.baseAddress! + $0 * rowBytes) }
-                                let rRows = (0..<mr).map { Optional(UnsafePointer(rp.baseAddress! + min($0, m - 1) * width)) }
+                                let rRows = (0..<mr).map { Optional(residualBase + min($0, m - 1) * residualBytes) }
+                                let formats = (bf16Output ? Int32(RN_BF16_OUTPUT) : 0) | (bf16Residual ? Int32(RN_BF16_RESIDUAL) : 0)
                                 cRows.withUnsafeBufferPointer { crows in rRows.withUnsafeBufferPointer { rrows in
                                     set.gemm(m, n, depth, ap.baseAddress!, lda, bp.baseAddress!, col, crows.baseAddress!,
-                                             useResidual ? rrows.baseAddress! : nil, useBias ? biasp.baseAddress! : nil, act,
-                                             bf16Output ? 1 : 0)
+                                             useResidual ? rrows.baseAddress! : nil, useBias ? biasp.baseAddress! : nil, act, formats)
                                 } }
-                            } }
+                            } } }
                         } } }
                         let out: [Float] = bf16Output ? Self.floats(Array(c[0..<(mr * width)]))
                             : c.withUnsafeBytes { Array($0.bindMemory(to: Float.self)[0..<(mr * width)]) }

@@ -52,6 +52,12 @@ struct PlanCompiler {
             try definition(of: node.operation).lower(id, in: &self)
         }
         let output = try value(graph.output)
+        // Only the convolution steps read narrow values; a planning mistake must not run as garbage.
+        for (i, step) in steps.enumerated() where !(step is GemmStep || step is ConvolutionStep || step is ConvertStep) {
+            if let v = step.reads.first(where: { layouts[$0].element != .float32 }) {
+                throw ExecutorError(.invalidGraph, "internal: \(graph.nodes[stepNodes[i]].name) would read value \(v) as float32, but it is \(layouts[v].element)")
+            }
+        }
         for step in steps {
             if let (value, padding) = step.paddedInput { layouts[value].padding = max(layouts[value].padding, padding) }
         }
@@ -154,20 +160,41 @@ struct PlanCompiler {
         return scale
     }
 
-    /// How node `id`'s result can be stored when only convolutions read it: bf16 in a bf16 plan; uint8
-    /// (with the readers' input scale) in an int8 plan when every reader runs in int8 and the result is
-    /// a ReLU's. float32 otherwise.
+    /// How node `id`'s result can be stored when only convolutions read it: bf16 in a bf16 plan (where
+    /// it may also be the residual a 1x1 convolution adds in its epilogue); uint8 (with the readers'
+    /// input scale) in an int8 plan when every reader runs in int8 and the result is a ReLU's. float32
+    /// otherwise.
     func narrowStorage(of id: NodeID, activation: Activation) -> (element: ElementType, scale: Float?) {
-        guard id != graph.output, !consumers[id].isEmpty, activation != .sigmoid,
-              consumers[id].allSatisfy({ if case .convolution = graph.nodes[$0].operation { true } else { false } }) else { return (.float32, nil) }
+        func isConvolution(_ c: NodeID) -> Bool { if case .convolution = graph.nodes[c].operation { true } else { false } }
+        guard id != graph.output, !consumers[id].isEmpty, activation != .sigmoid else { return (.float32, nil) }
         switch precision {
         case .float32: return (.float32, nil)
-        case .bfloat16: return (.bfloat16, nil)
+        case .bfloat16:
+            let narrow = consumers[id].allSatisfy { isConvolution($0) || isFusedResidual(id, of: $0) }
+            return narrow ? (.bfloat16, nil) : (.float32, nil)
         case .int8:
+            guard consumers[id].allSatisfy(isConvolution) else { return (.float32, nil) }
             let scales = consumers[id].map(quantizedInputScale(of:))
             guard activation == .relu, let first = scales[0], scales.allSatisfy({ $0 == first }) else { return (.float32, nil) }
             return (.uint8, first)
         }
+    }
+
+    /// Whether add node `add` will take `operand` as the residual of a 1x1 convolution's epilogue: its
+    /// other input is a GEMM-form convolution (with the batch norm after it) that only the add reads and
+    /// that comes after `operand` (`fuseChain`'s conditions).
+    func isFusedResidual(_ operand: NodeID, of add: NodeID) -> Bool {
+        let inputs = graph.nodes[add].inputs
+        guard graph.nodes[add].operation == .add, inputs.count == 2, inputs[0] != inputs[1] else { return false }
+        var producer = inputs[0] == operand ? inputs[1] : inputs[0]
+        guard soleConsumer(producer) == add else { return false }
+        if case .batchNorm = graph.nodes[producer].operation {
+            let conv = graph.nodes[producer].inputs[0]
+            guard soleConsumer(conv) == producer else { return false }
+            producer = conv
+        }
+        guard case .convolution(let conv) = graph.nodes[producer].operation else { return false }
+        return ConvolutionDefinition(conv: conv).isPointwise && operand < producer
     }
 
     /// A copy of float32 value `value` as `element` (bf16, or uint8 quantised with `scale`), made by a

@@ -30,6 +30,13 @@ BF_ATTR static inline void bf_store(float *dst, const float *res, __m512 v, __m5
     _mm512_mask_storeu_ps(dst, mask, x);
 }
 
+/// 16 residual values (the first lanes of mask) from element `col` of a float32 or bf16 row, as floats.
+BF_ATTR static inline __m512 bf_residual(const void *row, size_t col, __mmask16 mask, int bf16) {
+    if (!bf16) return _mm512_maskz_loadu_ps(mask, (const float *)row + col);
+    const __m256i h = _mm256_maskz_loadu_epi16(mask, (const rn_bf16 *)row + col);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
 /// n floats (times n gates when g is not NULL) rounded to bf16, nearest even.
 BF_ATTR static inline void bf_round(size_t n, const float *src, const float *g, rn_bf16 *dst) {
     for (size_t j = 0; j < n; j += 16) {
@@ -43,8 +50,8 @@ BF_ATTR static inline void bf_round(size_t n, const float *src, const float *g, 
 /// One panel of 32 columns: 14 rows x 2 vectors of accumulators, k (even) reduction steps two at a time.
 BF_ATTR static inline void gemm_panel_14x32_avx512bf16(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda,
                                                        const rn_bf16 *b, size_t col, void *const *c_rows,
-                                                       const float *const *r_rows, const float *bias, int act,
-                                                       int out_bf16) {
+                                                       const void *const *r_rows, const float *bias, int act,
+                                                       int formats) {
     __m512 acc[BF_MR][2];
 #pragma clang loop unroll(full)
     for (int i = 0; i < BF_MR; ++i) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
@@ -63,33 +70,29 @@ BF_ATTR static inline void gemm_panel_14x32_avx512bf16(size_t m, size_t n, size_
     const __m512 bias1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
     const int vector_act = act == RN_ACT_SIGMOID ? RN_ACT_NONE : act;
     const size_t width = n < BF_NR ? n : BF_NR;
-    if (out_bf16) {
-        const __mmask32 mask = width >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << width) - 1);
-#pragma clang loop unroll(full)
-        for (int i = 0; i < BF_MR; ++i) {
-            if ((size_t)i >= m) break;
-            __m512 x0 = _mm512_add_ps(acc[i][0], bias0), x1 = _mm512_add_ps(acc[i][1], bias1);
-            if (r_rows) {
-                x0 = _mm512_add_ps(x0, _mm512_maskz_loadu_ps(bf_first(width), r_rows[i] + col));
-                x1 = _mm512_add_ps(x1, _mm512_maskz_loadu_ps(bf_first(width > 16 ? width - 16 : 0), r_rows[i] + col + 16));
-            }
-            if (vector_act == RN_ACT_RELU) {
-                x0 = _mm512_max_ps(x0, _mm512_setzero_ps());
-                x1 = _mm512_max_ps(x1, _mm512_setzero_ps());
-            }
-            _mm512_mask_storeu_epi16((rn_bf16 *)c_rows[i] + col, mask, (__m512i)_mm512_cvtne2ps_pbh(x1, x0));
-        }
-        return;
-    }
+    const __mmask16 mask0 = bf_first(width), mask1 = bf_first(width > 16 ? width - 16 : 0);
+    const int out_bf16 = formats & RN_BF16_OUTPUT, res_bf16 = formats & RN_BF16_RESIDUAL;
 #pragma clang loop unroll(full)
     for (int i = 0; i < BF_MR; ++i) {
         if ((size_t)i >= m) break;
-        const float *res = r_rows ? r_rows[i] + col : NULL;
-        float *c = (float *)c_rows[i] + col;
-        bf_store(c, res, acc[i][0], bias0, width, vector_act);
-        bf_store(c + 16, res ? res + 16 : NULL, acc[i][1], bias1, width > 16 ? width - 16 : 0, vector_act);
+        __m512 x0 = _mm512_add_ps(acc[i][0], bias0), x1 = _mm512_add_ps(acc[i][1], bias1);
+        if (r_rows) {
+            x0 = _mm512_add_ps(x0, bf_residual(r_rows[i], col, mask0, res_bf16));
+            x1 = _mm512_add_ps(x1, bf_residual(r_rows[i], col + 16, mask1, res_bf16));
+        }
+        if (vector_act == RN_ACT_RELU) {
+            x0 = _mm512_max_ps(x0, _mm512_setzero_ps());
+            x1 = _mm512_max_ps(x1, _mm512_setzero_ps());
+        }
+        if (out_bf16) {
+            const __mmask32 mask = width >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << width) - 1);
+            _mm512_mask_storeu_epi16((rn_bf16 *)c_rows[i] + col, mask, (__m512i)_mm512_cvtne2ps_pbh(x1, x0));
+        } else {
+            _mm512_mask_storeu_ps((float *)c_rows[i] + col, mask0, x0);
+            _mm512_mask_storeu_ps((float *)c_rows[i] + col + 16, mask1, x1);
+        }
     }
-    if (act == RN_ACT_SIGMOID)
+    if (act == RN_ACT_SIGMOID && !out_bf16)
         for (size_t i = 0; i < m; ++i) {
             float *c = (float *)c_rows[i] + col;
             for (size_t j = 0; j < width; ++j) c[j] = rn_activate(c[j], act);
@@ -98,11 +101,11 @@ BF_ATTR static inline void gemm_panel_14x32_avx512bf16(size_t m, size_t n, size_
 
 /// GEMM row tile (see rn_gemm_bf16_fn): panel after panel.
 BF_ATTR static void gemm_14x32_avx512bf16(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda, const rn_bf16 *b,
-                                          size_t col, void *const *c_rows, const float *const *r_rows, const float *bias,
-                                          int act, int out_bf16) {
+                                          size_t col, void *const *c_rows, const void *const *r_rows, const float *bias,
+                                          int act, int formats) {
     for (size_t first = 0; first < n; first += BF_NR)
         gemm_panel_14x32_avx512bf16(m, n - first, k, a, lda, b + first * k, col + first, c_rows, r_rows,
-                                    bias ? bias + first : NULL, act, out_bf16);
+                                    bias ? bias + first : NULL, act, formats);
 }
 
 /// n bf16 values (times n float gates when g is not NULL, rounded again) copied.

@@ -54,13 +54,17 @@ const rn_kernels *rn_kernels_for(const char *isa);
 /// A bfloat16 value: the upper 16 bits of a float (round to nearest even when narrowing).
 typedef unsigned short rn_bf16;
 
+/// Element formats of a bf16 GEMM's output and residual rows (float32 unless the flag is set).
+enum { RN_BF16_OUTPUT = 1, RN_BF16_RESIDUAL = 2 };
+
 /// bf16 GEMM row tile, as rn_gemm_fn with bf16 operands and fp32 accumulation: k is even (odd depths
 /// are padded with a zero), A rows hold k bf16 values, and B's panels are [k / 2][nr][2] (reduction
-/// indices 2p and 2p + 1 of a column side by side). With out_bf16, c_rows point at bf16 rows and the
-/// result is rounded to bf16 as it is stored (act must then not be RN_ACT_SIGMOID).
+/// indices 2p and 2p + 1 of a column side by side). With RN_BF16_OUTPUT in formats, c_rows point at
+/// bf16 rows and the result is rounded to bf16 as it is stored (act must then not be RN_ACT_SIGMOID);
+/// with RN_BF16_RESIDUAL, r_rows point at bf16 rows.
 typedef void (*rn_gemm_bf16_fn)(size_t m, size_t n, size_t k, const rn_bf16 *a, size_t lda, const rn_bf16 *b,
-                                size_t col, void *const *c_rows, const float *const *r_rows, const float *bias, int act,
-                                int out_bf16);
+                                size_t col, void *const *c_rows, const void *const *r_rows, const float *bias, int act,
+                                int formats);
 
 /// As rn_pack_fn, to bf16: each dst row holds k rounded up to even values, the pad zero. The rows are
 /// float32 (rounded as they are copied), or bf16 with in_bf16; scales are float32 either way.

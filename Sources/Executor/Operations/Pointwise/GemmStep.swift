@@ -78,6 +78,8 @@ struct GemmStep: InferenceStep {
         let group = 4 / aElement.byteCount, depth = (k + group - 1) / group * group, elementBytes = aElement.byteCount
         // The output is float32, or narrow when only narrow convolutions read it.
         let outputBase = UnsafeMutableRawPointer(arena), outBytes = output.element.byteCount, inBytes = input.element.byteCount
+        let resBytes = residual?.element.byteCount ?? 4
+        let formats = (outBytes == 2 ? Int32(RN_BF16_OUTPUT) : 0) | (resBytes == 2 ? Int32(RN_BF16_RESIDUAL) : 0)
         let firstPixel = images.lowerBound * pixels, endPixel = images.upperBound * pixels
         let tiles = (images.count * pixels + mr - 1) / mr
         // float32 panels are twice as large and measured slower in chunks: one tile at a time, all panels.
@@ -102,24 +104,24 @@ struct GemmStep: InferenceStep {
                     rowsOfTile[t] = m
                     // Walk the tile's pixels, stepping pointers rather than recomputing indices.
                     var n = first / pixels, y = (first % pixels) / width, x = first % width
-                    var c = outputBase + output.index(n, y, x) * outBytes, r = residual.map { arena + $0.index(n, y, x) }
+                    var c = outputBase + output.index(n, y, x) * outBytes, r = residual.map { outputBase + $0.index(n, y, x) * resBytes }
                     var src = outputBase + input.index(n, y * s, x * s) * inBytes, g = gate.map { arena + $0.index(n, 0, 0) }
                     for i in base..<(base + m) {
                         cRows[i] = c
-                        rRows[i] = r.map { UnsafePointer($0) }
+                        rRows[i] = r.map { UnsafePointer($0.assumingMemoryBound(to: Float.self)) }
                         aRows[i] = UnsafePointer(src.assumingMemoryBound(to: Float.self))
                         gRows[i] = g.map { UnsafePointer($0) }
                         x += 1
                         if x < width {
                             c += output.channels * outBytes
-                            r = r.map { $0 + residual!.channels }
+                            r = r.map { $0 + residual!.channels * resBytes }
                             src += s * input.channels * inBytes
                         } else {
                             x = 0
                             y += 1
                             if y == height { y = 0; n += 1; g = gate.map { arena + $0.index(n, 0, 0) } }
                             c = outputBase + output.index(n, y, 0) * outBytes
-                            r = residual.map { arena + $0.index(n, y, 0) }
+                            r = residual.map { outputBase + $0.index(n, y, 0) * resBytes }
                             src = outputBase + input.index(n, y * s, 0) * inBytes
                         }
                     }
@@ -146,7 +148,9 @@ struct GemmStep: InferenceStep {
                         let lda = inPlace ? input.channels : depth
                         if let bf16 {
                             bf16.gemm(rowsOfTile[t], width, depth, a.assumingMemoryBound(to: UInt16.self), lda,
-                                      panel.assumingMemoryBound(to: UInt16.self), col, c, r, bias, activation.rawValue, outBytes == 2 ? 1 : 0)
+                                      panel.assumingMemoryBound(to: UInt16.self), col, c,
+                                      r.map { UnsafeRawPointer($0).assumingMemoryBound(to: UnsafeRawPointer?.self) }, bias,
+                                      activation.rawValue, formats)
                         } else if let int8, let q = quantization {
                             int8.gemm(rowsOfTile[t], width, depth, a.assumingMemoryBound(to: UInt8.self), lda,
                                       panel.assumingMemoryBound(to: Int8.self), col, c, r, context.weights + q.scales + col, bias,
