@@ -3,9 +3,10 @@ import Weights
 
 extension Quantization {
     /// Static post-training calibration: runs `graph` in float32 over `batches` (each `batch` NCHW
-    /// images) and sets the uint8 input scale of every convolution whose input is never negative (after
-    /// a ReLU; a squeeze-excite gated input is bounded by its ungated values) from the values it saw:
-    /// the largest one (`.minMax`) or a percentile of them, mapped to 255.
+    /// images) and sets the uint8 input scale of every convolution that can run in int8
+    /// (`Graph.isInt8Candidate`: its input is never negative; a squeeze-excite gated input is bounded
+    /// by its ungated values) from the values it saw: the largest one (`.minMax`) or a percentile of
+    /// them, mapped to 255. The weight scales are recorded too (largest magnitude / 127 per channel).
     public static func calibrate(graph: Graph, weights: WeightSet, batches: [[Float]], batch: Int,
                                  method: CalibrationMethod = .minMax, threads: Int? = nil) throws(ExecutorError) -> Quantization {
         guard !batches.isEmpty else { throw ExecutorError(.invalidArgument, "calibration needs at least one batch of images") }
