@@ -12,7 +12,8 @@ public enum Precision: String, Sendable, CaseIterable {
     /// Static post-training quantisation: int8 weights (symmetric, per output channel) times uint8
     /// activations (per tensor, zero point 0, scales from a calibration: `Quantization`) with int32
     /// accumulation, for every convolution whose input is never negative (after a ReLU; squeeze-excite
-    /// gated inputs included); the others (the stem, squeeze-excite, head) and all biases, residual adds
-    /// and the output stay float32. Needs AVX-512 VNNI; elsewhere a model compiles in float32.
+    /// gated inputs included) and which the calibration found to lose little to uint8; the others (the
+    /// stem, squeeze-excite, head, `Quantization.excluded`) and all biases, residual adds and the output
+    /// stay float32. Needs AVX-512 VNNI; elsewhere a model compiles in float32.
     case int8
 }

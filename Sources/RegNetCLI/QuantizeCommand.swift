@@ -38,8 +38,12 @@ enum QuantizeCommand {
         let convolutions = graph.nodes.filter { if case .convolution = $0.operation { true } else { false } }.map(\.name)
         let int8 = Set(quantization.inputScales.keys)
         print("wrote \(graph.name) to \(output): \(int8.count) of \(convolutions.count) convolutions in int8")
-        let float32 = convolutions.filter { !int8.contains($0) }
-        if !float32.isEmpty { print("fp32 (input can be negative, or a 1x1 squeeze-excite layer): " + float32.joined(separator: ", ")) }
+        let structural = convolutions.filter { !int8.contains($0) && quantization.excluded[$0] == nil }
+        if !structural.isEmpty { print("fp32 (input can be negative, or a 1x1 squeeze-excite layer): " + structural.joined(separator: ", ")) }
+        for (name, error) in quantization.excluded.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "fp32 (uint8 would lose %.1f%% of its input, more than %.0f%%): %@", 100 * error,
+                         100 * Quantization.defaultMaximumInputError, name))
+        }
         if model.precision != .int8 { printError(Precision.fallbackNote(.int8, kernels: options.kernels) + " (the file still holds the int8 model)") }
     }
 }

@@ -97,11 +97,34 @@ import Weights
         }
     }
 
+    @Test func layersThatLoseTooMuchStayFloat32() throws {
+        let graph = try Zoo.models.first { $0.name == "RegNetX-400MF" }!.network(classes: 10).lower(height: 32, width: 32)
+        let weights = WeightSet.initialized(for: graph, seed: 8)
+        let batches = [Self.noise(4 * 3 * 32 * 32, seed: 9)]
+        let all = try Quantization.calibrate(graph: graph, weights: weights, batches: batches, batch: 4)
+        let none = try Quantization.calibrate(graph: graph, weights: weights, batches: batches, batch: 4, maximumInputError: 0)
+        // With no error allowed every candidate stays float32, each with the error it measured.
+        #expect(none.inputScales.isEmpty && Set(none.excluded.keys) == Set(all.inputScales.keys).union(all.excluded.keys))
+        #expect(none.excluded.values.allSatisfy { $0 > 0 && $0 < 0.05 }, "\(none.excluded.values.max() ?? 0)")
+        print("int8 input errors, RegNetX-400MF at 32x32 on noise: largest \(none.excluded.values.max() ?? 0), median \(none.excluded.values.sorted()[none.excluded.count / 2])")
+        let model = try CompiledModel(graph: graph, weights: weights, precision: .int8, quantization: none)
+        #expect(model.int8Layers.isEmpty)
+        // A threshold between the errors splits the layers.
+        let middle = Double(none.excluded.values.sorted()[none.excluded.count / 2])
+        let some = try Quantization.calibrate(graph: graph, weights: weights, batches: batches, batch: 4, maximumInputError: middle)
+        #expect(!some.inputScales.isEmpty && !some.excluded.isEmpty && some.excluded.values.allSatisfy { Double($0) >= middle * 0.999 })
+    }
+
     @Test func quantisedWeightsFilesRoundTripExactly() throws {
         let graph = try Zoo.models.first { $0.name == "RegNetY-200MF" }!.network(classes: 10).lower(height: 32, width: 32)
         let weights = WeightSet.initialized(for: graph, seed: 4)
-        let quantization = try Quantization.calibrate(graph: graph, weights: weights, batches: [Self.noise(4 * 3 * 32 * 32, seed: 5)], batch: 4,
+        var quantization = try Quantization.calibrate(graph: graph, weights: weights, batches: [Self.noise(4 * 3 * 32 * 32, seed: 5)], batch: 4,
                                                       method: .percentile(99.9))
+        // One layer left in float32 by the calibration: the file records it.
+        let dropped = try #require(quantization.inputScales.keys.sorted().last)
+        quantization.inputScales[dropped] = nil
+        quantization.weightScales[dropped] = nil
+        quantization.excluded[dropped] = 0.25
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-int8-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -7,8 +7,13 @@ extension Quantization {
     /// (`Graph.isInt8Candidate`: its input is never negative; a squeeze-excite gated input is bounded
     /// by its ungated values) from the values it saw: the largest one (`.minMax`) or a percentile of
     /// them, mapped to 255. The weight scales are recorded too (largest magnitude / 127 per channel).
+    ///
+    /// A last pass measures, on the same images, the error uint8 quantisation makes on each layer's input
+    /// (relative RMS: ‖x − q(x)‖ / ‖x‖); layers above `maximumInputError` stay float32 and are listed in
+    /// `excluded` with their error.
     public static func calibrate(graph: Graph, weights: WeightSet, batches: [[Float]], batch: Int,
-                                 method: CalibrationMethod = .minMax, threads: Int? = nil) throws(ExecutorError) -> Quantization {
+                                 method: CalibrationMethod = .minMax, maximumInputError: Double = defaultMaximumInputError,
+                                 threads: Int? = nil) throws(ExecutorError) -> Quantization {
         guard !batches.isEmpty else { throw ExecutorError(.invalidArgument, "calibration needs at least one batch of images") }
         if case .percentile(let p) = method, !(p > 0 && p <= 100) {
             throw ExecutorError(.invalidArgument, "calibration percentile must be in (0, 100] (got \(p))")
@@ -67,14 +72,36 @@ extension Quantization {
                 top[value] = largest[value]! * Float(bin + 1) / Float(bins)
             }
         }
-        var scales: [String: Float] = [:], perChannel: [String: [Float]] = [:]
+        var valueScales: [Int: Float] = [:]
+        for (value, t) in top { valueScales[value] = t > 0 && t.isFinite ? t / 255 : 1 }
+        for value in watched where valueScales[value] == nil { valueScales[value] = 1 }
+        // The quantisation error on each watched value: sums of x² and of (x − q(x))².
+        var sums: [Int: (signal: Double, error: Double)] = [:]
+        for input in batches {
+            try model.run(input) { value, images, arena in
+                guard let scale = valueScales[value] else { return }
+                var sum = sums[value] ?? (0, 0)
+                let inverse = 1 / scale
+                visit(value, images, arena) { x in
+                    let q = min(max((x * inverse).rounded(.toNearestOrEven), 0), 255) * scale
+                    sum.signal += Double(x) * Double(x)
+                    sum.error += Double(x - q) * Double(x - q)
+                }
+                sums[value] = sum
+            }
+        }
+        var scales: [String: Float] = [:], perChannel: [String: [Float]] = [:], excluded: [String: Float] = [:]
         for (name, value) in sources {
-            let t = top[value] ?? 0
-            scales[name] = t > 0 && t.isFinite ? t / 255 : 1
+            let sum = sums[value] ?? (0, 0), error = sum.signal > 0 ? (sum.error / sum.signal).squareRoot() : 0
+            guard error <= maximumInputError else {
+                excluded[name] = Float(error)
+                continue
+            }
+            scales[name] = valueScales[value]
             if let w = weights["\(name).weight"], let conv = convolutions[name] {
                 perChannel[name] = perChannelWeightScales(w.scalars, channels: conv.outChannels)
             }
         }
-        return Quantization(inputScales: scales, weightScales: perChannel)
+        return Quantization(inputScales: scales, weightScales: perChannel, excluded: excluded)
     }
 }

@@ -8,11 +8,18 @@ public struct Quantization: Sendable, Hashable, Codable {
     /// Weight scales per convolution (one per output channel), by node name; computed from the weights
     /// where missing.
     public var weightScales: [String: [Float]]
+    /// Convolutions the calibration left in float32 because uint8 would lose too much of their input:
+    /// node name → the relative RMS error it measured.
+    public var excluded: [String: Float]
+
+    /// The relative RMS input error above which `calibrate` leaves a layer in float32.
+    public static let defaultMaximumInputError = 0.05
 
     /// Scales for the named convolutions.
-    public init(inputScales: [String: Float], weightScales: [String: [Float]] = [:]) {
+    public init(inputScales: [String: Float], weightScales: [String: [Float]] = [:], excluded: [String: Float] = [:]) {
         self.inputScales = inputScales
         self.weightScales = weightScales
+        self.excluded = excluded
     }
 }
 

@@ -11,12 +11,15 @@ import Weights
 /// - `N.input_scale` as F32 [1] and `N.input_zero_point` as U8 [1] (always 0): the uint8 input's
 ///   quantisation, value = (q − zero point) · scale,
 ///
-/// and its metadata says `"regnet.precision": "int8"`. Reading it back gives weights equal to q · scale
-/// and the same `Quantization`, so a model compiled from the file computes exactly what the calibrated
-/// one did.
+/// and its metadata says `"regnet.precision": "int8"` (and, under `"regnet.int8_excluded"`, a JSON
+/// object naming the layers the calibration left in float32 with their measured input error). Reading
+/// it back gives weights equal to q · scale and the same `Quantization`, so a model compiled from the
+/// file computes exactly what the calibrated one did.
 extension Quantization {
     /// The metadata key and value marking a quantised weights file.
     public static let metadataKey = "regnet.precision", metadataValue = "int8"
+    /// The metadata key listing the layers left in float32.
+    static let excludedKey = "regnet.int8_excluded"
 
     /// Writes `weights` with this quantisation to `url` (atomically). `graph` names the convolutions.
     public func write(_ weights: WeightSet, graph: Graph, to url: URL) throws(WeightError) {
@@ -32,14 +35,23 @@ extension Quantization {
             integers["\(node.name).weight"] = .i8
             integers["\(node.name).input_zero_point"] = .u8
         }
-        try SafeTensors.write(WeightSet(tensors), to: url, metadata: [Self.metadataKey: Self.metadataValue], integers: integers)
+        var metadata = [Self.metadataKey: Self.metadataValue]
+        if !excluded.isEmpty, let json = try? JSONEncoder().encode(excluded) { metadata[Self.excludedKey] = String(decoding: json, as: UTF8.self) }
+        try SafeTensors.write(WeightSet(tensors), to: url, metadata: metadata, integers: integers)
     }
 
     /// Reads a file `write` made: the weights (int8 ones as q · scale) and the quantisation; nil
     /// quantisation for a file of plain float weights (read as `SafeTensors.read` does).
     public static func read(contentsOf url: URL) throws(WeightError) -> (weights: WeightSet, quantization: Quantization?) {
-        let all = try SafeTensors.read(contentsOf: url)
-        guard try SafeTensors.metadata(contentsOf: url)[metadataKey] == metadataValue else { return (all, nil) }
+        let all = try SafeTensors.read(contentsOf: url), metadata = try SafeTensors.metadata(contentsOf: url)
+        guard metadata[metadataKey] == metadataValue else { return (all, nil) }
+        var excluded: [String: Float] = [:]
+        if let text = metadata[excludedKey] {
+            guard let decoded = try? JSONDecoder().decode([String: Float].self, from: Data(text.utf8)) else {
+                throw WeightError(.malformedFile, "\(excludedKey) in the metadata must be a JSON object of layer names to numbers")
+            }
+            excluded = decoded
+        }
         var tensors = all.tensors, inputScales: [String: Float] = [:], weightScales: [String: [Float]] = [:]
         for name in all.tensors.keys where name.hasSuffix(".input_scale") {
             let layer = String(name.dropLast(".input_scale".count))
@@ -69,6 +81,6 @@ extension Quantization {
             inputScales[layer] = s
             weightScales[layer] = scales.scalars
         }
-        return (WeightSet(tensors), Quantization(inputScales: inputScales, weightScales: weightScales))
+        return (WeightSet(tensors), Quantization(inputScales: inputScales, weightScales: weightScales, excluded: excluded))
     }
 }
