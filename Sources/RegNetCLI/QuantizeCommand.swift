@@ -7,7 +7,8 @@ enum QuantizeCommand {
     usage: regnet quantize <model | --depth … > [--weights W.safetensors] --calibration D --output Q.safetensors
                            [--calibration-images N] [--calibration-method minmax|percentile[:P]] [--resolution R]
 
-    Static post-training quantisation: runs the model in fp32 over the calibration images, sets the
+    Static post-training quantisation: runs the model in fp32 over the calibration images (at their
+    own size when they have one and --resolution is not given), sets the
     uint8 input scale of every convolution that can run in int8 (inputs never negative, more than one
     pixel) and writes the weights with those layers as int8 (per output channel, symmetric) plus their
     scales and zero points (the layout is documented in the README). `regnet run|bench|eval --weights
@@ -21,8 +22,13 @@ enum QuantizeCommand {
     static func run(_ args: inout Arguments) throws {
         guard let output = try args.option("--output") else { throw UsageError("--output is required") }
         args.insert(["--precision", "int8"])
-        let options = try RunOptions.parse(&args)
+        var options = try RunOptions.parse(&args)
         try args.finish()
+        // Without --resolution, calibrate at the size of the calibration images when they have one.
+        if !options.sizeGiven, let calibration = options.calibration, calibration != "random", let data = try DataOptions.parse(from: calibration),
+           let size = try data.open().train.fixedSize {
+            (options.height, options.width) = size
+        }
         let graph = try ModelSelection.lower(options.network, height: options.height, width: options.width)
         let (weights, stored) = try options.loadWeightsAndQuantization(for: graph)
         guard stored == nil else { throw UsageError("--weights \(options.weightsPath ?? "") is already quantised") }

@@ -56,6 +56,20 @@ import Glibc
         let emaEval = try CLI.run(["eval"] + Self.tiny + ["--weights", out.appendingPathComponent("checkpoints/model_epoch_0002.safetensors").path,
                                                           "--ema", "--data", "digits"])
         #expect(emaEval.status == 0 && emaEval.out.contains("top-1 error"))
+        // The same weights in bf16 and int8 (calibrated on the training split, or from a quantised file).
+        for precision in ["bf16", "int8"] {
+            let reduced = try CLI.run(["eval"] + Self.tiny + ["--weights", saved.path, "--data", "digits", "--json", "--precision", precision])
+            #expect(reduced.status == 0, "\(reduced.err)")
+            let r = try #require(try JSONSerialization.jsonObject(with: Data(reduced.out.utf8)) as? [String: Any])
+            #expect(r["precision"] as? String == precision || reduced.err.contains("needs AVX-512"))
+            // A loose bound: this 2-epoch, 8-channel network is far more fragile than a trained one (the
+            // 0.5-point check runs on TrainDigits' model in CI).
+            #expect(abs((r["top1_err"] as? Double ?? -1) - errors.last!) <= 3, "\(precision) eval far from fp32's test error")
+        }
+        let quantized = folder.appendingPathComponent("q.safetensors")
+        #expect(try CLI.run(["quantize"] + Self.tiny + ["--weights", saved.path, "--calibration", "digits", "--output", quantized.path]).status == 0)
+        let fromFile = try CLI.run(["eval"] + Self.tiny + ["--weights", quantized.path, "--data", "digits", "--precision", "int8"])
+        #expect(fromFile.status == 0 && fromFile.out.contains("top-1 error"), "\(fromFile.err)")
     }
 
     @Test func resumedRunEndsWithTheSameWeights() throws {
