@@ -109,16 +109,16 @@ struct RunOptions {
         if stored != nil && calibration != nil {
             throw UsageError("--weights \(weightsPath ?? "") is already quantised; --calibration would replace its scales (drop one)")
         }
-        let quantization = precision == .int8 && kernels.supports(.int8) ? try stored ?? calibrate(graph, weights) : nil
-        let model: CompiledModel
+        // Where the kernels cannot run the precision asked for, the model runs in fp32 (with a note), uncalibrated.
+        let used = kernels.supports(precision) ? precision : .float32
+        if used != precision { printError(Precision.fallbackNote(precision, kernels: kernels)) }
+        let quantization = used == .int8 ? try stored ?? calibrate(graph, weights) : nil
         do {
-            model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision,
-                                      quantization: quantization)
+            return try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: used,
+                                     quantization: quantization)
         } catch {
             throw RuntimeError(error.description)
         }
-        if model.precision != precision { printError(Precision.fallbackNote(precision, kernels: kernels)) }
-        return model
     }
 }
 

@@ -140,8 +140,11 @@ struct CLI {
         let precision = try #require(report["precision"] as? String)
         // bf16 where the CPU has AVX-512 BF16; elsewhere fp32, with a note saying why.
         #expect(precision == "bf16" || (precision == "fp32" && bench.err.contains("needs AVX-512 BF16")))
-        let forced = try CLI.run(["run", "regnetx_002", "--resolution", "32", "--isa", "portable", "--precision", "bf16"])
-        #expect(forced.status == 0 && forced.err.contains("the portable kernels lack") && forced.out.contains("(portable, fp32)"))
+        for precision in ["bf16", "int8"] {
+            let forced = try CLI.run(["run", "regnetx_002", "--resolution", "32", "--isa", "portable", "--precision", precision]
+                                     + (precision == "int8" ? ["--calibration", "random"] : []))
+            #expect(forced.status == 0 && forced.err.contains("the portable kernels lack") && forced.out.contains("(portable, fp32)"), "\(forced.err)")
+        }
         let unknown = try CLI.run(["run", "regnetx_002", "--precision", "fp16"])
         #expect(unknown.status == 2 && unknown.err.contains("unknown precision 'fp16'") && unknown.out.isEmpty)
     }
