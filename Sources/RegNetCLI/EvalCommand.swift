@@ -48,7 +48,7 @@ enum EvalCommand {
         let url = URL(fileURLWithPath: weightsPath)
         var weights: WeightSet, quantization: Quantization?
         do {
-            if (try? SafeTensors.metadata(contentsOf: url))?[Quantization.metadataKey] != nil {
+            if Quantization.isQuantizedFile(url) {
                 (weights, quantization) = try Quantization.read(contentsOf: url)
             } else {
                 weights = try WeightSet.load(contentsOf: url, ema: ema).weights

@@ -83,7 +83,7 @@ struct RunOptions {
 
     /// The weights and, from a quantised weights file (`regnet quantize`), their int8 quantisation.
     func loadWeightsAndQuantization(for graph: Graph) throws -> (WeightSet, Quantization?) {
-        if let weightsPath, (try? SafeTensors.metadata(contentsOf: URL(fileURLWithPath: weightsPath)))?[Quantization.metadataKey] != nil {
+        if let weightsPath, Quantization.isQuantizedFile(URL(fileURLWithPath: weightsPath)) {
             do { return try Quantization.read(contentsOf: URL(fileURLWithPath: weightsPath)) } catch { throw RuntimeError(error.description) }
         }
         return (try loadWeights(for: graph), nil)

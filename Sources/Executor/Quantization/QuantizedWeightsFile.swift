@@ -40,6 +40,12 @@ extension Quantization {
         try SafeTensors.write(WeightSet(tensors), to: url, metadata: metadata, integers: integers)
     }
 
+    /// Whether the file at `url` is a quantised weights file (`write` made it); false for any other file,
+    /// readable or not.
+    public static func isQuantizedFile(_ url: URL) -> Bool {
+        (try? SafeTensors.metadata(contentsOf: url))?[metadataKey] == metadataValue
+    }
+
     /// Reads a file `write` made: the weights (int8 ones as q · scale) and the quantisation; nil
     /// quantisation for a file of plain float weights (read as `SafeTensors.read` does).
     public static func read(contentsOf url: URL) throws(WeightError) -> (weights: WeightSet, quantization: Quantization?) {

@@ -14,7 +14,13 @@ public struct KernelSet: @unchecked Sendable {
         self.init(table: table)
     }
 
-    init(table: UnsafePointer<rn_kernels>) { self.table = table }
+    init(table: UnsafePointer<rn_kernels>) {
+        self.table = table
+        // Only the AVX-512 set has bf16 and int8 companions; looked up once, not on every step run.
+        let avx512 = String(cString: table.pointee.name) == "avx512"
+        bfloat16 = avx512 ? BFloat16Kernels.available : nil
+        int8 = avx512 ? Int8Kernels.available : nil
+    }
 
     /// Every set this CPU runs, best first.
     public static var available: [KernelSet] { ["avx512", "avx2", "portable"].compactMap(KernelSet.init(named:)) }
@@ -32,9 +38,9 @@ public struct KernelSet: @unchecked Sendable {
     var pack: rn_pack_fn { table.pointee.pack }
 
     /// The bf16 micro-kernels that go with this set: only the AVX-512 set has them, on CPUs with AVX-512 BF16.
-    var bfloat16: BFloat16Kernels? { name == "avx512" ? BFloat16Kernels.available : nil }
+    let bfloat16: BFloat16Kernels?
     /// The int8 micro-kernels that go with this set: only the AVX-512 set has them, on CPUs with AVX-512 VNNI.
-    var int8: Int8Kernels? { name == "avx512" ? Int8Kernels.available : nil }
+    let int8: Int8Kernels?
     /// Whether `precision` runs with this set (float32 always does).
     public func supports(_ precision: Precision) -> Bool {
         switch precision {

@@ -176,11 +176,12 @@ extension PlanCompiler {
     mutating func appendGemm(input: Int, output: Int, residual: Int?, inputScale: Int?, stride: Int, k: Int, n: Int,
                              weights w: [Float], bias b: [Float], batchNorm: (scale: [Float], shift: [Float])? = nil,
                              activation: Activation, quantizedInput: Float? = nil, for id: NodeID, flops: Int) {
-        let nr = kernels.nr, operandNR = [kernels.bfloat16?.nr, kernels.int8?.nr].allSatisfy { $0 == nil || $0 == nr }
-        precondition(operandNR, "the bf16 and int8 GEMM kernels use the float32 kernels' panel width")
+        // Each kernel set packs panels of its own width: float32, bf16 (group 2) or int8 (group 4).
+        let kernels = self.kernels
+        func nr(_ group: Int) -> Int { group == 4 ? kernels.int8!.nr : group == 2 ? kernels.bfloat16!.nr : kernels.nr }
         let stored = storeWeights(w, b, batchNorm: batchNorm, channels: n, name: graph.nodes[id].name, quantizedInput: quantizedInput,
-                                  pack: { GemmStep.pack($0, $1, k: k, n: n, nr: nr, group: $2) },
-                                  layout: { GemmStep.pack([], $0, k: 0, n: n, nr: nr).bias })
+                                  pack: { GemmStep.pack($0, $1, k: k, n: n, nr: nr($2), group: $2) },
+                                  layout: { GemmStep.pack([], $0, k: 0, n: n, nr: nr(4)).bias })
         var step = GemmStep(input: input, output: output, residual: residual, inputScale: inputScale, stride: stride, k: k, n: n,
                             weights: stored.weights, bias: stored.bias, activation: activation, operands: stored.operands)
         if let scales = stored.scales { step.quantization = (quantizedInput ?? 1, scales, valueScales[output] ?? 1) }
