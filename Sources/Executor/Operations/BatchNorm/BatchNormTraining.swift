@@ -4,8 +4,10 @@
 /// on the thread count. The backward recomputes x̂ from the saved input, mean and 1/σ.
 ///
 /// When the training compiler fuses the ReLU that follows (`fusedReLU`), the forward writes
-/// max(y, 0) straight into the ReLU's value and the backward gates the ReLU's gradient by that
-/// output: the batch norm's own output and gradient are never stored.
+/// max(y, 0) straight into the ReLU's value and the backward gates the ReLU's gradient where
+/// x · scale + shift > 0, recomputed from the input it reads anyway with the forward's own
+/// arithmetic (so exactly where that output is positive): the batch norm's own output and gradient
+/// are never stored, and the ReLU's output is not read again.
 package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     package let node: NodeIndex
     let input: NodeIndex
@@ -22,6 +24,8 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
     package var result: NodeIndex { fusedReLU ?? node }
     /// The last forward pass's batch mean, 1/σ and unbiased variance, per channel.
     package private(set) var mean: [Float], inverseStd: [Float], unbiasedVariance: [Float]
+    /// The last forward pass's per-channel γ/σ and β − μ·γ/σ: y = x · scale + shift.
+    private var scale: [Float], shift: [Float]
 
     init(node: NodeIndex, input: NodeIndex, channels: Int, pixels: Int, epsilon: Float, momentum: Float,
          gamma: Int, beta: Int, runningMean: Int, runningVar: Int) {
@@ -38,6 +42,8 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
         mean = Array(repeating: 0, count: channels)
         inverseStd = mean
         unbiasedVariance = mean
+        scale = mean
+        shift = mean
     }
 
     package func scratch(batch: Int) -> ScratchNeeds {
@@ -57,8 +63,8 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
         inverseStd = variance.map { Float(1 / ($0 + Double(epsilon)).squareRoot()) }
         unbiasedVariance = variance.map { Float($0 * m / max(m - 1, 1)) }
         let g = c.parameters + gamma, b = c.parameters + beta
-        let scale = (0..<channels).map { g[$0] * inverseStd[$0] }
-        let shift = (0..<channels).map { b[$0] - mean[$0] * scale[$0] }
+        scale = (0..<channels).map { g[$0] * inverseStd[$0] }
+        shift = (0..<channels).map { b[$0] - mean[$0] * scale[$0] }
         scale.withUnsafeBufferPointer { s in
             shift.withUnsafeBufferPointer { t in
                 let s = s.baseAddress!, t = t.baseAddress!
@@ -66,7 +72,17 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
                     for p in r {
                         let xr = x + p * channels, yr = y + p * channels
                         if relu {
-                            for ch in 0..<channels { let v = xr[ch] * s[ch] + t[ch]; yr[ch] = v < 0 ? 0 : v }
+                            // The same products and sums as the backward's gate (`Vector` lanes, then scalars).
+                            Vector.chunks(channels, { ch in
+                                let v = Vector.load(xr + ch) * Vector.load(s + ch) + Vector.load(t + ch)
+                                Vector.store(v.replacing(with: 0, where: v .< 0), yr + ch)
+                            }, { ch in
+                                let v = HalfVector.load(xr + ch) * HalfVector.load(s + ch) + HalfVector.load(t + ch)
+                                HalfVector.store(v.replacing(with: 0, where: v .< 0), yr + ch)
+                            }, { ch in
+                                let v = xr[ch] * s[ch] + t[ch]
+                                yr[ch] = v < 0 ? 0 : v
+                            })
                         } else {
                             for ch in 0..<channels { yr[ch] = xr[ch] * s[ch] + t[ch] }
                         }
@@ -88,11 +104,20 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
 
     package func backward(_ c: StepContext, accumulate: [Bool]) {
         guard let dy = c.grads[fusedReLU ?? node] else { return }
-        let x = c.values[input], channels = channels, rows = c.batch * pixels
-        // The fused ReLU's output gates its gradient: g = y > 0 ? dy : 0.
-        let gate = fusedReLU.map { UnsafePointer(c.values[$0]) }
+        let x = c.values[input]
+        // A fused ReLU gates its gradient: g = x · scale + shift > 0 ? dy : 0.
+        let (scale, shift) = (self.scale, self.shift)
+        return scale.withUnsafeBufferPointer { scale in shift.withUnsafeBufferPointer { shift in
+            let gate = fusedReLU.map { _ in ColumnSums.Gate(scale: scale.baseAddress!, shift: shift.baseAddress!) }
+            backward(c, dy: dy, x: x, gate: gate, accumulate: accumulate[0])
+        } }
+    }
+
+    private func backward(_ c: StepContext, dy: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>, gate: ColumnSums.Gate?,
+                          accumulate add: Bool) {
+        let channels = channels, rows = c.batch * pixels
         // Σ g and Σ g · (x − μ) in one pass; dγ = Σ g · x̂ = (Σ g · (x − μ)) / σ.
-        let (sumDy, dotDy) = ColumnSums.moments(c, rows: rows, columns: channels, a: dy, b: x, shiftB: mean, mask: gate, scratch: c.scratchD)
+        let (sumDy, dotDy) = ColumnSums.moments(c, rows: rows, columns: channels, a: dy, b: x, shiftB: mean, gate: gate, scratch: c.scratchD)
         let dBeta = sumDy.map { Float($0) }
         let dGamma = (0..<channels).map { Float(dotDy[$0] * Double(inverseStd[$0])) }
         for ch in 0..<channels {
@@ -101,7 +126,7 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
         }
         guard let dx = c.grads[input] else { return }
         // dx = γ/σ · (dy − Σdy/m − x̂ · Σ(dy·x̂)/m) = k·dy + d − s·(x − μ) per channel.
-        let g = c.parameters + gamma, m = Float(rows), add = accumulate[0]
+        let g = c.parameters + gamma, m = Float(rows)
         var coefficients = [Float](repeating: 0, count: 4 * channels)
         for ch in 0..<channels {
             let k = g[ch] * inverseStd[ch]
@@ -116,19 +141,21 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
                 for p in r {
                     let dyr = dy + p * channels, xr = x + p * channels, dxr = dx + p * channels
                     if let gate {
-                        let yr = gate + p * channels
+                        let (gs, gt) = (gate.scale, gate.shift)
                         Vector.chunks(channels, { ch in
-                            let g = Vector.load(dyr + ch).replacing(with: 0, where: Vector.load(yr + ch) .<= 0)
+                            let closed = Vector.load(xr + ch) * Vector.load(gs + ch) + Vector.load(gt + ch) .<= 0
+                            let g = Vector.load(dyr + ch).replacing(with: 0, where: closed)
                             var v = Vector.load(k + ch) * g + Vector.load(d + ch) - Vector.load(slope + ch) * (Vector.load(xr + ch) - Vector.load(mu + ch))
                             if add { v += Vector.load(dxr + ch) }
                             Vector.store(v, dxr + ch)
                         }, { ch in
-                            let g = HalfVector.load(dyr + ch).replacing(with: 0, where: HalfVector.load(yr + ch) .<= 0)
+                            let closed = HalfVector.load(xr + ch) * HalfVector.load(gs + ch) + HalfVector.load(gt + ch) .<= 0
+                            let g = HalfVector.load(dyr + ch).replacing(with: 0, where: closed)
                             var v = HalfVector.load(k + ch) * g + HalfVector.load(d + ch) - HalfVector.load(slope + ch) * (HalfVector.load(xr + ch) - HalfVector.load(mu + ch))
                             if add { v += HalfVector.load(dxr + ch) }
                             HalfVector.store(v, dxr + ch)
                         }, { ch in
-                            let g = yr[ch] > 0 ? dyr[ch] : 0, v = k[ch] * g + d[ch] - slope[ch] * (xr[ch] - mu[ch])
+                            let g = xr[ch] * gs[ch] + gt[ch] > 0 ? dyr[ch] : 0, v = k[ch] * g + d[ch] - slope[ch] * (xr[ch] - mu[ch])
                             dxr[ch] = add ? dxr[ch] + v : v
                         })
                     } else if add {

@@ -4,16 +4,22 @@
 /// one worker, 16 rows at a time in Float and then in Double, and the chunks are added in order, so
 /// the result is the same for any thread count.
 enum ColumnSums {
+    /// Per-column scale and shift of a ReLU gate: column j is open where b[j] · scale[j] + shift[j] > 0.
+    struct Gate {
+        let scale: UnsafePointer<Float>, shift: UnsafePointer<Float>
+    }
+
     static func chunks(rows: Int) -> Int { min(64, max(1, rows / 256)) }
 
     /// Floats of scratch `moments` needs.
     static func scratchFloats(rows: Int, columns: Int) -> Int { 2 * 2 * chunks(rows: rows) * columns }
 
     /// Σ_r (a[r][c] − shiftA[c]) and Σ_r (a[r][c] − shiftA[c]) · (b[r][c] − shiftB[c]) for every column
-    /// (b defaults to a; shifts to 0), with `scratch` holding the per-chunk partial sums. With `mask`,
-    /// a counts only where mask > 0 (a ReLU's output gates its gradient).
+    /// (b defaults to a; shifts to 0), with `scratch` holding the per-chunk partial sums. With `gate`,
+    /// a counts only where b · gate.scale + gate.shift > 0: a fused ReLU's gradient, gated by its
+    /// output recomputed from the batch norm's input (which is read anyway) instead of read from memory.
     static func moments(_ c: StepContext, rows: Int, columns: Int, a: UnsafePointer<Float>, shiftA: [Float]? = nil,
-                        b: UnsafePointer<Float>? = nil, shiftB: [Float]? = nil, mask: UnsafePointer<Float>? = nil,
+                        b: UnsafePointer<Float>? = nil, shiftB: [Float]? = nil, gate: Gate? = nil,
                         scratch: UnsafeMutablePointer<Float>) -> (sums: [Double], products: [Double]) {
         let chunks = chunks(rows: rows)
         let partial = UnsafeMutableRawPointer(scratch).bindMemory(to: Double.self, capacity: 2 * chunks * columns)
@@ -37,19 +43,21 @@ enum ColumnSums {
                         blockSum.update(repeating: 0, count: 2 * columns)
                         while r < stop {
                             let ra = a + r * columns, rb = b + r * columns
-                            if let mask {
+                            if let gate {
                                 // Explicit SIMD: a select across buffers that may alias is not vectorised otherwise.
-                                let rm = mask + r * columns
+                                let (gs, gt) = (gate.scale, gate.shift)
                                 Vector.chunks(columns, { j in
-                                    let va = (Vector.load(ra + j) - Vector.load(sa + j)).replacing(with: 0, where: Vector.load(rm + j) .<= 0)
+                                    let closed = Vector.load(rb + j) * Vector.load(gs + j) + Vector.load(gt + j) .<= 0
+                                    let va = (Vector.load(ra + j) - Vector.load(sa + j)).replacing(with: 0, where: closed)
                                     Vector.store(Vector.load(blockSum + j) + va, blockSum + j)
                                     Vector.store(Vector.load(blockProduct + j) + va * (Vector.load(rb + j) - Vector.load(sb + j)), blockProduct + j)
                                 }, { j in
-                                    let va = (HalfVector.load(ra + j) - HalfVector.load(sa + j)).replacing(with: 0, where: HalfVector.load(rm + j) .<= 0)
+                                    let closed = HalfVector.load(rb + j) * HalfVector.load(gs + j) + HalfVector.load(gt + j) .<= 0
+                                    let va = (HalfVector.load(ra + j) - HalfVector.load(sa + j)).replacing(with: 0, where: closed)
                                     HalfVector.store(HalfVector.load(blockSum + j) + va, blockSum + j)
                                     HalfVector.store(HalfVector.load(blockProduct + j) + va * (HalfVector.load(rb + j) - HalfVector.load(sb + j)), blockProduct + j)
                                 }, { j in
-                                    let va = rm[j] > 0 ? ra[j] - sa[j] : 0
+                                    let va = rb[j] * gs[j] + gt[j] > 0 ? ra[j] - sa[j] : 0
                                     blockSum[j] += va
                                     blockProduct[j] += va * (rb[j] - sb[j])
                                 })
