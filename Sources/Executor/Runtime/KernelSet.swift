@@ -33,6 +33,14 @@ public struct KernelSet: @unchecked Sendable {
     var nr: Int { Int(table.pointee.nr) }
     /// Convolution pixels per tile.
     package var xb: Int { Int(table.pointee.xb) }
+    /// Pixels per convolution call along a row `width` pixels wide: a tile width of this set that
+    /// divides the row (14, 8 or 7 on AVX-512: 56 = 4 × 14, 32 = 4 × 8), else the row split into equal
+    /// calls of at most `xb`, so no call computes many pixels it then drops.
+    package func convolutionTile(width: Int) -> Int {
+        if name == "avx512", let exact = [14, 8, 7].first(where: { width % $0 == 0 }) { return exact }
+        let calls = (width + xb - 1) / xb
+        return (width + calls - 1) / calls
+    }
     var gemm: rn_gemm_fn { table.pointee.gemm }
     var conv: rn_conv_fn { table.pointee.conv }
     var pack: rn_pack_fn { table.pointee.pack }

@@ -54,7 +54,7 @@ struct ConvolutionStep: InferenceStep {
         // Few rows (late stages at batch 1): split each row's groups too, so every worker has work.
         let chunks = rows >= 4 * workers ? 1 : min(groups, max(1, (4 * workers + rows - 1) / rows))
         let bf16 = operands == .bfloat16 ? c.kernels.bfloat16! : nil, int8 = operands == .int8 ? c.kernels.int8! : nil
-        let xb = bf16?.xb ?? int8?.xb ?? c.kernels.xb, conv = c.kernels.conv, k = kernel, s = stride, blockWeights = self.blockWeights
+        let xb = bf16?.xb ?? int8?.xb ?? c.kernels.convolutionTile(width: output.width), conv = c.kernels.conv, k = kernel, s = stride, blockWeights = self.blockWeights
         let bf16Arena = UnsafeMutableRawPointer(arena).assumingMemoryBound(to: UInt16.self)
         // Narrow bf16 outputs: two 16-channel blocks per kernel call (the next block of the group, or the
         // next group's first when groups are whole blocks), so enough accumulators are in flight.
