@@ -49,7 +49,7 @@ import Testing
     func weightGradientTilesMatchAScalarSum(_ isa: String) throws {
         let k = try #require(rn_training_kernels_for(isa)).pointee
         let (rows, np, xRow, xPixel, dyRow, dyPixel) = (3, 5, 97, 19, 83, 16)
-        let x = values(rows * xRow + 64, seed: 4), dy = values(rows * dyRow + 64, seed: 5)
+        let x = values(rows * xRow + 256, seed: 4), dy = values(rows * dyRow + 64, seed: 5)
         for ci in [1, 3, 4, 5, 8, 13, 16] {
             var dw = values(ci * 16, seed: 6)
             var expected = dw
@@ -63,18 +63,20 @@ import Testing
             } } }
             for i in 0..<(ci * 16) { #expect(abs(dw[i] - expected[i]) <= 1e-4, "\(isa) ci \(ci) at \(i)") }
         }
-        // Two groups of width 8 per vector: lane g·8 + j reads input channel g·8 + c.
-        var pair = values(8 * 16, seed: 7)
-        var expected = pair
-        for c in 0..<8 { for g in 0..<2 { for j in 0..<8 {
+        // One group of 8 by 8 channels, all nine taps of a padded input (taps a row and a column apart).
+        let (tapRow, tapColumn) = (71, 11)
+        var group = values(9 * 64, seed: 7)
+        var expected = group
+        for t in 0..<9 { for o in 0..<8 { for i in 0..<8 {
             for r in 0..<rows { for p in 0..<np {
-                expected[c * 16 + g * 8 + j] += x[r * xRow + p * xPixel + g * 8 + c] * dy[r * dyRow + p * dyPixel + g * 8 + j]
+                let tap = (t / 3) * tapRow + (t % 3) * tapColumn
+                expected[(t * 8 + o) * 8 + i] += x[r * xRow + p * xPixel + tap + i] * dy[r * dyRow + p * dyPixel + o]
             } }
         } } }
-        x.withUnsafeBufferPointer { x in dy.withUnsafeBufferPointer { dy in pair.withUnsafeMutableBufferPointer { pair in
-            k.wgrad_pair8!(rows, np, x.baseAddress!, xRow, xPixel, dy.baseAddress!, dyRow, dyPixel, pair.baseAddress!)
+        x.withUnsafeBufferPointer { x in dy.withUnsafeBufferPointer { dy in group.withUnsafeMutableBufferPointer { group in
+            k.wgrad_3x3_g8!(rows, np, x.baseAddress!, xRow, xPixel, tapRow, tapColumn, dy.baseAddress!, dyRow, dyPixel, group.baseAddress!)
         } } }
-        for i in 0..<(8 * 16) { #expect(abs(pair[i] - expected[i]) <= 1e-4, "\(isa) pair8 at \(i)") }
+        for i in 0..<(9 * 64) { #expect(abs(group[i] - expected[i]) <= 1e-4, "\(isa) 3x3 group of 8 at \(i)") }
         // All nine taps of a 3x3 stem with 1 to 3 input channels.
         for ci in 1...3 {
             var stem = values(27 * 16, seed: 8)

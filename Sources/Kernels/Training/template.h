@@ -109,26 +109,43 @@ TK_ATTR static void TK_NAME(wgrad)(size_t rows, size_t np, size_t ci, const floa
     else TK_NAME(wgrad_16)(rows, np, ci, x, x_row, x_pixel, dy, dy_row, dy_pixel, dw);
 }
 
-// Two groups of width 8 per 16-lane vector: lane l of the broadcast holds input channel c of the
-// group the lane's output channel belongs to.
-#define TK_PAIR8_SPLAT(V, C) __builtin_shufflevector(V, V, C, C, C, C, C, C, C, C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C, 8 + C)
-TK_ATTR static void TK_NAME(wgrad_pair8)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, const float *dy,
-                                         size_t dy_row, size_t dy_pixel, float *dw) {
-    rn_v16 acc0 = (rn_v16){0}, acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
-    for (size_t r = 0; r < rows; ++r)
-    for (size_t p = 0; p < np; ++p) {
-        const rn_v16 xv = TK_NAME(load)(x + r * x_row + p * x_pixel), d = TK_NAME(load)(dy + r * dy_row + p * dy_pixel);
-        acc0 += TK_PAIR8_SPLAT(xv, 0) * d;
-        acc1 += TK_PAIR8_SPLAT(xv, 1) * d;
-        acc2 += TK_PAIR8_SPLAT(xv, 2) * d;
-        acc3 += TK_PAIR8_SPLAT(xv, 3) * d;
-        acc4 += TK_PAIR8_SPLAT(xv, 4) * d;
-        acc5 += TK_PAIR8_SPLAT(xv, 5) * d;
-        acc6 += TK_PAIR8_SPLAT(xv, 6) * d;
-        acc7 += TK_PAIR8_SPLAT(xv, 7) * d;
+// One group of 8 input and 8 output channels, all nine taps of a 3x3 kernel per pass: 16 lanes hold
+// two output channels by the 8 input channels (the input's 8 channels broadcast to both halves, each
+// output channel's gradient splat over its half), so every lane is used and one splat of the output
+// gradient serves nine taps. Two passes of 9 x 2 accumulators cover the 8 output channels.
+typedef float rn_v4 __attribute__((vector_size(16)));
+typedef float rn_v8 __attribute__((vector_size(32)));
+TK_ATTR static void TK_NAME(wgrad_3x3_g8)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, size_t x_tap_row,
+                                          size_t x_col, const float *dy, size_t dy_row, size_t dy_pixel, float *dw) {
+#pragma clang loop unroll(full)
+    for (int half = 0; half < 2; ++half) {
+        rn_v16 acc[9][2];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < 9; ++t) acc[t][0] = acc[t][1] = (rn_v16){0};
+        for (size_t r = 0; r < rows; ++r) {
+            const float *xr = x + r * x_row, *dr = dy + r * dy_row + 4 * half;
+            for (size_t p = 0; p < np; ++p, xr += x_pixel, dr += dy_pixel) {
+                rn_v4 d;
+                memcpy(&d, dr, sizeof d);
+                const rn_v16 d01 = __builtin_shufflevector(d, d, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+                const rn_v16 d23 = __builtin_shufflevector(d, d, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+#pragma clang loop unroll(full)
+                for (int t = 0; t < 9; ++t) {
+                    rn_v8 x8;
+                    memcpy(&x8, xr + (t / 3) * x_tap_row + (t % 3) * x_col, sizeof x8);
+                    const rn_v16 xv = __builtin_shufflevector(x8, x8, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+                    acc[t][0] += xv * d01;
+                    acc[t][1] += xv * d23;
+                }
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int t = 0; t < 9; ++t) {
+            float *out = dw + t * 64 + half * 32;
+            TK_NAME(store)(out, TK_NAME(load)(out) + acc[t][0]);
+            TK_NAME(store)(out + 16, TK_NAME(load)(out + 16) + acc[t][1]);
+        }
     }
-    const rn_v16 acc[8] = {acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7};
-    for (int c = 0; c < 8; ++c) TK_NAME(store)(dw + c * 16, TK_NAME(load)(dw + c * 16) + acc[c]);
 }
 
 // 27 accumulators: nine taps by three input channels (unused channels compute zeros from x[0] · 0).

@@ -29,12 +29,12 @@ typedef void (*rn_train_gemm_fn)(size_t m, size_t n, size_t k, const float *a, s
 typedef void (*rn_wgrad_fn)(size_t rows, size_t np, size_t ci, const float *x, size_t x_row, size_t x_pixel,
                             const float *dy, size_t dy_row, size_t dy_pixel, float *dw);
 
-/// Weight-gradient tile for two groups of 8 input and 8 output channels at one tap (group width 8,
-/// the narrow groups of small RegNets, with every vector lane used):
-///   dw[c * 16 + g * 8 + j] += sum_{r < rows, p < np} x[r * x_row + p * x_pixel + g * 8 + c] * dy[r * dy_row + p * dy_pixel + g * 8 + j]
-/// for g < 2, c < 8, j < 8. x and dy are read 16 channels wide.
-typedef void (*rn_wgrad_pair8_fn)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, const float *dy,
-                                  size_t dy_row, size_t dy_pixel, float *dw);
+/// Weight gradient of a 3x3 convolution for one group of 8 input and 8 output channels (group width
+/// 8, the narrow groups of small RegNets), all nine taps per pass with every vector lane used:
+///   dw[(t * 8 + o) * 8 + i] += sum_{r < rows, p < np} x[r * x_row + p * x_pixel + ky * x_tap_row + kx * x_col + i] * dy[r * dy_row + p * dy_pixel + o]
+/// for tap t = ky * 3 + kx, o < 8, i < 8. x is a zero-padded input, so every tap of every pixel is inside it.
+typedef void (*rn_wgrad_3x3_g8_fn)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, size_t x_tap_row,
+                                   size_t x_col, const float *dy, size_t dy_row, size_t dy_pixel, float *dw);
 
 /// Weight gradient of a 3x3 convolution with at most 3 input channels (a stem reading RGB), all nine
 /// taps in one pass so the output gradient is read once:
@@ -50,7 +50,7 @@ typedef struct {
     rn_train_gemm_fn gemm_nn;
     rn_train_gemm_fn gemm_tn;
     rn_wgrad_fn wgrad;
-    rn_wgrad_pair8_fn wgrad_pair8;
+    rn_wgrad_3x3_g8_fn wgrad_3x3_g8;
     rn_wgrad_stem3_fn wgrad_stem3;
 } rn_training_kernels;
 

@@ -4,8 +4,8 @@ import NetworkIR
 /// forward over the input rows each output row needs, zero-ringed in a small per-worker buffer; the
 /// data gradient as one stride-1 convolution of the
 /// output gradient per stride phase (`dataGradient`); the weight gradient per tap, group and
-/// 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), each summed image by
-/// image in Double, so no two workers write the same gradient.
+/// 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), summed image by image in
+/// Double over fixed chunks of images, so no two workers write the same sum.
 struct ConvolutionOperation: TrainingOperation {
     let node: NodeIndex
     let input: NodeIndex
@@ -30,7 +30,8 @@ struct ConvolutionOperation: TrainingOperation {
                             b: batch * ringedHeight * ringedWidth * outShape.channels,
                             c: batch * inShape.elementCount,
                             d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
-                                   2 * outBlocks * min(8, batch) * 27 * 16),
+                                   2 * outBlocks * min(8, batch) * 27 * 16,
+                                   2 * min(Self.weightGradientChunks, batch) * outShape.channels * conv.inChannelsPerGroup * k2),
                             w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
                                    conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
     }
@@ -80,7 +81,7 @@ struct ConvolutionOperation: TrainingOperation {
                         rowBuffer: (floats: Int, fill: (Int, Int, UnsafeMutablePointer<Float>) -> Void)? = nil,
                         src: (Int, Int, Int, Int, UnsafePointer<Float>) -> UnsafePointer<Float>,
                         dst: (Int, Int, Int, Int, Int) -> UnsafeMutablePointer<Float>) {
-        let xb = c.kernels.xb, kernel = c.kernels.conv
+        let xb = c.kernels.convolutionTile(width: width), kernel = c.kernels.conv
         let rows = images * height
         let chunks = rows >= 4 * c.pool.threads ? 1 : min(groups, max(1, (4 * c.pool.threads + rows - 1) / rows))
         c.parallel(rows * chunks) { r in
@@ -277,34 +278,61 @@ struct ConvolutionOperation: TrainingOperation {
                 ((n * outShape.height + oy) * outShape.width + ox) * outShape.channels)
     }
 
-    /// Group width 8: two groups per 16-lane tile (`wgrad_pair8`), per tap; an odd last group computes a
-    /// phantom neighbour (reading channels of the next pixel or the buffers' slack) and drops it.
-    private func pairedWeightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
-        let x = c.values[input], (k, s) = (conv.kernel, conv.stride)
-        let (ci, co, groups, iw, wo) = (inShape.channels, outShape.channels, conv.groups, inShape.width, outShape.width)
-        let pairs = (groups + 1) / 2, window = tapWindow
-        let dw = c.parameterGrads + weight, kernel = c.training.pointee.wgrad_pair8!, batch = c.batch
-        c.parallel(pairs * k * k) { r in
-            var tile = [Float](repeating: 0, count: 8 * 16 + 32)
-            var total = [Double](repeating: 0, count: 8 * 16)
-            for item in r {
-                let pair = item / (k * k), tap = item % (k * k), ky = tap / k, kx = tap % k
-                for i in 0..<(8 * 16) { total[i] = 0 }
-                tile.withUnsafeMutableBufferPointer { t in
-                    for n in 0..<batch {
-                        t.baseAddress!.update(repeating: 0, count: 8 * 16)
-                        let (rows, columns) = (window(ky, true), window(kx, false))
-                        guard !rows.isEmpty, !columns.isEmpty else { continue }
-                        let (input, gradient) = tapRows(n, rows.lowerBound, ky, columns.lowerBound, kx)
-                        kernel(rows.count, columns.count, x + input + pair * 16, s * iw * ci, s * ci, dy + gradient + pair * 16,
-                               wo * co, co, t.baseAddress!)
-                        for i in 0..<(8 * 16) { total[i] += Double(t[i]) }
-                    }
+    /// Images per chunk of a weight gradient's sum: a fixed split (so the sums are the same with any
+    /// number of workers), fine enough to share among workers.
+    static let weightGradientChunks = 8
+
+    /// Weight gradients image by image: each fixed chunk of images is one work item that walks its
+    /// images one at a time through every tap, group and block (`perImage(n, buffer, add)` adds what
+    /// image `n` contributes to each weight, by its index in `dw`, using a per-worker `buffer` of
+    /// `bufferFloats`), so an image's input and output gradient are read from cache rather than memory
+    /// once per tap. Each chunk sums in Double; the chunks are then added in order.
+    private func imageChunkedWeightGradient(_ c: StepContext, bufferFloats: Int,
+                                            perImage: @escaping (Int, UnsafeMutablePointer<Float>, (Int, Float) -> Void) -> Void) {
+        let count = outShape.channels * conv.inChannelsPerGroup * conv.kernel * conv.kernel
+        let chunks = min(Self.weightGradientChunks, c.batch), batch = c.batch
+        let partial = UnsafeMutableRawPointer(c.scratchD).bindMemory(to: Double.self, capacity: chunks * count)
+        c.parallel(chunks) { r in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + 32)
+            defer { buffer.deallocate() }
+            for chunk in r {
+                let sums = partial + chunk * count
+                sums.update(repeating: 0, count: count)
+                for n in (batch * chunk / chunks)..<(batch * (chunk + 1) / chunks) {
+                    perImage(n, buffer) { sums[$0] += Double($1) }
                 }
-                for g in 0..<min(2, groups - 2 * pair) {
-                    for j in 0..<8 {
-                        let out = (2 * pair + g) * 8 + j
-                        for cin in 0..<8 { dw[((out * 8 + cin) * k + ky) * k + kx] = Float(total[cin * 16 + g * 8 + j]) }
+            }
+        }
+        let dw = c.parameterGrads + weight
+        c.parallel(count) { r in
+            for i in r {
+                var total = 0.0
+                for chunk in 0..<chunks { total += partial[chunk * count + i] }
+                dw[i] = Float(total)
+            }
+        }
+    }
+
+    /// A 3x3 convolution with groups of 8 input and 8 output channels: per image, a zero-ringed copy of
+    /// the input, then all nine taps of each group in one pass (`wgrad_3x3_g8`).
+    private func grouped8WeightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
+        let x = c.values[input], s = conv.stride, p = conv.padding
+        let (h, w, ci, co, ho, wo) = (inShape.height, inShape.width, inShape.channels, outShape.channels, outShape.height, outShape.width)
+        let (hp, wp, groups) = (paddedHeight, paddedWidth, conv.groups)
+        let kernel = c.training.pointee.wgrad_3x3_g8!
+        imageChunkedWeightGradient(c, bufferFloats: hp * wp * ci + 9 * 64) { n, buffer, add in
+            let padded = buffer, tile = buffer + hp * wp * ci
+            for row in 0..<hp {
+                let y = row - p
+                Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
+                               into: padded + row * wp * ci)
+            }
+            for g in 0..<groups {
+                tile.update(repeating: 0, count: 9 * 64)
+                kernel(ho, wo, padded + g * 8, s * wp * ci, s * ci, wp * ci, ci, dy + n * ho * wo * co + g * 8, wo * co, co, tile)
+                for t in 0..<9 {
+                    for o in 0..<8 {
+                        for i in 0..<8 { add(((g * 8 + o) * 8 + i) * 9 + t, tile[(t * 8 + o) * 8 + i]) }
                     }
                 }
             }
@@ -314,35 +342,32 @@ struct ConvolutionOperation: TrainingOperation {
     /// dW[co][ci][ky][kx] = Σ over images and output pixels of dY · x_padded at the tap.
     private func weightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
         if usesStemGradient { return stemWeightGradient(c, xp: padInput(c), dy: dy) }
-        if conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return pairedWeightGradient(c, dy: dy) }
+        if conv.kernel == 3, conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return grouped8WeightGradient(c, dy: dy) }
         let x = c.values[input]
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
-        let (ci, co, iw, wo) = (inShape.channels, outShape.channels, inShape.width, outShape.width)
+        let (ci, co, iw, wo, groups) = (inShape.channels, outShape.channels, inShape.width, outShape.width, conv.groups)
         let blocks = outBlocks, inChunks = (cig + 15) / 16
-        let window = tapWindow
-        let dw = c.parameterGrads + weight, wgrad = c.training.pointee.wgrad!, batch = c.batch
-        c.parallel(conv.groups * blocks * k * k * inChunks) { r in
-            var tile = [Float](repeating: 0, count: 16 * 16 + 32)
-            var total = [Double](repeating: 0, count: 16 * 16)
-            for item in r {
-                let chunk = item % inChunks, tap = (item / inChunks) % (k * k), gb = item / (inChunks * k * k)
-                let g = gb / blocks, b = gb % blocks, ky = tap / k, kx = tap % k
-                let c0 = chunk * 16, cc = min(16, cig - c0), lanes = min(16, cog - b * 16)
-                for i in 0..<(16 * 16) { total[i] = 0 }
-                tile.withUnsafeMutableBufferPointer { t in
-                    for n in 0..<batch {
-                        t.baseAddress!.update(repeating: 0, count: 16 * 16)
-                        let (rows, columns) = (window(ky, true), window(kx, false))
-                        guard !rows.isEmpty, !columns.isEmpty else { continue }
-                        let (input, gradient) = tapRows(n, rows.lowerBound, ky, columns.lowerBound, kx)
-                        wgrad(rows.count, columns.count, cc, x + input + g * cig + c0, s * iw * ci, s * ci,
-                              dy + gradient + g * cog + b * 16, wo * co, co, t.baseAddress!)
-                        for i in 0..<(cc * 16) { total[i] += Double(t[i]) }
+        let window = tapWindow, tapRows = tapRows
+        let wgrad = c.training.pointee.wgrad!
+        imageChunkedWeightGradient(c, bufferFloats: 16 * 16) { n, tile, add in
+            for tap in 0..<(k * k) {
+                let ky = tap / k, kx = tap % k, (rows, columns) = (window(ky, true), window(kx, false))
+                guard !rows.isEmpty, !columns.isEmpty else { continue }
+                let (input, gradient) = tapRows(n, rows.lowerBound, ky, columns.lowerBound, kx)
+                for g in 0..<groups {
+                    for b in 0..<blocks {
+                        let lanes = min(16, cog - b * 16)
+                        for chunk in 0..<inChunks {
+                            let c0 = chunk * 16, cc = min(16, cig - c0)
+                            tile.update(repeating: 0, count: 16 * 16)
+                            wgrad(rows.count, columns.count, cc, x + input + g * cig + c0, s * iw * ci, s * ci,
+                                  dy + gradient + g * cog + b * 16, wo * co, co, tile)
+                            for lane in 0..<lanes {
+                                let out = g * cog + b * 16 + lane
+                                for cin in 0..<cc { add(((out * cig + c0 + cin) * k + ky) * k + kx, tile[cin * 16 + lane]) }
+                            }
+                        }
                     }
-                }
-                for lane in 0..<lanes {
-                    let out = g * cog + b * 16 + lane
-                    for cin in 0..<cc { dw[((out * cig + c0 + cin) * k + ky) * k + kx] = Float(total[cin * 16 + lane]) }
                 }
             }
         }
