@@ -45,6 +45,9 @@ REGNET_CASES = [
     ("x_b2_g4", 5, 16, 8.0, 1.5, 4, 2, 0.0, 16, 10, 3, 24, 20),
     ("y_se_clamped_odd", 5, 16, 8.0, 1.5, 48, 1, 0.25, 8, 7, 4, 19, 23),
     ("x_g1", 5, 16, 8.0, 1.5, 1, 1, 0.0, 8, 6, 3, 16, 16),
+    # Large enough (2 x 64 x 64 pixels after the stem) that the first 1x1 convolutions take both
+    # gradients in one pass over chunks of pixels (Gemm.dataAndWeightGradients).
+    ("x_g8_wide", 5, 16, 8.0, 1.5, 8, 1, 0.0, 8, 4, 2, 128, 128),
 ]
 
 

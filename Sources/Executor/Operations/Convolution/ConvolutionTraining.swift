@@ -281,6 +281,9 @@ struct ConvolutionOperation: TrainingOperation {
     /// Images per chunk of a weight gradient's sum: a fixed split (so the sums are the same with any
     /// number of workers), fine enough to share among workers.
     static let weightGradientChunks = 8
+    /// Output rows a weight gradient's taps share before moving on, so their input and gradient rows
+    /// are read from cache by every tap.
+    static let weightGradientBand = 8
 
     /// Weight gradients image by image: each fixed chunk of images is one work item that walks its
     /// images one at a time through every tap, group and block (`perImage(n, buffer, add)` adds what
@@ -329,7 +332,10 @@ struct ConvolutionOperation: TrainingOperation {
             }
             for g in 0..<groups {
                 tile.update(repeating: 0, count: 9 * 64)
-                kernel(ho, wo, padded + g * 8, s * wp * ci, s * ci, wp * ci, ci, dy + n * ho * wo * co + g * 8, wo * co, co, tile)
+                for band in stride(from: 0, to: ho, by: Self.weightGradientBand) {
+                    kernel(min(Self.weightGradientBand, ho - band), wo, padded + band * s * wp * ci + g * 8, s * wp * ci, s * ci, wp * ci, ci,
+                           dy + (n * ho + band) * wo * co + g * 8, wo * co, co, tile)
+                }
                 for t in 0..<9 {
                     for o in 0..<8 {
                         for i in 0..<8 { add(((g * 8 + o) * 8 + i) * 9 + t, tile[(t * 8 + o) * 8 + i]) }
@@ -345,26 +351,33 @@ struct ConvolutionOperation: TrainingOperation {
         if conv.kernel == 3, conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return grouped8WeightGradient(c, dy: dy) }
         let x = c.values[input]
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
-        let (ci, co, iw, wo, groups) = (inShape.channels, outShape.channels, inShape.width, outShape.width, conv.groups)
+        let (ci, co, iw, ho, wo, groups) = (inShape.channels, outShape.channels, inShape.width, outShape.height, outShape.width, conv.groups)
         let blocks = outBlocks, inChunks = (cig + 15) / 16
         let window = tapWindow, tapRows = tapRows
         let wgrad = c.training.pointee.wgrad!
-        imageChunkedWeightGradient(c, bufferFloats: 16 * 16) { n, tile, add in
-            for tap in 0..<(k * k) {
-                let ky = tap / k, kx = tap % k, (rows, columns) = (window(ky, true), window(kx, false))
-                guard !rows.isEmpty, !columns.isEmpty else { continue }
-                let (input, gradient) = tapRows(n, rows.lowerBound, ky, columns.lowerBound, kx)
-                for g in 0..<groups {
-                    for b in 0..<blocks {
-                        let lanes = min(16, cog - b * 16)
-                        for chunk in 0..<inChunks {
-                            let c0 = chunk * 16, cc = min(16, cig - c0)
-                            tile.update(repeating: 0, count: 16 * 16)
-                            wgrad(rows.count, columns.count, cc, x + input + g * cig + c0, s * iw * ci, s * ci,
-                                  dy + gradient + g * cog + b * 16, wo * co, co, tile)
+        imageChunkedWeightGradient(c, bufferFloats: 16 * 16 * k * k) { n, tile, add in
+            // Taps inside bands of output rows: the band's slices of input and gradient stay in cache
+            // across the taps.
+            for g in 0..<groups {
+                for b in 0..<blocks {
+                    let lanes = min(16, cog - b * 16)
+                    for chunk in 0..<inChunks {
+                        let c0 = chunk * 16, cc = min(16, cig - c0)
+                        tile.update(repeating: 0, count: 16 * 16 * k * k)
+                        for band in stride(from: 0, to: ho, by: Self.weightGradientBand) {
+                            for tap in 0..<(k * k) {
+                                let ky = tap / k, kx = tap % k, columns = window(kx, false)
+                                let rows = window(ky, true).clamped(to: band..<min(ho, band + Self.weightGradientBand))
+                                guard !rows.isEmpty, !columns.isEmpty else { continue }
+                                let (input, gradient) = tapRows(n, rows.lowerBound, ky, columns.lowerBound, kx)
+                                wgrad(rows.count, columns.count, cc, x + input + g * cig + c0, s * iw * ci, s * ci,
+                                      dy + gradient + g * cog + b * 16, wo * co, co, tile + tap * 256)
+                            }
+                        }
+                        for tap in 0..<(k * k) {
                             for lane in 0..<lanes {
                                 let out = g * cog + b * 16 + lane
-                                for cin in 0..<cc { add(((out * cig + c0 + cin) * k + ky) * k + kx, tile[cin * 16 + lane]) }
+                                for cin in 0..<cc { add(((out * cig + c0 + cin) * k * k + tap), tile[tap * 256 + cin * 16 + lane]) }
                             }
                         }
                     }

@@ -89,4 +89,43 @@ enum Gemm {
             }
         }
     }
+
+    /// Both gradients of Y = A · Wᵀ in one pass over the `chunks(k: m)` chunks of rows the weight
+    /// gradient's reduction is split into: per chunk, dA = dY · W for its rows (W [n][k] read in
+    /// place), then its partial dYᵀ · A while those rows of dY are still in cache; the partials are
+    /// summed in chunk order into dW. The same tiles and chunks as `nn` and `tn`, so the same sums,
+    /// with dY read from memory once instead of twice.
+    static func dataAndWeightGradients(_ c: StepContext, m: Int, n: Int, k: Int, dy: UnsafePointer<Float>, a: UnsafePointer<Float>,
+                                       w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate: Bool,
+                                       dw: UnsafeMutablePointer<Float>, partial: UnsafeMutablePointer<Float>) {
+        let mr = Int(c.training.pointee.mr), chunks = chunks(k: m), panels = (k + nr - 1) / nr
+        let nn = c.training.pointee.gemm_nn!, tn = c.training.pointee.gemm_tn!
+        c.parallel(chunks) { r in
+            for chunk in r {
+                let p0 = m * chunk / chunks, p1 = m * (chunk + 1) / chunks
+                for i in stride(from: p0, to: p1, by: mr) {
+                    for panel in 0..<panels {
+                        let j = panel * nr
+                        nn(min(mr, p1 - i), min(nr, k - j), n, dy + i * n, n, w + j, k, dx + i * k + j, k, accumulate ? 1 : 0)
+                    }
+                }
+                for i in stride(from: 0, to: n, by: mr) {
+                    for panel in 0..<panels {
+                        let j = panel * nr
+                        tn(min(mr, n - i), min(nr, k - j), p1 - p0, dy + p0 * n + i, n, a + p0 * k + j, k,
+                           partial + chunk * n * k + i * k + j, k, 0)
+                    }
+                }
+            }
+        }
+        c.parallel(n) { rows in
+            for i in rows {
+                for j in 0..<k {
+                    var sum = partial[i * k + j]
+                    for chunk in 1..<chunks { sum += partial[chunk * n * k + i * k + j] }
+                    dw[i * k + j] = sum
+                }
+            }
+        }
+    }
 }

@@ -76,8 +76,12 @@ struct PointwiseOperation: TrainingOperation {
             let sums = ColumnSums.moments(c, rows: m, columns: n, a: dy, scratch: c.scratchD).sums
             for j in 0..<n { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
-        // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci], reading A's rows in place.
         let a = matrixA(c)
+        if !gathers, Gemm.chunks(k: m) >= 4, let dx = c.grads[input] {
+            return Gemm.dataAndWeightGradients(c, m: m, n: n, k: k, dy: dy, a: a, w: c.parameters + weight, dx: dx,
+                                               accumulate: accumulate[0], dw: c.parameterGrads + weight, partial: c.scratchD)
+        }
+        // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci], reading A's rows in place.
         Gemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: .rows(a, ldb: k), out: c.parameterGrads + weight, ldc: k, partial: c.scratchD)
         // Data gradient: dA = dY · W, reading W's rows ([out][in]) in place.
         guard let dx = c.grads[input] else { return }
