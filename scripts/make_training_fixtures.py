@@ -108,8 +108,9 @@ class InvertedResidualNet(nn.Module):
 
 class LayersBlock(nn.Module):
     """TrainingFixtures.swift's LayersBlock: residual around 1x1 expand (2x), BN, SiLU, 3x3 max pool
-    (the stride, padding 1), 3x3 conv, BN, ReLU6, 3x3 average pool (stride 1, padding 1, padded zeros
-    counted), dropout; a 1x1 strided projection ("shortcut") when the shape changes."""
+    (stride 1, padding 1), a grouped 1x1 conv carrying the stride (4 groups: a kernel smaller than its
+    stride), 3x3 conv, BN, ReLU6, 3x3 average pool (stride 1, padding 1, padded zeros counted), dropout;
+    a 1x1 strided projection ("shortcut") when the shape changes."""
 
     def __init__(self, w_in, w_out, stride, p):
         super().__init__()
@@ -117,7 +118,8 @@ class LayersBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(2 * w_out)
         self.conv = nn.Conv2d(2 * w_out, w_out, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(w_out)
-        self.pool1 = nn.MaxPool2d(3, stride, 1)
+        self.pool1 = nn.MaxPool2d(3, 1, 1)
+        self.reduce = nn.Conv2d(2 * w_out, 2 * w_out, 1, stride, groups=4, bias=False)
         self.pool2 = nn.AvgPool2d(3, 1, 1)
         self.drop = nn.Dropout(p)
         self.shortcut = None
@@ -125,7 +127,7 @@ class LayersBlock(nn.Module):
             self.shortcut = nn.ModuleDict(dict(conv=nn.Conv2d(w_in, w_out, 1, stride, bias=False), bn=nn.BatchNorm2d(w_out)))
 
     def forward(self, x):
-        y = self.pool1(F.silu(self.bn1(self.expand(x))))
+        y = self.reduce(self.pool1(F.silu(self.bn1(self.expand(x)))))
         y = self.drop(self.pool2(F.relu6(self.bn2(self.conv(y)))))
         s = x if self.shortcut is None else self.shortcut.bn(self.shortcut.conv(x))
         return y + s

@@ -44,14 +44,16 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
         Head(classes: 10)
     }
 
-    /// A block using every layer a stem or head typically needs: SiLU, max pooling (carrying the
-    /// stage's stride), ReLU6, average pooling and dropout, around a residual (scripts/make_training_fixtures.py).
+    /// A block using every layer a stem or head typically needs: SiLU, max pooling, ReLU6, average
+    /// pooling and dropout, and a grouped 1x1 convolution carrying the stage's stride (a kernel smaller
+    /// than its stride), around a residual (scripts/make_training_fixtures.py).
     struct LayersBlock: Block {
         var dropout: Double
         func body(_ c: BlockContext) -> some Layer {
             Residual {
                 Conv(2 * c.outputWidth, kernel: 1, name: "expand"); BatchNorm(name: "bn1"); SiLU()
-                MaxPool(kernel: 3, stride: c.stride, padding: 1)
+                MaxPool(kernel: 3, stride: 1, padding: 1)
+                Conv(2 * c.outputWidth, kernel: 1, stride: c.stride, groups: 4, name: "reduce")
                 Conv(c.outputWidth, kernel: 3, name: "conv"); BatchNorm(name: "bn2"); ReLU6()
                 AvgPool(kernel: 3, stride: 1, padding: 1)
                 Dropout(dropout)

@@ -59,9 +59,32 @@ TK_ATTR static void TK_NAME(gemm_nn)(size_t m, size_t n, size_t k, const float *
     TK_NAME(write_tile)(m, n, c0, c1, c, ldc, accumulate);
 }
 
-// A(i, p) = a[p * lda + i]: one pointer per step of p; columns past m repeat the last.
+// A(i, p) = a[p * lda + i]: one pointer per step of p; columns past m repeat the last. Whole tiles
+// take the broadcasts at constant offsets (no column indices kept in, or spilled from, registers).
+TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(gemm_tn_full)(size_t n, size_t k, const float *a, size_t lda,
+                                                                               const float *b, size_t ldb, float *c, size_t ldc,
+                                                                               int accumulate) {
+    rn_v16 c0[TK_MR], c1[TK_MR];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < TK_MR; ++i) {
+        c0[i] = (rn_v16){0};
+        c1[i] = (rn_v16){0};
+    }
+    for (size_t p = 0; p < k; ++p, a += lda, b += ldb) {
+        const rn_v16 b0 = TK_NAME(load)(b), b1 = TK_NAME(load)(b + 16);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < TK_MR; ++i) {
+            const float av = a[i];
+            c0[i] += av * b0;
+            c1[i] += av * b1;
+        }
+    }
+    TK_NAME(write_tile)(TK_MR, n, c0, c1, c, ldc, accumulate);
+}
+
 TK_ATTR static void TK_NAME(gemm_tn)(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
                                      size_t ldb, float *c, size_t ldc, int accumulate) {
+    if (m == TK_MR) return TK_NAME(gemm_tn_full)(n, k, a, lda, b, ldb, c, ldc, accumulate);
     rn_v16 c0[TK_MR], c1[TK_MR];
     size_t col[TK_MR];
 #pragma clang loop unroll(full)

@@ -18,16 +18,12 @@ struct ConvolutionOperation: TrainingOperation {
 
     var paddedHeight: Int { inShape.height + 2 * conv.padding }
     var paddedWidth: Int { inShape.width + 2 * conv.padding }
-    /// The output gradient with a zero ring of `kernel` pixels, read by the data gradient's phases.
-    var ringedHeight: Int { outShape.height + 2 * conv.kernel }
-    var ringedWidth: Int { outShape.width + 2 * conv.kernel }
     var outBlocks: Int { (conv.outChannelsPerGroup + 15) / 16 }
     var inBlocks: Int { (conv.inChannelsPerGroup + 15) / 16 }
 
     func scratch(batch: Int) -> ScratchNeeds {
         let k2 = conv.kernel * conv.kernel
         return ScratchNeeds(a: usesStemGradient ? batch * paddedHeight * paddedWidth * inShape.channels : 0,
-                            b: batch * ringedHeight * ringedWidth * outShape.channels,
                             c: batch * inShape.elementCount,
                             d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
                                    2 * outBlocks * min(8, batch) * 27 * 16,
@@ -163,51 +159,85 @@ struct ConvolutionOperation: TrainingOperation {
 
     /// dX by phases: input pixels (iy, ix) with iy ≡ py, ix ≡ px (mod stride) receive exactly the taps
     /// with (py + p − ky) ≡ 0 (mod s), from output pixel t + (py + p − ky) / s. Each phase is a
-    /// stride-1 convolution of the zero-ringed output gradient with those taps (channel axes swapped),
-    /// written every s-th input pixel: no multiply-adds are spent on the zeros of a dilated gradient.
+    /// stride-1 convolution of the output gradient with those taps (channel axes swapped), written
+    /// every s-th input pixel: no multiply-adds are spent on the zeros of a dilated gradient. Work goes
+    /// input row by input row: the output-gradient rows its taps need are copied, zero-ringed, into a
+    /// small per-worker buffer, and every column phase of the row is written while it is in cache.
     private func dataGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate add: Bool) {
         let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
         let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
-        // dY with a zero ring of k pixels in scratch B.
-        let ring = k, hd = ho + 2 * ring, wd = wo + 2 * ring
-        let d = Self.ringed(c, dy, images: c.batch, height: ho, width: wo, channels: co, ring: ring, into: c.scratchB)
-        let target = add ? c.scratchC : dx
-        if add || k < s { target.update(repeating: 0, count: c.batch * inShape.elementCount) }   // phases with no tap stay 0
+        let (groups, blocks) = (conv.groups, inBlocks)
         /// The taps of phase `phase` ordered by output offset, and those offsets.
         func taps(_ phase: Int) -> [(tap: Int, offset: Int)] {
             (0..<k).filter { ((phase + p - $0) % s + s) % s == 0 }.map { ($0, (phase + p - $0) / s) }.sorted { $0.offset < $1.offset }
         }
-        let w = c.parameters + weight, blocks = inBlocks
-        for py in 0..<min(s, h) {
-            for px in 0..<min(s, wi) {
-                let rows = taps(py), columns = taps(px)
-                guard !rows.isEmpty, !columns.isEmpty else { continue }
-                let th = (h - py + s - 1) / s, tw = (wi - px + s - 1) / s
-                // Weights [group][in block][r][q][co][16 input lanes] = W[co][ci][ky_r][kx_q].
-                let blockWeights = rows.count * columns.count * cog * 16, packed = c.scratchW
-                c.parallel(conv.groups * blocks) { range in
-                    for gb in range {
-                        let g = gb / blocks, b = gb % blocks
-                        let out = packed + gb * blockWeights
-                        out.update(repeating: 0, count: blockWeights)
-                        for lane in 0..<min(16, cig - b * 16) {
-                            let cin = b * 16 + lane
-                            for o in 0..<cog {
-                                for (r, ky) in rows.enumerated() {
-                                    for (q, kx) in columns.enumerated() {
-                                        out[((r * columns.count + q) * cog + o) * 16 + lane] = w[(((g * cog + o) * cig + cin) * k + ky.tap) * k + kx.tap]
-                                    }
-                                }
+        let phases = (0..<s).map(taps)
+        // Weights per phase (py, px): [group][in block][r][q][co][16 input lanes] = W[co][ci][ky_r][kx_q].
+        let w = c.parameters + weight, packed = c.scratchW
+        var phaseWeights = [Int](repeating: 0, count: s * s)
+        var offset = 0
+        for py in 0..<s { for px in 0..<s { phaseWeights[py * s + px] = offset; offset += groups * blocks * phases[py].count * phases[px].count * cog * 16 } }
+        c.parallel(s * s * groups * blocks) { range in
+            for item in range {
+                let phase = item / (groups * blocks), gb = item % (groups * blocks), g = gb / blocks, b = gb % blocks
+                let (rows, columns) = (phases[phase / s], phases[phase % s])
+                let blockWeights = rows.count * columns.count * cog * 16
+                let out = packed + phaseWeights[phase] + gb * blockWeights
+                out.update(repeating: 0, count: blockWeights)
+                for lane in 0..<min(16, cig - b * 16) {
+                    let cin = b * 16 + lane
+                    for o in 0..<cog {
+                        for (r, ky) in rows.enumerated() {
+                            for (q, kx) in columns.enumerated() {
+                                out[((r * columns.count + q) * cog + o) * 16 + lane] = w[(((g * cog + o) * cig + cin) * k + ky.tap) * k + kx.tap]
                             }
                         }
                     }
                 }
-                let (oy, ox) = (rows[0].offset + ring, columns[0].offset + ring)
-                direct(c, images: c.batch, height: th, width: tw, groups: conv.groups, blocks: blocks, kernelHeight: rows.count,
-                       kernelWidth: columns.count, kernelIn: cog, kernelOut: cig, inRow: wd * co, inColumn: co, inPixel: co,
-                       outPixel: s * ci, weights: packed, blockWeights: blockWeights, biases: nil,
-                       src: { n, t, u, g, _ in UnsafePointer(d + ((n * hd + t + oy) * wd + u + ox) * co + g * cog) },
-                       dst: { n, t, u, g, b in target + ((n * h + py + s * t) * wi + px + s * u) * ci + g * cig + b * 16 })
+            }
+        }
+        let target = add ? c.scratchC : dx, kernel = c.kernels.conv
+        let ring = k, bufferRow = (wo + 2 * ring) * co
+        let dxRows = c.batch * h
+        let chunks = dxRows >= 4 * c.pool.threads ? 1 : min(groups, max(1, (4 * c.pool.threads + dxRows - 1) / dxRows))
+        c.parallel(dxRows * chunks) { range in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: k * bufferRow + 32)
+            defer { buffer.deallocate() }
+            for item in range {
+                let row = item / chunks, chunk = item % chunks, n = row / h, iy = row % h
+                let py = iy % s, t = iy / s, rows = phases[py]
+                let outRow = target + row * wi * ci
+                if rows.isEmpty || phases.contains(where: \.isEmpty) {
+                    // Pixels with no tap (kernel smaller than the stride) receive nothing.
+                    for g in share(groups, chunk, chunks) {
+                        for x in 0..<wi { (outRow + x * ci + g * cig).update(repeating: 0, count: cig) }
+                    }
+                }
+                guard !rows.isEmpty else { continue }
+                for (r, tap) in rows.enumerated() {
+                    let oy = t + tap.offset
+                    Self.ringedRow(dy + (n * ho + max(0, min(oy, ho - 1))) * wo * co, inside: oy >= 0 && oy < ho, width: wo, channels: co,
+                                   ring: ring, into: buffer + r * bufferRow)
+                }
+                for px in 0..<min(s, wi) {
+                    let columns = phases[px]
+                    guard !columns.isEmpty else { continue }
+                    let tw = (wi - px + s - 1) / s, tile = c.kernels.convolutionTile(width: tw)
+                    let blockWeights = rows.count * columns.count * cog * 16
+                    for g in share(groups, chunk, chunks) {
+                        for b in 0..<blocks {
+                            let weights = packed + phaseWeights[py * s + px] + (g * blocks + b) * blockWeights
+                            var u = 0
+                            while u < tw {
+                                let count = min(tile, tw - u)
+                                kernel(count, min(16, cig - b * 16), rows.count, columns.count, cog,
+                                       buffer + (u + columns[0].offset + ring) * co + g * cog, bufferRow, co, co, weights, nil,
+                                       outRow + (px + s * u) * ci + g * cig + b * 16, s * ci, 0)
+                                u += count
+                            }
+                        }
+                    }
+                }
             }
         }
         if add {

@@ -56,7 +56,7 @@ enum Gemm {
     }
 
     /// Chunks a reduction of depth `k` is split into (a function of `k` only).
-    static func chunks(k: Int) -> Int { min(16, max(1, k / 2048)) }
+    static func chunks(k: Int) -> Int { min(32, max(1, k / 512)) }
 
     /// Floats of partial sums `tn` needs in scratch.
     static func partialFloats(k: Int, m: Int, n: Int) -> Int { chunks(k: k) > 1 ? chunks(k: k) * m * n : 0 }
