@@ -171,14 +171,15 @@ TK_ATTR static void TK_NAME(wgrad_3x3_g8)(size_t rows, size_t np, const float *x
     }
 }
 
-// 27 accumulators: nine taps by three input channels (unused channels compute zeros from x[0] · 0).
-TK_ATTR static void TK_NAME(wgrad_stem3)(size_t np, size_t ci, const float *x, size_t x_row, size_t x_col, size_t x_pixel,
-                                         const float *dy, size_t dy_pixel, float *dw) {
+// 27 accumulators: nine taps by three input channels. CI is a constant of each instantiation, so
+// every input value is broadcast straight from memory into its multiply-add (channels past CI keep
+// their zero accumulators).
+TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(wgrad_stem_taps)(const int CI, size_t np, const float *x,
+                                                                                  size_t x_row, size_t x_col, size_t x_pixel,
+                                                                                  const float *dy, size_t dy_pixel, float *dw) {
     rn_v16 acc[27];
 #pragma clang loop unroll(full)
     for (int t = 0; t < 27; ++t) acc[t] = (rn_v16){0};
-    const float keep1 = ci > 1 ? 1.0f : 0.0f, keep2 = ci > 2 ? 1.0f : 0.0f;
-    const size_t c1 = ci > 1 ? 1 : 0, c2 = ci > 2 ? 2 : 0;
     for (size_t p = 0; p < np; ++p, x += x_pixel, dy += dy_pixel) {
         const rn_v16 d = TK_NAME(load)(dy);
 #pragma clang loop unroll(full)
@@ -186,14 +187,19 @@ TK_ATTR static void TK_NAME(wgrad_stem3)(size_t np, size_t ci, const float *x, s
 #pragma clang loop unroll(full)
             for (int kx = 0; kx < 3; ++kx) {
                 const float *tap = x + ky * x_row + kx * x_col;
-                const int t = (ky * 3 + kx) * 3;
-                acc[t] += tap[0] * d;
-                acc[t + 1] += (tap[c1] * keep1) * d;
-                acc[t + 2] += (tap[c2] * keep2) * d;
+#pragma clang loop unroll(full)
+                for (int c = 0; c < CI; ++c) acc[(ky * 3 + kx) * 3 + c] += tap[c] * d;
             }
         }
     }
     for (int tap = 0; tap < 9; ++tap)
-        for (size_t c = 0; c < ci; ++c)
+        for (int c = 0; c < CI; ++c)
             TK_NAME(store)(dw + (tap * 3 + c) * 16, TK_NAME(load)(dw + (tap * 3 + c) * 16) + acc[tap * 3 + c]);
+}
+
+TK_ATTR static void TK_NAME(wgrad_stem3)(size_t np, size_t ci, const float *x, size_t x_row, size_t x_col, size_t x_pixel,
+                                         const float *dy, size_t dy_pixel, float *dw) {
+    if (ci >= 3) TK_NAME(wgrad_stem_taps)(3, np, x, x_row, x_col, x_pixel, dy, dy_pixel, dw);
+    else if (ci == 2) TK_NAME(wgrad_stem_taps)(2, np, x, x_row, x_col, x_pixel, dy, dy_pixel, dw);
+    else TK_NAME(wgrad_stem_taps)(1, np, x, x_row, x_col, x_pixel, dy, dy_pixel, dw);
 }

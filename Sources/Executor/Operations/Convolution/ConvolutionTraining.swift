@@ -23,38 +23,15 @@ struct ConvolutionOperation: TrainingOperation {
 
     func scratch(batch: Int) -> ScratchNeeds {
         let k2 = conv.kernel * conv.kernel
-        return ScratchNeeds(a: usesStemGradient ? batch * paddedHeight * paddedWidth * inShape.channels : 0,
-                            c: batch * inShape.elementCount,
+        return ScratchNeeds(c: batch * inShape.elementCount,
                             d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
-                                   2 * outBlocks * min(8, batch) * 27 * 16,
                                    2 * min(Self.weightGradientChunks, batch) * outShape.channels * conv.inChannelsPerGroup * k2),
                             w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
                                    conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
     }
 
-    /// A 3x3 convolution of at most 3 input channels takes its weight gradient with all taps at once,
-    /// from a zero-padded copy of the input in scratch A (the only user of that copy).
+    /// A 3x3 convolution of at most 3 input channels takes its weight gradient with all taps at once.
     var usesStemGradient: Bool { conv.kernel == 3 && conv.groups == 1 && conv.inChannels <= 3 }
-
-    /// Copies the input into scratch A with a zero ring of `padding` pixels.
-    private func padInput(_ c: StepContext) -> UnsafeMutablePointer<Float> {
-        Self.ringed(c, c.values[input], images: c.batch, height: inShape.height, width: inShape.width, channels: inShape.channels,
-                    ring: conv.padding, into: c.scratchA)
-    }
-
-    /// Copies NHWC `source` into `destination` with a zero ring of `ring` pixels around each image.
-    static func ringed(_ c: StepContext, _ source: UnsafePointer<Float>, images: Int, height h: Int, width w: Int, channels ch: Int,
-                       ring p: Int, into destination: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-        let hp = h + 2 * p, wp = w + 2 * p
-        c.parallel(images * hp) { r in
-            for row in r {
-                let n = row / hp, y = row % hp - p
-                ringedRow(source + (n * h + max(0, min(y, h - 1))) * w * ch, inside: y >= 0 && y < h, width: w, channels: ch,
-                          ring: p, into: destination + row * wp * ch)
-            }
-        }
-        return destination
-    }
 
     /// One row of `width` pixels with `ring` zero pixels on each side (all zeros when not `inside`).
     @inline(__always) static func ringedRow(_ source: UnsafePointer<Float>, inside: Bool, width w: Int, channels ch: Int, ring p: Int,
@@ -247,42 +224,32 @@ struct ConvolutionOperation: TrainingOperation {
         }
     }
 
-    /// A 3x3 convolution of at most 3 input channels (a stem): all taps per pass (`wgrad_stem3`), per
-    /// 16-channel output block.
-    private func stemWeightGradient(_ c: StepContext, xp: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>) {
-        let s = conv.stride, ci = inShape.channels, co = outShape.channels
-        let (hp, wp, ho, wo, blocks) = (paddedHeight, paddedWidth, outShape.height, outShape.width, outBlocks)
-        let dw = c.parameterGrads + weight, kernel = c.training.pointee.wgrad_stem3!, batch = c.batch
-        // Items: output block × image chunk (8 chunks, a fixed split); partial sums per chunk, added in order.
-        let chunks = min(8, batch)
-        let partial = UnsafeMutableRawPointer(c.scratchD).bindMemory(to: Double.self, capacity: blocks * chunks * 27 * 16)
-        c.parallel(blocks * chunks) { r in
-            var tile = [Float](repeating: 0, count: 27 * 16 + 32)
-            for item in r {
-                let b = item / chunks, chunk = item % chunks
-                let sums = partial + item * 27 * 16
-                sums.update(repeating: 0, count: 27 * 16)
-                tile.withUnsafeMutableBufferPointer { t in
-                    for n in (batch * chunk / chunks)..<(batch * (chunk + 1) / chunks) {
-                        t.baseAddress!.update(repeating: 0, count: 27 * 16)
-                        for oy in 0..<ho {
-                            let inputRow: Int = (n * hp + oy * s) * wp * ci
-                            let gradientRow: Int = (n * ho + oy) * wo * co + b * 16
-                            kernel(wo, ci, xp + inputRow, wp * ci, ci, s * ci, dy + gradientRow, co, t.baseAddress!)
-                        }
-                        for i in 0..<(27 * 16) { sums[i] += Double(t[i]) }
-                    }
+    /// A 3x3 convolution of at most 3 input channels (a stem): per image, a zero-ringed copy of the
+    /// input, then all taps per pass (`wgrad_stem3`) for every 16-channel block of each output row in
+    /// turn, so the row's output gradient is read from memory once.
+    private func stemWeightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
+        let x = c.values[input], s = conv.stride, p = conv.padding
+        let (h, w, ci, co, ho, wo) = (inShape.height, inShape.width, inShape.channels, outShape.channels, outShape.height, outShape.width)
+        let (hp, wp, blocks) = (paddedHeight, paddedWidth, outBlocks)
+        let kernel = c.training.pointee.wgrad_stem3!
+        imageChunkedWeightGradient(c, bufferFloats: hp * wp * ci + blocks * 27 * 16) { n, buffer, add in
+            let padded = buffer, tile = buffer + hp * wp * ci
+            for row in 0..<hp {
+                let y = row - p
+                Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
+                               into: padded + row * wp * ci)
+            }
+            tile.update(repeating: 0, count: blocks * 27 * 16)
+            for oy in 0..<ho {
+                for b in 0..<blocks {
+                    kernel(wo, ci, padded + oy * s * wp * ci, wp * ci, ci, s * ci, dy + (n * ho + oy) * wo * co + b * 16, co,
+                           tile + b * 27 * 16)
                 }
             }
-        }
-        for b in 0..<blocks {
-            for lane in 0..<min(16, co - b * 16) {
-                let out = b * 16 + lane
-                for tap in 0..<9 {
-                    for cin in 0..<ci {
-                        var total = 0.0
-                        for chunk in 0..<chunks { total += partial[((b * chunks + chunk) * 27 + tap * 3 + cin) * 16 + lane] }
-                        dw[(out * ci + cin) * 9 + tap] = Float(total)
+            for b in 0..<blocks {
+                for lane in 0..<min(16, co - b * 16) {
+                    for tap in 0..<9 {
+                        for cin in 0..<ci { add(((b * 16 + lane) * ci + cin) * 9 + tap, tile[(b * 27 + tap * 3 + cin) * 16 + lane]) }
                     }
                 }
             }
@@ -377,7 +344,7 @@ struct ConvolutionOperation: TrainingOperation {
 
     /// dW[co][ci][ky][kx] = Σ over images and output pixels of dY · x_padded at the tap.
     private func weightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
-        if usesStemGradient { return stemWeightGradient(c, xp: padInput(c), dy: dy) }
+        if usesStemGradient { return stemWeightGradient(c, dy: dy) }
         if conv.kernel == 3, conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return grouped8WeightGradient(c, dy: dy) }
         let x = c.values[input]
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
