@@ -95,4 +95,52 @@ import Testing
             } } }
         }
     }
+
+    /// Two groups of width 8 at once: interleaving (with a zero partner for an odd last group), the
+    /// paired tile against a scalar grouped convolution over every tile width, bias, ReLU and a half
+    /// (8-channel) store.
+    @Test(arguments: sets)
+    func pairedGroupTilesMatchAScalarConvolution(_ isa: String) throws {
+        let k = try #require(rn_training_kernels_for(isa)).pointee
+        // Interleaving: 3 groups of 8 channels (plus 5 channels of slack per pixel), two pixels.
+        let source = values(2 * 29, seed: 9)
+        var interleaved = [Float](repeating: .nan, count: 2 * 32)
+        source.withUnsafeBufferPointer { s in interleaved.withUnsafeMutableBufferPointer { d in
+            k.interleave_pairs8!(2, 3, s.baseAddress!, 29, d.baseAddress!, 32)
+        } }
+        for p in 0..<2 { for q in 0..<2 { for c in 0..<8 { for h in 0..<2 {
+            let g = 2 * q + h, want: Float = g < 3 ? source[p * 29 + g * 8 + c] : 0
+            #expect(interleaved[p * 32 + q * 16 + 2 * c + h] == want, "\(isa) interleave pixel \(p) pair \(q) channel \(c) half \(h)")
+        } } } }
+        // A 3x2 kernel over 14 pixels of interleaved input: taps a row and a column apart.
+        let (kh, kw, inPixel, inColumn, inRow, outPixel) = (3, 2, 21, 16, 16 * 40, 19)
+        let input = values(kh * inRow + 64, seed: 10), weights = values(kh * kw * 8 * 16, seed: 11), bias = values(16, seed: 12)
+        for xb in [14, 9, 8, 7, 5, 4, 1] {
+            for (co, relu) in [(16, false), (16, true), (8, false)] {
+                var out = [Float](repeating: -7, count: 14 * outPixel + 16)
+                input.withUnsafeBufferPointer { i in weights.withUnsafeBufferPointer { w in bias.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBufferPointer { o in
+                        k.conv_pair8!(xb, co, kh, kw, 8, i.baseAddress!, inRow, inColumn, inPixel, w.baseAddress!, b.baseAddress!,
+                                      o.baseAddress!, outPixel, relu ? Int32(RN_TRAIN_ACT_RELU) : Int32(RN_TRAIN_ACT_NONE))
+                    }
+                } } }
+                for p in 0..<14 {
+                    for channel in 0..<outPixel {
+                        // Output channel j of group h is lane 2j + h; the store writes group 0's 8 then group 1's.
+                        let (h, j) = (channel / 8, channel % 8), lane = 2 * j + h
+                        guard p < xb, channel < co else {
+                            #expect(out[p * outPixel + channel] == -7, "\(isa) wrote outside the tile at \(p), \(channel)")
+                            continue
+                        }
+                        var sum = bias[lane]
+                        for ky in 0..<kh { for kx in 0..<kw { for c in 0..<8 {
+                            sum += input[ky * inRow + kx * inColumn + p * inPixel + 2 * c + h] * weights[((ky * kw + kx) * 8 + c) * 16 + lane]
+                        } } }
+                        if relu { sum = max(sum, 0) }
+                        #expect(abs(out[p * outPixel + channel] - sum) <= 1e-4, "\(isa) xb \(xb) co \(co) relu \(relu) at \(p), \(channel)")
+                    }
+                }
+            }
+        }
+    }
 }

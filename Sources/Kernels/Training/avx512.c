@@ -4,5 +4,5 @@
 #define TK_NAME(x) rn_train_avx512_##x
 #define TK_MR 14
 #include "template.h"
-const rn_training_kernels rn_avx512_training_kernels = {"avx512", TK_MR, TK_NAME(gemm_nn), TK_NAME(gemm_tn), TK_NAME(wgrad), TK_NAME(wgrad_3x3_g8), TK_NAME(wgrad_stem3)};
+const rn_training_kernels rn_avx512_training_kernels = {"avx512", TK_MR, TK_NAME(gemm_nn), TK_NAME(gemm_tn), TK_NAME(wgrad), TK_NAME(wgrad_3x3_g8), TK_NAME(wgrad_stem3), TK_NAME(conv_pair8), TK_NAME(interleave_pairs8)};
 #endif

@@ -9,6 +9,9 @@
 #pragma clang diagnostic ignored "-Wpsabi"
 
 typedef float rn_v16 __attribute__((vector_size(64)));
+typedef float rn_v8 __attribute__((vector_size(32)));
+typedef float rn_v4 __attribute__((vector_size(16)));
+typedef float rn_v2 __attribute__((vector_size(8)));
 
 TK_ATTR __attribute__((always_inline)) static inline rn_v16 TK_NAME(load)(const float *p) { rn_v16 v; memcpy(&v, p, sizeof v); return v; }
 TK_ATTR __attribute__((always_inline)) static inline void TK_NAME(store)(float *p, rn_v16 v) { memcpy(p, &v, sizeof v); }
@@ -132,12 +135,76 @@ TK_ATTR static void TK_NAME(wgrad)(size_t rows, size_t np, size_t ci, const floa
     else TK_NAME(wgrad_16)(rows, np, ci, x, x_row, x_pixel, dy, dy_row, dy_pixel, dw);
 }
 
+// Direct convolution tile for two groups of 8 channels at once (group width 8) with every lane used:
+// each input "channel" c is the pair (group a's c, group b's c), adjacent in memory and broadcast to
+// alternating lanes; lane 2j + h accumulates output channel j of group h, and the result is stored
+// de-interleaved (group a's 8 channels, then group b's).
+#define TK_PAIR8_TILE(TILE)                                                                                 \
+    TK_ATTR static void TK_NAME(conv_pair8_##TILE)(size_t xb, size_t co, size_t kh, size_t kw, size_t ci,     \
+                                                    const float *in, size_t in_row, size_t in_col,            \
+                                                    size_t in_pixel, const float *w, const float *bias,       \
+                                                    float *out, size_t out_pixel, int act) {                  \
+        rn_v16 acc[TILE];                                                                                   \
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) acc[p] = (rn_v16){0};            \
+        for (size_t ky = 0; ky < kh; ++ky)                                                                  \
+            for (size_t kx = 0; kx < kw; ++kx) {                                                            \
+                const float *pin = in + ky * in_row + kx * in_col, *pw = w + (ky * kw + kx) * ci * 16;      \
+                for (size_t c = 0; c < ci; ++c) {                                                           \
+                    const rn_v16 wv = TK_NAME(load)(pw + c * 16);                                           \
+                    _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) {                     \
+                        rn_v2 x2;                                                                           \
+                        memcpy(&x2, pin + p * in_pixel + 2 * c, sizeof x2);                                 \
+                        acc[p] += __builtin_shufflevector(x2, x2, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1) * wv; \
+                    }                                                                                       \
+                }                                                                                           \
+            }                                                                                               \
+        const rn_v16 bias_v = bias ? TK_NAME(load)(bias) : (rn_v16){0};                                     \
+        _Pragma("clang loop unroll(full)") for (int p = 0; p < TILE; ++p) {                                 \
+            if ((size_t)p >= xb) break;                                                                     \
+            rn_v16 v = acc[p] + bias_v;                                                                     \
+            if (act == RN_TRAIN_ACT_RELU) v = __builtin_elementwise_max(v, (rn_v16){0});                    \
+            const rn_v16 d = __builtin_shufflevector(v, v, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15); \
+            if (co >= 16) TK_NAME(store)(out + p * out_pixel, d);                                           \
+            else {                                                                                          \
+                float row[16];                                                                              \
+                TK_NAME(store)(row, d);                                                                     \
+                memcpy(out + p * out_pixel, row, co * sizeof(float));                                       \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+TK_PAIR8_TILE(14)
+TK_PAIR8_TILE(8)
+TK_PAIR8_TILE(7)
+TK_PAIR8_TILE(4)
+
+// Copies `pixels` pixels of `groups` groups of 8 channels into conv_pair8's layout: per pixel, pair q
+// holds groups 2q and 2q + 1 interleaved channel by channel (a missing last partner reads as zeros).
+TK_ATTR static void TK_NAME(interleave_pairs8)(size_t pixels, size_t groups, const float *src, size_t src_pixel, float *dst,
+                                               size_t dst_pixel) {
+    for (size_t p = 0; p < pixels; ++p, src += src_pixel, dst += dst_pixel) {
+        for (size_t g = 0; g < groups; g += 2) {
+            rn_v8 a, b = (rn_v8){0};
+            memcpy(&a, src + g * 8, sizeof a);
+            if (g + 1 < groups) memcpy(&b, src + g * 8 + 8, sizeof b);
+            const rn_v16 v = __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+            TK_NAME(store)(dst + g * 8, v);
+        }
+    }
+}
+
+TK_ATTR static void TK_NAME(conv_pair8)(size_t xb, size_t co, size_t kh, size_t kw, size_t ci, const float *in, size_t in_row,
+                                        size_t in_col, size_t in_pixel, const float *w, const float *bias, float *out,
+                                        size_t out_pixel, int act) {
+    if (xb > 8) TK_NAME(conv_pair8_14)(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+    else if (xb > 7) TK_NAME(conv_pair8_8)(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+    else if (xb > 4) TK_NAME(conv_pair8_7)(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+    else TK_NAME(conv_pair8_4)(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
+}
+
 // One group of 8 input and 8 output channels, all nine taps of a 3x3 kernel per pass: 16 lanes hold
 // two output channels by the 8 input channels (the input's 8 channels broadcast to both halves, each
 // output channel's gradient splat over its half), so every lane is used and one splat of the output
 // gradient serves nine taps. Two passes of 9 x 2 accumulators cover the 8 output channels.
-typedef float rn_v4 __attribute__((vector_size(16)));
-typedef float rn_v8 __attribute__((vector_size(32)));
 TK_ATTR static void TK_NAME(wgrad_3x3_g8)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, size_t x_tap_row,
                                           size_t x_col, const float *dy, size_t dy_row, size_t dy_pixel, float *dw) {
 #pragma clang loop unroll(full)

@@ -36,6 +36,25 @@ typedef void (*rn_wgrad_fn)(size_t rows, size_t np, size_t ci, const float *x, s
 typedef void (*rn_wgrad_3x3_g8_fn)(size_t rows, size_t np, const float *x, size_t x_row, size_t x_pixel, size_t x_tap_row,
                                    size_t x_col, const float *dy, size_t dy_row, size_t dy_pixel, float *dw);
 
+/// Activation of a training convolution tile's epilogue (the inference set's RN_ACT_NONE / RN_ACT_RELU).
+enum { RN_TRAIN_ACT_NONE = 0, RN_TRAIN_ACT_RELU = 1 };
+
+/// Direct convolution tile over two groups of 8 channels at once (group width 8), every vector lane
+/// used: xb (<= 14) output pixels; input "channel" c < ci of pixel p at tap (ky, kx) is the pair
+///   in[ky * in_row + kx * in_col + p * in_pixel + 2c + h], h = 0 for group a, 1 for group b
+/// (the two groups' channels interleaved); w: [kh][kw][ci][16], lane 2j + h for output channel j of
+/// group h; bias: 16 values in that lane order, or NULL; act: RN_TRAIN_ACT_NONE or _RELU. Writes the
+/// first co (8 or 16) of group a's 8 output channels followed by group b's at out + p * out_pixel.
+typedef void (*rn_conv_pair8_fn)(size_t xb, size_t co, size_t kh, size_t kw, size_t ci, const float *in, size_t in_row,
+                                 size_t in_col, size_t in_pixel, const float *w, const float *bias, float *out,
+                                 size_t out_pixel, int act);
+
+/// Copies `pixels` pixels (src_pixel apart) of `groups` groups of 8 channels into rn_conv_pair8_fn's
+/// input layout (dst_pixel apart): pair q's 16 floats hold groups 2q and 2q + 1 interleaved channel
+/// by channel; for an odd number of groups the last pair's second group is zeros.
+typedef void (*rn_interleave_pairs8_fn)(size_t pixels, size_t groups, const float *src, size_t src_pixel, float *dst,
+                                        size_t dst_pixel);
+
 /// Weight gradient of a 3x3 convolution with at most 3 input channels (a stem reading RGB), all nine
 /// taps in one pass so the output gradient is read once:
 ///   dw[((ky * 3 + kx) * 3 + c) * 16 + j] += sum_{p < np} x[ky * x_row + kx * x_col + p * x_pixel + c] * dy[p * dy_pixel + j]
@@ -52,6 +71,8 @@ typedef struct {
     rn_wgrad_fn wgrad;
     rn_wgrad_3x3_g8_fn wgrad_3x3_g8;
     rn_wgrad_stem3_fn wgrad_stem3;
+    rn_conv_pair8_fn conv_pair8;
+    rn_interleave_pairs8_fn interleave_pairs8;
 } rn_training_kernels;
 
 /// The training kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU

@@ -1,9 +1,9 @@
 import NetworkIR
 
-/// A k×k (grouped, strided, padded) convolution on the direct-convolution micro-kernel:
-/// forward over the input rows each output row needs, zero-ringed in a small per-worker buffer; the
-/// data gradient as one stride-1 convolution of the
-/// output gradient per stride phase (`dataGradient`); the weight gradient per tap, group and
+/// A k×k (grouped, strided, padded) convolution on the direct-convolution micro-kernels (channels
+/// arranged by `DirectLayout`): forward over the input rows each output row needs, zero-ringed in a
+/// small per-worker buffer; the data gradient as one stride-1 convolution of the output gradient per
+/// stride phase (`dataGradient`); the weight gradient per tap, group and
 /// 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), summed image by image in
 /// Double over fixed chunks of images, so no two workers write the same sum.
 struct ConvolutionOperation: TrainingOperation {
@@ -42,84 +42,48 @@ struct ConvolutionOperation: TrainingOperation {
         (out + (p + w) * ch).update(repeating: 0, count: p * ch)
     }
 
-    /// Runs the direct-convolution kernel: `rows` output rows of `width` pixels, per group and block of
-    /// 16 output channels, reading `src(n, y, x, g, rows)` with taps `inRow`/`inColumn` apart and pixels
-    /// `inPixel` apart, writing `dst(n, y, x, g, block)`. With `rowBuffer`, each output row first has its
-    /// input rows copied (with their zero ring) into a small per-worker buffer that `src` then reads, so
-    /// the padding never makes a whole padded copy of the input go through memory.
-    private func direct(_ c: StepContext, images: Int, height: Int, width: Int, groups: Int, blocks: Int,
-                        kernelHeight: Int, kernelWidth: Int,
-                        kernelIn: Int, kernelOut: Int, inRow: Int, inColumn: Int, inPixel: Int, outPixel: Int,
-                        weights: UnsafePointer<Float>, blockWeights: Int, biases: UnsafePointer<Float>?,
-                        rowBuffer: (floats: Int, fill: (Int, Int, UnsafeMutablePointer<Float>) -> Void)? = nil,
-                        src: (Int, Int, Int, Int, UnsafePointer<Float>) -> UnsafePointer<Float>,
-                        dst: (Int, Int, Int, Int, Int) -> UnsafeMutablePointer<Float>) {
-        let xb = c.kernels.convolutionTile(width: width), kernel = c.kernels.conv
-        let rows = images * height
-        let chunks = rows >= 4 * c.pool.threads ? 1 : min(groups, max(1, (4 * c.pool.threads + rows - 1) / rows))
-        c.parallel(rows * chunks) { r in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: (rowBuffer?.floats ?? 0) + 32)
+    /// The forward's channels on the direct kernels: each group's input read, its outputs written.
+    func forwardLayout(_ c: StepContext) -> DirectLayout {
+        DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup, channels: inShape.channels,
+                     kernels: c.kernels, training: c.training)
+    }
+
+    /// Output row by output row: the k input rows it needs are copied, zero-ringed, into a small
+    /// per-worker buffer (so the padding never makes a padded copy of the input go through memory),
+    /// then each unit of `forwardLayout` runs along the row in tiles.
+    func forward(_ c: StepContext) {
+        let x = c.values[input], y = c.values[node], layout = forwardLayout(c)
+        let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
+        let (h, iw, ci, ho, wo, co) = (inShape.height, inShape.width, inShape.channels, outShape.height, outShape.width, outShape.channels)
+        // Weights per unit [ky][kx][ci][16] and biases per unit [16] in scratch W.
+        let w = c.parameters + weight, packed = c.scratchW, unitWeights = layout.unitWeights(taps: k * k)
+        let biases = packed + layout.units * unitWeights
+        layout.pack(c, taps: k * k, into: packed) { g, o, i, tap in w[((g * cog + o) * cig + i) * k * k + tap] }
+        for u in 0..<layout.units {
+            for l in 0..<16 { biases[u * 16 + l] = layout.lane(u, l).flatMap { g, o in bias.map { c.parameters[$0 + g * cog + o] } } ?? 0 }
+        }
+        let pf = layout.pixelFloats, bufferRow = paddedWidth * pf, tile = c.kernels.convolutionTile(width: wo)
+        let rows = c.batch * ho, chunks = layout.chunks(rows: rows, threads: c.pool.threads)
+        c.parallel(rows * chunks) { range in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: k * bufferRow + 32)
             defer { buffer.deallocate() }
-            for item in r {
-                let row = item / chunks, chunk = item % chunks
-                let n = row / height, y = row % height
-                rowBuffer?.fill(n, y, buffer)
-                for g in share(groups, chunk, chunks) {
-                    for b in 0..<blocks {
-                        let block = g * blocks + b, co = min(16, kernelOut - b * 16)
-                        let w = weights + block * blockWeights, bias = biases.map { $0 + block * 16 }
-                        var x = 0
-                        while x < width {
-                            let count = min(xb, width - x)
-                            kernel(count, co, kernelHeight, kernelWidth, kernelIn, src(n, y, x, g, buffer), inRow, inColumn, inPixel, w, bias,
-                                   dst(n, y, x, g, b), outPixel, 0)
-                            x += count
-                        }
+            for item in range {
+                let row = item / chunks, chunk = item % chunks, n = row / ho, oy = row % ho
+                for ky in 0..<k {
+                    let iy = oy * s - p + ky
+                    layout.bufferRow(iy >= 0 && iy < h ? x + (n * h + iy) * iw * ci : nil, width: iw, ring: p, into: buffer + ky * bufferRow)
+                }
+                for u in share(layout.units, chunk, chunks) {
+                    var ox = 0
+                    while ox < wo {
+                        let count = min(tile, wo - ox)
+                        layout.kernel(count, layout.outputs(u), k, k, layout.reduced, buffer + ox * s * pf + layout.source(u), bufferRow, pf,
+                                      s * pf, packed + u * unitWeights, biases + u * 16, y + (row * wo + ox) * co + layout.destination(u), co, 0)
+                        ox += count
                     }
                 }
             }
         }
-    }
-
-    func forward(_ c: StepContext) {
-        let x = c.values[input], y = c.values[node]
-        let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
-        let blocks = outBlocks, blockWeights = k * k * cig * 16
-        // Weights [group][block][ky][kx][ci][16] and biases [group][block][16] in scratch W.
-        let w = c.parameters + weight, packed = c.scratchW, biases = packed + conv.groups * blocks * blockWeights
-        c.parallel(conv.groups * blocks) { r in
-            for gb in r {
-                let g = gb / blocks, b = gb % blocks
-                let out = packed + gb * blockWeights
-                out.update(repeating: 0, count: blockWeights)
-                for lane in 0..<min(16, cog - b * 16) {
-                    let co = g * cog + b * 16 + lane
-                    for ci in 0..<cig { for ky in 0..<k { for kx in 0..<k {
-                        out[((ky * k + kx) * cig + ci) * 16 + lane] = w[((co * cig + ci) * k + ky) * k + kx]
-                    } } }
-                }
-                for lane in 0..<16 {
-                    let co = b * 16 + lane
-                    biases[gb * 16 + lane] = co < cog ? (bias.map { c.parameters[$0 + g * cog + co] } ?? 0) : 0
-                }
-            }
-        }
-        let (ci, co, wp, p) = (inShape.channels, outShape.channels, paddedWidth, conv.padding)
-        let (h, iw, ho, wo) = (inShape.height, inShape.width, outShape.height, outShape.width)
-        // The k input rows of output row (n, oy), zero-ringed, in a per-worker buffer.
-        let fill: (Int, Int, UnsafeMutablePointer<Float>) -> Void = { n, oy, buffer in
-            for ky in 0..<k {
-                let iy = oy * s - p + ky
-                Self.ringedRow(x + (n * h + max(0, min(iy, h - 1))) * iw * ci, inside: iy >= 0 && iy < h, width: iw, channels: ci,
-                               ring: p, into: buffer + ky * wp * ci)
-            }
-        }
-        direct(c, images: c.batch, height: ho, width: wo, groups: conv.groups, blocks: blocks, kernelHeight: k, kernelWidth: k,
-               kernelIn: cig, kernelOut: cog,
-               inRow: wp * ci, inColumn: ci, inPixel: s * ci, outPixel: co, weights: packed, blockWeights: blockWeights,
-               biases: UnsafePointer(biases), rowBuffer: (k * wp * ci, fill),
-               src: { _, _, xx, g, buffer in buffer + xx * s * ci + g * cig },
-               dst: { n, yy, xx, g, b in y + ((n * ho + yy) * wo + xx) * co + g * cog + b * 16 })
     }
 
     func backward(_ c: StepContext, accumulate: [Bool]) {
@@ -143,40 +107,29 @@ struct ConvolutionOperation: TrainingOperation {
     private func dataGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate add: Bool) {
         let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
         let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
-        let (groups, blocks) = (conv.groups, inBlocks)
+        let layout = DirectLayout(groups: conv.groups, reduced: cog, produced: cig, channels: co, kernels: c.kernels, training: c.training)
         /// The taps of phase `phase` ordered by output offset, and those offsets.
         func taps(_ phase: Int) -> [(tap: Int, offset: Int)] {
             (0..<k).filter { ((phase + p - $0) % s + s) % s == 0 }.map { ($0, (phase + p - $0) / s) }.sorted { $0.offset < $1.offset }
         }
         let phases = (0..<s).map(taps)
-        // Weights per phase (py, px): [group][in block][r][q][co][16 input lanes] = W[co][ci][ky_r][kx_q].
+        // Weights per phase (py, px), per unit: [r][q][co][16 input-channel lanes] = W[co][ci][ky_r][kx_q].
         let w = c.parameters + weight, packed = c.scratchW
         var phaseWeights = [Int](repeating: 0, count: s * s)
         var offset = 0
-        for py in 0..<s { for px in 0..<s { phaseWeights[py * s + px] = offset; offset += groups * blocks * phases[py].count * phases[px].count * cog * 16 } }
-        c.parallel(s * s * groups * blocks) { range in
-            for item in range {
-                let phase = item / (groups * blocks), gb = item % (groups * blocks), g = gb / blocks, b = gb % blocks
-                let (rows, columns) = (phases[phase / s], phases[phase % s])
-                let blockWeights = rows.count * columns.count * cog * 16
-                let out = packed + phaseWeights[phase] + gb * blockWeights
-                out.update(repeating: 0, count: blockWeights)
-                for lane in 0..<min(16, cig - b * 16) {
-                    let cin = b * 16 + lane
-                    for o in 0..<cog {
-                        for (r, ky) in rows.enumerated() {
-                            for (q, kx) in columns.enumerated() {
-                                out[((r * columns.count + q) * cog + o) * 16 + lane] = w[(((g * cog + o) * cig + cin) * k + ky.tap) * k + kx.tap]
-                            }
-                        }
-                    }
+        for py in 0..<s {
+            for px in 0..<s {
+                let (rows, columns) = (phases[py], phases[px])
+                phaseWeights[py * s + px] = offset
+                layout.pack(c, taps: rows.count * columns.count, into: packed + offset) { g, i, o, tap in
+                    w[(((g * cog + o) * cig + i) * k + rows[tap / columns.count].tap) * k + columns[tap % columns.count].tap]
                 }
+                offset += layout.units * layout.unitWeights(taps: rows.count * columns.count)
             }
         }
-        let target = add ? c.scratchC : dx, kernel = c.kernels.conv
-        let ring = k, bufferRow = (wo + 2 * ring) * co
-        let dxRows = c.batch * h
-        let chunks = dxRows >= 4 * c.pool.threads ? 1 : min(groups, max(1, (4 * c.pool.threads + dxRows - 1) / dxRows))
+        let target = add ? c.scratchC : dx
+        let ring = k, pf = layout.pixelFloats, bufferRow = (wo + 2 * ring) * pf
+        let dxRows = c.batch * h, chunks = layout.chunks(rows: dxRows, threads: c.pool.threads)
         c.parallel(dxRows * chunks) { range in
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: k * bufferRow + 32)
             defer { buffer.deallocate() }
@@ -184,34 +137,32 @@ struct ConvolutionOperation: TrainingOperation {
                 let row = item / chunks, chunk = item % chunks, n = row / h, iy = row % h
                 let py = iy % s, t = iy / s, rows = phases[py]
                 let outRow = target + row * wi * ci
+                let units = share(layout.units, chunk, chunks)
                 if rows.isEmpty || phases.contains(where: \.isEmpty) {
                     // Pixels with no tap (kernel smaller than the stride) receive nothing.
-                    for g in share(groups, chunk, chunks) {
-                        for x in 0..<wi { (outRow + x * ci + g * cig).update(repeating: 0, count: cig) }
+                    for u in units {
+                        for x in 0..<wi { (outRow + x * ci + layout.destination(u)).update(repeating: 0, count: layout.outputs(u)) }
                     }
                 }
                 guard !rows.isEmpty else { continue }
                 for (r, tap) in rows.enumerated() {
                     let oy = t + tap.offset
-                    Self.ringedRow(dy + (n * ho + max(0, min(oy, ho - 1))) * wo * co, inside: oy >= 0 && oy < ho, width: wo, channels: co,
-                                   ring: ring, into: buffer + r * bufferRow)
+                    layout.bufferRow(oy >= 0 && oy < ho ? dy + (n * ho + oy) * wo * co : nil, width: wo, ring: ring, into: buffer + r * bufferRow)
                 }
                 for px in 0..<min(s, wi) {
                     let columns = phases[px]
                     guard !columns.isEmpty else { continue }
                     let tw = (wi - px + s - 1) / s, tile = c.kernels.convolutionTile(width: tw)
-                    let blockWeights = rows.count * columns.count * cog * 16
-                    for g in share(groups, chunk, chunks) {
-                        for b in 0..<blocks {
-                            let weights = packed + phaseWeights[py * s + px] + (g * blocks + b) * blockWeights
-                            var u = 0
-                            while u < tw {
-                                let count = min(tile, tw - u)
-                                kernel(count, min(16, cig - b * 16), rows.count, columns.count, cog,
-                                       buffer + (u + columns[0].offset + ring) * co + g * cog, bufferRow, co, co, weights, nil,
-                                       outRow + (px + s * u) * ci + g * cig + b * 16, s * ci, 0)
-                                u += count
-                            }
+                    let unitWeights = layout.unitWeights(taps: rows.count * columns.count)
+                    for u in units {
+                        let weights = packed + phaseWeights[py * s + px] + u * unitWeights
+                        var x = 0
+                        while x < tw {
+                            let count = min(tile, tw - x)
+                            layout.kernel(count, layout.outputs(u), rows.count, columns.count, layout.reduced,
+                                          buffer + (x + columns[0].offset + ring) * pf + layout.source(u), bufferRow, pf, pf, weights, nil,
+                                          outRow + (px + s * x) * ci + layout.destination(u), s * ci, 0)
+                            x += count
                         }
                     }
                 }
