@@ -14,29 +14,56 @@ struct AddDefinition: OperationDefinition {
 }
 
 /// a + b (residual add); both inputs receive the output's gradient.
-struct AddOperation: TrainingOperation {
-    let node: NodeIndex
+package struct AddOperation: TrainingOperation {
+    package let node: NodeIndex
     let inputs: (NodeIndex, NodeIndex)
     let count: Int
-    var savedForBackward: [NodeIndex] { [] }
+    /// The ReLU this sum feeds alone, when the training compiler fuses it (`TrainingPlan`): the
+    /// forward writes max(a + b, 0) straight into the ReLU's value and the backward gates the ReLU's
+    /// gradient by that output, so the sum itself and its gradient are never stored.
+    package var fusedReLU: NodeIndex?
+    package var result: NodeIndex { fusedReLU ?? node }
+    package var savedForBackward: [NodeIndex] { fusedReLU.map { [$0] } ?? [] }
 
-    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+    package func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
 
-    func forward(_ c: StepContext) {
-        let a = c.values[inputs.0], b = c.values[inputs.1], y = c.values[node]
+    package func forward(_ c: StepContext) {
+        let a = c.values[inputs.0], b = c.values[inputs.1], y = c.values[result], relu = fusedReLU != nil
         c.parallelElements(count * c.batch) { r in
-            Vector.map(r, a, b, into: y, accumulate: false, { $0 + $1 }, { $0 + $1 })
+            if relu {
+                Vector.map(r, a, b, into: y, accumulate: false, { ($0 + $1).replacing(with: 0, where: $0 + $1 .< 0) },
+                           { $0 + $1 < 0 ? 0 : $0 + $1 })
+            } else {
+                Vector.map(r, a, b, into: y, accumulate: false, { $0 + $1 }, { $0 + $1 })
+            }
         }
     }
 
-    func backward(_ c: StepContext, accumulate: [Bool]) {
-        guard let dy = c.grads[node] else { return }
-        for (slot, input) in [inputs.0, inputs.1].enumerated() {
-            guard let dx = c.grads[input] else { continue }
-            let add = accumulate[slot]
-            c.parallelElements(count * c.batch) { r in
-                if add { Vector.map(r, dx, dy, into: dx, accumulate: false, { $0 + $1 }, { $0 + $1 }) }
-                else { (dx + r.lowerBound).update(from: dy + r.lowerBound, count: r.count) }
+    package func backward(_ c: StepContext, accumulate: [Bool]) {
+        guard let dy = c.grads[result] else { return }
+        let targets = [inputs.0, inputs.1].enumerated().compactMap { slot, input in c.grads[input].map { ($0, accumulate[slot]) } }
+        guard let relu = fusedReLU else {
+            for (dx, add) in targets {
+                c.parallelElements(count * c.batch) { r in
+                    if add { Vector.map(r, dx, dy, into: dx, accumulate: false, { $0 + $1 }, { $0 + $1 }) }
+                    else { (dx + r.lowerBound).update(from: dy + r.lowerBound, count: r.count) }
+                }
+            }
+            return
+        }
+        // The gated gradient, computed once per element and written (or added) to every input's gradient.
+        let y = UnsafePointer(c.values[relu])
+        c.parallelElements(count * c.batch) { r in
+            var i = r.lowerBound
+            while i + 16 <= r.upperBound {
+                let g = Vector.load(dy + i).replacing(with: 0, where: Vector.load(y + i) .<= 0)
+                for (dx, add) in targets { Vector.store(add ? Vector.load(dx + i) + g : g, dx + i) }
+                i += 16
+            }
+            while i < r.upperBound {
+                let g = y[i] > 0 ? dy[i] : 0
+                for (dx, add) in targets { dx[i] = add ? dx[i] + g : g }
+                i += 1
             }
         }
     }
