@@ -88,4 +88,19 @@ enum ColumnSums {
         }
         return (sums, products)
     }
+
+    /// Per-channel sums over one image's `pixels` pixels: `pixel(p)` adds pixel p's values into the
+    /// Float `block` (channels wide), which goes into the Double `sums` every 16 pixels; one fixed
+    /// order per image, whatever the workers.
+    @inline(__always) static func image(channels: Int, pixels: Int, block: UnsafeMutablePointer<Float>, into sums: inout [Double],
+                                        _ pixel: (Int) -> Void) {
+        for ch in 0..<channels { sums[ch] = 0 }
+        var p = 0
+        while p < pixels {
+            let stop = min(pixels, p + 16)
+            block.update(repeating: 0, count: channels)
+            while p < stop { pixel(p); p += 1 }
+            for ch in 0..<channels { sums[ch] += Double(block[ch]) }
+        }
+    }
 }

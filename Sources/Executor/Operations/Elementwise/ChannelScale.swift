@@ -39,39 +39,43 @@ struct ChannelScaleOperation: TrainingOperation {
         let channels = channels, pixels = pixels
         c.parallel(c.batch * pixels) { r in
             for p in r {
-                let n = p / pixels, row = p * channels, gate = s + n * channels
-                for ch in 0..<channels { y[row + ch] = x[row + ch] * gate[ch] }
+                let row = p * channels, gate = s + p / pixels * channels
+                Vector.chunks(channels, { ch in Vector.store(Vector.load(x + row + ch) * Vector.load(gate + ch), y + row + ch) },
+                              { ch in HalfVector.store(HalfVector.load(x + row + ch) * HalfVector.load(gate + ch), y + row + ch) },
+                              { ch in y[row + ch] = x[row + ch] * gate[ch] })
             }
         }
     }
 
+    /// One pass per image over dy and x: dx = dy · s written (or added) as ds's products dy · x are
+    /// summed, 16 pixels at a time in Float and then in Double.
     func backward(_ c: StepContext, accumulate: [Bool]) {
         guard let dy = c.grads[node] else { return }
         let x = c.values[input], s = c.values[scale], channels = channels, pixels = pixels
-        if let dx = c.grads[input] {
-            let add = accumulate[0]
-            c.parallel(c.batch * pixels) { r in
-                for p in r {
-                    let n = p / pixels, row = p * channels, gate = s + n * channels
-                    for ch in 0..<channels {
-                        let g = dy[row + ch] * gate[ch]
-                        dx[row + ch] = add ? dx[row + ch] + g : g
-                    }
+        let dx = c.grads[input], ds = c.grads[scale], (addX, addS) = (accumulate[0], accumulate[1])
+        c.parallel(c.batch) { images in
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: channels)
+            defer { block.deallocate() }
+            var sums = [Double](repeating: 0, count: channels)
+            for n in images {
+                let gate = s + n * channels
+                ColumnSums.image(channels: channels, pixels: pixels, block: block, into: &sums) { p in
+                    let row = (n * pixels + p) * channels
+                    Vector.chunks(channels, { ch in
+                        let g = Vector.load(dy + row + ch)
+                        if let dx { Vector.store(g * Vector.load(gate + ch) + (addX ? Vector.load(dx + row + ch) : .zero), dx + row + ch) }
+                        Vector.store(Vector.load(block + ch) + g * Vector.load(x + row + ch), block + ch)
+                    }, { ch in
+                        let g = HalfVector.load(dy + row + ch)
+                        if let dx { HalfVector.store(g * HalfVector.load(gate + ch) + (addX ? HalfVector.load(dx + row + ch) : .zero), dx + row + ch) }
+                        HalfVector.store(HalfVector.load(block + ch) + g * HalfVector.load(x + row + ch), block + ch)
+                    }, { ch in
+                        let g = dy[row + ch]
+                        if let dx { dx[row + ch] = g * gate[ch] + (addX ? dx[row + ch] : 0) }
+                        block[ch] += g * x[row + ch]
+                    })
                 }
-            }
-        }
-        if let ds = c.grads[scale] {
-            let add = accumulate[1]
-            c.parallel(c.batch) { images in
-                var sums = [Double](repeating: 0, count: channels)
-                for n in images {
-                    for ch in 0..<channels { sums[ch] = 0 }
-                    for p in 0..<pixels {
-                        let row = (n * pixels + p) * channels
-                        for ch in 0..<channels { sums[ch] += Double(dy[row + ch] * x[row + ch]) }
-                    }
-                    for ch in 0..<channels { ds[n * channels + ch] = (add ? ds[n * channels + ch] : 0) + Float(sums[ch]) }
-                }
+                if let ds { for ch in 0..<channels { ds[n * channels + ch] = (addS ? ds[n * channels + ch] : 0) + Float(sums[ch]) } }
             }
         }
     }

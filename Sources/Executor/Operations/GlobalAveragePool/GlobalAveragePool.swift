@@ -28,12 +28,15 @@ struct GlobalAveragePoolOperation: TrainingOperation {
     func forward(_ c: StepContext) {
         let x = c.values[input], y = c.values[node], channels = channels, pixels = pixels
         c.parallel(c.batch) { images in
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: channels)
+            defer { block.deallocate() }
             var sums = [Double](repeating: 0, count: channels)
             for n in images {
-                for ch in 0..<channels { sums[ch] = 0 }
-                for p in 0..<pixels {
+                ColumnSums.image(channels: channels, pixels: pixels, block: block, into: &sums) { p in
                     let row = x + (n * pixels + p) * channels
-                    for ch in 0..<channels { sums[ch] += Double(row[ch]) }
+                    Vector.chunks(channels, { ch in Vector.store(Vector.load(block + ch) + Vector.load(row + ch), block + ch) },
+                                  { ch in HalfVector.store(HalfVector.load(block + ch) + HalfVector.load(row + ch), block + ch) },
+                                  { ch in block[ch] += row[ch] })
                 }
                 for ch in 0..<channels { y[n * channels + ch] = Float(sums[ch] / Double(pixels)) }
             }
@@ -45,8 +48,12 @@ struct GlobalAveragePoolOperation: TrainingOperation {
         let channels = channels, pixels = pixels, add = accumulate[0], scale = 1 / Float(pixels)
         c.parallel(c.batch * pixels) { r in
             for p in r {
-                let n = p / pixels, row = dx + p * channels, g = dy + n * channels
-                for ch in 0..<channels { row[ch] = (add ? row[ch] : 0) + g[ch] * scale }
+                let row = dx + p * channels, g = dy + p / pixels * channels
+                Vector.chunks(channels, { ch in
+                    Vector.store(Vector.load(g + ch) * scale + (add ? Vector.load(row + ch) : .zero), row + ch)
+                }, { ch in
+                    HalfVector.store(HalfVector.load(g + ch) * scale + (add ? HalfVector.load(row + ch) : .zero), row + ch)
+                }, { ch in row[ch] = g[ch] * scale + (add ? row[ch] : 0) })
             }
         }
     }
