@@ -25,7 +25,7 @@ struct ConvolutionOperation: TrainingOperation {
         let k2 = conv.kernel * conv.kernel
         return ScratchNeeds(c: batch * inShape.elementCount,
                             d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
-                                   2 * min(Self.weightGradientChunks, batch) * outShape.channels * conv.inChannelsPerGroup * k2),
+                                   2 * min(Self.weightGradientChunks, batch) * weightGradientTileFloats),
                             w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
                                    conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
     }
@@ -183,27 +183,22 @@ struct ConvolutionOperation: TrainingOperation {
         let (h, w, ci, co, ho, wo) = (inShape.height, inShape.width, inShape.channels, outShape.channels, outShape.height, outShape.width)
         let (hp, wp, blocks) = (paddedHeight, paddedWidth, outBlocks)
         let kernel = c.training.pointee.wgrad_stem3!
-        imageChunkedWeightGradient(c, bufferFloats: hp * wp * ci + blocks * 27 * 16) { n, buffer, add in
-            let padded = buffer, tile = buffer + hp * wp * ci
+        imageChunkedWeightGradient(c, tileFloats: weightGradientTileFloats, bufferFloats: hp * wp * ci) { n, padded, tiles in
             for row in 0..<hp {
                 let y = row - p
                 Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
                                into: padded + row * wp * ci)
             }
-            tile.update(repeating: 0, count: blocks * 27 * 16)
             for oy in 0..<ho {
                 for b in 0..<blocks {
                     kernel(wo, ci, padded + oy * s * wp * ci, wp * ci, ci, s * ci, dy + (n * ho + oy) * wo * co + b * 16, co,
-                           tile + b * 27 * 16)
+                           tiles + b * 27 * 16)
                 }
             }
-            for b in 0..<blocks {
-                for lane in 0..<min(16, co - b * 16) {
-                    for tap in 0..<9 {
-                        for cin in 0..<ci { add(((b * 16 + lane) * ci + cin) * 9 + tap, tile[(b * 27 + tap * 3 + cin) * 16 + lane]) }
-                    }
-                }
-            }
+        } weightIndex: { i in
+            // Tiles [block][tap][3 input channels][16 lanes].
+            let out = i / 432 * 16 + i % 16, tap = i % 432 / 48, cin = i % 48 / 16
+            return out < co && cin < ci ? (out * ci + cin) * 9 + tap : nil
         }
     }
 
@@ -234,35 +229,49 @@ struct ConvolutionOperation: TrainingOperation {
     static let weightGradientBand = 8
 
     /// Weight gradients image by image: each fixed chunk of images is one work item that walks its
-    /// images one at a time through every tap, group and block (`perImage(n, buffer, add)` adds what
-    /// image `n` contributes to each weight, by its index in `dw`, using a per-worker `buffer` of
-    /// `bufferFloats`), so an image's input and output gradient are read from cache rather than memory
-    /// once per tap. Each chunk sums in Double; the chunks are then added in order.
-    private func imageChunkedWeightGradient(_ c: StepContext, bufferFloats: Int,
-                                            perImage: @escaping (Int, UnsafeMutablePointer<Float>, (Int, Float) -> Void) -> Void) {
-        let count = outShape.channels * conv.inChannelsPerGroup * conv.kernel * conv.kernel
+    /// images one at a time through every tap, group and block, so an image's input and output
+    /// gradient are read from cache rather than memory once per tap. `perImage(n, buffer, tiles)`
+    /// adds image n's contribution into `tileFloats` zeroed floats in the caller's tile layout (with
+    /// a per-worker `buffer` of `bufferFloats`); each chunk sums those in Double, the chunks are added
+    /// in order, and `weightIndex(i)` places tile entry i in dW (nil for a padding lane).
+    private func imageChunkedWeightGradient(_ c: StepContext, tileFloats: Int, bufferFloats: Int,
+                                            perImage: @escaping (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
+                                            weightIndex: @escaping (Int) -> Int?) {
         let chunks = min(Self.weightGradientChunks, c.batch), batch = c.batch
-        let partial = UnsafeMutableRawPointer(c.scratchD).bindMemory(to: Double.self, capacity: chunks * count)
+        let partial = UnsafeMutableRawPointer(c.scratchD).bindMemory(to: Double.self, capacity: chunks * tileFloats)
         c.parallel(chunks) { r in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + 32)
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + tileFloats + 32)
             defer { buffer.deallocate() }
+            let tiles = buffer + bufferFloats
             for chunk in r {
-                let sums = partial + chunk * count
-                sums.update(repeating: 0, count: count)
+                let sums = partial + chunk * tileFloats
+                sums.update(repeating: 0, count: tileFloats)
                 for n in (batch * chunk / chunks)..<(batch * (chunk + 1) / chunks) {
-                    perImage(n, buffer) { sums[$0] += Double($1) }
+                    tiles.update(repeating: 0, count: tileFloats)
+                    perImage(n, buffer, tiles)
+                    for i in 0..<tileFloats { sums[i] += Double(tiles[i]) }
                 }
             }
         }
         let dw = c.parameterGrads + weight
-        c.parallel(count) { r in
+        c.parallel(tileFloats) { r in
             for i in r {
+                guard let target = weightIndex(i) else { continue }
                 var total = 0.0
-                for chunk in 0..<chunks { total += partial[chunk * count + i] }
-                dw[i] = Float(total)
+                for chunk in 0..<chunks { total += partial[chunk * tileFloats + i] }
+                dw[target] = Float(total)
             }
         }
     }
+
+    /// Floats of one image's weight-gradient tiles (`imageChunkedWeightGradient`) on this layer's path.
+    var weightGradientTileFloats: Int {
+        if usesStemGradient { return outBlocks * 27 * 16 }
+        if usesGrouped8Gradient { return conv.groups * 9 * 64 }
+        return conv.groups * outBlocks * ((conv.inChannelsPerGroup + 15) / 16) * conv.kernel * conv.kernel * 256
+    }
+    /// A 3x3 convolution with groups of 8 input and 8 output channels takes all nine taps at once.
+    var usesGrouped8Gradient: Bool { conv.kernel == 3 && conv.inChannelsPerGroup == 8 && conv.outChannelsPerGroup == 8 }
 
     /// A 3x3 convolution with groups of 8 input and 8 output channels: per image, a zero-ringed copy of
     /// the input, then all nine taps of each group in one pass (`wgrad_3x3_g8`).
@@ -271,47 +280,43 @@ struct ConvolutionOperation: TrainingOperation {
         let (h, w, ci, co, ho, wo) = (inShape.height, inShape.width, inShape.channels, outShape.channels, outShape.height, outShape.width)
         let (hp, wp, groups) = (paddedHeight, paddedWidth, conv.groups)
         let kernel = c.training.pointee.wgrad_3x3_g8!
-        imageChunkedWeightGradient(c, bufferFloats: hp * wp * ci + 9 * 64) { n, buffer, add in
-            let padded = buffer, tile = buffer + hp * wp * ci
+        imageChunkedWeightGradient(c, tileFloats: weightGradientTileFloats, bufferFloats: hp * wp * ci) { n, padded, tiles in
             for row in 0..<hp {
                 let y = row - p
                 Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
                                into: padded + row * wp * ci)
             }
             for g in 0..<groups {
-                tile.update(repeating: 0, count: 9 * 64)
                 for band in stride(from: 0, to: ho, by: Self.weightGradientBand) {
                     kernel(min(Self.weightGradientBand, ho - band), wo, padded + band * s * wp * ci + g * 8, s * wp * ci, s * ci, wp * ci, ci,
-                           dy + (n * ho + band) * wo * co + g * 8, wo * co, co, tile)
-                }
-                for t in 0..<9 {
-                    for o in 0..<8 {
-                        for i in 0..<8 { add(((g * 8 + o) * 8 + i) * 9 + t, tile[(t * 8 + o) * 8 + i]) }
-                    }
+                           dy + (n * ho + band) * wo * co + g * 8, wo * co, co, tiles + g * 576)
                 }
             }
+        } weightIndex: { i in
+            // Tiles [group][tap][8 outputs][8 inputs].
+            let g = i / 576, t = i % 576 / 64, o = i % 64 / 8
+            return ((g * 8 + o) * 8 + i % 8) * 9 + t
         }
     }
 
     /// dW[co][ci][ky][kx] = Σ over images and output pixels of dY · x_padded at the tap.
     private func weightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
         if usesStemGradient { return stemWeightGradient(c, dy: dy) }
-        if conv.kernel == 3, conv.inChannelsPerGroup == 8, conv.outChannelsPerGroup == 8 { return grouped8WeightGradient(c, dy: dy) }
+        if usesGrouped8Gradient { return grouped8WeightGradient(c, dy: dy) }
         let x = c.values[input]
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
         let (ci, co, iw, ho, wo, groups) = (inShape.channels, outShape.channels, inShape.width, outShape.height, outShape.width, conv.groups)
         let blocks = outBlocks, inChunks = (cig + 15) / 16
         let window = tapWindow, tapRows = tapRows
         let wgrad = c.training.pointee.wgrad!
-        imageChunkedWeightGradient(c, bufferFloats: 16 * 16 * k * k) { n, tile, add in
+        let unitFloats = k * k * 256
+        imageChunkedWeightGradient(c, tileFloats: weightGradientTileFloats, bufferFloats: 0) { n, _, tiles in
             // Taps inside bands of output rows: the band's slices of input and gradient stay in cache
             // across the taps.
             for g in 0..<groups {
                 for b in 0..<blocks {
-                    let lanes = min(16, cog - b * 16)
                     for chunk in 0..<inChunks {
-                        let c0 = chunk * 16, cc = min(16, cig - c0)
-                        tile.update(repeating: 0, count: 16 * 16 * k * k)
+                        let c0 = chunk * 16, cc = min(16, cig - c0), tile = tiles + ((g * blocks + b) * inChunks + chunk) * unitFloats
                         for band in stride(from: 0, to: ho, by: Self.weightGradientBand) {
                             for tap in 0..<(k * k) {
                                 let ky = tap / k, kx = tap % k, columns = window(kx, false)
@@ -322,15 +327,14 @@ struct ConvolutionOperation: TrainingOperation {
                                       dy + gradient + g * cog + b * 16, wo * co, co, tile + tap * 256)
                             }
                         }
-                        for tap in 0..<(k * k) {
-                            for lane in 0..<lanes {
-                                let out = g * cog + b * 16 + lane
-                                for cin in 0..<cc { add(((out * cig + c0 + cin) * k * k + tap), tile[tap * 256 + cin * 16 + lane]) }
-                            }
-                        }
                     }
                 }
             }
+        } weightIndex: { i in
+            // Tiles [group][output block][input chunk][tap][16 inputs][16 output lanes].
+            let unit = i / unitFloats, tap = i % unitFloats / 256, cin = unit % inChunks * 16 + i % 256 / 16
+            let o = unit / inChunks % blocks * 16 + i % 16, g = unit / (inChunks * blocks)
+            return o < cog && cin < cig ? ((g * cog + o) * cig + cin) * k * k + tap : nil
         }
     }
 }
