@@ -250,10 +250,14 @@ public final class Trainer {
     func applySGD(learningRate: Double) {
         let mu = Float(recipe.momentum), damp = Float(1 - recipe.dampening), lr = Float(learningRate)
         let nesterov = recipe.nesterov, first = !momentumStarted
-        for entry in store.entries where entry.trainable {
-            let wd = Float(recipe.weightDecay(forParameter: entry.name))
-            let p = store.values.base + entry.offset, g = store.grads.base + entry.offset, v = store.momentum.base + entry.offset
-            for i in 0..<entry.count {
+        let entries = store.entries.filter(\.trainable).map { (offset: $0.offset, count: $0.count, wd: Float(recipe.weightDecay(forParameter: $0.name))) }
+        let total = entries.reduce(0) { $0 + $1.count }
+        let (values, grads, momentum) = (store.values.base, store.grads.base, store.momentum.base)
+        /// One run of `count` elements from `offset`, with weight decay `wd`: element-wise, so any split
+        /// among workers gives the same bits.
+        func update(_ offset: Int, _ count: Int, _ wd: Float) {
+            let p = values + offset, g = grads + offset, v = momentum + offset
+            for i in 0..<count {
                 var d = g[i]
                 if wd != 0 { d += wd * p[i] }
                 if mu != 0 {
@@ -261,6 +265,18 @@ public final class Trainer {
                     d = nesterov ? d + mu * v[i] : v[i]
                 }
                 p[i] -= lr * d
+            }
+        }
+        let shared = WorkerPool.shared(threads: threads)
+        let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
+        defer { if pool === shared { shared.release() } }
+        pool.run { worker, workers in
+            let mine = share(total, worker, workers)
+            var start = 0
+            for entry in entries {
+                let from = max(start, mine.lowerBound), to = min(start + entry.count, mine.upperBound)
+                if from < to { update(entry.offset + from - start, to - from, entry.wd) }
+                start += entry.count
             }
         }
         momentumStarted = true
