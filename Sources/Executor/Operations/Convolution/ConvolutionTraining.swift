@@ -42,6 +42,16 @@ struct ConvolutionOperation: TrainingOperation {
         (out + (p + w) * ch).update(repeating: 0, count: p * ch)
     }
 
+    /// Image `n` of the input `x` with a zero ring of `padding` pixels, into `padded` (a worker's buffer).
+    func paddedImage(_ x: UnsafePointer<Float>, _ n: Int, into padded: UnsafeMutablePointer<Float>) {
+        let (h, w, ci, p, wp) = (inShape.height, inShape.width, inShape.channels, conv.padding, paddedWidth)
+        for row in 0..<paddedHeight {
+            let y = row - p
+            Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
+                           into: padded + row * wp * ci)
+        }
+    }
+
     /// The forward's channels on the direct kernels: each group's input read, its outputs written.
     func forwardLayout(_ c: StepContext) -> DirectLayout {
         DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup, channels: inShape.channels,
@@ -63,24 +73,19 @@ struct ConvolutionOperation: TrainingOperation {
             for l in 0..<16 { biases[u * 16 + l] = layout.lane(u, l).flatMap { g, o in bias.map { c.parameters[$0 + g * cog + o] } } ?? 0 }
         }
         let pf = layout.pixelFloats, bufferRow = paddedWidth * pf, tile = c.kernels.convolutionTile(width: wo)
-        let rows = c.batch * ho, chunks = layout.chunks(rows: rows, threads: c.pool.threads)
-        c.parallel(rows * chunks) { range in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: k * bufferRow + 32)
-            defer { buffer.deallocate() }
-            for item in range {
-                let row = item / chunks, chunk = item % chunks, n = row / ho, oy = row % ho
-                for ky in 0..<k {
-                    let iy = oy * s - p + ky
-                    layout.bufferRow(iy >= 0 && iy < h ? x + (n * h + iy) * iw * ci : nil, width: iw, ring: p, into: buffer + ky * bufferRow)
-                }
-                for u in share(layout.units, chunk, chunks) {
-                    var ox = 0
-                    while ox < wo {
-                        let count = min(tile, wo - ox)
-                        layout.kernel(count, layout.outputs(u), k, k, layout.reduced, buffer + ox * s * pf + layout.source(u), bufferRow, pf,
-                                      s * pf, packed + u * unitWeights, biases + u * 16, y + (row * wo + ox) * co + layout.destination(u), co, 0)
-                        ox += count
-                    }
+        layout.forEachRow(c, rows: c.batch * ho, bufferFloats: k * bufferRow) { row, units, buffer in
+            let n = row / ho, oy = row % ho
+            for ky in 0..<k {
+                let iy = oy * s - p + ky
+                layout.bufferRow(iy >= 0 && iy < h ? x + (n * h + iy) * iw * ci : nil, width: iw, ring: p, into: buffer + ky * bufferRow)
+            }
+            for u in units {
+                var ox = 0
+                while ox < wo {
+                    let count = min(tile, wo - ox)
+                    layout.kernel(count, layout.outputs(u), k, k, layout.reduced, buffer + ox * s * pf + layout.source(u), bufferRow, pf,
+                                  s * pf, packed + u * unitWeights, biases + u * 16, y + (row * wo + ox) * co + layout.destination(u), co, 0)
+                    ox += count
                 }
             }
         }
@@ -129,41 +134,35 @@ struct ConvolutionOperation: TrainingOperation {
         }
         let target = add ? c.scratchC : dx
         let ring = k, pf = layout.pixelFloats, bufferRow = (wo + 2 * ring) * pf
-        let dxRows = c.batch * h, chunks = layout.chunks(rows: dxRows, threads: c.pool.threads)
-        c.parallel(dxRows * chunks) { range in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: k * bufferRow + 32)
-            defer { buffer.deallocate() }
-            for item in range {
-                let row = item / chunks, chunk = item % chunks, n = row / h, iy = row % h
-                let py = iy % s, t = iy / s, rows = phases[py]
-                let outRow = target + row * wi * ci
-                let units = share(layout.units, chunk, chunks)
-                if rows.isEmpty || phases.contains(where: \.isEmpty) {
-                    // Pixels with no tap (kernel smaller than the stride) receive nothing.
-                    for u in units {
-                        for x in 0..<wi { (outRow + x * ci + layout.destination(u)).update(repeating: 0, count: layout.outputs(u)) }
-                    }
+        layout.forEachRow(c, rows: c.batch * h, bufferFloats: k * bufferRow) { row, units, buffer in
+            let n = row / h, iy = row % h
+            let py = iy % s, t = iy / s, rows = phases[py]
+            let outRow = target + row * wi * ci
+            if rows.isEmpty || phases.contains(where: \.isEmpty) {
+                // Pixels with no tap (kernel smaller than the stride) receive nothing.
+                for u in units {
+                    for x in 0..<wi { (outRow + x * ci + layout.destination(u)).update(repeating: 0, count: layout.outputs(u)) }
                 }
-                guard !rows.isEmpty else { continue }
-                for (r, tap) in rows.enumerated() {
-                    let oy = t + tap.offset
-                    layout.bufferRow(oy >= 0 && oy < ho ? dy + (n * ho + oy) * wo * co : nil, width: wo, ring: ring, into: buffer + r * bufferRow)
-                }
-                for px in 0..<min(s, wi) {
-                    let columns = phases[px]
-                    guard !columns.isEmpty else { continue }
-                    let tw = (wi - px + s - 1) / s, tile = c.kernels.convolutionTile(width: tw)
-                    let unitWeights = layout.unitWeights(taps: rows.count * columns.count)
-                    for u in units {
-                        let weights = packed + phaseWeights[py * s + px] + u * unitWeights
-                        var x = 0
-                        while x < tw {
-                            let count = min(tile, tw - x)
-                            layout.kernel(count, layout.outputs(u), rows.count, columns.count, layout.reduced,
-                                          buffer + (x + columns[0].offset + ring) * pf + layout.source(u), bufferRow, pf, pf, weights, nil,
-                                          outRow + (px + s * x) * ci + layout.destination(u), s * ci, 0)
-                            x += count
-                        }
+            }
+            guard !rows.isEmpty else { return }
+            for (r, tap) in rows.enumerated() {
+                let oy = t + tap.offset
+                layout.bufferRow(oy >= 0 && oy < ho ? dy + (n * ho + oy) * wo * co : nil, width: wo, ring: ring, into: buffer + r * bufferRow)
+            }
+            for px in 0..<min(s, wi) {
+                let columns = phases[px]
+                guard !columns.isEmpty else { continue }
+                let tw = (wi - px + s - 1) / s, tile = c.kernels.convolutionTile(width: tw)
+                let unitWeights = layout.unitWeights(taps: rows.count * columns.count)
+                for u in units {
+                    let weights = packed + phaseWeights[py * s + px] + u * unitWeights
+                    var x = 0
+                    while x < tw {
+                        let count = min(tile, tw - x)
+                        layout.kernel(count, layout.outputs(u), rows.count, columns.count, layout.reduced,
+                                      buffer + (x + columns[0].offset + ring) * pf + layout.source(u), bufferRow, pf, pf, weights, nil,
+                                      outRow + (px + s * x) * ci + layout.destination(u), s * ci, 0)
+                        x += count
                     }
                 }
             }
@@ -179,16 +178,12 @@ struct ConvolutionOperation: TrainingOperation {
     /// input, then all taps per pass (`wgrad_stem3`) for every 16-channel block of each output row in
     /// turn, so the row's output gradient is read from memory once.
     private func stemWeightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
-        let x = c.values[input], s = conv.stride, p = conv.padding
-        let (h, w, ci, co, ho, wo) = (inShape.height, inShape.width, inShape.channels, outShape.channels, outShape.height, outShape.width)
+        let x = c.values[input], s = conv.stride, paddedImage = paddedImage
+        let (ci, co, ho, wo) = (inShape.channels, outShape.channels, outShape.height, outShape.width)
         let (hp, wp, blocks) = (paddedHeight, paddedWidth, outBlocks)
         let kernel = c.training.pointee.wgrad_stem3!
         imageChunkedWeightGradient(c, tileFloats: weightGradientTileFloats, bufferFloats: hp * wp * ci) { n, padded, tiles in
-            for row in 0..<hp {
-                let y = row - p
-                Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
-                               into: padded + row * wp * ci)
-            }
+            paddedImage(x, n, padded)
             for oy in 0..<ho {
                 for b in 0..<blocks {
                     kernel(wo, ci, padded + oy * s * wp * ci, wp * ci, ci, s * ci, dy + (n * ho + oy) * wo * co + b * 16, co,
@@ -276,16 +271,12 @@ struct ConvolutionOperation: TrainingOperation {
     /// A 3x3 convolution with groups of 8 input and 8 output channels: per image, a zero-ringed copy of
     /// the input, then all nine taps of each group in one pass (`wgrad_3x3_g8`).
     private func grouped8WeightGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>) {
-        let x = c.values[input], s = conv.stride, p = conv.padding
-        let (h, w, ci, co, ho, wo) = (inShape.height, inShape.width, inShape.channels, outShape.channels, outShape.height, outShape.width)
+        let x = c.values[input], s = conv.stride, paddedImage = paddedImage
+        let (ci, co, ho, wo) = (inShape.channels, outShape.channels, outShape.height, outShape.width)
         let (hp, wp, groups) = (paddedHeight, paddedWidth, conv.groups)
         let kernel = c.training.pointee.wgrad_3x3_g8!
         imageChunkedWeightGradient(c, tileFloats: weightGradientTileFloats, bufferFloats: hp * wp * ci) { n, padded, tiles in
-            for row in 0..<hp {
-                let y = row - p
-                Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
-                               into: padded + row * wp * ci)
-            }
+            paddedImage(x, n, padded)
             for g in 0..<groups {
                 for band in stride(from: 0, to: ho, by: Self.weightGradientBand) {
                     kernel(min(Self.weightGradientBand, ho - band), wo, padded + band * s * wp * ci + g * 8, s * wp * ci, s * ci, wp * ci, ci,

@@ -79,8 +79,16 @@ struct DirectLayout {
         }
     }
 
-    /// Workers per row: 1 when there are enough rows, else the units split so every worker has work.
-    func chunks(rows: Int, threads: Int) -> Int {
-        rows >= 4 * threads ? 1 : min(units, max(1, (4 * threads + rows - 1) / rows))
+    /// Runs `body(row, units, buffer)` over `rows` rows among the workers, each with a buffer of
+    /// `bufferFloats`; when rows are few, each row's units are split into several items so every
+    /// worker has work (`units` is the item's share).
+    func forEachRow(_ c: StepContext, rows: Int, bufferFloats: Int, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+        let threads = c.pool.threads, units = units
+        let chunks = rows >= 4 * threads ? 1 : min(units, max(1, (4 * threads + rows - 1) / rows))
+        c.parallel(rows * chunks) { range in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + 32)
+            defer { buffer.deallocate() }
+            for item in range { body(item / chunks, share(units, item % chunks, chunks), buffer) }
+        }
     }
 }

@@ -79,11 +79,17 @@ enum Gemm {
             }
         }
         guard chunks > 1 else { return }
-        c.parallel(m) { rows in
-            for i in rows {
-                for j in 0..<n {
-                    var sum = partial[i * n + j]
-                    for chunk in 1..<chunks { sum += partial[chunk * m * n + i * n + j] }
+        sumPartials(c, rows: m, columns: n, chunks: chunks, partial: partial, into: out, ldc: ldc)
+    }
+
+    /// out[i][j] = Σ over chunks, in order, of partial[chunk][i][j] (`rows` × `columns` per chunk).
+    private static func sumPartials(_ c: StepContext, rows: Int, columns: Int, chunks: Int, partial: UnsafePointer<Float>,
+                                    into out: UnsafeMutablePointer<Float>, ldc: Int) {
+        c.parallel(rows) { r in
+            for i in r {
+                for j in 0..<columns {
+                    var sum = partial[i * columns + j]
+                    for chunk in 1..<chunks { sum += partial[(chunk * rows + i) * columns + j] }
                     out[i * ldc + j] = sum
                 }
             }
@@ -118,14 +124,6 @@ enum Gemm {
                 }
             }
         }
-        c.parallel(n) { rows in
-            for i in rows {
-                for j in 0..<k {
-                    var sum = partial[i * k + j]
-                    for chunk in 1..<chunks { sum += partial[chunk * n * k + i * k + j] }
-                    dw[i * k + j] = sum
-                }
-            }
-        }
+        sumPartials(c, rows: n, columns: k, chunks: chunks, partial: partial, into: dw, ldc: k)
     }
 }
