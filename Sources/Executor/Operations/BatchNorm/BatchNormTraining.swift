@@ -71,21 +71,17 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
                 c.parallel(rows) { r in
                     for p in r {
                         let xr = x + p * channels, yr = y + p * channels
-                        if relu {
-                            // The same products and sums as the backward's gate (`Vector` lanes, then scalars).
-                            Vector.chunks(channels, { ch in
-                                let v = Vector.load(xr + ch) * Vector.load(s + ch) + Vector.load(t + ch)
-                                Vector.store(v.replacing(with: 0, where: v .< 0), yr + ch)
-                            }, { ch in
-                                let v = HalfVector.load(xr + ch) * HalfVector.load(s + ch) + HalfVector.load(t + ch)
-                                HalfVector.store(v.replacing(with: 0, where: v .< 0), yr + ch)
-                            }, { ch in
-                                let v = xr[ch] * s[ch] + t[ch]
-                                yr[ch] = v < 0 ? 0 : v
-                            })
-                        } else {
-                            for ch in 0..<channels { yr[ch] = xr[ch] * s[ch] + t[ch] }
-                        }
+                        // The same products and sums as the backward's gate (`Vector` lanes, then scalars).
+                        Vector.chunks(channels, { ch in
+                            let v = Vector.load(xr + ch) * Vector.load(s + ch) + Vector.load(t + ch)
+                            Vector.store(relu ? v.replacing(with: 0, where: v .< 0) : v, yr + ch)
+                        }, { ch in
+                            let v = HalfVector.load(xr + ch) * HalfVector.load(s + ch) + HalfVector.load(t + ch)
+                            HalfVector.store(relu ? v.replacing(with: 0, where: v .< 0) : v, yr + ch)
+                        }, { ch in
+                            let v = xr[ch] * s[ch] + t[ch]
+                            yr[ch] = relu && v < 0 ? 0 : v
+                        })
                     }
                 }
             }
@@ -140,29 +136,25 @@ package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
             c.parallel(rows) { r in
                 for p in r {
                     let dyr = dy + p * channels, xr = x + p * channels, dxr = dx + p * channels
-                    if let gate {
-                        let (gs, gt) = (gate.scale, gate.shift)
-                        Vector.chunks(channels, { ch in
-                            let closed = Vector.load(xr + ch) * Vector.load(gs + ch) + Vector.load(gt + ch) .<= 0
-                            let g = Vector.load(dyr + ch).replacing(with: 0, where: closed)
-                            var v = Vector.load(k + ch) * g + Vector.load(d + ch) - Vector.load(slope + ch) * (Vector.load(xr + ch) - Vector.load(mu + ch))
-                            if add { v += Vector.load(dxr + ch) }
-                            Vector.store(v, dxr + ch)
-                        }, { ch in
-                            let closed = HalfVector.load(xr + ch) * HalfVector.load(gs + ch) + HalfVector.load(gt + ch) .<= 0
-                            let g = HalfVector.load(dyr + ch).replacing(with: 0, where: closed)
-                            var v = HalfVector.load(k + ch) * g + HalfVector.load(d + ch) - HalfVector.load(slope + ch) * (HalfVector.load(xr + ch) - HalfVector.load(mu + ch))
-                            if add { v += HalfVector.load(dxr + ch) }
-                            HalfVector.store(v, dxr + ch)
-                        }, { ch in
-                            let g = xr[ch] * gs[ch] + gt[ch] > 0 ? dyr[ch] : 0, v = k[ch] * g + d[ch] - slope[ch] * (xr[ch] - mu[ch])
-                            dxr[ch] = add ? dxr[ch] + v : v
-                        })
-                    } else if add {
-                        for ch in 0..<channels { dxr[ch] += k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) }
-                    } else {
-                        for ch in 0..<channels { dxr[ch] = k[ch] * dyr[ch] + d[ch] - slope[ch] * (xr[ch] - mu[ch]) }
-                    }
+                    Vector.chunks(channels, { ch in
+                        var g = Vector.load(dyr + ch)
+                        if let gate { g.replace(with: 0, where: Vector.load(xr + ch) * Vector.load(gate.scale + ch) + Vector.load(gate.shift + ch) .<= 0) }
+                        var v = Vector.load(k + ch) * g + Vector.load(d + ch) - Vector.load(slope + ch) * (Vector.load(xr + ch) - Vector.load(mu + ch))
+                        if add { v += Vector.load(dxr + ch) }
+                        Vector.store(v, dxr + ch)
+                    }, { ch in
+                        var g = HalfVector.load(dyr + ch)
+                        if let gate {
+                            g.replace(with: 0, where: HalfVector.load(xr + ch) * HalfVector.load(gate.scale + ch) + HalfVector.load(gate.shift + ch) .<= 0)
+                        }
+                        var v = HalfVector.load(k + ch) * g + HalfVector.load(d + ch) - HalfVector.load(slope + ch) * (HalfVector.load(xr + ch) - HalfVector.load(mu + ch))
+                        if add { v += HalfVector.load(dxr + ch) }
+                        HalfVector.store(v, dxr + ch)
+                    }, { ch in
+                        let open = gate.map { xr[ch] * $0.scale[ch] + $0.shift[ch] > 0 } ?? true
+                        let v = k[ch] * (open ? dyr[ch] : 0) + d[ch] - slope[ch] * (xr[ch] - mu[ch])
+                        dxr[ch] = add ? dxr[ch] + v : v
+                    })
                 }
             }
         }
