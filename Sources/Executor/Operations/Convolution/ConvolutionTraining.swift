@@ -52,17 +52,14 @@ struct ConvolutionOperation: TrainingOperation {
         }
     }
 
-    /// The forward's channels on the direct kernels: each group's input read, its outputs written.
-    func forwardLayout(_ c: StepContext) -> DirectLayout {
-        DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup, channels: inShape.channels,
-                     kernels: c.kernels, training: c.training)
-    }
-
     /// Output row by output row: the k input rows it needs are copied, zero-ringed, into a small
     /// per-worker buffer (so the padding never makes a padded copy of the input go through memory),
-    /// then each unit of `forwardLayout` runs along the row in tiles.
+    /// then each unit of the layout (each group's inputs read, its outputs written) runs along the row
+    /// in tiles.
     func forward(_ c: StepContext) {
-        let x = c.values[input], y = c.values[node], layout = forwardLayout(c)
+        let x = c.values[input], y = c.values[node]
+        let layout = DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup,
+                                  channels: inShape.channels, kernels: c.kernels, training: c.training)
         let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
         let (h, iw, ci, ho, wo, co) = (inShape.height, inShape.width, inShape.channels, outShape.height, outShape.width, outShape.channels)
         // Weights per unit [ky][kx][ci][16] and biases per unit [16] in scratch W.
