@@ -20,7 +20,11 @@ public struct KernelSet: @unchecked Sendable {
         let avx512 = String(cString: table.pointee.name) == "avx512"
         bfloat16 = avx512 ? BFloat16Kernels.available : nil
         int8 = avx512 ? Int8Kernels.available : nil
+        exactTiles = avx512 ? [14, 8, 7] : []
     }
+
+    /// Convolution tile widths this set has a kernel for, widest first (`convolutionTile`).
+    private let exactTiles: [Int]
 
     /// Every set this CPU runs, best first.
     public static var available: [KernelSet] { ["avx512", "avx2", "portable"].compactMap(KernelSet.init(named:)) }
@@ -37,7 +41,7 @@ public struct KernelSet: @unchecked Sendable {
     /// divides the row (14, 8 or 7 on AVX-512: 56 = 4 × 14, 32 = 4 × 8), else the row split into equal
     /// calls of at most `xb`, so no call computes many pixels it then drops.
     package func convolutionTile(width: Int) -> Int {
-        if name == "avx512", let exact = [14, 8, 7].first(where: { width % $0 == 0 }) { return exact }
+        if let exact = exactTiles.first(where: { width % $0 == 0 }) { return exact }
         let calls = (width + xb - 1) / xb
         return (width + calls - 1) / calls
     }

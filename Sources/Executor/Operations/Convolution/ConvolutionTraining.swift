@@ -33,10 +33,11 @@ struct ConvolutionOperation: TrainingOperation {
     /// A 3x3 convolution of at most 3 input channels takes its weight gradient with all taps at once.
     var usesStemGradient: Bool { conv.kernel == 3 && conv.groups == 1 && conv.inChannels <= 3 }
 
-    /// One row of `width` pixels with `ring` zero pixels on each side (all zeros when not `inside`).
-    @inline(__always) static func ringedRow(_ source: UnsafePointer<Float>, inside: Bool, width w: Int, channels ch: Int, ring p: Int,
+    /// One row of `width` pixels with `ring` zero pixels on each side (all zeros when `source` is nil:
+    /// a row of the padding).
+    @inline(__always) static func ringedRow(_ source: UnsafePointer<Float>?, width w: Int, channels ch: Int, ring p: Int,
                                             into out: UnsafeMutablePointer<Float>) {
-        guard inside else { return out.update(repeating: 0, count: (w + 2 * p) * ch) }
+        guard let source else { return out.update(repeating: 0, count: (w + 2 * p) * ch) }
         out.update(repeating: 0, count: p * ch)
         (out + p * ch).update(from: source, count: w * ch)
         (out + (p + w) * ch).update(repeating: 0, count: p * ch)
@@ -47,8 +48,7 @@ struct ConvolutionOperation: TrainingOperation {
         let (h, w, ci, p, wp) = (inShape.height, inShape.width, inShape.channels, conv.padding, paddedWidth)
         for row in 0..<paddedHeight {
             let y = row - p
-            Self.ringedRow(x + (n * h + max(0, min(y, h - 1))) * w * ci, inside: y >= 0 && y < h, width: w, channels: ci, ring: p,
-                           into: padded + row * wp * ci)
+            Self.ringedRow(y >= 0 && y < h ? x + (n * h + y) * w * ci : nil, width: w, channels: ci, ring: p, into: padded + row * wp * ci)
         }
     }
 
@@ -130,6 +130,8 @@ struct ConvolutionOperation: TrainingOperation {
             }
         }
         let target = add ? c.scratchC : dx
+        // Pixels per column phase, and per kernel call along it.
+        let phaseTiles = (0..<min(s, wi)).map { px in ((wi - px + s - 1) / s, c.kernels.convolutionTile(width: (wi - px + s - 1) / s)) }
         let ring = k, pf = layout.pixelFloats, bufferRow = (wo + 2 * ring) * pf
         layout.forEachRow(c, rows: c.batch * h, bufferFloats: k * bufferRow) { row, units, buffer in
             let n = row / h, iy = row % h
@@ -149,7 +151,7 @@ struct ConvolutionOperation: TrainingOperation {
             for px in 0..<min(s, wi) {
                 let columns = phases[px]
                 guard !columns.isEmpty else { continue }
-                let tw = (wi - px + s - 1) / s, tile = c.kernels.convolutionTile(width: tw)
+                let (tw, tile) = phaseTiles[px]
                 let unitWeights = layout.unitWeights(taps: rows.count * columns.count)
                 for u in units {
                     let weights = packed + phaseWeights[py * s + px] + u * unitWeights

@@ -51,8 +51,7 @@ struct DirectLayout {
     /// zeros when `source` is nil); paired, each pixel's pairs of groups interleaved channel by channel.
     func bufferRow(_ source: UnsafePointer<Float>?, width: Int, ring: Int, into out: UnsafeMutablePointer<Float>) {
         guard paired else {
-            return ConvolutionOperation.ringedRow(source ?? UnsafePointer(out), inside: source != nil, width: width, channels: channels,
-                                                  ring: ring, into: out)
+            return ConvolutionOperation.ringedRow(source, width: width, channels: channels, ring: ring, into: out)
         }
         let pf = pixelFloats
         guard let source else { return out.update(repeating: 0, count: (width + 2 * ring) * pf) }
