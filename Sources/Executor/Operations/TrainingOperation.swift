@@ -25,6 +25,14 @@ extension TrainingOperation {
     package var result: NodeIndex { node }
 }
 
+/// An operation that can compute the ReLU that alone reads its output: the forward writes max(·, 0)
+/// straight into the ReLU's value and the backward gates the ReLU's gradient by it, so its own output
+/// and gradient are never stored (`TrainingPlan` fuses them; batch norm and the residual sum do).
+package protocol ReLUFusing: TrainingOperation {
+    /// The fused ReLU node, when fused.
+    var fusedReLU: NodeIndex? { get set }
+}
+
 /// A node index (the IR's `NodeID`), named locally to keep signatures short.
 package typealias NodeIndex = Int
 

@@ -40,16 +40,16 @@ final class TrainingPlan: @unchecked Sendable {
         for id in graph.nodes.indices.dropFirst() {
             do { operations.append(try compilation.operation(for: id)) } catch { throw TrainingError(.invalidNetwork, error.message) }
         }
-        // Fusion: a batch norm or a sum whose only reader is a ReLU computes the ReLU too; its own
-        // output and gradient are never stored, and the ReLU has no operation of its own.
+        // Fusion: an operation whose only reader is a ReLU computes the ReLU too when it can
+        // (`ReLUFusing`); its own output and gradient are never stored, and the ReLU has no operation.
         let consumers = graph.consumers
         var absorbed = Set<NodeIndex>()
         for (id, op) in operations.enumerated() {
-            guard let op, op is BatchNormOperation || op is AddOperation, id != graph.output, consumers[id].count == 1 else { continue }
+            guard var op = op as? any ReLUFusing, id != graph.output, consumers[id].count == 1 else { continue }
             let next = consumers[id][0]
             guard graph.nodes[next].operation == .relu, operations[next] != nil else { continue }
-            if let bn = op as? BatchNormOperation { bn.fusedReLU = next }
-            if var add = op as? AddOperation { add.fusedReLU = next; operations[id] = add }
+            op.fusedReLU = next
+            operations[id] = op
             operations[next] = nil
             absorbed.insert(id)
         }

@@ -215,12 +215,17 @@ public final class Trainer {
     }
 
     func withContext<T>(_ body: (StepContext) throws(TrainingError) -> T) throws(TrainingError) -> T {
+        // Dropout masks: a function of the seed and the step, so a resumed run draws the same ones.
+        let stepSeed = dropoutSeed &+ UInt64(totalSteps) &* 0x9E37_79B9_7F4A_7C15
+        return try withPool { pool throws(TrainingError) in try body(plan.context(pool: pool, kernels: kernels, randomSeed: stepSeed)) }
+    }
+
+    /// The shared worker threads, or one thread when another trainer is using them.
+    func withPool<T, E: Error>(_ body: (WorkerPool) throws(E) -> T) throws(E) -> T {
         let shared = WorkerPool.shared(threads: threads)
         let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
         defer { if pool === shared { shared.release() } }
-        // Dropout masks: a function of the seed and the step, so a resumed run draws the same ones.
-        let stepSeed = dropoutSeed &+ UInt64(totalSteps) &* 0x9E37_79B9_7F4A_7C15
-        return try body(plan.context(pool: pool, kernels: kernels, randomSeed: stepSeed))
+        return try body(pool)
     }
 
     /// NCHW images into the plan's NHWC input value.
@@ -267,16 +272,15 @@ public final class Trainer {
                 p[i] -= lr * d
             }
         }
-        let shared = WorkerPool.shared(threads: threads)
-        let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
-        defer { if pool === shared { shared.release() } }
-        pool.run { worker, workers in
-            let mine = share(total, worker, workers)
-            var start = 0
-            for entry in entries {
-                let from = max(start, mine.lowerBound), to = min(start + entry.count, mine.upperBound)
-                if from < to { update(entry.offset + from - start, to - from, entry.wd) }
-                start += entry.count
+        withPool { pool in
+            pool.run { worker, workers in
+                let mine = share(total, worker, workers)
+                var start = 0
+                for entry in entries {
+                    let from = max(start, mine.lowerBound), to = min(start + entry.count, mine.upperBound)
+                    if from < to { update(entry.offset + from - start, to - from, entry.wd) }
+                    start += entry.count
+                }
             }
         }
         momentumStarted = true

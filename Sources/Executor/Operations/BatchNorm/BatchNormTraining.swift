@@ -8,7 +8,7 @@
 /// x · scale + shift > 0, recomputed from the input it reads anyway with the forward's own
 /// arithmetic (so exactly where that output is positive): the batch norm's own output and gradient
 /// are never stored, and the ReLU's output is not read again.
-package final class BatchNormOperation: TrainingOperation, @unchecked Sendable {
+package final class BatchNormOperation: ReLUFusing, @unchecked Sendable {
     package let node: NodeIndex
     let input: NodeIndex
     package let channels: Int

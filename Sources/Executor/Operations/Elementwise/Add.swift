@@ -14,13 +14,11 @@ struct AddDefinition: OperationDefinition {
 }
 
 /// a + b (residual add); both inputs receive the output's gradient.
-package struct AddOperation: TrainingOperation {
+package struct AddOperation: ReLUFusing {
     package let node: NodeIndex
     let inputs: (NodeIndex, NodeIndex)
     let count: Int
-    /// The ReLU this sum feeds alone, when the training compiler fuses it (`TrainingPlan`): the
-    /// forward writes max(a + b, 0) straight into the ReLU's value and the backward gates the ReLU's
-    /// gradient by that output, so the sum itself and its gradient are never stored.
+    /// The ReLU this sum feeds alone, when fused (`ReLUFusing`): max(a + b, 0) is written.
     package var fusedReLU: NodeIndex?
     package var result: NodeIndex { fusedReLU ?? node }
     package var savedForBackward: [NodeIndex] { fusedReLU.map { [$0] } ?? [] }
@@ -31,8 +29,8 @@ package struct AddOperation: TrainingOperation {
         let a = c.values[inputs.0], b = c.values[inputs.1], y = c.values[result], relu = fusedReLU != nil
         c.parallelElements(count * c.batch) { r in
             if relu {
-                Vector.map(r, a, b, into: y, accumulate: false, { ($0 + $1).replacing(with: 0, where: $0 + $1 .< 0) },
-                           { $0 + $1 < 0 ? 0 : $0 + $1 })
+                Vector.map(r, a, b, into: y, accumulate: false, { let v = $0 + $1; return v.replacing(with: 0, where: v .< 0) },
+                           { let v = $0 + $1; return v < 0 ? 0 : v })
             } else {
                 Vector.map(r, a, b, into: y, accumulate: false, { $0 + $1 }, { $0 + $1 })
             }
