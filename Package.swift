@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels", "Executor", "NetworkDSL", "NetworkIR"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights", "Kernels"], resources: [.copy("Fixtures")]),
     ]

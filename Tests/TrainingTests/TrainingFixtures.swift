@@ -15,6 +15,8 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
     var classes: Int, batch: Int, height: Int, width: Int
     var depth: Int?, w0: Double?, wa: Double?, wm: Double?, group_width: Int?, bottleneck_ratio: Double?, se_ratio: Double?
     var stem_width: Int?
+    /// Explicit stages ([depth, width] each) and the stem's stride, for `network == "stages"`.
+    var stages: [[Int]]?, stem_stride: Int?
     /// How far PyTorch's own float32 gradients are from float64 on this case (full-size cases).
     var pytorch_float32_error: Double?
     var epochs: Int?, iterations: Int?, base_lr: Double?, warmup_epochs: Double?, ema_alpha: Double?, ema_period: Int?
@@ -28,6 +30,14 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
         if network == "inverted_residual" { return try Self.invertedResidualNetwork.lower(height: height, width: width) }
         if network == "layers" { return try Self.layersNetwork(dropout: 0).lower(height: height, width: width) }
         if network == "zoo" { return try Zoo.model(named: name).network().lower(height: height, width: width) }
+        if network == "stages" {
+            let (stages, groupWidth, ratio) = (stages!, group_width!, bottleneck_ratio!)
+            return try Network(name) {
+                Stem(stem_width!, stride: stem_stride!)
+                Body { for s in stages { Stage(depth: s[0], width: s[1], groupWidth: groupWidth, bottleneckRatio: ratio) } }
+                Head(classes: classes)
+            }.lower(height: height, width: width)
+        }
         let configuration = RegNetConfiguration(depth: depth!, w0: w0!, wa: wa!, wm: wm!, groupWidth: group_width!,
                                                 bottleneckRatio: bottleneck_ratio!, seRatio: se_ratio!, stemWidth: stem_width!,
                                                 classes: classes)
