@@ -2,8 +2,10 @@
 # A real Slurm cluster in CI: installs Debian's slurm-wlm and munge when missing, starts munged,
 # slurmctld and slurmd on this machine with a generated slurm.conf (one node, one partition), runs a
 # small digits sweep as an array job through `regnet sweep slurm --submit --wait`, and checks that its
-# results equal `regnet sweep run` without Slurm (training is deterministic). Stops the daemons at
-# the end, whatever happens. Needs root (the daemons run as root here).
+# results equal `regnet sweep run` without Slurm (training is deterministic). The Slurm sweep's
+# directory is named with a quote, spaces, a command substitution and a percent sign, which the
+# generated script must carry to sbatch and bash as plain text. Stops the daemons at the end, whatever
+# happens. Needs root (the daemons run as root here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
@@ -79,15 +81,18 @@ cat > "$sweep" <<JSON
  "model": {"classes": 10, "stem_width": 16},
  "train": {"data": "digits", "epochs": 1, "batch": 50, "test-batch": 100, "lr": 0.05, "no-precise-bn": true, "ema-alpha": 0, "seed": 1}}
 JSON
-"$regnet" sweep setup "$sweep" --out "$work/on-slurm"
+on_slurm="$work/bob's sweep \$(touch injected) 50%"
+"$regnet" sweep setup "$sweep" --out "$on_slurm"
 "$regnet" sweep setup "$sweep" --out "$work/local"
-"$regnet" sweep slurm "$work/on-slurm" --array 2 --cpus-per-task 1 --submit --wait
+(cd "$work" && "$regnet" sweep slurm "$on_slurm" --array 2 --cpus-per-task 1 --submit --wait)
+bash -n "$on_slurm/slurm/sweep.sbatch"
+if [ -e "$work/injected" ]; then echo "FAIL: the sweep directory's name ran as a command"; exit 1; fi
 "$regnet" sweep run "$work/local" --threads 1 >/dev/null
-"$regnet" sweep collect "$work/on-slurm"
+"$regnet" sweep collect "$on_slurm"
 "$regnet" sweep collect "$work/local" >/dev/null
 # Every model trained once, by the task of its shard; the errors equal the run without Slurm.
-for i in 0 1; do grep -q "sweep run" "$work/on-slurm/slurm/sweep.sbatch"; test -f "$work/on-slurm/slurm/task-$i.out"; done
-cut -d, -f1-7 "$work/on-slurm/results.csv" > "$work/a.csv"
+for i in 0 1; do grep -q "sweep run" "$on_slurm/slurm/sweep.sbatch"; test -f "$on_slurm/slurm/task-$i.out"; done
+cut -d, -f1-7 "$on_slurm/results.csv" > "$work/a.csv"
 cut -d, -f1-7 "$work/local/results.csv" > "$work/b.csv"
 if ! diff "$work/a.csv" "$work/b.csv"; then echo "FAIL: Slurm and local results differ"; exit 1; fi
 test "$(wc -l < "$work/a.csv")" -eq 5 || { echo "FAIL: expected 4 models in results.csv"; cat "$work/a.csv"; exit 1; }

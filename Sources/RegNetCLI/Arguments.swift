@@ -83,6 +83,29 @@ struct Arguments {
         return items.remove(at: i)
     }
 
+    /// The options a command's help text names (every `--word` in it): what the command accepts.
+    static func optionNames(in usage: String) -> Set<String> {
+        var names = Set<String>(), rest = usage[...]
+        while let start = rest.range(of: "--") {
+            let name = rest[start.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+            if let first = name.first, first.isLetter || first.isNumber { names.insert("--" + name) }
+            rest = rest[start.upperBound...]
+        }
+        return names
+    }
+
+    /// Fails on the first option that is not in `known`, naming the closest known one: checked before
+    /// a command reads anything, so a misspelt option is never taken for a value or reported as
+    /// something else missing.
+    func rejectUnknownOptions(_ known: Set<String>) throws {
+        for item in items where item.hasPrefix("--") {
+            let name = String(item.prefix { $0 != "=" })
+            guard !known.contains(name) else { continue }
+            let hint = closest(to: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+            throw UsageError("unknown option '\(name)'\(hint)")
+        }
+    }
+
     /// Fails on anything not consumed.
     func finish() throws {
         if let extra = items.first {
@@ -90,4 +113,27 @@ struct Arguments {
             throw UsageError(extra.hasPrefix("-") ? "unknown option '\(extra)'" : "unexpected argument '\(extra)'")
         }
     }
+}
+
+/// The word of `candidates` closest to `word` by edit distance, when within `maximumDistance` edits
+/// (default: one per four characters, at least one): a likely typo.
+func closest(to word: String, among candidates: some Collection<String>, maximumDistance: Int? = nil) -> String? {
+    func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+        var row = Array(0...b.count)
+        for i in 1...a.count {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...b.count {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
+    let scored = candidates.map { ($0, distance(word, $0)) }
+    guard let best = scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) }), best.1 <= maximumDistance ?? max(1, word.count / 4) else { return nil }
+    return best.0
 }

@@ -5,13 +5,15 @@ import RegNet
 enum ExportWeightsCommand {
     static let usage = """
     usage: regnet export-weights <model | --depth … > --output OUT.safetensors [--naming timm|pycls|torchvision]
-                                 [--weights IN.safetensors [--bgr]] [--seed S]
+                                 [--weights IN.safetensors [--bgr]] [--seed S] [--resolution R | --height H --width W]
 
     Writes the weights a model would run with — a checkpoint of any family (checked against the
     model and renamed), or the seeded pycls initialisation — as float32 safetensors named the way
     --naming says (default timm). The file is written only when everything succeeded.
 
     \(ModelSelection.usage)
+      --resolution R          the input size the network is checked at (default 224); --height/--width
+                              for non-square inputs
     """
 
     static func run(_ args: inout Arguments) throws {

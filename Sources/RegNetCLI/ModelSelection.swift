@@ -31,9 +31,10 @@ enum ModelSelection {
         let declaration = try args.option("--declaration")
         let name = args.positional()
         let rule = [depth != nil, w0 != nil, wa != nil, wm != nil]
-        let forms = [name != nil, rule.contains(true), stages != nil, declaration != nil].filter { $0 }.count
-        guard forms <= 1 else {
-            throw UsageError("give one of: a model name, the RegNet parameters (--depth/--w0/--wa/--wm/--group-width), --stages, or --declaration")
+        let forms = [(name != nil, "the model name '\(name ?? "")'"), (rule.contains(true), "the RegNet parameters"),
+                     (stages != nil, "--stages"), (declaration != nil, "--declaration")].filter(\.0).map(\.1)
+        guard forms.count <= 1 else {
+            throw UsageError("\(forms.joined(separator: " and ")) each name a network; give one of them")
         }
         if let name {
             guard groupWidth == nil, bottleneck == nil, se == nil, stem == nil, stemStride == nil else {

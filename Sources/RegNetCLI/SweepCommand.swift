@@ -63,20 +63,53 @@ enum SweepCommand {
         guard let path = args.positional() else { throw UsageError("name the sweep file") }
         try args.finish()
         let description = try sweepError { () throws(SweepError) in try SweepDescription.read(contentsOf: URL(fileURLWithPath: path)) }
-        // The recipe must be one `regnet train` accepts before anything is drawn.
-        do {
-            var check = Arguments(SweepJob.arguments(description.train))
-            _ = try TrainCommand.Options(&check)
-            try check.finish()
-        } catch let error as UsageError {
-            throw RuntimeError("\(path): train: \(error)")
+        // The recipe must be one `regnet train` accepts, and every sampler must draw one of its
+        // numeric options, before anything is drawn.
+        let trainOptions = Arguments.optionNames(in: TrainCommand.usage)
+        for key in (description.samplers ?? [:]).keys.sorted() {
+            guard trainOptions.contains("--" + key), !SweepDescription.reservedOptions.contains(key) else {
+                let hint = closest(to: "--" + key, among: trainOptions).map { " (did you mean '\($0.dropFirst(2))'?)" } ?? ""
+                throw RuntimeError("\(path): samplers: '\(key)' is not a `regnet train` option a sweep can draw\(hint)")
+            }
         }
-        let jobs = try sweepError { () throws(SweepError) in try description.jobs() }
+        do { _ = try jobOptions(description.train) } catch let error as UsageError { throw RuntimeError("\(path): train: \(error)") }
+        var lastReport = Date()
+        let jobs = try sweepError { () throws(SweepError) in
+            try description.jobs { space, accepted, draws in
+                guard Date().timeIntervalSince(lastReport) >= 2 else { return }
+                lastReport = Date()
+                printError("drawing \(space): \(accepted) models kept after \(draws) draws")
+            }
+        }
+        // Each model as its job will train it: options (drawn values included), data, network, loaders.
+        var opened: [String: (train: any ImageDataset, test: any ImageDataset)] = [:]
+        for job in jobs {
+            do {
+                let options = try jobOptions(job.train)
+                let key = "\(options.data.train)|\(options.data.test.map(\.description) ?? "")"
+                if opened[key] == nil { opened[key] = try options.data.open() }
+                let network: Network
+                do { network = try job.configuration.network(name: job.name) } catch { throw RuntimeError("\(error)") }
+                _ = try TrainCommand.Setup(network, options, datasets: opened[key])
+            } catch {
+                let reason = "\(error)".replacingOccurrences(of: "use --classes", with: "set model.classes to")
+                throw RuntimeError("\(path): model \(job.id) (\(job.name)) cannot train: \(reason)")
+            }
+        }
         let sweep = try sweepError { () throws(SweepError) in
             try SweepDirectory.create(at: URL(fileURLWithPath: out).standardizedFileURL, description: description, jobs: jobs)
         }
         let spaces = Dictionary(grouping: jobs, by: \.space).map { "\($0.value.count) \($0.key)" }.sorted()
         print("\(description.name): \(jobs.count) models (\(spaces.joined(separator: ", "))) in \(sweep.url.path)")
+    }
+
+    /// The `regnet train` options a job with `train` passes (its network aside), checked as `train` checks them.
+    static func jobOptions(_ train: [String: SweepDescription.OptionValue]) throws -> TrainCommand.Options {
+        var args = Arguments(SweepJob.arguments(train))
+        try args.rejectUnknownOptions(Arguments.optionNames(in: TrainCommand.usage))
+        let options = try TrainCommand.Options(&args)
+        try args.finish()
+        return options
     }
 
     static func runJobs(_ args: inout Arguments) throws {
@@ -182,13 +215,20 @@ enum SweepCommand {
             throw UsageError("'\(value)' holds spaces or quotes")
         }
         let slurmDir = sweep.url.appendingPathComponent("slurm")
+        // sbatch reads a directive's value up to white space unless it is in double quotes, and
+        // expands %-patterns in file names (%% is a literal %); nothing can carry a double quote or a
+        // line break there.
+        guard !slurmDir.path.contains(where: { $0 == "\"" || $0.isNewline }) else {
+            throw RuntimeError("\(sweep.url.path): a sweep directory whose path holds a double quote or a line break cannot be named in an sbatch script")
+        }
+        let outputs = "\"" + slurmDir.path.replacingOccurrences(of: "%", with: "%%") + "/task-%a"
         try FileManager.default.createDirectory(at: slurmDir, withIntermediateDirectories: true)
         var lines = ["#!/bin/bash", "#SBATCH --job-name=regnet-\(description.name)", "#SBATCH --array=0-\(tasks - 1)",
                      "#SBATCH --cpus-per-task=\(cpus)", "#SBATCH --ntasks=1",
-                     "#SBATCH --output=\(slurmDir.path)/task-%a.out", "#SBATCH --error=\(slurmDir.path)/task-%a.err"]
+                     "#SBATCH --output=\(outputs).out\"", "#SBATCH --error=\(outputs).err\""]
         if let partition { lines.append("#SBATCH --partition=\(partition)") }
         if let time { lines.append("#SBATCH --time=\(time)") }
-        lines.append("exec '\(executable.path)' sweep run '\(sweep.url.path)' --shard \"${SLURM_ARRAY_TASK_ID}/\(tasks)\" --threads \(cpus)")
+        lines.append("exec \(shellQuoted(executable.path)) sweep run \(shellQuoted(sweep.url.path)) --shard \"${SLURM_ARRAY_TASK_ID}/\(tasks)\" --threads \(cpus)")
         let script = slurmDir.appendingPathComponent("sweep.sbatch")
         do { try writeAtomically(Data((lines.joined(separator: "\n") + "\n").utf8), to: script) } catch { throw RuntimeError(error.description) }
         print("wrote \(script.path)")
@@ -210,6 +250,7 @@ enum SweepCommand {
             try collection.write(to: sweep)
             return collection
         }
+        warnAboutUnreadableRecords(collection)
         let withError = collection.results.filter { $0.error != nil }
         for (space, results) in Dictionary(grouping: withError, by: \.space).sorted(by: { $0.key < $1.key }) {
             let errors = results.compactMap(\.error)
@@ -224,14 +265,24 @@ enum SweepCommand {
         let best = try args.int("--best", range: 1...100) ?? 3
         let sweep = try directory(&args)
         try args.finish()
-        let analysis = try sweepError { () throws(SweepError) in
+        let (collection, analysis) = try sweepError { () throws(SweepError) in
             let collection = try SweepCollection(sweep)
             try collection.write(to: sweep)
             let analysis = try SweepAnalysis(collection, name: sweep.name(), groupBy: by, best: best)
             try analysis.write(to: sweep)
-            return analysis
+            return (collection, analysis)
         }
+        warnAboutUnreadableRecords(collection)
         print("wrote \(sweep.url.path)/analysis.html and \(analysis.charts.count) charts in \(sweep.url.path)/analysis/")
+    }
+
+    /// `text` as one word for the shell, whatever it holds: in single quotes, each of its own single
+    /// quotes written as '\''.
+    static func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// One warning per log record a collection left out (the results come from the rest).
+    static func warnAboutUnreadableRecords(_ collection: SweepCollection) {
+        for problem in collection.results.flatMap(\.problems) { printError("warning: \(problem); left out") }
     }
 
     /// Prints `line` at once (a sweep's progress is read from logs while it runs).

@@ -22,7 +22,7 @@ enum TrainCommand {
       --lr-steps 0,30,60 --lr-mult 0.1        the steps schedule
       --per-iteration-lr      set the rate every iteration instead of once per epoch
       --warmup-epochs W --warmup-factor F     linear warmup (default 0 epochs, factor 0.1)
-      --momentum M --dampening D --no-nesterov   (default 0.9, 0, nesterov on)
+      --momentum M --dampening D --no-nesterov | --nesterov   (default 0.9, 0, nesterov on)
       --weight-decay W        (default 5e-4); --bn-weight-decay W, --bias-weight-decay W: their own
       --label-smoothing S --mixup A --cutmix A (default 0)
       --ema-alpha A --ema-period P            (default 1e-5, 32; --ema-alpha 0 turns it off)
@@ -126,6 +126,31 @@ enum TrainCommand {
         try train(network, options)
     }
 
+    /// What a run checks and opens before its first step: the data, the network lowered at the
+    /// data's input size, its outputs against the data's classes, and the loaders (a batch larger
+    /// than the training set fails here). `sweep setup` makes one for every model before writing
+    /// anything, from datasets it opened once.
+    struct Setup {
+        let trainSet: any ImageDataset, testSet: any ImageDataset
+        let graph: Graph
+        let trainLoader: BatchLoader, testLoader: BatchLoader
+
+        init(_ network: Network, _ options: Options, datasets: (train: any ImageDataset, test: any ImageDataset)? = nil) throws {
+            let data = options.data
+            (trainSet, testSet) = try datasets ?? data.open()
+            let (height, width) = data.inputSize(of: trainSet)
+            graph = try ModelSelection.lower(network, height: height, width: width)
+            let classes = graph.outputShape.channels
+            guard trainSet.classes <= classes else {
+                throw RuntimeError("\(trainSet.name) has \(trainSet.classes) classes but \(graph.name) has \(classes) outputs; use --classes \(trainSet.classes)")
+            }
+            trainLoader = try data.loader(trainSet, spec: data.train, height: height, width: width, batch: options.batch, training: true,
+                                          seed: options.seed)
+            testLoader = try data.loader(testSet, spec: data.test ?? data.train, height: height, width: width, batch: options.testBatch,
+                                         training: false, seed: options.seed)
+        }
+    }
+
     /// Trains `network` as `options` say; `modelConfiguration` replaces sections of the logged `cfg`
     /// record; `onStep` is called after every step (a sweep job uses it to stop when its parent is gone).
     static func train(_ network: Network, _ options: Options, modelConfiguration: [String: StatsLog.Value] = [:],
@@ -134,16 +159,9 @@ enum TrainCommand {
                                                                    options.seed, options.threads)
         let (weightsPath, out, keep, resume, save, quiet, data) = (options.weightsPath, options.out, options.keep, options.resume,
                                                                    options.save, options.quiet, options.data)
-        let (trainSet, testSet) = try data.open()
-        let (height, width) = data.inputSize(of: trainSet)
-        let graph = try ModelSelection.lower(network, height: height, width: width)
-        let classes = graph.outputShape.channels
-        guard trainSet.classes <= classes else {
-            throw RuntimeError("\(trainSet.name) has \(trainSet.classes) classes but \(graph.name) has \(classes) outputs; use --classes \(trainSet.classes)")
-        }
-        let trainLoader = try data.loader(trainSet, spec: data.train, height: height, width: width, batch: batch, training: true, seed: seed)
-        let testLoader = try data.loader(testSet, spec: data.test ?? data.train, height: height, width: width, batch: testBatch,
-                                         training: false, seed: seed)
+        let setup = try Setup(network, options)
+        let (trainSet, testSet, graph, trainLoader, testLoader) = (setup.trainSet, setup.testSet, setup.graph, setup.trainLoader, setup.testLoader)
+        let (height, classes) = (graph.inputShape.height, graph.outputShape.channels)
         var initial: WeightSet?
         if let weightsPath {
             do { initial = try WeightSet.load(contentsOf: URL(fileURLWithPath: weightsPath)).weights } catch { throw RuntimeError(error.description) }

@@ -4,7 +4,8 @@ import Foundation
 let usage = """
 usage: regnet [<command>] [options]
 
-With no command, runs the built-in demo: RegNetX-200MF declared with the DSL, summarised, compiled and run.
+With no command, runs the built-in demo: a small RegNet declared with the DSL, trained on the bundled
+handwritten digits, then compiled for inference and run on a few test digits (`regnet demo --help`).
 
 commands:
   models          list the zoo with complexity and published errors
@@ -46,23 +47,7 @@ let commands: [String: Command] = [
 
 /// " (did you mean X?)" for the command closest to `word`, when one is close.
 @MainActor func suggestion(for word: String) -> String {
-    func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var previous = row[0]
-            row[0] = i
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let current = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-                previous = current
-            }
-        }
-        return row[b.count]
-    }
-    let best = commands.keys.filter { $0 != "demo" }.min { distance(word, $0) < distance(word, $1) }
-    guard let best, distance(word, best) <= 3 else { return "" }
-    return " (did you mean '\(best)'?)"
+    closest(to: word, among: commands.keys.filter { $0 != "demo" }, maximumDistance: 3).map { " (did you mean '\($0)'?)" } ?? ""
 }
 
 @MainActor func main() -> Int32 {
@@ -87,6 +72,7 @@ let commands: [String: Command] = [
     }
     var args = Arguments(words)
     do {
+        try args.rejectUnknownOptions(Arguments.optionNames(in: command.usage))
         try command.run(&args)
         return 0
     } catch let error as UsageError {

@@ -43,7 +43,7 @@ public struct SweepAnalysis: Sendable {
                 ranges[label] = try? GoodRange.estimate(results) { $0.fields[key].flatMap(Double.init) }
             }
             let logX = ["flops", "params", "acts"].contains(key)
-            charts.append(("error_vs_\(key).svg", "Error vs \(key)",
+            charts.append(("error_vs_\(Self.slug(key)).svg", "Error vs \(key)",
                            ScatterPlot.svg(series, title: "Error vs \(key)", xLabel: key, goodRanges: ranges, logX: logX)))
         }
         let top = runs.sorted { ($0.error!, $0.index) < ($1.error!, $1.index) }.prefix(best)
@@ -83,7 +83,7 @@ public struct SweepAnalysis: Sendable {
         }
         page += "<div class=\"charts\">\n"
         for (file, title, svg) in charts {
-            page += "<figure id=\"\(file)\">\(svg)<figcaption>\(title.xmlEscaped) (<a href=\"analysis/\(file)\">\(file)</a>)</figcaption></figure>\n"
+            page += "<figure id=\"\(file.xmlEscaped)\">\(svg)<figcaption>\(title.xmlEscaped) (<a href=\"analysis/\(file.xmlEscaped)\">\(file.xmlEscaped)</a>)</figcaption></figure>\n"
         }
         // Inline and fetching nothing: records how many charts the browser laid out with their axes and
         // legends, for the page check.
@@ -119,4 +119,15 @@ public struct SweepAnalysis: Sendable {
     }
 
     static func number(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    /// A file-name part for `key` (a sampled field's name, which comes from the sweep's files): ASCII
+    /// letters, digits, '_' and '-' only, at most 40 of them, with a hash of the key appended when
+    /// anything was changed, so no key can name a path outside `analysis/` and two keys never share a file.
+    static func slug(_ key: String) -> String {
+        let safe = String(key.unicodeScalars.prefix(40).map { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") ? Character($0) : "_" })
+        guard safe != key || key.isEmpty else { return safe }
+        var hash: UInt32 = 0x811C_9DC5
+        for byte in key.utf8 { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
+        return safe + "-" + String(hash, radix: 16)
+    }
 }

@@ -98,13 +98,25 @@ public struct SweepDescription: Codable, Sendable, Hashable {
         }
     }
 
+    /// Models a sweep may hold in all: each one is a training run (pycls's sweeps draw hundreds per space).
+    public static let maximumModels = 10_000
+
     /// Options the sweep sets for every job itself.
-    static let reservedOptions: Set<String> = ["out", "resume", "threads", "save", "quiet", "weights", "keep"]
+    public static let reservedOptions: Set<String> = ["out", "resume", "threads", "save", "quiet", "weights", "keep"]
 
     /// Reads and checks the description at `url`.
     public static func read(contentsOf url: URL) throws(SweepError) -> SweepDescription {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw SweepError(.invalidDescription, "cannot read \(url.path): \(error.localizedDescription)") }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: data) } catch {
+            throw SweepError(.invalidDescription, "\(url.path) is not JSON: \(error.localizedDescription)")
+        }
+        // A seed out of UInt64's range fails inside the decoder with no field named: say which and why.
+        if let seed = (object as? [String: Any])?["seed"] as? NSNumber, !(seed is Bool),
+           seed.doubleValue < 0 || seed.doubleValue != seed.doubleValue.rounded() || seed.doubleValue >= 0x1p64 {
+            throw SweepError(.invalidDescription, "\(url.path): 'seed' must be a whole number from 0 to \(UInt64.max) (got \(seed))")
+        }
         let description: SweepDescription
         do { description = try JSONDecoder().decode(SweepDescription.self, from: data) } catch {
             throw SweepError(.invalidDescription, "\(url.path) is not a sweep description: \(Self.explain(error))")
@@ -121,7 +133,13 @@ public struct SweepDescription: Codable, Sendable, Hashable {
         guard !samples.isEmpty else { throw SweepError(.invalidDescription, "samples is empty: name at least one space and a count") }
         for s in samples {
             do { _ = try DesignSpaceCatalog.named(s.space) } catch { throw SweepError(.invalidDescription, "samples: \(error.description)") }
-            guard (1...100_000).contains(s.count) else { throw SweepError(.invalidDescription, "samples: count for \(s.space) must be 1...100000 (got \(s.count))") }
+            guard (1...Self.maximumModels).contains(s.count) else {
+                throw SweepError(.invalidDescription, "samples: count for \(s.space) must be 1...\(Self.maximumModels) (got \(s.count))")
+            }
+        }
+        let total = samples.reduce(0) { $0 + $1.count }
+        guard total <= Self.maximumModels else {
+            throw SweepError(.invalidDescription, "samples: \(total) models in all; a sweep holds at most \(Self.maximumModels) (each is trained)")
         }
         if let reserved = train.keys.first(where: { Self.reservedOptions.contains($0) }) {
             throw SweepError(.invalidDescription, "train: '\(reserved)' is set by the sweep for each job; remove it")
@@ -150,7 +168,7 @@ public struct SweepDescription: Codable, Sendable, Hashable {
         switch error as? DecodingError {
         case .keyNotFound(let key, let context)?: "missing '\(path(context.codingPath + [key]))'"
         case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?: "'\(path(context.codingPath))': \(context.debugDescription)"
-        case .dataCorrupted(let context)?: context.codingPath.isEmpty ? "not JSON (\(context.debugDescription))" : "'\(path(context.codingPath))': \(context.debugDescription)"
+        case .dataCorrupted(let context)?: context.codingPath.isEmpty ? "a value does not fit its field (\(context.debugDescription))" : "'\(path(context.codingPath))': \(context.debugDescription)"
         default: "\(error)"
         }
     }

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NetworkIR
 import Training
 import Weights
@@ -24,17 +29,39 @@ public struct SweepDirectory: Sendable {
     public func doneURL(_ index: Int) -> URL { logDirectory(index).appendingPathComponent("done.json") }
     func configURL(_ index: Int) -> URL { configsURL.appendingPathComponent(SweepJob.id(index) + ".json") }
 
-    /// Writes a new sweep: its description and one config per job. The directory must not exist or
-    /// be empty; everything is written beside it first and moved into place at once, so a failed
-    /// setup leaves nothing behind.
+    /// Writes a new sweep: its description and one config per job. `url` must be absent or an empty
+    /// directory (anything else — a file, a link, a FIFO, a device, a directory with files — is
+    /// refused and left as it is); everything is written into a new directory beside it first and
+    /// renamed into place at once, so a failed setup leaves nothing behind and removes nothing it did
+    /// not create.
     public static func create(at url: URL, description: SweepDescription, jobs: [SweepJob]) throws(SweepError) -> SweepDirectory {
         let fm = FileManager.default
-        if let existing = try? fm.contentsOfDirectory(atPath: url.path), !existing.isEmpty {
-            throw SweepError(.invalidDirectory, "\(url.path) already holds files; choose a new directory (a sweep is set up once)")
+        var info = stat()
+        if lstat(url.path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                let existing: [String]
+                do { existing = try fm.contentsOfDirectory(atPath: url.path) } catch {
+                    throw SweepError(.invalidDirectory, "cannot list \(url.path): \(error.localizedDescription)")
+                }
+                guard existing.isEmpty else {
+                    throw SweepError(.invalidDirectory, "\(url.path) already holds files; choose a new directory (a sweep is set up once)")
+                }
+            case S_IFLNK:
+                throw SweepError(.invalidDirectory, "\(url.path) is a symbolic link; give a new directory or an empty one")
+            default:
+                throw SweepError(.invalidDirectory, "\(url.path) exists and is not a directory; give a new directory or an empty one")
+            }
+        } else if errno != ENOENT {
+            throw SweepError(.invalidDirectory, "cannot use \(url.path): \(String(cString: strerror(errno)))")
         }
-        let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).setup-\(getpid())")
+        let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).setup-\(UUID().uuidString)")
         do {
-            try? fm.removeItem(at: staging)
+            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+        } catch {
+            throw SweepError(.invalidDirectory, "cannot write the sweep beside \(url.path): \(error.localizedDescription)")
+        }
+        do {
             try fm.createDirectory(at: staging.appendingPathComponent("cfgs"), withIntermediateDirectories: true)
             try fm.createDirectory(at: staging.appendingPathComponent("logs"), withIntermediateDirectories: true)
             let encoder = JSONEncoder()
@@ -54,11 +81,16 @@ public struct SweepDirectory: Sendable {
                 try Data(PyclsConfig.yaml(PyclsConfig.sections(for: job, sweep: description)).utf8)
                     .write(to: staging.appendingPathComponent("cfgs/\(job.id).yaml"))
             }
-            if fm.fileExists(atPath: url.path) { try fm.removeItem(at: url) }
-            try fm.moveItem(at: staging, to: url)
+            // rename(2) replaces only an empty directory, at once; anything else that appeared meanwhile stays.
+            guard rename(staging.path, url.path) == 0 else {
+                throw SweepError(.invalidDirectory, errno == ENOTEMPTY || errno == EEXIST
+                                 ? "\(url.path) gained files while the sweep was being set up; choose a new directory"
+                                 : String(cString: strerror(errno)))
+            }
         } catch {
             try? fm.removeItem(at: staging)
-            throw SweepError(.invalidDirectory, "cannot write the sweep to \(url.path): \(error.localizedDescription)")
+            let reason = (error as? SweepError)?.message ?? error.localizedDescription
+            throw SweepError(.invalidDirectory, "cannot write the sweep to \(url.path): \(reason)")
         }
         return SweepDirectory(url)
     }
@@ -100,7 +132,11 @@ public struct SweepDirectory: Sendable {
             }
         }
         guard !jobs.isEmpty else { throw SweepError(.invalidDirectory, "\(configsURL.path) holds no configs") }
-        guard jobs.map(\.index) == Array(0..<jobs.count) else { throw SweepError(.invalidDirectory, "\(configsURL.path) misses configs (indices are not 0..<\(jobs.count))") }
+        let expected = jobs.compactMap(\.of).max() ?? jobs.count
+        guard jobs.map(\.index) == Array(0..<expected) else {
+            let missing = Set(0..<expected).subtracting(jobs.map(\.index)).sorted().prefix(5).map { SweepJob.id($0) + ".json" }
+            throw SweepError(.invalidDirectory, "\(configsURL.path) misses configs of the sweep's \(expected) models (\(missing.joined(separator: ", ")))")
+        }
         return jobs
     }
 
@@ -113,8 +149,8 @@ public struct SweepDirectory: Sendable {
 
     /// Model `index` of a pycls-made sweep, from its log's `cfg` and `complexity` records.
     func pyclsJob(_ index: Int) -> SweepJob? {
-        guard let text = try? String(contentsOf: logDirectory(index).appendingPathComponent("stdout.log"), encoding: .utf8) else { return nil }
-        let log = PyclsLog(text: text)
+        guard let contents = try? Data(contentsOf: logDirectory(index).appendingPathComponent("stdout.log")) else { return nil }
+        let log = PyclsLog(contents: contents)
         guard let cfg = log.data["cfg"], let configuration = PyclsConfig.configuration(from: cfg) else { return nil }
         let cx = log.data["complexity"] ?? [:]
         func count(_ key: String) -> Int { (cx[key] as? NSNumber)?.intValue ?? 0 }

@@ -20,6 +20,9 @@ public struct SweepJob: Codable, Sendable, Hashable {
     public var sampled: [String: Double]
     /// Every `regnet train` option the job passes, without dashes.
     public var train: [String: SweepDescription.OptionValue]
+    /// Models in the sweep (written by `sweep setup`, so a missing config file is noticed; nil in
+    /// sweeps set up before it was recorded and in pycls's own).
+    public var of: Int?
 
     /// The model as pycls's config sections (`MODEL`, `REGNET` or `ANYNET`), for the logged `cfg` record.
     public var pyclsModelSections: [String: StatsLog.Value] { PyclsConfig.modelSections(configuration) }

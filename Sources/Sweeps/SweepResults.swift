@@ -32,6 +32,9 @@ public struct SweepResult: Codable, Sendable, Hashable {
     public var testError: [Double]
     /// The configuration's fields (depth, w0, …) and the drawn recipe values.
     public var fields: [String: String]
+    /// Log records that could not be read and were left out ("stdout.log line N: why"): the
+    /// results above come from the rest.
+    public var problems: [String] = []
 }
 
 /// `regnet sweep collect`: every started model's result, and pycls's status counts. Reads sweeps made
@@ -49,7 +52,9 @@ public struct SweepCollection: Sendable {
     public var statusLine: String {
         let done = results.filter(\.done).count, epochs = results.reduce(0) { $0 + $1.epochsDone }
         let planned = results.reduce(0) { $0 + max($1.epochsPlanned, 1) }
+        let damaged = results.filter { !$0.problems.isEmpty }.count
         return "Status: jobs_started=\(results.count)/\(total), jobs_done=\(done)/\(total), epochs_done=\(epochs)/\(planned)"
+            + (damaged > 0 ? ", logs_with_unreadable_records=\(damaged)" : "")
     }
 
     /// Reads every started model's log in `sweep`.
@@ -58,9 +63,11 @@ public struct SweepCollection: Sendable {
         var results: [SweepResult] = [], records: [[String: Any]] = []
         for job in jobs {
             let logURL = sweep.logDirectory(job.index).appendingPathComponent("stdout.log")
-            guard let text = try? String(contentsOf: logURL, encoding: .utf8) else { continue }
-            let log = PyclsLog(text: text)
-            results.append(Self.result(of: job, log: log))
+            guard let contents = try? Data(contentsOf: logURL) else { continue }
+            let log = PyclsLog(contents: contents)
+            var result = Self.result(of: job, log: log)
+            result.problems = log.problems.map { "\(logURL.path) \($0)" }
+            results.append(result)
             var record = log.data as [String: Any]
             let errURL = sweep.logDirectory(job.index).appendingPathComponent("stderr.log")
             record["log_file"] = logURL.path
@@ -91,14 +98,15 @@ public struct SweepCollection: Sendable {
 
     /// `results.csv`: one row per model with a test error (what `regnet edf` reads), columns
     /// name, space, error, final_error, best_error, ema_error, epochs_done, done, flops, params, acts,
-    /// wall_seconds, then every configuration and drawn field.
+    /// wall_seconds, log_problems (records of its log that could not be read), then every
+    /// configuration and drawn field.
     public var csv: String {
         let extra = Set(results.flatMap(\.fields.keys)).sorted()
-        let header = ["name", "space", "error", "final_error", "best_error", "ema_error", "epochs_done", "done", "flops", "params", "acts", "wall_seconds"] + extra
+        let header = ["name", "space", "error", "final_error", "best_error", "ema_error", "epochs_done", "done", "flops", "params", "acts", "wall_seconds", "log_problems"] + extra
         func cell(_ d: Double?) -> String { d.map { String(format: "%.4f", $0) } ?? "" }
         let rows = results.filter { $0.error != nil }.map { r in
             ([r.name, r.space, cell(r.error), cell(r.finalError), cell(r.bestError), cell(r.emaError), String(r.epochsDone), r.done ? "1" : "0",
-              String(r.flops), String(r.params), String(r.acts), String(format: "%.1f", r.wallSeconds)]
+              String(r.flops), String(r.params), String(r.acts), String(format: "%.1f", r.wallSeconds), String(r.problems.count)]
              + extra.map { r.fields[$0] ?? "" }).joined(separator: ",")
         }
         return ([header.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"

@@ -42,6 +42,7 @@ extension SweepDescription {
                                      complexity: sample.complexity, sampled: [:], train: train))
             }
         }
+        for i in jobs.indices { jobs[i].of = jobs.count }
         var generator = SeededGenerator(seed: seed ^ 0x5EED_0F_5EED)
         for i in jobs.indices {
             for key in (samplers ?? [:]).keys.sorted() {

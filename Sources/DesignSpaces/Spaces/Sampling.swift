@@ -85,7 +85,7 @@ extension DesignSpace {
                        unique: Bool = false, maxDraws: Int = 1_000_000,
                        probeDraws: Int = 5_000, progress: (Int, Int) -> Void = { _, _ in }) throws -> [DesignSample] {
         var generator = SeededGenerator(seed: seed)
-        var samples: [DesignSample] = []
+        var samples: [DesignSample] = [], kept = Set<DesignConfiguration>()
         var drawn = 0
         var reached: (flops: ClosedRange<Int>, params: ClosedRange<Int>, acts: ClosedRange<Int>)?
         func failure(_ why: String) -> RegNetError {
@@ -101,7 +101,7 @@ extension DesignSpace {
             guard samples.count > 0 || drawn < probeDraws else { throw failure("no draw fits the complexity window") }
             drawn += 1
             let configuration = settings.applied(to: sample(using: &generator))
-            if unique, samples.contains(where: { $0.configuration == configuration }) { progress(samples.count, drawn); continue }
+            if unique, kept.contains(configuration) { progress(samples.count, drawn); continue }
             let name = "\(self.name)-\(String(format4(samples.count + 1)))"
             let graph = try configuration.network(name: name).lower(resolution: window.resolution)
             let complexity = graph.complexity
@@ -114,6 +114,7 @@ extension DesignSpace {
             }
             if window.contains(complexity) {
                 samples.append(DesignSample(space: self.name, name: name, configuration: configuration, complexity: complexity))
+                kept.insert(configuration)
             }
             progress(samples.count, drawn)
         }
