@@ -47,6 +47,9 @@ struct DataOptions {
         }
         let resolution = try args.int("--resolution", range: 1...Limits.resolution)
         let testResize = try args.int("--test-resize", range: 1...Limits.resolution)
+        if let resize = testResize, let resolution, resize < resolution {
+            throw UsageError("--test-resize \(resize) is smaller than the \(resolution)x\(resolution) centre crop it must hold (--resolution); give at least \(resolution)")
+        }
         let augmentOn = args.flag("--augment"), augmentOff = args.flag("--no-augment")
         guard !(augmentOn && augmentOff) else { throw UsageError("--augment and --no-augment contradict each other") }
         return DataOptions(train: try spec(data), test: try testText.map(spec), resolution: resolution, testResize: testResize,

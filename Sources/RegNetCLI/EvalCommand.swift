@@ -47,8 +47,10 @@ enum EvalCommand {
         let graph = try ModelSelection.lower(network, height: height, width: width)
         let url = URL(fileURLWithPath: weightsPath)
         var weights: WeightSet, quantization: Quantization?
+        let quantized = Quantization.isQuantizedFile(url)
+        if quantized && ema { throw RuntimeError("--ema: \(weightsPath) is a quantised file, which holds one set of weights and no EMA") }
         do {
-            if Quantization.isQuantizedFile(url) {
+            if quantized {
                 (weights, quantization) = try Quantization.read(contentsOf: url)
             } else {
                 weights = try WeightSet.load(contentsOf: url, ema: ema).weights

@@ -181,10 +181,13 @@ enum SweepCommand {
         let job = jobs[index], logs = sweep.logDirectory(index)
         guard !sweep.isDone(index) else { return }
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
-        // One process per model: a lock held until this process ends, however it ends.
-        let lock = open(logs.appendingPathComponent("lock").path, O_CREAT | O_RDWR, 0o644)
-        guard lock >= 0 else { throw RuntimeError("cannot open \(logs.path)/lock") }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { exit(busyStatus) }
+        // One process per model: the run directory's lock, held until this process ends, however it
+        // ends (the run inside takes it again; the same process may).
+        let lock: RunDirectoryLock?
+        do { lock = try RunDirectoryLock.acquire(logs) } catch { throw RuntimeError(error.message) }
+        guard let lock else { exit(busyStatus) }
+        defer { withExtendedLifetime(lock) {} }
+        guard !sweep.isDone(index) else { return }
         let start = Date()
         var words = job.trainArguments + ["--out", logs.path, "--resume", "--quiet"]
         if let threads { words += ["--threads", String(threads)] }

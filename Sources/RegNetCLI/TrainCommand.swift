@@ -31,8 +31,11 @@ enum TrainCommand {
       --weights W             start from a checkpoint (timm, pycls or torchvision names) instead of --seed
       --seed S                initialisation, shuffling and augmentation seed (default 0)
       --threads T             worker threads (default: active processors)
-      --out DIR               stdout.log, checkpoints/ (the last --keep N, default 3), final.safetensors
-      --resume                continue from the newest checkpoint in --out
+      --out DIR               run.json, stdout.log, checkpoints/ (the last --keep N, default 3),
+                              final.safetensors; the directory belongs to this run (locked while it
+                              trains; one holding another run's records is refused)
+      --resume                continue the run in --out from its newest checkpoint (only the same run:
+                              network, batch, seed, recipe and data; differences are named)
       --save FILE             also write the final weights (timm names, with BN statistics) to FILE
       --quiet                 no progress lines
     """
@@ -207,9 +210,7 @@ enum TrainCommand {
                     print(text)
                 }
             }
-            let weights = trainer.weights
-            if let out { try weights.write(to: out.appendingPathComponent("final.safetensors")) }
-            if let save { try weights.write(to: save) }
+            if let save { try trainer.weights.write(to: save) }
             if let final, !quiet {
                 print(String(format: "final: test top-1 error %.2f%%, top-5 %.2f%%, loss %.4f over %d images", final.top1Error, final.top5Error, final.loss, final.count))
             }

@@ -61,8 +61,8 @@ struct PyclsLog {
     static func badMetric(_ record: [String: Any]) -> String? {
         for key in percentages + finite {
             guard let value = record[key] else { continue }
-            guard let number = value as? NSNumber, !(number is Bool), number.doubleValue.isFinite else { return "\(key) is not a finite number (\(value))" }
-            if percentages.contains(key), !(0...100).contains(number.doubleValue) { return "\(key) \(number) is outside 0...100" }
+            guard let number = jsonNumber(value), number.isFinite else { return "\(key) is not a finite number (\(value))" }
+            if percentages.contains(key), !(0...100).contains(number) { return "\(key) \(value) is outside 0...100" }
         }
         return nil
     }
@@ -78,4 +78,11 @@ struct PyclsLog {
               let last = ind.last, let total = max.last else { return (0, 1) }
         return (last, total)
     }
+}
+
+/// A JSON number's value (nil for anything else, true and false included: Foundation reads those as
+/// numbers of the char type).
+func jsonNumber(_ value: Any) -> Double? {
+    guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+    return number.doubleValue
 }

@@ -1,5 +1,10 @@
 import DesignSpaces
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Weights
 
 /// `regnet sweep analyze`: a self-contained page in the spirit of pycls's sweep analysis — error EDFs
@@ -109,6 +114,10 @@ public struct SweepAnalysis: Sendable {
     /// Writes `analysis.html` and `analysis/*.svg` into the sweep (each file atomically).
     public func write(to sweep: SweepDirectory) throws(SweepError) {
         let folder = sweep.url.appendingPathComponent("analysis")
+        var info = stat()
+        if lstat(folder.path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+            throw SweepError(.invalidDirectory, "\(folder.path) is not a directory (a link or a file); remove it so the analysis stays inside the sweep")
+        }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             for (file, _, svg) in charts { try writeAtomically(Data(svg.utf8), to: folder.appendingPathComponent(file)) }

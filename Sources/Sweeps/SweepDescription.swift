@@ -113,9 +113,8 @@ public struct SweepDescription: Codable, Sendable, Hashable {
             throw SweepError(.invalidDescription, "\(url.path) is not JSON: \(error.localizedDescription)")
         }
         // A seed out of UInt64's range fails inside the decoder with no field named: say which and why.
-        if let seed = (object as? [String: Any])?["seed"] as? NSNumber, !(seed is Bool),
-           seed.doubleValue < 0 || seed.doubleValue != seed.doubleValue.rounded() || seed.doubleValue >= 0x1p64 {
-            throw SweepError(.invalidDescription, "\(url.path): 'seed' must be a whole number from 0 to \(UInt64.max) (got \(seed))")
+        if let value = (object as? [String: Any])?["seed"], let seed = jsonNumber(value), seed < 0 || seed != seed.rounded() || seed >= 0x1p64 {
+            throw SweepError(.invalidDescription, "\(url.path): 'seed' must be a whole number from 0 to \(UInt64.max) (got \(value))")
         }
         let description: SweepDescription
         do { description = try JSONDecoder().decode(SweepDescription.self, from: data) } catch {

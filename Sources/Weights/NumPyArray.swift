@@ -78,6 +78,7 @@ public enum NumPyArray {
         guard data.count - dataStart == count * elementSize else {
             throw WeightError(.malformedFile, "data holds \(data.count - dataStart) bytes, shape \(abbreviated("\(shape)")) of \(descr) needs \(count * elementSize): truncated file?")
         }
+        try MemoryBudget.check(count * MemoryLayout<Float>.size, for: "the array's \(count) values (shape \(abbreviated("\(shape)")))")
         let scalars = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [Float] in
             let base = raw.baseAddress! + dataStart
             return (0..<count).map { i in

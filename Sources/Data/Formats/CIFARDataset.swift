@@ -1,4 +1,5 @@
 import Foundation
+import Weights
 
 /// CIFAR-10 and CIFAR-100 in their authors' binary format: records of a label byte (CIFAR-100: a
 /// coarse and a fine label byte) and 3072 pixel bytes, the R, G and B planes of a 32×32 image.
@@ -39,9 +40,14 @@ public struct CIFARDataset: ImageDataset {
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError(.unreadable(path: directory.path), "\(directory.path) is not a directory (expected the \(variant.rawValue) binary files \(files.joined(separator: ", ")))")
         }
+        // The split is held in memory: its size is checked before any of it is read.
+        let urls = files.map { directory.appendingPathComponent($0) }
+        let total = urls.reduce(0) { $0 + (((try? FileManager.default.attributesOfItem(atPath: $1.path))?[.size] as? NSNumber)?.intValue ?? 0) }
+        do { try MemoryBudget.check(total, for: "the \(variant.rawValue) \(split.rawValue) split (\(MemoryBudget.describe(total)) of records)") } catch {
+            throw DataError(.invalidDataset, "\(directory.path): \(error.message)")
+        }
         var labels: [UInt8] = [], pixels: [UInt8] = []
-        for file in files {
-            let url = directory.appendingPathComponent(file)
+        for url in urls {
             let data: Data
             do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
                 throw DataError(.unreadable(path: url.path), "\(url.path): cannot read the \(variant.rawValue) \(split.rawValue) file (\(files.joined(separator: ", ")) expected)")
@@ -53,15 +59,18 @@ public struct CIFARDataset: ImageDataset {
             let records = data.count / record
             labels.reserveCapacity(labels.count + records)
             pixels.reserveCapacity(pixels.count + records * 3072)
-            let raw = [UInt8](data)
-            for r in 0..<records {
-                let base = r * record
-                let label = raw[base + variant.labelBytes - 1]
-                guard Int(label) < variant.classes else {
-                    throw DataError(.invalidDataset, "\(url.path): record \(r) has label \(label), outside the \(variant.classes) classes of \(variant.rawValue)")
+            let bad = data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> (record: Int, label: UInt8)? in
+                for r in 0..<records {
+                    let base = r * record
+                    let label = raw[base + variant.labelBytes - 1]
+                    guard Int(label) < variant.classes else { return (r, label) }
+                    labels.append(label)
+                    pixels.append(contentsOf: raw[(base + variant.labelBytes)..<(base + record)])
                 }
-                labels.append(label)
-                pixels.append(contentsOf: raw[(base + variant.labelBytes)..<(base + record)])
+                return nil
+            }
+            if let bad {
+                throw DataError(.invalidDataset, "\(url.path): record \(bad.record) has label \(bad.label), outside the \(variant.classes) classes of \(variant.rawValue)")
             }
         }
         self.labels = labels

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Images
 
 /// Images in class folders, as torchvision's `ImageFolder`: `root/<class>/<image>` with PNG, JPEG or
@@ -23,14 +28,21 @@ public struct ImageFolderDataset: ImageDataset {
         guard manager.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError(.unreadable(path: root.path), "\(root.path) is not a directory (expected one folder of images per class)")
         }
-        let folders: [String]
-        do {
-            folders = try manager.contentsOfDirectory(atPath: root.path).filter { entry in
-                var isDir: ObjCBool = false
-                return !entry.hasPrefix(".") && manager.fileExists(atPath: root.appendingPathComponent(entry).path, isDirectory: &isDir) && isDir.boolValue
-            }.sorted()
-        } catch {
+        let entries: [String]
+        do { entries = try manager.contentsOfDirectory(atPath: root.path).filter { !$0.hasPrefix(".") }.sorted() } catch {
             throw DataError(.unreadable(path: root.path), "\(root.path): cannot list the directory")
+        }
+        // Class folders are the directories (a link to one counts); a link that leads nowhere is an
+        // error rather than a class silently missing.
+        var folders: [String] = []
+        for entry in entries {
+            let path = root.appendingPathComponent(entry).path
+            var info = stat()
+            if stat(path, &info) != 0 {
+                let reason = errno == ELOOP ? "a loop of symbolic links" : "a symbolic link to nothing (\(String(cString: strerror(errno))))"
+                throw DataError(.unreadable(path: path), "\(path): \(reason); remove it or point it at a class folder")
+            }
+            if info.st_mode & S_IFMT == S_IFDIR { folders.append(entry) }
         }
         guard !folders.isEmpty else { throw DataError(.invalidDataset, "\(root.path) has no class folders") }
         let names = given ?? folders

@@ -48,6 +48,7 @@ public final class BatchLoader: @unchecked Sendable {
         guard dataset.count >= (training ? batchSize : 1) else {
             throw DataError(.invalidArgument, "\(dataset.name) has \(dataset.count) images, fewer than one \(training ? "training batch of \(batchSize)" : "image")")
         }
+        try transform.validate()
         if transform.kind != .imagenet, let size = dataset.fixedSize, size != (transform.height, transform.width) {
             throw DataError(.invalidArgument, "\(dataset.name) holds \(size.height)x\(size.width) images; its pipeline does not resize, so the input must be \(size.height)x\(size.width), not \(transform.height)x\(transform.width)")
         }
@@ -72,14 +73,15 @@ public final class BatchLoader: @unchecked Sendable {
     public func order(epoch: Int) -> [Int] {
         var order = Array(0..<dataset.count)
         guard training && shuffle else { return order }
-        var rng = SeededGenerator(seed: mix(seed, UInt64(epoch), 0x5EED_0DE4))
+        var rng = SeededGenerator(seed: mix(seed, UInt64(truncatingIfNeeded: epoch), 0x5EED_0DE4))
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         return order
     }
 
-    /// The batches of epoch `epoch` (0-based), starting at batch `first` (to resume mid-epoch).
+    /// The batches of epoch `epoch` (0-based), starting at batch `first` (to resume mid-epoch; none
+    /// when `first` is past the epoch's end).
     public func epoch(_ epoch: Int, startingAt first: Int = 0) -> EpochBatches {
-        EpochBatches(loader: self, epoch: epoch, order: order(epoch: epoch), first: first)
+        EpochBatches(loader: self, epoch: epoch, order: order(epoch: epoch), first: min(max(0, first), batchesPerEpoch))
     }
 
     /// Builds batch `index` of an epoch.
@@ -113,7 +115,7 @@ public final class BatchLoader: @unchecked Sendable {
     /// The transformed image at `position` of the epoch's order (or, skipping bad images, the next
     /// one that decodes) and its label.
     func sample(position: Int, epoch: Int, order: [Int]) throws(DataError) -> ([Float], Int) {
-        var rng = SeededGenerator(seed: mix(seed, UInt64(epoch), UInt64(position)))
+        var rng = SeededGenerator(seed: mix(seed, UInt64(truncatingIfNeeded: epoch), UInt64(truncatingIfNeeded: position)))
         var attempt = 0
         while true {
             let index = order[(position + attempt) % order.count]

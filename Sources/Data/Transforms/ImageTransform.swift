@@ -50,6 +50,19 @@ public struct ImageTransform: Sendable, Hashable {
         self.augment = augment
     }
 
+    /// Throws when the settings cannot make inputs: sizes below 1, a test-time short side smaller than
+    /// the crop it must hold, or means and deviations that are not three finite numbers (deviations
+    /// positive).
+    public func validate() throws(DataError) {
+        guard height >= 1, width >= 1 else { throw DataError(.invalidArgument, "the input size must be at least 1x1 (got \(height)x\(width))") }
+        if kind == .imagenet, testSize < max(height, width) {
+            throw DataError(.invalidArgument, "the test-time resize (\(testSize)) is smaller than the \(height)x\(width) centre crop it must hold; give at least \(max(height, width))")
+        }
+        guard mean.count == 3, std.count == 3, mean.allSatisfy(\.isFinite), std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw DataError(.invalidArgument, "the normalisation needs three finite means and three positive deviations (got \(mean), \(std))")
+        }
+    }
+
     /// The 3 × height × width input for `image`; `training` turns augmentation on (when `augment`).
     public func callAsFunction(_ image: DatasetImage, training: Bool, using rng: inout SeededGenerator) throws(DataError) -> [Float] {
         var image = image

@@ -40,6 +40,10 @@ extension Quantization {
         try SafeTensors.write(WeightSet(tensors), to: url, metadata: metadata, integers: integers)
     }
 
+    /// Scales a calibration can give: float32 activations and weights far outside 1e-12 × 255 ...
+    /// 1e12 × 255 do not occur, and a scale out there saturates every value or rounds it to zero.
+    static let plausibleScales: ClosedRange<Float> = 1e-12...1e12
+
     /// Whether the file at `url` is a quantised weights file (`write` made it); false for any other file,
     /// readable or not.
     public static func isQuantizedFile(_ url: URL) -> Bool {
@@ -69,15 +73,15 @@ extension Quantization {
             }
             let input = try tensor(".input_scale"), zero = try tensor(".input_zero_point"), scales = try tensor(".weight_scale")
             guard let w = tensors[layer + ".weight"] else { throw WeightError(.malformedFile, "quantised layer \(layer): \(layer).weight is missing") }
-            guard input.scalars.count == 1, let s = input.scalars.first, s.isFinite, s > 0 else {
-                throw WeightError(.malformedFile, "\(layer).input_scale must be one positive finite number")
+            guard input.scalars.count == 1, let s = input.scalars.first, Self.plausibleScales.contains(s) else {
+                throw WeightError(.malformedFile, "\(layer).input_scale must be one number in \(Self.plausibleScales) (a calibration gives the input's range / 255); got \(input.scalars)")
             }
             guard zero.scalars == [0] else {
                 throw WeightError(.malformedFile, "\(layer).input_zero_point is \(zero.scalars); only zero points of 0 are supported (uint8 inputs that are never negative)")
             }
             let channels = w.shape.first ?? 0
-            guard channels > 0, scales.scalars.count == channels, scales.scalars.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                throw WeightError(.malformedFile, "\(layer).weight_scale must hold \(channels) positive finite numbers (one per output channel)")
+            guard channels > 0, scales.scalars.count == channels, scales.scalars.allSatisfy(Self.plausibleScales.contains) else {
+                throw WeightError(.malformedFile, "\(layer).weight_scale must hold \(channels) numbers in \(Self.plausibleScales) (one per output channel: its largest weight / 127)")
             }
             guard w.scalars.allSatisfy({ $0 == $0.rounded() && abs($0) <= 128 }) else {
                 throw WeightError(.malformedFile, "\(layer).weight must hold int8 values in a quantised file")

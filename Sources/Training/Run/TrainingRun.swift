@@ -1,4 +1,5 @@
 import Data
+import Executor
 import Foundation
 import NetworkIR
 import Weights
@@ -10,7 +11,8 @@ import Weights
 public final class TrainingRun {
     /// Where and how often a run writes.
     public struct Output: Sendable {
-        /// The run's directory: `stdout.log`, `checkpoints/`; nil writes nothing.
+        /// The run's directory: `run.json`, `stdout.log`, `checkpoints/`, `final.safetensors` (the weights
+    /// when the run stops); nil writes nothing.
         public var directory: URL?
         /// Checkpoints kept (the newest; older ones are deleted once a newer one is written).
         public var keepCheckpoints = 3
@@ -70,68 +72,150 @@ public final class TrainingRun {
         self.configuration = configuration
     }
 
-    var logURL: URL? { output.directory?.appendingPathComponent("stdout.log") }
-    var checkpointDirectory: URL? { output.directory?.appendingPathComponent("checkpoints") }
-
-    /// Checkpoint file of epoch `epoch` (1-based, as pycls names them).
-    func checkpointURL(epoch: Int) -> URL? {
-        checkpointDirectory?.appendingPathComponent(String(format: "model_epoch_%04d.safetensors", epoch))
-    }
+    /// The output directory while `run` goes (nil without one).
+    private var directory: RunDirectory?
 
     /// The newest checkpoint in the output directory, if any.
     public func latestCheckpoint() -> URL? {
-        guard let dir = checkpointDirectory,
-              let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return nil }
-        return names.filter { $0.hasPrefix("model_epoch_") && $0.hasSuffix(".safetensors") }.sorted().last.map { dir.appendingPathComponent($0) }
+        guard let url = output.directory else { return nil }
+        let folder = url.appendingPathComponent("checkpoints")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("model_epoch_"), name.hasSuffix(".safetensors"),
+                  let epoch = Int(name.dropFirst("model_epoch_".count).dropLast(".safetensors".count)) else { return nil }
+            return (epoch, name)
+        }.max { $0.0 < $1.0 }.map { folder.appendingPathComponent($0.1) }
     }
 
-    /// Runs every epoch not yet done; with `resume`, first restores the newest checkpoint of the
-    /// output directory. Returns the last test evaluation (nil without test data).
+    /// Runs every epoch not yet done. The output directory, when there is one, belongs to this run
+    /// alone: it is locked while the run goes, and one holding another run's records is refused.
+    /// With `resume`, the newest checkpoint there is restored first — only when it was written by this
+    /// same run (network, batch, seed, recipe and data; the differences are named otherwise) — and,
+    /// since a checkpoint is written before its epoch's evaluation (pycls's order), that evaluation
+    /// runs again. Everything the run needs is checked before its first step, the evaluation's memory
+    /// included. Returns the last test evaluation (nil without test data).
     @discardableResult
     public func run(resume: Bool = false, events: (Event) -> Void = { _ in }) throws(TrainingError) -> LoaderEvaluation? {
-        try prepareOutput()
+        directory = try output.directory.map { url throws(TrainingError) in try RunDirectory(url) }
+        defer { directory = nil }
+        let identity = RunIdentity(trainer: trainer, trainLoader: trainLoader, testLoader: testLoader)
+        let latest = resume ? directory?.checkpoints().last?.url : nil
+        if let directory, latest == nil {
+            let records = directory.records()
+            if !records.isEmpty {
+                guard resume else {
+                    throw TrainingError(.fileAccess(path: directory.url.path), "\(directory.url.path) holds a run's records (\(records.joined(separator: ", "))); continue that run with --resume, or choose a new directory")
+                }
+                // Started, stopped before its first checkpoint: only that same run may start it over.
+                guard let recorded = try directory.recordedIdentity() else {
+                    throw TrainingError(.fileAccess(path: directory.url.path), "\(directory.url.path) holds \(records.joined(separator: ", ")) but no run.json saying which run wrote them; choose a new directory")
+                }
+                try checkSameRun(identity, recorded, directory.url.path)
+            }
+        }
+        try checkEvaluationMemory()
         let iterations = trainLoader.batchesPerEpoch
-        var firstEpoch = 0, firstBatch = 0
-        if resume, let latest = latestCheckpoint() {
-            let metadata = try trainer.restore(from: latest)
-            // A checkpoint written when --steps stopped a run mid-epoch continues that epoch.
-            if trainer.iteration < trainer.iterationsPerEpoch {
-                (firstEpoch, firstBatch) = (trainer.epoch, trainer.iteration)
-            } else {
-                firstEpoch = trainer.epoch + 1
-            }
-            for (key, value) in [("best_top1", \TrainingRun.bestTop1), ("best_top5", \.bestTop5), ("best_ema_top1", \.bestEMATop1), ("best_ema_top5", \.bestEMATop5)] {
-                if let text = metadata["regnet.\(key)"], let v = Double(text) { self[keyPath: value] = v }
-            }
-            // Records written after the checkpoint (an epoch cut short) are written again as it reruns.
-            if let text = metadata["regnet.log_bytes"], let bytes = UInt64(text) { try truncateLog(to: bytes) }
-            events(.note("resumed from \(latest.lastPathComponent): epoch \(firstEpoch + 1) of \(trainer.recipe.epochs)"
-                         + (firstBatch > 0 ? ", from batch \(firstBatch + 1)" : "") + " next"))
+        var firstEpoch = 0, firstBatch = 0, evaluateFirst: Int?
+        if let latest {
+            (firstEpoch, firstBatch) = try restore(from: latest, identity: identity)
+            if firstBatch == 0 { evaluateFirst = firstEpoch - 1 }
+            let epochs = trainer.recipe.epochs
+            events(.note("resumed from \(latest.lastPathComponent): " + (firstEpoch >= epochs
+                ? "all \(epochs) epochs are trained; nothing left to train (the last epoch is evaluated again)"
+                : "epoch \(firstEpoch + 1) of \(epochs)" + (firstBatch > 0 ? ", from batch \(firstBatch + 1)" : "") + " next")))
         } else {
-            // Resuming with no checkpoint yet starts over: a log from the interrupted start goes.
-            if resume { try truncateLog(to: 0) }
+            try directory?.truncateLog(to: 0)
+            try directory?.record(identity)
             try log(StatsLog.line("cfg", configuration))
             let cx = trainer.graph.complexity
             try log(StatsLog.line("complexity", ["flops": .integer(cx.flops), "params": .integer(cx.params), "acts": .integer(cx.acts)]))
         }
         let epochs = trainer.recipe.epochs
         var last: LoaderEvaluation?
-        for epoch in firstEpoch..<epochs {
-            if let maxSteps, trainer.totalSteps >= maxSteps { break }
-            try trainEpoch(epoch, of: epochs, iterations: iterations, from: epoch == firstEpoch ? firstBatch : 0, events: events)
-            // Stopped by --steps inside the epoch: keep its position for --resume, skip the epoch's end.
-            if trainer.iteration < iterations {
+        do {
+            if let epoch = evaluateFirst { last = try evaluate(epoch, of: epochs, events: events) }
+            for epoch in firstEpoch..<max(firstEpoch, epochs) {
+                if let maxSteps, trainer.totalSteps >= maxSteps { break }
+                try trainEpoch(epoch, of: epochs, iterations: iterations, from: epoch == firstEpoch ? firstBatch : 0, events: events)
+                // Stopped by --steps inside the epoch: keep its position for --resume, skip the epoch's end.
+                if trainer.iteration < iterations {
+                    try checkpoint(epoch: epoch)
+                    break
+                }
+                if trainer.recipe.preciseBatchNorm { try preciseStatistics(epoch: epoch) }
                 try checkpoint(epoch: epoch)
-                break
+                last = try evaluate(epoch, of: epochs, events: events) ?? last
             }
-            if trainer.recipe.preciseBatchNorm { try preciseStatistics(epoch: epoch) }
-            if let testLoader {
-                last = try test(testLoader, epoch: epoch, of: epochs, ema: false, events: events)
-                if trainer.emaWeights != nil { _ = try test(testLoader, epoch: epoch, of: epochs, ema: true, events: events) }
-            }
-            try checkpoint(epoch: epoch)
+            try directory?.writeFinal(trainer.weights)
+        } catch {
+            guard case .nonFinite = error.kind else { throw error }
+            let kept = directory?.checkpoints().last.map { "the last checkpoint, \($0.url.path) (epoch \($0.epoch)), is kept" } ?? "no checkpoint was written"
+            throw TrainingError(error.kind, "the training diverged: \(error.message); \(kept)")
         }
         return last
+    }
+
+    /// Throws, naming each difference, unless `identity` is `recorded` (the run that wrote `path`).
+    private func checkSameRun(_ identity: RunIdentity, _ recorded: RunIdentity, _ path: String) throws(TrainingError) {
+        let differences = identity.differences(from: recorded)
+        guard differences.isEmpty else {
+            throw TrainingError(.checkpoint(path: path), "\(path) holds another run (\(differences.joined(separator: "; "))); resume it with its own settings, or choose a new directory")
+        }
+    }
+
+    /// Restores the checkpoint at `url` (written by this run, checked) and the run's bests and log
+    /// position with it; returns the epoch and batch to continue from.
+    private func restore(from url: URL, identity: RunIdentity) throws(TrainingError) -> (epoch: Int, batch: Int) {
+        func damaged(_ why: String) -> TrainingError { TrainingError(.checkpoint(path: url.path), "\(url.path) is damaged: \(why)") }
+        let recorded: [String: String]
+        do { recorded = try SafeTensors.metadata(contentsOf: url) } catch { throw TrainingError(.checkpoint(path: url.path), "\(url.path): \(error.message)") }
+        if let text = recorded[Self.identityKey] {
+            guard let run = RunIdentity(json: text) else { throw damaged("its run record cannot be read") }
+            try checkSameRun(identity, run, directory?.url.path ?? url.path)
+        }
+        let metadata = try trainer.restore(from: url)
+        guard trainer.iterationsPerEpoch == trainLoader.batchesPerEpoch else {
+            throw TrainingError(.checkpoint(path: url.path), "\(url.path) was written with \(trainer.iterationsPerEpoch) batches per epoch, the data now gives \(trainLoader.batchesPerEpoch); resume with the same data")
+        }
+        for (key, value) in [("best_top1", \TrainingRun.bestTop1), ("best_top5", \.bestTop5), ("best_ema_top1", \.bestEMATop1), ("best_ema_top5", \.bestEMATop5)] {
+            guard let text = metadata["regnet.\(key)"] else { continue }
+            guard let v = Double(text), (0...100).contains(v) else { throw damaged("its \(key) '\(text)' is not an error in 0...100") }
+            self[keyPath: value] = v
+        }
+        // Records written after the checkpoint (the epoch's evaluation, an epoch cut short) are written again as it reruns.
+        if let directory, let text = metadata["regnet.log_bytes"] {
+            let size = try directory.logSize()
+            guard let bytes = Int(text), (1...size).contains(bytes), try directory.logHasLineBreak(before: bytes) else {
+                throw damaged("its log position '\(text)' is not the end of a record in \(directory.logURL.path) (\(size) bytes)")
+            }
+            try directory.truncateLog(to: bytes)
+        }
+        return trainer.iteration < trainer.iterationsPerEpoch ? (trainer.epoch, trainer.iteration) : (trainer.epoch + 1, 0)
+    }
+
+    /// Metadata key of the run's identity in its checkpoints.
+    static let identityKey = "regnet.run"
+
+    /// Compiles the evaluation's models for the test loader's batch sizes once, so a run that could
+    /// not evaluate (memory) fails before its first step rather than after its first epoch.
+    private func checkEvaluationMemory() throws(TrainingError) {
+        guard let testLoader else { return }
+        let count = testLoader.dataset.count, size = min(testLoader.batchSize, count)
+        for batch in Set([size, count % size].filter { $0 > 0 }) {
+            do throws(ExecutorError) {
+                _ = try CompiledModel(graph: trainer.graph, weights: trainer.weights, batch: batch, threads: trainer.threads, kernels: trainer.kernels)
+            } catch {
+                throw TrainingError(error.kind == .tooLarge ? .tooLarge : .invalidNetwork, "the evaluation after each epoch cannot run: \(error.message)")
+            }
+        }
+    }
+
+    /// The test evaluation of the model (and its EMA) after epoch `epoch`; nil without test data.
+    private func evaluate(_ epoch: Int, of epochs: Int, events: (Event) -> Void) throws(TrainingError) -> LoaderEvaluation? {
+        guard let testLoader else { return nil }
+        let result = try test(testLoader, epoch: epoch, of: epochs, ema: false, events: events)
+        if trainer.emaWeights != nil { _ = try test(testLoader, epoch: epoch, of: epochs, ema: true, events: events) }
+        return result
     }
 
     /// Trains epoch `epoch` from batch `first` (0, or where a stopped run left off; the trainer's own
@@ -176,16 +260,13 @@ public final class TrainingRun {
     }
 
     /// pycls's precise statistics: up to `preciseBatchNormSamples` training images (augmented, in an
-    /// order of their own), for the model and for its EMA.
+    /// order of their own), for the model and for its EMA, batch by batch.
     func preciseStatistics(epoch: Int) throws(TrainingError) {
         let count = min(max(1, trainer.recipe.preciseBatchNormSamples / trainer.batch), trainLoader.batchesPerEpoch)
-        var batches: [[Float]] = []
         let source = trainLoader.epoch(1_000_000 + epoch)
-        do {
-            while batches.count < count, let batch = try source.next() { batches.append(batch.images) }
-        } catch { throw TrainingError(.data, error.message) }
-        try trainer.recomputeBatchNormStatistics(batches)
-        if trainer.emaWeights != nil { try trainer.recomputeBatchNormStatistics(batches, ema: true) }
+        try trainer.recomputeBatchNormStatistics(batchCount: count, ema: trainer.emaWeights != nil) { () throws(TrainingError) in
+            do throws(DataError) { return try source.next()?.images } catch { throw TrainingError(.data, error.message) }
+        }
     }
 
     func test(_ loader: BatchLoader, epoch: Int, of epochs: Int, ema: Bool, events: (Event) -> Void) throws(TrainingError) -> LoaderEvaluation {
@@ -211,58 +292,20 @@ public final class TrainingRun {
         return result
     }
 
+    /// Writes epoch `epoch`'s checkpoint (with the run's identity, bests and log position) and keeps
+    /// the newest `keepCheckpoints`.
     func checkpoint(epoch: Int) throws(TrainingError) {
-        guard let url = checkpointURL(epoch: epoch + 1) else { return }
-        var extra = ["regnet.best_top1": String(bestTop1), "regnet.best_top5": String(bestTop5),
-                     "regnet.best_ema_top1": String(bestEMATop1), "regnet.best_ema_top5": String(bestEMATop5)]
-        if let log = logURL, let size = (try? FileManager.default.attributesOfItem(atPath: log.path))?[.size] as? NSNumber {
-            extra["regnet.log_bytes"] = size.stringValue
-        }
-        try trainer.saveCheckpoint(to: url, extra: extra)
-        // Keep the newest `keepCheckpoints`.
-        guard let dir = checkpointDirectory, let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
-        let old = names.filter { $0.hasPrefix("model_epoch_") && $0.hasSuffix(".safetensors") }.sorted().dropLast(max(1, output.keepCheckpoints))
-        for name in old { try? FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
+        guard let directory else { return }
+        let extra = ["regnet.best_top1": String(bestTop1), "regnet.best_top5": String(bestTop5),
+                     "regnet.best_ema_top1": String(bestEMATop1), "regnet.best_ema_top5": String(bestEMATop5),
+                     "regnet.log_bytes": String(try directory.logSize()),
+                     Self.identityKey: RunIdentity(trainer: trainer, trainLoader: trainLoader, testLoader: testLoader).json]
+        try trainer.saveCheckpoint(to: directory.checkpointURL(epoch: epoch + 1), extra: extra)
+        directory.pruneCheckpoints(keep: output.keepCheckpoints)
     }
 
-    func prepareOutput() throws(TrainingError) {
-        guard let dir = checkpointDirectory else { return }
-        do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        } catch {
-            throw TrainingError(.fileAccess(path: dir.path), "cannot create \(dir.path): \((error as NSError).localizedDescription)")
-        }
-        guard FileManager.default.isWritableFile(atPath: dir.path) else { throw TrainingError(.fileAccess(path: dir.path), "\(dir.path) is not writable") }
-    }
-
-    /// Appends `line` to `stdout.log` (and flushes it), when the run has an output directory.
-    func log(_ line: String) throws(TrainingError) {
-        guard let url = logURL else { return }
-        let data = Data((line + "\n").utf8)
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw TrainingError(.fileAccess(path: url.path), "cannot create \(url.path)") }
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: url)
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: data)
-        } catch {
-            throw TrainingError(.fileAccess(path: url.path), "cannot write \(url.path): \((error as NSError).localizedDescription)")
-        }
-    }
-
-    /// Cuts `stdout.log` back to its first `bytes` bytes (when it is longer).
-    func truncateLog(to bytes: UInt64) throws(TrainingError) {
-        guard let url = logURL, FileManager.default.fileExists(atPath: url.path) else { return }
-        do {
-            let handle = try FileHandle(forWritingTo: url)
-            defer { try? handle.close() }
-            if try handle.seekToEnd() > bytes { try handle.truncate(atOffset: bytes) }
-        } catch {
-            throw TrainingError(.fileAccess(path: url.path), "cannot rewind \(url.path): \((error as NSError).localizedDescription)")
-        }
-    }
+    /// Appends `line` to `stdout.log`, when the run has an output directory.
+    func log(_ line: String) throws(TrainingError) { try directory?.log(line) }
 
     func seconds(since start: ContinuousClock.Instant) -> Double {
         let d = ContinuousClock.now - start

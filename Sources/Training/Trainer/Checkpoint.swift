@@ -26,8 +26,12 @@ public enum TrainingCheckpoint {
 }
 
 extension Trainer {
+    /// Metadata key of the checkpoint's checksum (over its tensors and the rest of its metadata).
+    static let checksumKey = "regnet.checksum"
+
     /// Writes a checkpoint to `url` atomically (a crash or a full disk leaves the previous file intact);
-    /// `extra` is kept in its metadata for the caller (`restore` returns it).
+    /// `extra` is kept in its metadata for the caller (`restore` returns it). A checksum over the
+    /// tensors and the metadata lets `restore` notice any later change to the file.
     public func saveCheckpoint(to url: URL, extra: [String: String] = [:]) throws(TrainingError) {
         var tensors = weights.tensors
         for (name, tensor) in momentumBuffers.tensors { tensors[WeightSet.momentumPrefix + name] = tensor }
@@ -46,6 +50,7 @@ extension Trainer {
         do {
             var metadata = extra
             metadata.merge(["format": "pt", "producer": "swift-regnet", TrainingCheckpoint.stateKey: json]) { $1 }
+            metadata[Self.checksumKey] = Checksum.of(tensors, metadata: metadata)
             try SafeTensors.write(WeightSet(tensors), to: url, metadata: metadata)
         } catch {
             throw TrainingError(.checkpoint(path: url.path), error.message)
@@ -53,9 +58,12 @@ extension Trainer {
     }
 
     /// Restores weights, statistics, momentum, EMA, position and random state from a checkpoint that
-    /// this trainer's graph, batch and recipe wrote (checked); returns the checkpoint's metadata.
+    /// this trainer's graph, batch and recipe wrote; returns the checkpoint's metadata. Everything is
+    /// checked before anything changes: the checksum (a file changed since it was written), the
+    /// position (an epoch and iteration the recipe can reach), every tensor's shape and finiteness.
     @discardableResult
     public func restore(from url: URL) throws(TrainingError) -> [String: String] {
+        func damaged(_ why: String) -> TrainingError { TrainingError(.checkpoint(path: url.path), "\(url.path) is damaged: \(why)") }
         let file: WeightSet, metadata: [String: String]
         do {
             metadata = try SafeTensors.metadata(contentsOf: url)
@@ -66,26 +74,48 @@ extension Trainer {
         guard let json = metadata[TrainingCheckpoint.stateKey] else {
             throw TrainingError(.checkpoint(path: url.path), "\(url.path) is not a training checkpoint (no \(TrainingCheckpoint.stateKey) metadata); use it as initial weights instead")
         }
+        if let checksum = metadata[Self.checksumKey] {
+            guard Checksum.of(file.tensors, metadata: metadata.filter { $0.key != Self.checksumKey }) == checksum else {
+                throw damaged("its contents changed since it was written (the checksum does not match); resume from an earlier checkpoint by deleting this one")
+            }
+        }
         let state: TrainingCheckpoint.State
         do {
             state = try JSONDecoder().decode(TrainingCheckpoint.State.self, from: Data(json.utf8))
         } catch {
-            throw TrainingError(.checkpoint(path: url.path), "\(url.path): the trainer state cannot be read: \(error)")
+            throw damaged("the trainer state cannot be read: \(error)")
         }
-        guard state.batch == batch, state.recipe == recipe, state.graph == graph.name, let random = UInt64(state.random) else {
-            throw TrainingError(.checkpoint(path: url.path), "\(url.path) was written by another run (network \(state.graph), batch \(state.batch)); resume with the same network, batch and recipe")
+        var differences: [String] = []
+        if state.graph != graph.name { differences.append("network: this run \(graph.name), the checkpoint's \(state.graph)") }
+        if state.batch != batch { differences.append("batch: this run \(batch), the checkpoint's \(state.batch)") }
+        let (mine, theirs) = (RunIdentity.fields(of: recipe), RunIdentity.fields(of: state.recipe))
+        for key in Set(mine.keys).union(theirs.keys).sorted() where mine[key] != theirs[key] {
+            differences.append("recipe \(key): this run \(mine[key] ?? "default"), the checkpoint's \(theirs[key] ?? "default")")
+        }
+        guard differences.isEmpty else {
+            throw TrainingError(.checkpoint(path: url.path), "\(url.path) was written by another run (\(differences.joined(separator: "; "))); resume with the same network, batch and recipe")
+        }
+        guard let random = UInt64(state.random) else { throw damaged("its random state '\(state.random)' is not a 64-bit number") }
+        guard (0..<recipe.epochs).contains(state.epoch), state.iterationsPerEpoch >= 1, (0...state.iterationsPerEpoch).contains(state.iteration),
+              state.totalSteps == state.epoch * state.iterationsPerEpoch + state.iteration else {
+            throw damaged("its position (epoch \(state.epoch + 1) of \(recipe.epochs), iteration \(state.iteration) of \(state.iterationsPerEpoch), step \(state.totalSteps)) is not one this recipe reaches")
         }
         let (model, momentum, ema) = file.splitTrainingState()
         do throws(WeightError) {
             try model.validate(for: graph)
-            for entry in store.entries where entry.trainable {
-                guard momentum[entry.name]?.shape == entry.shape else { throw WeightError(.incompleteCheckpoint, "missing momentum buffer for \(entry.name)") }
-            }
-            if self.ema != nil {
-                try ema.validate(for: graph)
-            }
         } catch {
-            throw TrainingError(.checkpoint(path: url.path), "\(url.path): \(error.message)")
+            throw damaged(error.message)
+        }
+        for entry in store.entries where entry.trainable {
+            guard let buffer = momentum[entry.name], buffer.shape == entry.shape else { throw damaged("the momentum buffer of \(entry.name) is missing or has the wrong shape") }
+            if let bad = buffer.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw damaged("the momentum buffer of \(entry.name) has a non-finite value (\(buffer.scalars[bad])) at element \(bad)")
+            }
+        }
+        if self.ema != nil {
+            do throws(WeightError) { try ema.validate(for: graph) } catch {
+                throw damaged("its EMA (ema.* tensors): " + error.message)
+            }
         }
         store.load(model)
         for entry in store.entries where entry.trainable { store.momentum.copy(from: momentum[entry.name]!.scalars, at: entry.offset) }

@@ -28,6 +28,8 @@ public final class Trainer {
     public let threads: Int
     /// The micro-kernel set in use.
     public let kernels: KernelSet
+    /// The seed of the initialisation (when no weights were given), mixup/cutmix draws and dropout masks.
+    public let seed: UInt64
 
     let plan: TrainingPlan
     let store: ParameterStore
@@ -80,6 +82,7 @@ public final class Trainer {
         self.recipe = recipe
         self.threads = threads
         self.kernels = kernels
+        self.seed = seed
         guard kernels.supportsTraining else { throw TrainingError(.invalidArgument, "no training kernels for \(kernels.name)") }
         store = ParameterStore(graph: graph)
         store.load(initial)
@@ -142,6 +145,10 @@ public final class Trainer {
     public func step(images: [Float], labels: [Int], mix: Mixing.Draw? = nil) throws(TrainingError) -> StepResult {
         let lr = learningRate
         let (loss, errors) = try computeGradients(images: images, labels: labels, mix: mix)
+        for bn in plan.batchNorms {
+            guard let bad = bn.nonFiniteRunningStatistics(store.values.base) else { continue }
+            throw TrainingError(.nonFinite(step: totalSteps + 1), "the batch statistics of \(graph.nodes[bn.node].name) overflowed at step \(totalSteps + 1) (epoch \(epoch + 1), iteration \(iteration + 1)): channel \(bad.channel)'s running \(bad.mean.isFinite ? "variance" : "mean") would become \(bad.mean.isFinite ? bad.variance : bad.mean); the weights are left as they were before it")
+        }
         let start = ContinuousClock.now
         for bn in plan.batchNorms { bn.updateRunningStatistics(store.values.base) }
         applySGD(learningRate: lr)
@@ -351,34 +358,49 @@ public final class Trainer {
     /// images and sets every running mean to the mean of the batch means and every running variance to
     /// the mean of (batch variance + mean²) less the squared mean, as pycls does with momentum 1.
     public func recomputeBatchNormStatistics(_ batches: [[Float]], ema useEMA: Bool = false) throws(TrainingError) {
-        guard !batches.isEmpty else { return }
+        var next = batches.makeIterator()
+        try recomputeBatchNormStatistics(batchCount: batches.count, model: !useEMA, ema: useEMA) { () throws(TrainingError) in next.next() }
+    }
+
+    /// Precise statistics for the model and/or its EMA over `batchCount` batches that `next` hands
+    /// out one at a time (so they are never all in memory at once), each batch run through both.
+    public func recomputeBatchNormStatistics(batchCount: Int, model: Bool = true, ema useEMA: Bool,
+                                             next: () throws(TrainingError) -> [Float]?) throws(TrainingError) {
+        guard batchCount > 0 else { return }
         if useEMA, ema == nil { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
         let norms = plan.batchNorms
-        var means = norms.map { [Double](repeating: 0, count: $0.channels) }, squares = means
-        let swap = useEMA ? ema : nil
-        if let swap { swapValues(with: swap) }
-        defer { if let swap { swapValues(with: swap) } }
-        let count = Double(batches.count)
-        for images in batches {
+        let targets = (model ? [AlignedBuffer?.none] : []) + (useEMA ? [ema] : [])
+        let empty = norms.map { [Double](repeating: 0, count: $0.channels) }
+        var means = targets.map { _ in empty }, squares = means
+        let count = Double(batchCount)
+        for _ in 0..<batchCount {
+            guard let images = try next() else { throw TrainingError(.data, "the training data ran out before \(batchCount) batches of precise statistics") }
             guard images.count == batch * graph.inputShape.elementCount else {
                 throw TrainingError(.invalidBatch, "a batch is \(batch) images of \(graph.inputShape); got \(images.count) values")
             }
-            try withContext { c throws(TrainingError) in
-                importImages(images, into: plan.value(0))
-                plan.forward(c)
-            }
-            for (i, bn) in norms.enumerated() {
-                for ch in 0..<bn.channels {
-                    let m = Double(bn.mean[ch])
-                    means[i][ch] += m / count
-                    squares[i][ch] += (Double(bn.unbiasedVariance[ch]) + m * m) / count
+            for (t, target) in targets.enumerated() {
+                if let target { swapValues(with: target) }
+                defer { if let target { swapValues(with: target) } }
+                try withContext { c throws(TrainingError) in
+                    importImages(images, into: plan.value(0))
+                    plan.forward(c)
+                }
+                for (i, bn) in norms.enumerated() {
+                    for ch in 0..<bn.channels {
+                        let m = Double(bn.mean[ch])
+                        means[t][i][ch] += m / count
+                        squares[t][i][ch] += (Double(bn.unbiasedVariance[ch]) + m * m) / count
+                    }
                 }
             }
         }
-        for (i, bn) in norms.enumerated() {
-            for ch in 0..<bn.channels {
-                store.values.base[bn.runningMean + ch] = Float(means[i][ch])
-                store.values.base[bn.runningVar + ch] = Float(squares[i][ch] - means[i][ch] * means[i][ch])
+        for (t, target) in targets.enumerated() {
+            let values = target?.base ?? store.values.base
+            for (i, bn) in norms.enumerated() {
+                for ch in 0..<bn.channels {
+                    values[bn.runningMean + ch] = Float(means[t][i][ch])
+                    values[bn.runningVar + ch] = Float(squares[t][i][ch] - means[t][i][ch] * means[t][i][ch])
+                }
             }
         }
     }

@@ -93,9 +93,23 @@ package final class BatchNormOperation: ReLUFusing, @unchecked Sendable {
     package func updateRunningStatistics(_ parameters: UnsafeMutablePointer<Float>) {
         let rm = parameters + runningMean, rv = parameters + runningVar
         for ch in 0..<channels {
-            rm[ch] = (1 - momentum) * rm[ch] + momentum * mean[ch]
-            rv[ch] = (1 - momentum) * rv[ch] + momentum * unbiasedVariance[ch]
+            (rm[ch], rv[ch]) = updatedRunningStatistics(rm[ch], rv[ch], ch)
         }
+    }
+
+    /// The first channel whose running mean or variance the last batch would make non-finite (a
+    /// batch variance past Float's range while the normalised outputs stay finite), with the values
+    /// it would get; nil when every channel stays finite.
+    package func nonFiniteRunningStatistics(_ parameters: UnsafePointer<Float>) -> (channel: Int, mean: Float, variance: Float)? {
+        for ch in 0..<channels {
+            let (m, v) = updatedRunningStatistics(parameters[runningMean + ch], parameters[runningVar + ch], ch)
+            if !m.isFinite || !v.isFinite { return (ch, m, v) }
+        }
+        return nil
+    }
+
+    private func updatedRunningStatistics(_ rm: Float, _ rv: Float, _ ch: Int) -> (Float, Float) {
+        ((1 - momentum) * rm + momentum * mean[ch], (1 - momentum) * rv + momentum * unbiasedVariance[ch])
     }
 
     package func backward(_ c: StepContext, accumulate: [Bool]) {
