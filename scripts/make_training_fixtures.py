@@ -161,6 +161,45 @@ class LayersNet(nn.Module):
         return self.head.fc(x.mean((2, 3)))
 
 
+class HardBlock(nn.Module):
+    """TrainingFixtures.swift's HardBlock (MobileNetV3's activations): residual around 1x1 expand (2x),
+    BN, hard swish, 3x3 conv carrying the stride, BN, hard sigmoid; a 1x1 strided projection
+    ("shortcut") when the shape changes."""
+
+    def __init__(self, w_in, w_out, stride):
+        super().__init__()
+        self.expand = nn.Conv2d(w_in, 2 * w_out, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(2 * w_out)
+        self.conv = nn.Conv2d(2 * w_out, w_out, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(w_out)
+        self.shortcut = None
+        if w_in != w_out or stride != 1:
+            self.shortcut = nn.ModuleDict(dict(conv=nn.Conv2d(w_in, w_out, 1, stride, bias=False), bn=nn.BatchNorm2d(w_out)))
+
+    def forward(self, x):
+        y = F.hardsigmoid(self.bn2(self.conv(F.hardswish(self.bn1(self.expand(x))))))
+        s = x if self.shortcut is None else self.shortcut.bn(self.shortcut.conv(x))
+        return y + s
+
+
+class HardNet(nn.Module):
+    """Network { Stem(8); Body { Stage(depth: 2, width: 16, HardBlock) }; Head(classes: 10) }."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.ModuleDict(dict(conv=nn.Conv2d(3, 8, 3, 2, 1, bias=False), bn=nn.BatchNorm2d(8)))
+        self.s1 = nn.Module()
+        self.s1.add_module("b1", HardBlock(8, 16, 2))
+        self.s1.add_module("b2", HardBlock(16, 16, 1))
+        self.head = nn.Module()
+        self.head.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.relu(self.stem.bn(self.stem.conv(x)))
+        x = self.s1.b2(self.s1.b1(x))
+        return self.head.fc(x.mean((2, 3)))
+
+
 def smooth_one_hot(labels, classes, s, dtype=torch.float32):
     off = s / classes
     y = torch.full((labels.shape[0], classes), off, dtype=dtype)
@@ -477,6 +516,18 @@ def main():
     with torch.no_grad():
         np.save(os.path.join(OUT, "layers.logits.npy"), evaluation(x).numpy().astype(np.float32))
     manifest.append(dict(name="layers", network="layers", classes=10, batch=3, height=20, width=20, kind="gradients"))
+    # Hard swish and hard sigmoid (MobileNetV3's activations): gradients, and eval-mode logits.
+    torch.manual_seed(17)
+    model = randomize(HardNet(), 17)
+    evaluation = HardNet()
+    evaluation.load_state_dict(model.state_dict())   # before the train-mode step moves the running statistics
+    evaluation.eval()
+    gradient_case("hard_activations", model, 3, 20, 20, 10, 17)
+    x = torch.from_numpy(np.load(os.path.join(OUT, "hard_activations.inputs.npy")))[0]
+    with torch.no_grad():
+        np.save(os.path.join(OUT, "hard_activations.logits.npy"), evaluation(x).numpy().astype(np.float32))
+    manifest.append(dict(name="hard_activations", network="hard_activations", classes=10, batch=3, height=20, width=20,
+                         kind="gradients"))
     # Mixup: the gradient of one step on a mixed batch (m = 0.3, a fixed permutation).
     name, d, w0, wa, wm, gw, b, se, stem, classes, batch, h, w = ("mixup", 5, 16, 8.0, 1.5, 8, 1, 0.25, 8, 5, 4, 32, 32)
     cfg = tr.RegNetCfg(depth=d, w0=w0, wa=wa, wm=wm, group_size=gw, bottle_ratio=1.0 / b, se_ratio=se, stem_width=stem)

@@ -4,7 +4,7 @@ public struct ReLU: Layer {
     public init() {}
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        try graph.append(.relu, name: graph.uniqueName("relu"))
+        try graph.append(.unary(.relu), name: graph.uniqueName("relu"))
     }
 }
 
@@ -14,7 +14,7 @@ public struct Sigmoid: Layer {
     public init() {}
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        try graph.append(.sigmoid, name: graph.uniqueName("sigmoid"))
+        try graph.append(.unary(.sigmoid), name: graph.uniqueName("sigmoid"))
     }
 }
 
@@ -24,7 +24,7 @@ public struct SiLU: Layer {
     public init() {}
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        try graph.append(.silu, name: graph.uniqueName("silu"))
+        try graph.append(.unary(.silu), name: graph.uniqueName("silu"))
     }
 }
 
@@ -34,6 +34,26 @@ public struct ReLU6: Layer {
     public init() {}
     /// Appends this layer's operations after `graph.current` (see `Layer`).
     public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
-        try graph.append(.clamp(lower: 0, upper: 6), name: graph.uniqueName("relu6"))
+        try graph.append(.unary(.clamp(lower: 0, upper: 6)), name: graph.uniqueName("relu6"))
+    }
+}
+
+/// x · min(max(x + 3, 0), 6) / 6, MobileNetV3's hard swish.
+public struct HardSwish: Layer {
+    /// A hard swish.
+    public init() {}
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
+    public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.append(.unary(.hardSwish), name: graph.uniqueName("hardswish"))
+    }
+}
+
+/// min(max(x + 3, 0), 6) / 6, MobileNetV3's hard sigmoid (its squeeze-excite gate).
+public struct HardSigmoid: Layer {
+    /// A hard sigmoid.
+    public init() {}
+    /// Appends this layer's operations after `graph.current` (see `Layer`).
+    public func lower(into graph: inout GraphBuilder) throws(LoweringError) {
+        try graph.append(.unary(.hardSigmoid), name: graph.uniqueName("hardsigmoid"))
     }
 }

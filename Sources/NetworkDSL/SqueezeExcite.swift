@@ -28,9 +28,9 @@ public struct SqueezeExcite: Layer {
         let scale = try graph.withScope(path: name, prefix: name) { (g: inout GraphBuilder) throws(LoweringError) -> NodeID in
             try g.append(.globalAveragePool, name: "pool")
             try g.append(.convolution(Convolution(inChannels: channels, outChannels: width, kernel: 1, bias: true)), name: "fc1")
-            try g.append(.relu, name: "relu")
+            try g.append(.unary(.relu), name: "relu")
             try g.append(.convolution(Convolution(inChannels: width, outChannels: channels, kernel: 1, bias: true)), name: "fc2")
-            return try g.append(.sigmoid, name: "gate")
+            return try g.append(.unary(.sigmoid), name: "gate")
         }
         try graph.append(.channelScale, inputs: [input, scale], name: "\(name).scale")
     }

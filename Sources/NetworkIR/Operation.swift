@@ -7,10 +7,8 @@ public enum Operation: Hashable, Sendable, Codable {
     case convolution(Convolution)
     /// Inference batch norm over `channels` with `epsilon`.
     case batchNorm(channels: Int, epsilon: Float)
-    /// max(x, 0).
-    case relu
-    /// 1 / (1 + e^-x).
-    case sigmoid
+    /// An element-wise activation (ReLU, sigmoid, SiLU, clamp, hard swish, hard sigmoid).
+    case unary(UnaryFunction)
     /// Element-wise sum of two equal shapes (residual add).
     case add
     /// x * s, where s has one value per channel (shape C×1×1): the squeeze-excite scaling.
@@ -19,10 +17,6 @@ public enum Operation: Hashable, Sendable, Codable {
     case globalAveragePool
     /// Fully connected layer over a C×1×1 input.
     case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
-    /// x · sigmoid(x) (SiLU, swish).
-    case silu
-    /// min(max(x, lower), upper): ReLU6 is clamp(0, 6).
-    case clamp(lower: Float, upper: Float)
     /// Maximum over each window (padding never wins).
     case maxPool(PoolingWindow)
     /// Mean over each window, padded positions counted as zeros.
@@ -37,14 +31,11 @@ public enum Operation: Hashable, Sendable, Codable {
         case .input: "input"
         case .convolution(let c): "conv\(c.kernel)x\(c.kernel)"
         case .batchNorm: "batchnorm"
-        case .relu: "relu"
-        case .sigmoid: "sigmoid"
+        case .unary(let f): f.name
         case .add: "add"
         case .channelScale: "scale"
         case .globalAveragePool: "avgpool"
         case .linear: "linear"
-        case .silu: "silu"
-        case .clamp: "clamp"
         case .maxPool(let w): "maxpool\(w.kernel)x\(w.kernel)"
         case .averagePool(let w): "avgpool\(w.kernel)x\(w.kernel)"
         case .dropout: "dropout"
@@ -73,10 +64,8 @@ public enum Operation: Hashable, Sendable, Codable {
                 throw ShapeError("batch norm over \(channels) channels receives \(inputs[0].channels)")
             }
             return inputs[0]
-        case .relu, .sigmoid, .silu:
-            return inputs[0]
-        case .clamp(let lower, let upper):
-            guard lower.isFinite, upper.isFinite, lower < upper else { throw ShapeError("clamp bounds must be finite with lower < upper (got \(lower), \(upper))") }
+        case .unary(let f):
+            try f.validate()
             return inputs[0]
         case .dropout(let p):
             guard p >= 0, p < 1 else { throw ShapeError("dropout probability must be in [0, 1) (got \(p))") }
@@ -118,7 +107,7 @@ public enum Operation: Hashable, Sendable, Codable {
         case .maxPool, .averagePool:
             // pycls `pool2d_cx`: the output counts as activations; no multiply-adds.
             return Complexity(acts: output.elementCount)
-        case .input, .relu, .sigmoid, .add, .channelScale, .globalAveragePool, .silu, .clamp, .dropout:
+        case .input, .unary, .add, .channelScale, .globalAveragePool, .dropout:
             return Complexity()
         }
     }

@@ -47,10 +47,17 @@ func referenceRun(_ graph: Graph, weights: WeightSet, input: [Float], batch: Int
                 let c = (i / plane) % channels
                 return (x - mean[c]) / (variance[c] + Double(eps)).squareRoot() * gamma[c] + beta[c]
             }
-        case .relu:
-            values[id] = values[node.inputs[0]].map { max($0, 0) }
-        case .sigmoid:
-            values[id] = values[node.inputs[0]].map { 1 / (1 + exp(-$0)) }
+        case .unary(let function):
+            values[id] = values[node.inputs[0]].map { x in
+                switch function {
+                case .relu: max(x, 0)
+                case .sigmoid: 1 / (1 + exp(-x))
+                case .silu: x / (1 + exp(-x))
+                case .clamp(let lower, let upper): min(max(x, Double(lower)), Double(upper))
+                case .hardSwish: x * min(max(x + 3, 0), 6) / 6
+                case .hardSigmoid: min(max(x + 3, 0), 6) / 6
+                }
+            }
         case .add:
             values[id] = zip(values[node.inputs[0]], values[node.inputs[1]]).map(+)
         case .channelScale:
@@ -61,10 +68,6 @@ func referenceRun(_ graph: Graph, weights: WeightSet, input: [Float], batch: Int
             values[id] = (0..<(batch * out.channels)).map { nc in
                 src[(nc * inPlane)..<((nc + 1) * inPlane)].reduce(0, +) / Double(inPlane)
             }
-        case .silu:
-            values[id] = values[node.inputs[0]].map { $0 / (1 + exp(-$0)) }
-        case .clamp(let lower, let upper):
-            values[id] = values[node.inputs[0]].map { min(max($0, Double(lower)), Double(upper)) }
         case .dropout:
             values[id] = values[node.inputs[0]]
         case .maxPool(let window), .averagePool(let window):

@@ -64,19 +64,20 @@ import DesignSpaces
         try expectGradients(trainer.gradients, equal: reference, case: c.name)
     }
 
-    /// The layers case at inference: SiLU, ReLU6, max and average pooling and dropout (the identity at
-    /// inference, p = 0.3 in both) run by the executor equal PyTorch's eval-mode logits.
-    @Test(arguments: kernelSets)
-    func layersRunAsPyTorchAtInference(kernels: String) throws {
-        let c = try #require(try trainingCases(kind: "gradients").first { $0.name == "layers" })
-        let graph = try TrainingCase.layersNetwork(dropout: 0.3).lower(height: c.height, width: c.width)
+    /// The cases with eval-mode logits, at inference: SiLU, ReLU6, max and average pooling and dropout
+    /// (the identity at inference, p = 0.3 in both) in `layers`; hard swish and hard sigmoid in
+    /// `hard_activations` — run by the executor, equal to PyTorch's logits.
+    @Test(arguments: ["layers", "hard_activations"], kernelSets)
+    func casesRunAsPyTorchAtInference(_ name: String, kernels: String) throws {
+        let c = try #require(try trainingCases(kind: "gradients").first { $0.name == name })
+        let graph = name == "layers" ? try TrainingCase.layersNetwork(dropout: 0.3).lower(height: c.height, width: c.width) : try c.graph()
         let model = try CompiledModel(graph: graph, weights: c.initialWeights(), batch: c.batch, threads: 2,
                                       kernels: try #require(KernelSet(named: kernels)))
         let logits = try model.run(try c.batch(0).images)
         let expected = try NumPyArray.read(contentsOf: c.url(".logits.npy")).scalars
         let scale = expected.map(abs).max()!
         let error = zip(logits, expected).map { abs($0 - $1) }.max()! / scale
-        #expect(logits.count == expected.count && error <= 1e-5, "\(kernels): logits differ from PyTorch by \(error) of the largest")
+        #expect(logits.count == expected.count && error <= 1e-5, "\(name), \(kernels): logits differ from PyTorch by \(error) of the largest")
     }
 
     /// Dropout in training: about p of the values are zeroed, the rest scaled by 1 / (1 − p), the
@@ -86,7 +87,7 @@ import DesignSpaces
         let p = 0.25
         // input → ReLU → dropout: the ReLU's value and gradient are the dropout's input and its gradient.
         var builder = GraphBuilder(input: FeatureShape(channels: 3, height: 32, width: 32))
-        try builder.append(.relu, name: "relu")
+        try builder.append(.unary(.relu), name: "relu")
         try builder.append(.dropout(probability: p), name: "drop")
         let graph = builder.build(name: "dropout")
         /// The dropout's forward of ones (its mask times 1 / (1 − p)), after checking its backward of ones equals it.

@@ -29,6 +29,7 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
     func graph() throws -> Graph {
         if network == "inverted_residual" { return try Self.invertedResidualNetwork.lower(height: height, width: width) }
         if network == "layers" { return try Self.layersNetwork(dropout: 0).lower(height: height, width: width) }
+        if network == "hard_activations" { return try Self.hardNetwork.lower(height: height, width: width) }
         if network == "zoo" { return try Zoo.model(named: name).network().lower(height: height, width: width) }
         if network == "stages" {
             let (stages, groupWidth, ratio) = (stages!, group_width!, bottleneck_ratio!)
@@ -79,6 +80,24 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
             Body { Stage(depth: 2, width: 16, groupWidth: 16, block: LayersBlock(dropout: dropout)) }
             Head(classes: 10)
         }
+    }
+
+    /// MobileNetV3's activations around a residual: hard swish after the expansion, hard sigmoid after
+    /// the 3x3 convolution carrying the stride (scripts/make_training_fixtures.py's HardBlock).
+    struct HardBlock: Block {
+        func body(_ c: BlockContext) -> some Layer {
+            Residual {
+                Conv(2 * c.outputWidth, kernel: 1, name: "expand"); BatchNorm(name: "bn1"); HardSwish()
+                Conv(c.outputWidth, kernel: 3, stride: c.stride, name: "conv"); BatchNorm(name: "bn2"); HardSigmoid()
+            }
+        }
+    }
+
+    /// Two `HardBlock`s.
+    static let hardNetwork = Network("hard activations test net") {
+        Stem(8)
+        Body { Stage(depth: 2, width: 16, groupWidth: 16, block: HardBlock()) }
+        Head(classes: 10)
     }
 
     func url(_ suffix: String) throws -> URL {

@@ -14,11 +14,16 @@ protocol OperationDefinition {
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation
     /// The layer kind profiles group `node` under (`conv1x1`, `conv3x3`, `stem`, `se`, `batchnorm`, …).
     func profileKind(of node: Node) -> String
+    /// Whether the result is never negative when each input is (`inputs[i]`) or is not: what the int8
+    /// rules need to know of a convolution's input (uint8 with zero point 0).
+    func isNonNegative(inputs: [Bool]) -> Bool
 }
 
 extension OperationDefinition {
     /// Element-wise work unless the kind says otherwise.
     func profileKind(of node: Node) -> String { "elementwise" }
+    /// Signs unknown unless the kind says otherwise.
+    func isNonNegative(inputs: [Bool]) -> Bool { false }
 }
 
 /// The layer kind inference and training profiles group `node` under, from its kind's definition.
@@ -31,13 +36,10 @@ func definition(of operation: Operation) -> any OperationDefinition {
     case .convolution(let conv): ConvolutionDefinition(conv: conv)
     case .linear(let inFeatures, let outFeatures, let bias): LinearDefinition(inFeatures: inFeatures, outFeatures: outFeatures, bias: bias)
     case .batchNorm(let channels, let epsilon): BatchNormDefinition(channels: channels, epsilon: epsilon)
-    case .relu: ReLUDefinition()
-    case .sigmoid: SigmoidDefinition()
+    case .unary(let function): UnaryDefinition(function: function)
     case .add: AddDefinition()
     case .channelScale: ChannelScaleDefinition()
     case .globalAveragePool: GlobalAveragePoolDefinition()
-    case .silu: SiLUDefinition()
-    case .clamp(let lower, let upper): ClampDefinition(lower: lower, upper: upper)
     case .dropout(let probability): DropoutDefinition(probability: probability)
     case .maxPool(let window): WindowPoolDefinition(window: window, isMax: true)
     case .averagePool(let window): WindowPoolDefinition(window: window, isMax: false)

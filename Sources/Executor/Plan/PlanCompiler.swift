@@ -107,16 +107,10 @@ struct PlanCompiler {
                 chain.last = c
             }
         }
-        if let c = soleConsumer(chain.last) {
-            switch graph.nodes[c].operation {
-            case .relu: chain.activation = .relu
-            case .sigmoid: chain.activation = .sigmoid
-            default: break
-            }
-            if chain.activation != .none {
-                chain.members.append(c)
-                chain.last = c
-            }
+        if let c = soleConsumer(chain.last), case .unary(let function) = graph.nodes[c].operation, let epilogue = function.row.epilogue {
+            chain.activation = epilogue
+            chain.members.append(c)
+            chain.last = c
         }
         return chain
     }

@@ -10,17 +10,11 @@ extension Graph {
         return node.shape.height * node.shape.width > 1 && isNonNegative(node.inputs[0])
     }
 
-    /// Whether node `id`'s result is never negative, by construction: a ReLU, a sigmoid, a clamp from
-    /// 0 or above, and what pools, drops out or gates such results. An int8 convolution's uint8 input
-    /// (zero point 0) must be one.
+    /// Whether node `id`'s result is never negative, by construction (each kind's definition says how
+    /// its result's sign follows from its inputs'). An int8 convolution's uint8 input (zero point 0)
+    /// must be one.
     func isNonNegative(_ id: NodeID) -> Bool {
         let node = nodes[id]
-        switch node.operation {
-        case .relu, .sigmoid: return true
-        case .clamp(let lower, _): return lower >= 0
-        case .channelScale: return node.inputs.allSatisfy(isNonNegative)
-        case .maxPool, .averagePool, .globalAveragePool, .dropout: return isNonNegative(node.inputs[0])
-        default: return false
-        }
+        return definition(of: node.operation).isNonNegative(inputs: node.inputs.map(isNonNegative))
     }
 }

@@ -47,7 +47,7 @@ final class TrainingPlan: @unchecked Sendable {
         for (id, op) in operations.enumerated() {
             guard var op = op as? any ReLUFusing, id != graph.output, consumers[id].count == 1 else { continue }
             let next = consumers[id][0]
-            guard graph.nodes[next].operation == .relu, operations[next] != nil else { continue }
+            guard graph.nodes[next].operation == .unary(.relu), operations[next] != nil else { continue }
             op.fusedReLU = next
             operations[id] = op
             operations[next] = nil

@@ -15,6 +15,9 @@ struct ChannelScaleDefinition: OperationDefinition {
 
     func profileKind(of node: Node) -> String { "se" }
 
+    /// A gated value is never negative when the value and its gate are not.
+    func isNonNegative(inputs: [Bool]) -> Bool { inputs.allSatisfy { $0 } }
+
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id]
         return ChannelScaleOperation(node: id, input: node.inputs[0], scale: node.inputs[1], channels: node.shape.channels,

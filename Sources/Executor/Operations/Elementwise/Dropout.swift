@@ -5,6 +5,8 @@ import NetworkIR
 struct DropoutDefinition: OperationDefinition {
     let probability: Double
 
+    func isNonNegative(inputs: [Bool]) -> Bool { inputs[0] }
+
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
         try compiler.alias(id, to: compiler.graph.nodes[id].inputs[0])
     }

@@ -1,14 +1,12 @@
 import Foundation
+import NetworkIR
 
 /// Element-wise work over rows (rows of a padded value are contiguous inside the ring): the activations,
 /// residual adds, squeeze-excite scales and batch norms that could not be fused into a convolution.
 struct ElementwiseStep: InferenceStep {
     enum Operation: Sendable {
         case add(Int)                       // + another value of the same shape
-        case relu
-        case sigmoid
-        case silu                           // x · sigmoid(x)
-        case clamp(Float, Float)            // min(max(x, lower), upper)
+        case unary(UnaryFunction)           // an activation, from its table row
         case affine(scale: Int, shift: Int) // per-channel x * scale + shift (a batch norm that could not be folded)
         case channelScale(Int)              // × a per-image, per-channel value (C×1×1)
     }
@@ -38,14 +36,8 @@ struct ElementwiseStep: InferenceStep {
             let n = row / dst.height, y = row % dst.height
             let a = arena + src.index(n, y, 0), out = arena + dst.index(n, y, 0)
             switch operation {
-            case .relu:
-                for i in 0..<count { out[i] = max(a[i], 0) }
-            case .sigmoid:
-                for i in 0..<count { out[i] = 1 / (1 + exp(-a[i])) }
-            case .silu:
-                for i in 0..<count { out[i] = a[i] / (1 + exp(-a[i])) }
-            case .clamp(let lower, let upper):
-                for i in 0..<count { out[i] = min(max(a[i], lower), upper) }
+            case .unary(let function):
+                Vector.apply(0..<count, a, into: out, function.row.forward)
             case .add(let other):
                 let b = arena + c.layouts[other].index(n, y, 0)
                 for i in 0..<count { out[i] = a[i] + b[i] }

@@ -9,6 +9,8 @@ struct GlobalAveragePoolDefinition: OperationDefinition {
 
     func profileKind(of node: Node) -> String { "pool" }
 
+    func isNonNegative(inputs: [Bool]) -> Bool { inputs[0] }
+
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let shape = context.inputShape(of: id)
         return GlobalAveragePoolOperation(node: id, input: context.input(of: id), channels: shape.channels, pixels: shape.height * shape.width)

@@ -12,6 +12,8 @@ struct WindowPoolDefinition: OperationDefinition {
 
     func profileKind(of node: Node) -> String { isMax ? "maxpool" : "avgpool" }
 
+    func isNonNegative(inputs: [Bool]) -> Bool { inputs[0] }
+
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         WindowPoolOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id),
                             outShape: context.graph.nodes[id].shape, window: window, isMax: isMax)
