@@ -68,13 +68,13 @@ let package = Package(
 
         .testTarget(name: "NetworkDSLTests", dependencies: ["NetworkDSL", "NetworkIR"], exclude: ["Snippets"]),
         .testTarget(name: "DesignSpacesTests", dependencies: ["DesignSpaces"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DeclarationFormatTests", dependencies: ["DeclarationFormat"]),
+        .testTarget(name: "DeclarationFormatTests", dependencies: ["DeclarationFormat", "DesignSpaces"]),
         .testTarget(name: "CLITests", dependencies: ["RegNetCLI", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights", "NetworkIR"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels", "Executor", "NetworkDSL", "NetworkIR"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights", "Kernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights", "Kernels", "NetworkIR"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -6,8 +6,8 @@ import Testing
 /// The inference micro-kernels of every instruction set this CPU runs, against scalar references in
 /// Double over edge sizes: GEMM tiles with every row count up to mr and column counts around the
 /// panel width (remainders, several panels, a column offset), with and without bias and residual,
-/// each activation; convolution tiles for every pixel count up to xb and channel counts below and
-/// at 16; packing with and without gates. Values past the written region must stay untouched.
+/// each activation; every convolution tile a set's table lists, alone, for every pixel count up to its
+/// width and channel counts up to its lanes; packing with and without gates. Values past the written region must stay untouched.
 @Suite struct InferenceKernelTests {
     static let sets = KernelSet.available.map(\.name)
 
@@ -74,47 +74,62 @@ import Testing
         #expect(cases > 50)
     }
 
+    /// Every tile of every set's table, called alone (`KernelSet.tiles`: conv_14x16_avx512, conv_8x8_avx512, …)
+    /// for every pixel count up to its width and channel counts up to its lanes, and each set's dispatching
+    /// `conv` for every pixel count up to `xb`.
     @Test(arguments: sets)
     func convolutionTilesMatchTheScalarReference(_ name: String) throws {
         let set = try #require(KernelSet(named: name))
+        #expect(!set.tiles.isEmpty && set.tiles.allSatisfy { $0.xb <= set.xb }, "\(name): its table lists its tiles")
+        var tested: [String] = []
+        for tile in set.tiles {
+            let lanes = Int(tile.lanes)
+            for xb in 1...Int(tile.xb) {
+                for co in Set([1, 7, lanes]) { try checkConvolution(name: String(cString: tile.name), tile.fn, width: Int(tile.xb), xb: xb, co: co) }
+            }
+            tested.append(String(cString: tile.name))
+        }
+        for xb in 1...set.xb { for co in [1, 7, 16] { try checkConvolution(name: "\(name) conv", set.conv, width: set.xb, xb: xb, co: co) } }
+        print("\(name): convolution tiles tested alone: \(tested.joined(separator: ", "))")
+    }
+
+    /// One call of a convolution tile `fn` (at most `width` pixels) against the scalar reference, over
+    /// kernel sizes, input channels and activations; nothing written outside the xb × co tile.
+    func checkConvolution(name: String, _ fn: rn_conv_fn, width: Int, xb: Int, co: Int) throws {
         let sentinel: Float = -777
-        for xb in Set([1, set.xb - 1, set.xb]) where xb >= 1 {
-            for co in [1, 7, 16] {
-                for (kernel, ci) in [(1, 1), (3, 5), (3, 16), (5, 2)] {
-                    for act in [Int32(0), 1, 2] {
-                        // Input: pixels `stride` apart in rows of `inRow` floats, channels contiguous.
-                        let stride = 2, inPixel = stride * ci + 1, inCol = inPixel, inRow = (xb * stride + kernel + 2) * inPixel
-                        let input = Self.values(kernel * inRow + xb * inPixel + ci, seed: ci + kernel)
-                        let w = Self.values(kernel * kernel * ci * 16, seed: co)
-                        let bias = (0..<16).map { Float($0) * 0.1 - 0.8 }
-                        let outPixel = 20
-                        var out = [Float](repeating: sentinel, count: set.xb * outPixel)
-                        input.withUnsafeBufferPointer { ip in w.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
-                            out.withUnsafeMutableBufferPointer { op in
-                                set.conv(xb, co, kernel, kernel, ci, ip.baseAddress!, inRow, inCol, inPixel, wp.baseAddress!,
-                                         bp.baseAddress!, op.baseAddress!, outPixel, act)
-                            }
-                        } } }
-                        for p in 0..<set.xb {
-                            for j in 0..<outPixel {
-                                let got = out[p * outPixel + j]
-                                guard p < xb, j < co else {
-                                    #expect(got == sentinel, "\(name) conv xb\(xb) co\(co): wrote outside the tile at pixel \(p), channel \(j)")
-                                    continue
+        for (kernel, ci) in [(1, 1), (3, 5), (3, 16), (5, 2)] {
+            for act in [Int32(0), 1, 2] {
+                // Input: pixels `stride` apart in rows of `inRow` floats, channels contiguous.
+                let stride = 2, inPixel = stride * ci + 1, inCol = inPixel, inRow = (xb * stride + kernel + 2) * inPixel
+                let input = Self.values(kernel * inRow + xb * inPixel + ci, seed: ci + kernel)
+                let w = Self.values(kernel * kernel * ci * 16, seed: co)
+                let bias = (0..<16).map { Float($0) * 0.1 - 0.8 }
+                let outPixel = 20
+                var out = [Float](repeating: sentinel, count: width * outPixel)
+                input.withUnsafeBufferPointer { ip in w.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        fn(xb, co, kernel, kernel, ci, ip.baseAddress!, inRow, inCol, inPixel, wp.baseAddress!, bp.baseAddress!,
+                           op.baseAddress!, outPixel, act)
+                    }
+                } } }
+                for p in 0..<width {
+                    for j in 0..<outPixel {
+                        let got = out[p * outPixel + j]
+                        guard p < xb, j < co else {
+                            #expect(got == sentinel, "\(name) xb\(xb) co\(co): wrote outside the tile at pixel \(p), channel \(j)")
+                            continue
+                        }
+                        var sum = Double(bias[j])
+                        for ky in 0..<kernel {
+                            for kx in 0..<kernel {
+                                for c in 0..<ci {
+                                    sum += Double(input[ky * inRow + kx * inCol + p * inPixel + c]) * Double(w[((ky * kernel + kx) * ci + c) * 16 + j])
                                 }
-                                var sum = Double(bias[j])
-                                for ky in 0..<kernel {
-                                    for kx in 0..<kernel {
-                                        for c in 0..<ci {
-                                            sum += Double(input[ky * inRow + kx * inCol + p * inPixel + c]) * Double(w[((ky * kernel + kx) * ci + c) * 16 + j])
-                                        }
-                                    }
-                                }
-                                let expected = Self.activate(sum, act)
-                                #expect(abs(Double(got) - expected) <= 1e-5 * max(1, abs(expected)),
-                                        "\(name) conv xb\(xb) co\(co) k\(kernel) ci\(ci) act\(act): pixel \(p) channel \(j): \(got) vs \(expected)")
                             }
                         }
+                        let expected = Self.activate(sum, act)
+                        #expect(abs(Double(got) - expected) <= 1e-5 * max(1, abs(expected)),
+                                "\(name) xb\(xb) co\(co) k\(kernel) ci\(ci) act\(act): pixel \(p) channel \(j): \(got) vs \(expected)")
                     }
                 }
             }

@@ -43,7 +43,6 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     @Test func requiredKernelSetsRun() {
         let available = KernelSet.available.map(\.name)
         print("kernel sets tested: \(available.joined(separator: ", "))")
-        #expect(available.contains("portable"))
         let required = ProcessInfo.processInfo.environment["REGNET_REQUIRE_KERNELS"]?.split(separator: ",").map(String.init) ?? []
         let reduced = (BFloat16Kernels.available == nil ? [] : ["avx512bf16"]) + (Int8Kernels.available == nil ? [] : ["avx512vnni"])
         print("bf16 and int8 kernels tested: \(reduced.isEmpty ? "none (no AVX-512 BF16 or VNNI)" : reduced.joined(separator: ", "))")
@@ -79,8 +78,6 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let input = try NumPyArray.read(contentsOf: fixtureURL(c.input ?? "\(c.name).input.npy"))
         let expected = try NumPyArray.read(contentsOf: fixtureURL(c.logits ?? "\(c.name).logits.npy"))
         #expect(input.shape == [c.batch, 3, c.height, c.width])
-        #expect(KernelSet.available.contains { $0.name == "portable" })
-        var runs = 0
         for kernels in KernelSet.available {
             var outputs: [[Float]] = []
             for threads in [1, 2] {
@@ -91,12 +88,10 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
                 let error = relativeError(output.scalars, expected.scalars)
                 #expect(error <= 1e-4, "\(c.name) on \(kernels.name), \(threads) threads: relative error \(error)")
                 print("parity \(c.name) \(kernels.name) threads=\(threads): relative error \(error)")
-                runs += 1
             }
             // 1 and 2 threads split the same work differently; results must agree to 1e-5 relative.
             #expect(relativeError(outputs[0], outputs[1]) <= 1e-5, "\(c.name) on \(kernels.name): 1 vs 2 threads")
         }
-        #expect(runs == 2 * KernelSet.available.count)
         // Image-group scheduling (normally for large activations) forced on: same logits.
         // Thresholds from "everything" to "only the largest layers" also give mixed plans.
         if c.batch > 1 {

@@ -61,6 +61,10 @@ import Weights
             try CompiledModel(graph: graph, weights: weights, batch: c.batch, threads: threads, kernels: .best, precision: precision,
                               quantization: quantization, groupBudgetBytes: groupBudgetBytes)
         }
+        // The precision that ran: the one asked for where the CPU has its instructions (CI requires them
+        // wherever /proc/cpuinfo lists them), float32 otherwise.
+        let ran = try compile(threads: 1).precision
+        #expect(ran == (KernelSet.best.supports(precision) ? precision : .float32), "\(c.name): \(precision.rawValue) ran as \(ran.rawValue)")
         let outputs = try [1, 2].map { try compile(threads: $0).run(input).scalars }
         let cosines = Self.cosines(outputs[0], expected, classes: c.classes)
         let agree = zip(Self.top1(outputs[0], classes: c.classes), Self.top1(expected, classes: c.classes)).filter { $0 == $1 }.count

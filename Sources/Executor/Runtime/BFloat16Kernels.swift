@@ -12,9 +12,12 @@ struct BFloat16Kernels: @unchecked Sendable {
     let pack: rn_pack_bf16_fn
     let convert: rn_convert_bf16_fn
 
-    /// The set this CPU runs, if it has bf16 dot products.
-    static let available: BFloat16Kernels? = rn_bf16_kernels_for().map { t in
-        BFloat16Kernels(mr: Int(t.pointee.mr), nr: Int(t.pointee.nr), xb: Int(t.pointee.xb), gemm: t.pointee.gemm,
-                        conv: t.pointee.conv, xb2: Int(t.pointee.xb2), conv2: t.pointee.conv2, pack: t.pointee.pack, convert: t.pointee.convert)
+    /// The kernels of a C table.
+    init(_ t: UnsafePointer<rn_bf16_kernels>) {
+        (mr, nr, xb, xb2) = (Int(t.pointee.mr), Int(t.pointee.nr), Int(t.pointee.xb), Int(t.pointee.xb2))
+        (gemm, conv, conv2, pack, convert) = (t.pointee.gemm, t.pointee.conv, t.pointee.conv2, t.pointee.pack, t.pointee.convert)
     }
+
+    /// The set this CPU runs, if it has bf16 dot products.
+    static let available: BFloat16Kernels? = rn_bf16_kernels_for().map(BFloat16Kernels.init)
 }

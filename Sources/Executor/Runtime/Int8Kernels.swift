@@ -9,9 +9,12 @@ struct Int8Kernels: @unchecked Sendable {
     let pack: rn_pack_int8_fn
     let convert: rn_convert_int8_fn
 
-    /// The set this CPU runs, if it has AVX-512 VNNI.
-    static let available: Int8Kernels? = rn_int8_kernels_for().map { t in
-        Int8Kernels(mr: Int(t.pointee.mr), nr: Int(t.pointee.nr), xb: Int(t.pointee.xb), gemm: t.pointee.gemm,
-                    conv: t.pointee.conv, pack: t.pointee.pack, convert: t.pointee.convert)
+    /// The kernels of a C table.
+    init(_ t: UnsafePointer<rn_int8_kernels>) {
+        (mr, nr, xb) = (Int(t.pointee.mr), Int(t.pointee.nr), Int(t.pointee.xb))
+        (gemm, conv, pack, convert) = (t.pointee.gemm, t.pointee.conv, t.pointee.pack, t.pointee.convert)
     }
+
+    /// The set this CPU runs, if it has AVX-512 VNNI.
+    static let available: Int8Kernels? = rn_int8_kernels_for().map(Int8Kernels.init)
 }

@@ -16,14 +16,16 @@ public struct KernelSet: @unchecked Sendable {
 
     init(table: UnsafePointer<rn_kernels>) {
         self.table = table
-        // Only the AVX-512 set has bf16 and int8 companions; looked up once, not on every step run.
-        let avx512 = String(cString: table.pointee.name) == "avx512"
-        bfloat16 = avx512 ? BFloat16Kernels.available : nil
-        int8 = avx512 ? Int8Kernels.available : nil
-        exactTiles = avx512 ? [14, 8, 7] : []
+        // The table names its bf16 and int8 companions (when this CPU runs them) and its tiles; read once.
+        bfloat16 = table.pointee.bf16?().map(BFloat16Kernels.init)
+        int8 = table.pointee.int8?().map(Int8Kernels.init)
+        tiles = (0..<Int(table.pointee.tile_count)).map { table.pointee.tiles[$0] }
+        exactTiles = tiles.filter { $0.divides_rows != 0 }.map { Int($0.xb) }.sorted(by: >)
     }
 
-    /// Convolution tile widths this set has a kernel for, widest first (`convolutionTile`).
+    /// Every convolution tile `conv` dispatches to.
+    let tiles: [rn_conv_tile]
+    /// Widths rows are split into when one divides them, widest first (`convolutionTile`).
     private let exactTiles: [Int]
 
     /// Every set this CPU runs, best first.
@@ -37,9 +39,9 @@ public struct KernelSet: @unchecked Sendable {
     var nr: Int { Int(table.pointee.nr) }
     /// Convolution pixels per tile.
     package var xb: Int { Int(table.pointee.xb) }
-    /// Pixels per convolution call along a row `width` pixels wide: a tile width of this set that
-    /// divides the row (14, 8 or 7 on AVX-512: 56 = 4 × 14, 32 = 4 × 8), else the row split into equal
-    /// calls of at most `xb`, so no call computes many pixels it then drops.
+    /// Pixels per convolution call along a row `width` pixels wide: a tile width of this set marked
+    /// `divides_rows` that divides the row (14, 8 or 7 on AVX-512: 56 = 4 × 14, 32 = 4 × 8), else the row
+    /// split into equal calls of at most `xb`, so no call computes many pixels it then drops.
     package func convolutionTile(width: Int) -> Int {
         if let exact = exactTiles.first(where: { width % $0 == 0 }) { return exact }
         let calls = (width + xb - 1) / xb
@@ -49,9 +51,9 @@ public struct KernelSet: @unchecked Sendable {
     var conv: rn_conv_fn { table.pointee.conv }
     var pack: rn_pack_fn { table.pointee.pack }
 
-    /// The bf16 micro-kernels that go with this set: only the AVX-512 set has them, on CPUs with AVX-512 BF16.
+    /// The bf16 micro-kernels that go with this set, when its table names them and the CPU has AVX-512 BF16.
     let bfloat16: BFloat16Kernels?
-    /// The int8 micro-kernels that go with this set: only the AVX-512 set has them, on CPUs with AVX-512 VNNI.
+    /// The int8 micro-kernels that go with this set, when its table names them and the CPU has AVX-512 VNNI.
     let int8: Int8Kernels?
     /// Whether `precision` runs with this set (float32 always does).
     public func supports(_ precision: Precision) -> Bool {

@@ -32,5 +32,7 @@ IK_ATTR static inline __m256i avx2_first_lanes(size_t n) {
 
 IK_CONV_TILE(6)
 
-const rn_kernels rn_avx2_kernels = {"avx2", IK_MR, IK_NR, 6, IK_GEMM, conv_6x16_avx2, IK_PACK};
+static const rn_conv_tile tiles_avx2[] = {{"conv_6x16_avx2", 6, 16, 0, conv_6x16_avx2}};
+
+const rn_kernels rn_avx2_kernels = {"avx2", IK_MR, IK_NR, 6, IK_GEMM, conv_6x16_avx2, IK_PACK, tiles_avx2, 1, NULL, NULL};
 #endif

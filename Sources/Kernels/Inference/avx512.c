@@ -80,5 +80,13 @@ IK_ATTR static void conv_avx512(size_t xb, size_t co, size_t kh, size_t kw, size
     else conv_4x16_avx512(xb, co, kh, kw, ci, in, in_row, in_col, in_pixel, w, bias, out, out_pixel, act);
 }
 
-const rn_kernels rn_avx512_kernels = {"avx512", IK_MR, IK_NR, 14, IK_GEMM, conv_avx512, IK_PACK};
+static const rn_conv_tile tiles_avx512[] = {
+    {"conv_14x16_avx512", 14, 16, 1, conv_14x16_avx512}, {"conv_8x16_avx512", 8, 16, 1, conv_8x16_avx512},
+    {"conv_7x16_avx512", 7, 16, 1, conv_7x16_avx512},    {"conv_4x16_avx512", 4, 16, 0, conv_4x16_avx512},
+    {"conv_14x8_avx512", 14, 8, 0, conv_14x8_avx512},    {"conv_8x8_avx512", 8, 8, 0, conv_8x8_avx512},
+    {"conv_7x8_avx512", 7, 8, 0, conv_7x8_avx512},       {"conv_4x8_avx512", 4, 8, 0, conv_4x8_avx512},
+};
+
+const rn_kernels rn_avx512_kernels = {"avx512", IK_MR, IK_NR, 14, IK_GEMM, conv_avx512, IK_PACK, tiles_avx512,
+                                      sizeof tiles_avx512 / sizeof tiles_avx512[0], rn_bf16_kernels_for, rn_int8_kernels_for};
 #endif

@@ -43,4 +43,7 @@ static void conv_portable(size_t xb, size_t co, size_t kh, size_t kw, size_t ci,
 
 RN_DEFINE_PACK(pack_portable, )
 
-const rn_kernels rn_portable_kernels = {"portable", P_MR, P_NR, P_XB, gemm_portable, conv_portable, pack_portable};
+static const rn_conv_tile tiles_portable[] = {{"conv_portable", P_XB, RN_CONV_LANES, 0, conv_portable}};
+
+const rn_kernels rn_portable_kernels = {"portable", P_MR, P_NR, P_XB, gemm_portable, conv_portable, pack_portable, tiles_portable, 1,
+                                        NULL, NULL};

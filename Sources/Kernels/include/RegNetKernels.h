@@ -36,21 +36,6 @@ typedef void (*rn_conv_fn)(size_t xb, size_t co, size_t kh, size_t kw, size_t ci
                            const float *in, size_t in_row, size_t in_col, size_t in_pixel,
                            const float *w, const float *bias, float *out, size_t out_pixel, int act);
 
-/// A set of micro-kernels for one instruction set, with the tile sizes the operators must use.
-typedef struct {
-    const char *name;   ///< "avx512", "avx2" or "portable"
-    int mr;             ///< GEMM rows per tile
-    int nr;             ///< GEMM columns per packed panel
-    int xb;             ///< convolution pixels per tile
-    rn_gemm_fn gemm;
-    rn_conv_fn conv;
-    rn_pack_fn pack;
-} rn_kernels;
-
-/// The kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU runs);
-/// NULL when the CPU cannot run the requested set.
-const rn_kernels *rn_kernels_for(const char *isa);
-
 /// A bfloat16 value: the upper 16 bits of a float (round to nearest even when narrowing).
 typedef unsigned short rn_bf16;
 
@@ -150,6 +135,36 @@ typedef struct {
 
 /// The int8 kernels, or NULL when the CPU has no AVX-512 VNNI.
 const rn_int8_kernels *rn_int8_kernels_for(void);
+
+/// A convolution tile a set's `conv` dispatches to, named for its size and ISA as XNNPACK names its
+/// kernels (conv_14x16_avx512); each is tested alone, and the row splitter reads the widths here.
+typedef struct {
+    const char *name;
+    int xb;             ///< pixels per call, at most
+    int lanes;          ///< output channels per call, at most (16, or 8 for 256-bit tiles)
+    int divides_rows;   ///< rows are split into calls of this width when it divides them (1), or it only ends rows (0)
+    rn_conv_fn fn;
+} rn_conv_tile;
+
+/// A set of micro-kernels for one instruction set, with the tile sizes the operators must use.
+typedef struct {
+    const char *name;   ///< "avx512", "avx2" or "portable"
+    int mr;             ///< GEMM rows per tile
+    int nr;             ///< GEMM columns per packed panel
+    int xb;             ///< convolution pixels per tile
+    rn_gemm_fn gemm;
+    rn_conv_fn conv;    ///< dispatches to the tile of `tiles` that fits xb and co
+    rn_pack_fn pack;
+    const rn_conv_tile *tiles;
+    int tile_count;
+    /// The bf16 and int8 sets that go with this one, when this CPU runs them (NULL otherwise).
+    const rn_bf16_kernels *(*bf16)(void);
+    const rn_int8_kernels *(*int8)(void);
+} rn_kernels;
+
+/// The kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU runs);
+/// NULL when the CPU cannot run the requested set.
+const rn_kernels *rn_kernels_for(const char *isa);
 
 #ifdef __cplusplus
 }
