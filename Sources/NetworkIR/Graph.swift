@@ -38,8 +38,13 @@ public struct Graph: Hashable, Sendable, Codable {
     /// Every learned tensor the graph reads: full name (`s1.b1.conv1.conv.weight`) and PyTorch shape, in node order.
     public var parameters: [ParameterSpec] {
         nodes.flatMap { node in
-            node.operation.parameterShapes.map { ParameterSpec(name: "\(node.name).\($0.suffix)", shape: $0.shape) }
+            node.operation.parameterDeclarations.map { ParameterSpec(name: "\(node.name).\($0.suffix)", shape: $0.shape, role: $0.role) }
         }
+    }
+
+    /// The name of the tensor of node `node` that plays `role` (nil when the node declares none).
+    public func parameterName(_ node: NodeID, _ role: ParameterRole) -> String? {
+        nodes[node].operation.parameterDeclarations.first { $0.role == role }.map { "\(nodes[node].name).\($0.suffix)" }
     }
 
     /// For each node, the nodes that read its value.
@@ -52,19 +57,22 @@ public struct Graph: Hashable, Sendable, Codable {
     }
 }
 
-/// A learned tensor the graph expects: its name and PyTorch shape.
+/// A tensor the graph expects: its name, PyTorch shape and role (what it is for).
 public struct ParameterSpec: Hashable, Sendable, Codable {
     /// Full parameter name, timm style (`stem.conv.weight`).
     public var name: String
     /// Shape in PyTorch order.
     public var shape: [Int]
+    /// What it is for (learned weights, biases, batch-norm scales and shifts, running statistics).
+    public var role: ParameterRole
     /// Number of elements.
     public var elementCount: Int { shape.reduce(1, *) }
 
     /// A parameter spec.
-    public init(name: String, shape: [Int]) {
+    public init(name: String, shape: [Int], role: ParameterRole) {
         self.name = name
         self.shape = shape
+        self.role = role
     }
 }
 

@@ -112,17 +112,55 @@ public enum Operation: Hashable, Sendable, Codable {
         }
     }
 
-    /// The learned tensors this operation reads, by suffix and PyTorch shape.
-    public var parameterShapes: [(suffix: String, shape: [Int])] {
+    /// The tensors this operation reads — each with its name suffix, PyTorch shape and role — declared
+    /// once here for every consumer (weight binding, naming families, the optimizer's groups, the
+    /// training store, batch-norm folding).
+    public var parameterDeclarations: [ParameterDeclaration] {
         switch self {
         case .convolution(let conv):
-            return [("weight", conv.weightShape)] + (conv.bias ? [("bias", [conv.outChannels])] : [])
+            return [ParameterDeclaration("weight", conv.weightShape, .weight)]
+                + (conv.bias ? [ParameterDeclaration("bias", [conv.outChannels], .bias)] : [])
         case .batchNorm(let channels, _):
-            return ["weight", "bias", "running_mean", "running_var"].map { ($0, [channels]) }
+            return [ParameterDeclaration("weight", [channels], .scale), ParameterDeclaration("bias", [channels], .shift),
+                    ParameterDeclaration("running_mean", [channels], .runningMean),
+                    ParameterDeclaration("running_var", [channels], .runningVariance)]
         case .linear(let inFeatures, let outFeatures, let bias):
-            return [("weight", [outFeatures, inFeatures])] + (bias ? [("bias", [outFeatures])] : [])
+            return [ParameterDeclaration("weight", [outFeatures, inFeatures], .weight)]
+                + (bias ? [ParameterDeclaration("bias", [outFeatures], .bias)] : [])
         default:
             return []
         }
+    }
+}
+
+/// What a tensor an operation reads is for. The role, not the tensor's name, decides whether the
+/// optimizer learns it, which weight-decay group it is in (pycls's: batch-norm scales and shifts,
+/// biases, the rest) and where batch norm finds its statistics.
+public enum ParameterRole: String, Hashable, Sendable, Codable {
+    /// A convolution's or linear layer's weights.
+    case weight
+    /// A convolution's or linear layer's bias.
+    case bias
+    /// A batch norm's γ (PyTorch's `weight`).
+    case scale
+    /// A batch norm's β (PyTorch's `bias`).
+    case shift
+    /// A batch norm's running mean and variance: state tracked in training, not learned.
+    case runningMean, runningVariance
+
+    /// Whether the optimizer learns it (the running statistics are tracked instead).
+    public var isLearned: Bool { self != .runningMean && self != .runningVariance }
+}
+
+/// One tensor an operation declares: the suffix of its name (`weight` → `s1.b1.conv1.conv.weight`),
+/// its PyTorch shape and its role.
+public struct ParameterDeclaration: Hashable, Sendable {
+    public var suffix: String
+    public var shape: [Int]
+    public var role: ParameterRole
+
+    /// A declaration.
+    public init(_ suffix: String, _ shape: [Int], _ role: ParameterRole) {
+        (self.suffix, self.shape, self.role) = (suffix, shape, role)
     }
 }

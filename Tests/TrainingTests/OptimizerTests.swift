@@ -1,3 +1,4 @@
+import DesignSpaces
 import Executor
 import Foundation
 import Testing
@@ -117,17 +118,20 @@ import Weights
         #expect(r.learningRate(atEpoch: 0) == 0.8 * 0.1)
     }
 
-    @Test func parameterGroupsFollowPycls() {
+    @Test func parameterGroupsFollowPycls() throws {
         var r = TrainingRecipe()
         r.weightDecay = 5e-4
         r.batchNormWeightDecay = 0
         r.biasWeightDecay = 1e-5
-        #expect(r.weightDecay(forParameter: "s1.b1.conv1.bn.bias") == 0)
-        #expect(r.weightDecay(forParameter: "stem.bn.weight") == 0)
-        #expect(r.weightDecay(forParameter: "head.fc.bias") == 1e-5)
-        #expect(r.weightDecay(forParameter: "s1.b1.se.fc1.bias") == 1e-5)
-        #expect(r.weightDecay(forParameter: "s1.b1.conv2.conv.weight") == 5e-4)
-        #expect(r.weightDecay(forParameter: "s1.b1.ln.bias") == 5e-4)
+        #expect(r.weightDecay(for: .shift) == 0 && r.weightDecay(for: .scale) == 0)
+        #expect(r.weightDecay(for: .bias) == 1e-5)
+        #expect(r.weightDecay(for: .weight) == 5e-4)
+        // Roles follow the declarations, not the names: every batch norm's γ and β, every bias.
+        let graph = try Zoo.model(named: "regnety_008").network(classes: 10).lower(resolution: 32)
+        for spec in graph.parameters {
+            let group = spec.name.contains(".bn.") ? 0.0 : spec.name.hasSuffix(".bias") ? 1e-5 : 5e-4
+            if spec.role.isLearned { #expect(r.weightDecay(for: spec.role) == group, "\(spec.name) (\(spec.role))") }
+        }
     }
 
     @Test func recipeRejectsValuesARunCannotUse() {

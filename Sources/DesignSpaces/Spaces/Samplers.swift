@@ -27,12 +27,6 @@ public enum Samplers {
         return x >= q ? logUniform(max(lo, q), hi, q: min(hi, q), using: &g) : x
     }
 
-    /// An integer log-uniform in [lo, hi] (each value's probability proportional to ln((v+1)/v)).
-    public static func logUniformInt(_ lo: Int, _ hi: Int, using g: inout SeededGenerator) -> Int {
-        let a = log(Double(lo)), b = log(Double(hi + 1))
-        return min(hi, Int(exp(a + (b - a) * g.nextUnit())))
-    }
-
     /// One of `values`, uniformly.
     public static func choice<T>(_ values: [T], using g: inout SeededGenerator) -> T {
         values[min(values.count - 1, Int(g.nextUnit() * Double(values.count)))]

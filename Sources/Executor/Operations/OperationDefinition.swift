@@ -46,19 +46,25 @@ func definition(of operation: Operation) -> any OperationDefinition {
     }
 }
 
-/// What the training compiler hands a definition: the graph, where each parameter lives, and the
-/// batch-norm momentum.
+/// What the training compiler hands a definition: the graph, where each declared parameter lives, and
+/// the batch-norm momentum.
 package struct TrainingCompilation {
     package let graph: Graph
-    /// Offset of the tensor called `name` in the parameter store.
-    package let parameter: (String) -> Int
+    /// Offset in the parameter store of the tensor node `id` declares for `role`, nil when it declares none.
+    package let optionalParameter: (_ id: NodeID, _ role: ParameterRole) -> Int?
     /// Batch-norm running-statistics momentum.
     package let momentum: Float
 
-    package init(graph: Graph, momentum: Float, parameter: @escaping (String) -> Int) {
+    package init(graph: Graph, momentum: Float, parameter: @escaping (NodeID, ParameterRole) -> Int?) {
         self.graph = graph
-        self.parameter = parameter
+        optionalParameter = parameter
         self.momentum = momentum
+    }
+
+    /// Offset of the tensor node `id` declares for `role` (which the kind always declares).
+    func parameter(_ id: NodeID, _ role: ParameterRole) -> Int {
+        guard let offset = optionalParameter(id, role) else { preconditionFailure("\(graph.nodes[id].name) declares a \(role) tensor") }
+        return offset
     }
 
     /// The training-mode operation of node `id`, from its kind's definition.

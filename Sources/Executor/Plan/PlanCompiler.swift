@@ -216,10 +216,18 @@ struct PlanCompiler {
 
     // MARK: Weights
 
-    /// The weight tensor called `name` (weights were validated against the graph).
-    func tensor(_ name: String) -> [Float] {
-        guard let t = weights[name] else { preconditionFailure("weights were validated against the graph: \(name) is present") }
-        return t.scalars
+    /// The tensor of node `id` that plays `role` (weights were validated against the graph's declarations).
+    func tensor(_ id: NodeID, _ role: ParameterRole) -> [Float] {
+        guard let values = optionalTensor(id, role) else { preconditionFailure("\(graph.nodes[id].name) declares a \(role) tensor") }
+        return values
+    }
+
+    /// The tensor of node `id` that plays `role`, nil when the node declares none (a convolution without bias).
+    func optionalTensor(_ id: NodeID, _ role: ParameterRole) -> [Float]? {
+        graph.parameterName(id, role).map { name in
+            guard let t = weights[name] else { preconditionFailure("weights were validated against the graph: \(name) is present") }
+            return t.scalars
+        }
     }
 
     /// Appends `values` rounded to bf16 (two to each 32-bit slot, in order) to the packed weights, padded

@@ -19,12 +19,13 @@ public struct KernelSet: @unchecked Sendable {
         // The table names its bf16 and int8 companions (when this CPU runs them) and its tiles; read once.
         bfloat16 = table.pointee.bf16?().map(BFloat16Kernels.init)
         int8 = table.pointee.int8?().map(Int8Kernels.init)
-        tiles = (0..<Int(table.pointee.tile_count)).map { table.pointee.tiles[$0] }
-        exactTiles = tiles.filter { $0.divides_rows != 0 }.map { Int($0.xb) }.sorted(by: >)
+        exactTiles = (0..<Int(table.pointee.tile_count)).map { table.pointee.tiles[$0] }.filter { $0.divides_rows != 0 }
+            .map { Int($0.xb) }.sorted(by: >)
     }
 
-    /// Every convolution tile `conv` dispatches to.
-    let tiles: [rn_conv_tile]
+    /// Every convolution tile `conv` dispatches to. (Read from the table when asked: an array of these
+    /// C structs stored in this value crashed debug builds when the value was copied.)
+    var tiles: [rn_conv_tile] { (0..<Int(table.pointee.tile_count)).map { table.pointee.tiles[$0] } }
     /// Widths rows are split into when one divides them, widest first (`convolutionTile`).
     private let exactTiles: [Int]
 

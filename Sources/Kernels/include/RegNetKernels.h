@@ -1,5 +1,7 @@
 // Innermost SIMD micro-kernels for the RegNet executor, one instruction set per file, chosen at run time.
-// Kernels take raw pointers, sizes and strides only; tiling, packing, threading and fusion live in Swift.
+// Kernels take raw pointers, sizes and strides only: GEMM and convolution tiles with their epilogues,
+// and the packing of a GEMM tile's rows (copied, gated, rounded or quantised on the way). Tiling,
+// weight layouts, threading and fusion live in Swift.
 #ifndef REGNET_KERNELS_H
 #define REGNET_KERNELS_H
 

@@ -1,5 +1,6 @@
-// Micro-kernels of the training engine (backward passes and strided GEMMs), one instruction set per
-// instantiation of Training/training.c.in-style templates, chosen at run time like the inference set.
+// Micro-kernels of the training engine (backward passes and strided GEMMs): Training/template.h
+// instantiated once per instruction set (avx512.c, avx2.c, portable.c), chosen at run time like the
+// inference set (Training/select.c).
 #ifndef REGNET_TRAINING_KERNELS_H
 #define REGNET_TRAINING_KERNELS_H
 

@@ -1,3 +1,5 @@
+import NetworkIR
+
 /// How a network is trained: pycls's optimizer, schedule, regularisation and EMA settings, with
 /// pycls's defaults (`pycls/core/config.py`). Field names follow pycls's keys in Swift spelling.
 public struct TrainingRecipe: Hashable, Sendable, Codable {
@@ -111,13 +113,15 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
         return learningRate * factor
     }
 
-    /// Weight decay for the parameter `name`, by pycls's groups: the first of "bn", "ln", "bias"
-    /// contained in the name picks the group ("ln", layer norm, has no custom setting here).
-    public func weightDecay(forParameter name: String) -> Double {
-        if name.contains("bn") { return batchNormWeightDecay ?? weightDecay }
-        if name.contains("ln") { return weightDecay }
-        if name.contains("bias") { return biasWeightDecay ?? weightDecay }
-        return weightDecay
+    /// Weight decay for a tensor of `role`, by pycls's groups: batch-norm scales and shifts, biases,
+    /// and the rest (pycls tells the groups by the names "bn" and "bias"; the declared role says it
+    /// whatever a layer is called).
+    public func weightDecay(for role: ParameterRole) -> Double {
+        switch role {
+        case .scale, .shift: batchNormWeightDecay ?? weightDecay
+        case .bias: biasWeightDecay ?? weightDecay
+        case .weight, .runningMean, .runningVariance: weightDecay
+        }
     }
 }
 

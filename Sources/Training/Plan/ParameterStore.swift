@@ -10,10 +10,11 @@ final class ParameterStore: @unchecked Sendable {
     struct Entry: Sendable {
         var name: String
         var shape: [Int]
+        var role: ParameterRole
         var offset: Int
         var count: Int
         /// Learned by the optimizer (false for running statistics).
-        var trainable: Bool
+        var trainable: Bool { role.isLearned }
     }
 
     let entries: [Entry]
@@ -27,8 +28,7 @@ final class ParameterStore: @unchecked Sendable {
         var entries: [Entry] = []
         var offset = 0
         for spec in graph.parameters {
-            let trainable = !(spec.name.hasSuffix(".running_mean") || spec.name.hasSuffix(".running_var"))
-            entries.append(Entry(name: spec.name, shape: spec.shape, offset: offset, count: spec.elementCount, trainable: trainable))
+            entries.append(Entry(name: spec.name, shape: spec.shape, role: spec.role, offset: offset, count: spec.elementCount))
             offset += (spec.elementCount + 15) / 16 * 16
         }
         self.entries = entries

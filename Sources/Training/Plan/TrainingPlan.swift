@@ -35,7 +35,9 @@ final class TrainingPlan: @unchecked Sendable {
         self.graph = graph
         self.batch = batch
         self.store = store
-        let compilation = TrainingCompilation(graph: graph, momentum: momentum, parameter: store.offset)
+        let compilation = TrainingCompilation(graph: graph, momentum: momentum) { id, role in
+            graph.parameterName(id, role).map(store.offset)
+        }
         var operations: [(any TrainingOperation)?] = [nil]
         for id in graph.nodes.indices.dropFirst() {
             do { operations.append(try compilation.operation(for: id)) } catch { throw TrainingError(.invalidNetwork, error.message) }

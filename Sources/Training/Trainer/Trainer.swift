@@ -262,7 +262,7 @@ public final class Trainer {
     func applySGD(learningRate: Double) {
         let mu = Float(recipe.momentum), damp = Float(1 - recipe.dampening), lr = Float(learningRate)
         let nesterov = recipe.nesterov, first = !momentumStarted
-        let entries = store.entries.filter(\.trainable).map { (offset: $0.offset, count: $0.count, wd: Float(recipe.weightDecay(forParameter: $0.name))) }
+        let entries = store.entries.filter(\.trainable).map { (offset: $0.offset, count: $0.count, wd: Float(recipe.weightDecay(for: $0.role))) }
         let total = entries.reduce(0) { $0 + $1.count }
         let (values, grads, momentum) = (store.values.base, store.grads.base, store.momentum.base)
         /// One run of `count` elements from `offset`, with weight decay `wd`: element-wise, so any split

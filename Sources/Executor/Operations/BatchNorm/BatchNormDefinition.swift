@@ -7,10 +7,10 @@ struct BatchNormDefinition: OperationDefinition {
     let channels: Int
     let epsilon: Float
 
-    /// The inference map x · scale + shift of the batch norm called `name`.
-    func affine(_ name: String, in compiler: PlanCompiler) -> (scale: [Float], shift: [Float]) {
-        let gamma = compiler.tensor("\(name).weight"), beta = compiler.tensor("\(name).bias")
-        let mean = compiler.tensor("\(name).running_mean"), variance = compiler.tensor("\(name).running_var")
+    /// The inference map x · scale + shift of batch norm node `id`.
+    func affine(_ id: NodeID, in compiler: PlanCompiler) -> (scale: [Float], shift: [Float]) {
+        let gamma = compiler.tensor(id, .scale), beta = compiler.tensor(id, .shift)
+        let mean = compiler.tensor(id, .runningMean), variance = compiler.tensor(id, .runningVariance)
         var scale = [Float](repeating: 0, count: channels), shift = scale
         for c in 0..<channels {
             scale[c] = gamma[c] / (variance[c] + epsilon).squareRoot()
@@ -20,7 +20,7 @@ struct BatchNormDefinition: OperationDefinition {
     }
 
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
-        let (scale, shift) = affine(compiler.graph.nodes[id].name, in: compiler)
+        let (scale, shift) = affine(id, in: compiler)
         let s = compiler.store(scale), t = compiler.store(shift)
         try compiler.addElementwise(id, .affine(scale: s, shift: t))
     }
@@ -28,11 +28,10 @@ struct BatchNormDefinition: OperationDefinition {
     func profileKind(of node: Node) -> String { "batchnorm" }
 
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
-        let node = context.graph.nodes[id], name = node.name
+        let node = context.graph.nodes[id]
         return BatchNormOperation(node: id, input: context.input(of: id), channels: channels, pixels: node.shape.height * node.shape.width,
                                   epsilon: epsilon, momentum: context.momentum,
-                                  gamma: context.parameter("\(name).weight"), beta: context.parameter("\(name).bias"),
-                                  runningMean: context.parameter("\(name).running_mean"),
-                                  runningVar: context.parameter("\(name).running_var"))
+                                  gamma: context.parameter(id, .scale), beta: context.parameter(id, .shift),
+                                  runningMean: context.parameter(id, .runningMean), runningVar: context.parameter(id, .runningVariance))
     }
 }

@@ -15,11 +15,11 @@ struct ConvolutionDefinition: OperationDefinition {
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let node = compiler.graph.nodes[id]
         let chain = compiler.fuseChain(from: id, allowResidual: isPointwise)
-        let w = compiler.tensor("\(node.name).weight")
-        let b = conv.bias ? compiler.tensor("\(node.name).bias") : [Float](repeating: 0, count: conv.outChannels)
+        let w = compiler.tensor(id, .weight)
+        let b = compiler.optionalTensor(id, .bias) ?? [Float](repeating: 0, count: conv.outChannels)
         let batchNorm = chain.batchNorm.flatMap { bn -> (scale: [Float], shift: [Float])? in
             guard case .batchNorm(let channels, let epsilon) = compiler.graph.nodes[bn].operation else { return nil }
-            return BatchNormDefinition(channels: channels, epsilon: epsilon).affine(compiler.graph.nodes[bn].name, in: compiler)
+            return BatchNormDefinition(channels: channels, epsilon: epsilon).affine(bn, in: compiler)
         }
         let folded = compiler.foldedScales[node.inputs[0]]
         let input = try compiler.value(folded?.input ?? node.inputs[0])
@@ -61,16 +61,18 @@ struct ConvolutionDefinition: OperationDefinition {
         compiler.absorb(chain.members)
     }
 
+    /// By structure, not by name: the convolution reading the network's input is the stem; one over a
+    /// 1×1 map (the pooled features of a squeeze-excite) is `se`.
     func profileKind(of node: Node) -> String {
-        if node.name.hasPrefix("stem") { return "stem" }
-        if node.name.contains(".se.") { return "se" }
+        if node.inputs == [0] { return "stem" }
+        if node.shape.height * node.shape.width == 1 && conv.kernel == 1 { return "se" }
         if conv.kernel == 1 { return conv.stride > 1 ? "conv1x1/s2" : "conv1x1" }
         return conv.inChannelsPerGroup == 1 ? "dwconv\(conv.kernel)x\(conv.kernel)" : "conv\(conv.kernel)x\(conv.kernel)"
     }
 
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id]
-        let weight = context.parameter("\(node.name).weight"), bias = conv.bias ? context.parameter("\(node.name).bias") : nil
+        let weight = context.parameter(id, .weight), bias = context.optionalParameter(id, .bias)
         if isPointwise {
             return PointwiseOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id), outChannels: conv.outChannels,
                                       stride: conv.stride, channelMajorFeatures: false, weight: weight, bias: bias)

@@ -70,7 +70,7 @@ struct ConvolutionOperation: TrainingOperation {
             for l in 0..<16 { biases[u * 16 + l] = layout.lane(u, l).flatMap { g, o in bias.map { c.parameters[$0 + g * cog + o] } } ?? 0 }
         }
         let pf = layout.pixelFloats, bufferRow = paddedWidth * pf, tile = c.kernels.convolutionTile(width: wo)
-        layout.forEachRow(c, rows: c.batch * ho, bufferFloats: k * bufferRow) { row, units, buffer in
+        layout.forEachRow(c, rows: c.batch * ho, bufferFloats: k * bufferRow, overRead: DirectLayout.overRead(pixelStride: s * pf)) { row, units, buffer in
             let n = row / ho, oy = row % ho
             for ky in 0..<k {
                 let iy = oy * s - p + ky
@@ -133,7 +133,7 @@ struct ConvolutionOperation: TrainingOperation {
         // Pixels per column phase, and per kernel call along it.
         let phaseTiles = (0..<min(s, wi)).map { px in ((wi - px + s - 1) / s, c.kernels.convolutionTile(width: (wi - px + s - 1) / s)) }
         let ring = k, pf = layout.pixelFloats, bufferRow = (wo + 2 * ring) * pf
-        layout.forEachRow(c, rows: c.batch * h, bufferFloats: k * bufferRow) { row, units, buffer in
+        layout.forEachRow(c, rows: c.batch * h, bufferFloats: k * bufferRow, overRead: DirectLayout.overRead(pixelStride: pf)) { row, units, buffer in
             let n = row / h, iy = row % h
             let py = iy % s, t = iy / s, rows = phases[py]
             let outRow = target + row * wi * ci

@@ -78,14 +78,20 @@ struct DirectLayout {
         }
     }
 
+    /// Floats a kernel call may read past the last pixel of its tile in a buffer whose pixels are
+    /// `pixelStride` floats apart: the tiles load every pixel of their full width (at most 14) whatever
+    /// the count asked for, and a pixel's pairs or vectors up to 16 floats.
+    static func overRead(pixelStride: Int) -> Int { 14 * pixelStride + 16 }
+
     /// Runs `body(row, units, buffer)` over `rows` rows among the workers, each with a buffer of
-    /// `bufferFloats`; when rows are few, each row's units are split into several items so every
-    /// worker has work (`units` is the item's share).
-    func forEachRow(_ c: StepContext, rows: Int, bufferFloats: Int, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    /// `bufferFloats` plus `overRead` floats the kernels may read past its end; when rows are few, each
+    /// row's units are split into several items so every worker has work (`units` is the item's share).
+    func forEachRow(_ c: StepContext, rows: Int, bufferFloats: Int, overRead: Int,
+                    _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         let threads = c.pool.threads, units = units
         let chunks = rows >= 4 * threads ? 1 : min(units, max(1, (4 * threads + rows - 1) / rows))
         c.parallel(rows * chunks) { range in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + 32)
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + overRead)
             defer { buffer.deallocate() }
             for item in range { body(item / chunks, share(units, item % chunks, chunks), buffer) }
         }

@@ -10,8 +10,8 @@ struct LinearDefinition: OperationDefinition {
     func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let node = compiler.graph.nodes[id]
         let chain = compiler.fuseChain(from: id, allowBatchNorm: false, allowResidual: false)
-        let w = compiler.tensor("\(node.name).weight")
-        let b = bias ? compiler.tensor("\(node.name).bias") : [Float](repeating: 0, count: outFeatures)
+        let w = compiler.tensor(id, .weight)
+        let b = compiler.optionalTensor(id, .bias) ?? [Float](repeating: 0, count: outFeatures)
         let input = try compiler.value(node.inputs[0])
         let output = compiler.newValue(for: chain.last)
         compiler.appendGemm(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
@@ -22,9 +22,8 @@ struct LinearDefinition: OperationDefinition {
     func profileKind(of node: Node) -> String { "linear" }
 
     func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
-        let name = context.graph.nodes[id].name
         return PointwiseOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id), outChannels: outFeatures,
-                                  stride: 1, channelMajorFeatures: true, weight: context.parameter("\(name).weight"),
-                                  bias: bias ? context.parameter("\(name).bias") : nil)
+                                  stride: 1, channelMajorFeatures: true, weight: context.parameter(id, .weight),
+                                  bias: context.optionalParameter(id, .bias))
     }
 }
