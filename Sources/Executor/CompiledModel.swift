@@ -14,6 +14,8 @@ public final class CompiledModel: Sendable {
     public let graph: Graph
     /// The most worker threads a model (or a trainer) may use.
     public static let maxThreads = WorkerPool.maxThreads
+    /// The worker threads a model (or a trainer) uses unless told: the active processor count, at most `maxThreads`.
+    public static var defaultThreads: Int { WorkerPool.defaultThreads }
 
     /// Images per run.
     public let batch: Int

@@ -1,4 +1,4 @@
-import Executor
+@testable import Executor
 import Foundation
 import NetworkIR
 import Testing
@@ -85,22 +85,20 @@ import DesignSpaces
     /// give the same mask for any thread count.
     @Test func dropoutMasksScaleReproduceAndFollowTheGradient() throws {
         let p = 0.25
-        // input → ReLU → dropout: the ReLU's value and gradient are the dropout's input and its gradient.
+        // input → ReLU → dropout: the ReLU's value and gradient are the dropout's input and its gradient
+        // (the dropout is the output: its gradient is the one the backward is handed).
         var builder = GraphBuilder(input: FeatureShape(channels: 3, height: 32, width: 32))
         try builder.append(.unary(.relu), name: "relu")
         try builder.append(.dropout(probability: p), name: "drop")
         let graph = builder.build(name: "dropout")
         /// The dropout's forward of ones (its mask times 1 / (1 − p)), after checking its backward of ones equals it.
         func mask(threads: Int, seed: UInt64) throws -> [Float] {
-            let plan = try TrainingPlan(graph: graph, batch: 4, store: ParameterStore(graph: graph), momentum: 0.1)
-            let count = 4 * graph.inputShape.elementCount, dropout = try #require(plan.operations[2])
-            let context = plan.context(pool: WorkerPool.shared(threads: threads), kernels: .best, randomSeed: seed)
-            plan.value(1).update(repeating: 1, count: count)
-            dropout.forward(context)
-            let kept = Array(UnsafeBufferPointer(start: plan.value(2), count: count))
-            try #require(plan.grad(2)).update(repeating: 1, count: count)
-            dropout.backward(context, accumulate: [false])
-            #expect(Array(UnsafeBufferPointer(start: try #require(plan.grad(1)), count: count)) == kept, "the gradient takes the forward's mask")
+            let program = try TrainingProgram(graph: graph, batch: 4, threads: threads, kernels: .best, batchNormMomentum: 0.1)
+            let count = 4 * graph.inputShape.elementCount
+            // Ones through the ReLU are ones at the dropout: its output is the mask times 1 / (1 − p).
+            let kept = Array(program.forward(images: [Float](repeating: 1, count: count), seed: seed))
+            program.backward(outputGradient: [Float](repeating: 1, count: count))
+            #expect(Array(UnsafeBufferPointer(start: try #require(program.grad(1)), count: count)) == kept, "the gradient takes the forward's mask")
             return kept
         }
         let one = try mask(threads: 1, seed: 7), two = try mask(threads: 2, seed: 7), next = try mask(threads: 2, seed: 8)

@@ -140,8 +140,8 @@ import Weights
         recipe.zeroInitFinalGamma = true
         let trainer = try Trainer(graph: c.graph(), batch: 1, recipe: recipe, threads: 1)
         let finals = Trainer.finalBatchNorms(of: trainer.graph)
-        #expect(finals.contains("s1.b1.conv3.bn") && !finals.contains("s1.b1.downsample.bn") && !finals.contains("stem.bn"))
-        for name in finals { #expect(trainer.weights[name + ".weight"]!.scalars.allSatisfy { $0 == 0 }) }
+        #expect(finals.contains("s1.b1.conv3.bn.weight") && !finals.contains("s1.b1.downsample.bn.weight") && !finals.contains("stem.bn.weight"))
+        for name in finals { #expect(trainer.weights[name]!.scalars.allSatisfy { $0 == 0 }) }
         #expect(trainer.weights["s1.b1.conv2.bn.weight"]!.scalars.allSatisfy { $0 == 1 })
     }
 }

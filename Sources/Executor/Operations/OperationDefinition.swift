@@ -26,8 +26,9 @@ extension OperationDefinition {
     func isNonNegative(inputs: [Bool]) -> Bool { false }
 }
 
-/// The layer kind inference and training profiles group `node` under, from its kind's definition.
-package func profileKind(of node: Node) -> String { definition(of: node.operation).profileKind(of: node) }
+/// The layer kind inference and training profiles group `node` under (`conv1x1`, `conv3x3`, `stem`,
+/// `se`, `batchnorm`, …), from its kind's definition.
+public func profileKind(of node: Node) -> String { definition(of: node.operation).profileKind(of: node) }
 
 /// The definition of an IR operation kind.
 func definition(of operation: Operation) -> any OperationDefinition {
@@ -48,14 +49,14 @@ func definition(of operation: Operation) -> any OperationDefinition {
 
 /// What the training compiler hands a definition: the graph, where each declared parameter lives, and
 /// the batch-norm momentum.
-package struct TrainingCompilation {
-    package let graph: Graph
+struct TrainingCompilation {
+    let graph: Graph
     /// Offset in the parameter store of the tensor node `id` declares for `role`, nil when it declares none.
-    package let optionalParameter: (_ id: NodeID, _ role: ParameterRole) -> Int?
+    let optionalParameter: (_ id: NodeID, _ role: ParameterRole) -> Int?
     /// Batch-norm running-statistics momentum.
-    package let momentum: Float
+    let momentum: Float
 
-    package init(graph: Graph, momentum: Float, parameter: @escaping (NodeID, ParameterRole) -> Int?) {
+    init(graph: Graph, momentum: Float, parameter: @escaping (NodeID, ParameterRole) -> Int?) {
         self.graph = graph
         optionalParameter = parameter
         self.momentum = momentum
@@ -68,7 +69,7 @@ package struct TrainingCompilation {
     }
 
     /// The training-mode operation of node `id`, from its kind's definition.
-    package func operation(for id: NodeID) throws(ExecutorError) -> any TrainingOperation {
+    func operation(for id: NodeID) throws(ExecutorError) -> any TrainingOperation {
         try definition(of: graph.nodes[id].operation).trainingOperation(id, in: self)
     }
 

@@ -2,7 +2,7 @@
 /// range `spans[i]`; largest first (ties by index), each goes at the lowest 64-byte-aligned offset
 /// clear of every placed buffer whose lifetime overlaps its own. Both the inference and the training
 /// memory planners place their buffers with it. Returns each buffer's byte offset and the arena's size in bytes.
-package func placeBuffers(sizes: [Int], spans: [(from: Int, to: Int)]) -> (offsets: [Int], total: Int) {
+func placeBuffers(sizes: [Int], spans: [(from: Int, to: Int)]) -> (offsets: [Int], total: Int) {
     let alignment = 64
     func aligned(_ bytes: Int) -> Int { (bytes + alignment - 1) / alignment * alignment }
     var offsets = [Int](repeating: 0, count: sizes.count)

@@ -1,6 +1,6 @@
 /// The type of a value's elements. The planners size every buffer in bytes from it, so values of
 /// narrower types can sit in the same arena as float32 ones.
-package enum ElementType: Sendable {
+enum ElementType: Sendable {
     case float32
     /// bfloat16: a float's sign, exponent and top 7 mantissa bits (the operands of bf16 plans).
     case bfloat16
@@ -10,7 +10,7 @@ package enum ElementType: Sendable {
     case int8
 
     /// Bytes per element.
-    package var byteCount: Int {
+    var byteCount: Int {
         switch self {
         case .float32: 4
         case .bfloat16: 2

@@ -1,14 +1,14 @@
 /// Zeroed, 64-byte aligned memory with 128 bytes of readable slack past the end (micro-kernels read
 /// whole vectors). Holds a run's activation arena, packed weights, or a training plan's buffers;
 /// workers write disjoint parts of it.
-package final class AlignedBuffer: @unchecked Sendable {
+final class AlignedBuffer: @unchecked Sendable {
     /// The memory, typed as floats (the element type of every value today).
-    package let base: UnsafeMutablePointer<Float>
+    let base: UnsafeMutablePointer<Float>
     /// Usable bytes (the slack not counted).
-    package let byteCount: Int
+    let byteCount: Int
 
     /// A buffer of `byteCount` bytes.
-    package init(bytes byteCount: Int) {
+    init(bytes byteCount: Int) {
         self.byteCount = byteCount
         let total = (byteCount + 3) / 4 + 32
         base = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64).bindMemory(to: Float.self, capacity: total)
@@ -16,10 +16,10 @@ package final class AlignedBuffer: @unchecked Sendable {
     }
 
     /// A buffer of `count` floats.
-    package convenience init(floats count: Int) { self.init(bytes: count * ElementType.float32.byteCount) }
+    convenience init(floats count: Int) { self.init(bytes: count * ElementType.float32.byteCount) }
 
     /// A buffer holding a copy of `values`.
-    package convenience init(copying values: [Float]) {
+    convenience init(copying values: [Float]) {
         self.init(floats: values.count)
         copy(from: values)
     }
@@ -27,10 +27,10 @@ package final class AlignedBuffer: @unchecked Sendable {
     deinit { base.deallocate() }
 
     /// Floats that fit in the usable bytes.
-    package var count: Int { byteCount / ElementType.float32.byteCount }
+    var count: Int { byteCount / ElementType.float32.byteCount }
 
     /// Replaces the floats from `offset` on with `values`.
-    package func copy(from values: [Float], at offset: Int = 0) {
+    func copy(from values: [Float], at offset: Int = 0) {
         values.withUnsafeBufferPointer { if let source = $0.baseAddress { (base + offset).update(from: source, count: values.count) } }
     }
 }

@@ -39,11 +39,11 @@ public struct KernelSet: @unchecked Sendable {
     /// GEMM columns per packed panel.
     var nr: Int { Int(table.pointee.nr) }
     /// Convolution pixels per tile.
-    package var xb: Int { Int(table.pointee.xb) }
+    var xb: Int { Int(table.pointee.xb) }
     /// Pixels per convolution call along a row `width` pixels wide: a tile width of this set marked
     /// `divides_rows` that divides the row (14, 8 or 7 on AVX-512: 56 = 4 × 14, 32 = 4 × 8), else the row
     /// split into equal calls of at most `xb`, so no call computes many pixels it then drops.
-    package func convolutionTile(width: Int) -> Int {
+    func convolutionTile(width: Int) -> Int {
         if let exact = exactTiles.first(where: { width % $0 == 0 }) { return exact }
         let calls = (width + xb - 1) / xb
         return (width + calls - 1) / calls
@@ -68,5 +68,5 @@ public struct KernelSet: @unchecked Sendable {
     /// The training micro-kernels of the same instruction set, if there are any.
     var training: UnsafePointer<rn_training_kernels>? { rn_training_kernels_for(name) }
     /// Whether training can run on this set.
-    package var supportsTraining: Bool { training != nil }
+    public var supportsTraining: Bool { training != nil }
 }

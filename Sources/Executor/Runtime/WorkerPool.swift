@@ -16,15 +16,15 @@ import Darwin
 /// short while after each region (so consecutive layers start within microseconds), then park on a
 /// semaphore. The calling thread is worker 0. A pool runs one region at a time; a caller that finds it
 /// busy runs alone (see `CompiledModel`), so concurrent runs never wait for each other.
-package final class WorkerPool: @unchecked Sendable {
+final class WorkerPool: @unchecked Sendable {
     /// The most workers a pool may have: one bit each in the parked-worker mask, less the sign bit.
-    package static let maxThreads = Int.bitWidth - 1
+    static let maxThreads = Int.bitWidth - 1
 
     /// The default worker count: the active processor count, at most `maxThreads`.
-    package static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, maxThreads) }
+    static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, maxThreads) }
 
     /// Workers per region, the caller included.
-    package let threads: Int
+    let threads: Int
 
     private let generation = Atomic<Int>(0)
     private let pending = Atomic<Int>(0)
@@ -48,7 +48,7 @@ package final class WorkerPool: @unchecked Sendable {
     }
 
     /// The process-wide pool with `threads` workers (created on first use, kept for reuse).
-    package static func shared(threads: Int) -> WorkerPool {
+    static func shared(threads: Int) -> WorkerPool {
         registry.lock.lock()
         defer { registry.lock.unlock() }
         if let pool = registry.pools[threads] { return pool }
@@ -67,15 +67,15 @@ package final class WorkerPool: @unchecked Sendable {
     }
 
     /// Claims the pool for a whole forward pass; false when another run holds it.
-    package func tryAcquire() -> Bool {
+    func tryAcquire() -> Bool {
         busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     }
 
     /// Releases a pool claimed by `tryAcquire`.
-    package func release() { busy.store(false, ordering: .releasing) }
+    func release() { busy.store(false, ordering: .releasing) }
 
     /// Runs `body(worker, threads)` on every worker and returns when all are done.
-    package func run(_ body: (_ worker: Int, _ workers: Int) -> Void) {
+    func run(_ body: (_ worker: Int, _ workers: Int) -> Void) {
         guard threads > 1 else { return body(0, 1) }
         withoutActuallyEscaping(body) { body in
             job = body
@@ -117,12 +117,12 @@ package final class WorkerPool: @unchecked Sendable {
 }
 
 /// The half-open share of `count` items that `worker` of `workers` takes (contiguous, balanced).
-@inline(__always) package func share(_ count: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
+@inline(__always) func share(_ count: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
     (count * worker / workers)..<(count * (worker + 1) / workers)
 }
 
 /// The image rows (n · height + y) of `images` that `worker` of `workers` takes.
-@inline(__always) package func imageRows(_ images: Range<Int>, _ height: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
+@inline(__always) func imageRows(_ images: Range<Int>, _ height: Int, _ worker: Int, _ workers: Int) -> Range<Int> {
     let mine = share(images.count * height, worker, workers)
     return (images.lowerBound * height + mine.lowerBound)..<(images.lowerBound * height + mine.upperBound)
 }

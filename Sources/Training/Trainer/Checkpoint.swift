@@ -106,7 +106,7 @@ extension Trainer {
         } catch {
             throw damaged(error.message)
         }
-        for entry in store.entries where entry.trainable {
+        for entry in store.entries where entry.role.isLearned {
             guard let buffer = momentum[entry.name], buffer.shape == entry.shape else { throw damaged("the momentum buffer of \(entry.name) is missing or has the wrong shape") }
             if let bad = buffer.scalars.firstIndex(where: { !$0.isFinite }) {
                 throw damaged("the momentum buffer of \(entry.name) has a non-finite value (\(buffer.scalars[bad])) at element \(bad)")
@@ -118,10 +118,8 @@ extension Trainer {
             }
         }
         store.load(model)
-        for entry in store.entries where entry.trainable { store.momentum.copy(from: momentum[entry.name]!.scalars, at: entry.offset) }
-        if let buffer = self.ema {
-            for entry in store.entries { buffer.copy(from: ema[entry.name]!.scalars, at: entry.offset) }
-        }
+        store.load(momentum, into: store.momentum, learnedOnly: true)
+        if let buffer = self.ema { store.load(ema, into: buffer) }
         epoch = state.epoch
         iteration = state.iteration
         iterationsPerEpoch = state.iterationsPerEpoch

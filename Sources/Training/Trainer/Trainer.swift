@@ -25,16 +25,18 @@ public final class Trainer {
     /// The recipe.
     public let recipe: TrainingRecipe
     /// Worker threads.
-    public let threads: Int
+    public var threads: Int { program.threads }
     /// The micro-kernel set in use.
-    public let kernels: KernelSet
+    public var kernels: KernelSet { program.kernels }
     /// The seed of the initialisation (when no weights were given), mixup/cutmix draws and dropout masks.
     public let seed: UInt64
 
-    let plan: TrainingPlan
-    let store: ParameterStore
+    /// The graph compiled for training: its passes, parameters and batch statistics.
+    let program: TrainingProgram
+    /// The parameters, their gradients and momentum.
+    var store: ParameterStore { program.parameters }
     /// EMA of every tensor, in the store's layout.
-    let ema: AlignedBuffer?
+    let ema: ParameterBuffer?
     /// Draws for mixup and cutmix.
     var random: SeededGenerator
     /// Seeds the dropout masks of every step (with the step number).
@@ -57,7 +59,7 @@ public final class Trainer {
                 seed: UInt64 = 0, threads: Int? = nil, kernels: KernelSet = .best) throws(TrainingError) {
         try recipe.validate()
         guard batch >= 1 else { throw TrainingError(.invalidArgument, "batch must be at least 1 (got \(batch))") }
-        let threads = threads ?? WorkerPool.defaultThreads
+        let threads = threads ?? CompiledModel.defaultThreads
         guard (1...CompiledModel.maxThreads).contains(threads) else {
             throw TrainingError(.invalidArgument, "threads must be between 1 and \(CompiledModel.maxThreads) (got \(threads))")
         }
@@ -74,38 +76,34 @@ public final class Trainer {
         do { try WeightSet.checkMemory(for: graph, copies: 5) } catch { throw TrainingError(.tooLarge, error.message) }
         var initial = weights ?? WeightSet.initialized(for: graph, seed: seed)
         if weights == nil, recipe.zeroInitFinalGamma {
-            for name in Self.finalBatchNorms(of: graph) { initial[name + ".weight"] = Tensor(shape: initial[name + ".weight"]!.shape, repeating: 0) }
+            for name in Self.finalBatchNorms(of: graph) { initial[name] = Tensor(shape: initial[name]!.shape, repeating: 0) }
         }
         do { try initial.validate(for: graph) } catch { throw TrainingError(.weightsDoNotFit, error.message) }
+        guard kernels.supportsTraining else { throw TrainingError(.invalidArgument, "no training kernels for \(kernels.name)") }
+        do {
+            program = try TrainingProgram(graph: graph, batch: batch, threads: threads, kernels: kernels,
+                                          batchNormMomentum: Float(recipe.batchNormMomentum))
+        } catch {
+            throw TrainingError(error.kind == .tooLarge ? .tooLarge : .invalidNetwork, error.message)
+        }
         self.graph = graph
         self.batch = batch
         self.recipe = recipe
-        self.threads = threads
-        self.kernels = kernels
         self.seed = seed
-        guard kernels.supportsTraining else { throw TrainingError(.invalidArgument, "no training kernels for \(kernels.name)") }
-        store = ParameterStore(graph: graph)
-        store.load(initial)
-        plan = try TrainingPlan(graph: graph, batch: batch, store: store, momentum: Float(recipe.batchNormMomentum))
-        if recipe.usesEMA {
-            let copy = AlignedBuffer(floats: store.count)
-            copy.base.update(from: store.values.base, count: store.count)
-            ema = copy
-        } else {
-            ema = nil
-        }
+        program.parameters.load(initial)
+        ema = recipe.usesEMA ? ParameterBuffer(copying: program.parameters.values) : nil
         random = SeededGenerator(seed: seed ^ 0x5EED_0F_3A1D)
         dropoutSeed = seed ^ 0xD409_0A75
     }
 
-    /// Names of the batch norms that end a residual branch (pycls's `final_bn`): the last batch norm
-    /// before each residual add on the branch side.
+    /// The scales (γ) of the batch norms that end a residual branch (pycls's `final_bn`): the last
+    /// batch norm before each residual add on the branch side.
     static func finalBatchNorms(of graph: Graph) -> [String] {
         graph.nodes.compactMap { node -> String? in
             guard node.operation == .add else { return nil }
-            let branch = graph.nodes[node.inputs[0]]
-            guard case .batchNorm = branch.operation else { return nil }
-            return branch.name
+            let branch = node.inputs[0]
+            guard case .batchNorm = graph.nodes[branch].operation else { return nil }
+            return graph.parameterName(branch, .scale)
         }
     }
 
@@ -145,18 +143,17 @@ public final class Trainer {
     public func step(images: [Float], labels: [Int], mix: Mixing.Draw? = nil) throws(TrainingError) -> StepResult {
         let lr = learningRate
         let (loss, errors) = try computeGradients(images: images, labels: labels, mix: mix)
-        for bn in plan.batchNorms {
-            guard let bad = bn.nonFiniteRunningStatistics(store.values.base) else { continue }
-            throw TrainingError(.nonFinite(step: totalSteps + 1), "the batch statistics of \(graph.nodes[bn.node].name) overflowed at step \(totalSteps + 1) (epoch \(epoch + 1), iteration \(iteration + 1)): channel \(bad.channel)'s running \(bad.mean.isFinite ? "variance" : "mean") would become \(bad.mean.isFinite ? bad.variance : bad.mean); the weights are left as they were before it")
+        if let bad = program.runningStatisticsOverflow() {
+            throw TrainingError(.nonFinite(step: totalSteps + 1), "the batch statistics of \(graph.nodes[bad.node].name) overflowed at step \(totalSteps + 1) (epoch \(epoch + 1), iteration \(iteration + 1)): channel \(bad.channel)'s running \(bad.statistic) would become \(bad.value); the weights are left as they were before it")
         }
         let start = ContinuousClock.now
-        for bn in plan.batchNorms { bn.updateRunningStatistics(store.values.base) }
+        program.updateRunningStatistics()
         applySGD(learningRate: lr)
         updateEMA()
-        if profile != nil {
+        if profileTotals != nil {
             let elapsed = ContinuousClock.now - start
-            profile!.update += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            profile!.steps += 1
+            profileTotals!.update += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            profileTotals!.steps += 1
         }
         iteration += 1
         totalSteps += 1
@@ -165,16 +162,25 @@ public final class Trainer {
 
     /// Seconds per node of the forward and backward passes, and of the update, over the steps since
     /// `profiling` was set (nil when it is off).
-    public private(set) var profile: TrainingProfile?
+    public var profile: TrainingProfile? {
+        guard var profile = profileTotals, let timings = program.timings else { return nil }
+        (profile.forward, profile.backward) = timings
+        return profile
+    }
+    /// The update's seconds and the steps since `profiling` was set (the passes' times are the program's).
+    private var profileTotals: TrainingProfile?
 
     /// Collect a per-node time profile of every following step.
     public var profiling: Bool {
-        get { profile != nil }
-        set { profile = newValue ? TrainingProfile(graph: graph, batch: batch) : nil }
+        get { profileTotals != nil }
+        set {
+            profileTotals = newValue ? TrainingProfile(graph: graph, batch: batch) : nil
+            program.timings = profileTotals.map { ($0.forward, $0.backward) }
+        }
     }
 
     /// Forward and backward passes in train mode: leaves every parameter's gradient in the store and
-    /// each batch norm's batch statistics in its operation; weights and running statistics untouched.
+    /// each batch norm's batch statistics in the program's state; weights and running statistics untouched.
     /// Returns the loss and the top-1/top-5 errors against `labels`.
     func computeGradients(images: [Float], labels: [Int], mix: Mixing.Draw?) throws(TrainingError) -> (Double, [Double]) {
         let shape = graph.inputShape, classes = graph.outputShape.channels
@@ -189,26 +195,21 @@ public final class Trainer {
                          targets: &targets, classes: classes)
         }
         let where_ = "at step \(totalSteps + 1) (epoch \(epoch + 1), iteration \(iteration + 1)); the weights are left as they were before it"
-        let result = try withContext { c throws(TrainingError) in
-            importImages(input, into: plan.value(0))
-            if profile != nil { plan.forward(c, timings: &profile!.forward) } else { plan.forward(c) }
-            let logits = UnsafePointer(plan.value(graph.output))
-            let (loss, gradient) = Loss.softCrossEntropy(logits: logits, targets: targets, batch: batch, classes: classes)
-            let errors = Loss.topKErrors(logits: logits, labels: labels, classes: classes)
-            guard loss.isFinite else { throw TrainingError(.nonFinite(step: totalSteps + 1), "the loss is not finite (\(loss.isNaN ? "NaN" : "\(loss)")) \(where_)") }
-            gradient.withUnsafeBufferPointer { plan.grad(graph.output)!.update(from: $0.baseAddress!, count: $0.count) }
-            if profile != nil { plan.backward(c, timings: &profile!.backward) } else { plan.backward(c) }
-            return (loss, errors)
-        }
+        // Dropout masks: a function of the seed and the step, so a resumed run draws the same ones.
+        let logits = program.forward(images: input, seed: dropoutSeed &+ UInt64(totalSteps) &* 0x9E37_79B9_7F4A_7C15).baseAddress!
+        let (loss, gradient) = Loss.softCrossEntropy(logits: logits, targets: targets, batch: batch, classes: classes)
+        let errors = Loss.topKErrors(logits: logits, labels: labels, classes: classes)
+        guard loss.isFinite else { throw TrainingError(.nonFinite(step: totalSteps + 1), "the loss is not finite (\(loss.isNaN ? "NaN" : "\(loss)")) \(where_)") }
+        program.backward(outputGradient: gradient)
         if let bad = firstNonFiniteGradient() { throw TrainingError(.nonFinite(step: totalSteps + 1), "the gradient of \(bad) is not finite \(where_)") }
-        return result
+        return (loss, errors)
     }
 
     /// Every parameter's gradient from the last step, timm names.
-    var gradients: WeightSet { store.weightSet(from: store.grads, trainableOnly: true) }
+    var gradients: WeightSet { store.weightSet(from: store.gradients, learnedOnly: true) }
 
     /// SGD's momentum buffers, timm names.
-    var momentumBuffers: WeightSet { store.weightSet(from: store.momentum, trainableOnly: true) }
+    var momentumBuffers: WeightSet { store.weightSet(from: store.momentum, learnedOnly: true) }
 
     func checkBatch(images: [Float], labels: [Int]) throws(TrainingError) {
         let shape = graph.inputShape, classes = graph.outputShape.channels
@@ -221,37 +222,9 @@ public final class Trainer {
         }
     }
 
-    func withContext<T>(_ body: (StepContext) throws(TrainingError) -> T) throws(TrainingError) -> T {
-        // Dropout masks: a function of the seed and the step, so a resumed run draws the same ones.
-        let stepSeed = dropoutSeed &+ UInt64(totalSteps) &* 0x9E37_79B9_7F4A_7C15
-        return try withPool { pool throws(TrainingError) in try body(plan.context(pool: pool, kernels: kernels, randomSeed: stepSeed)) }
-    }
-
-    /// The shared worker threads, or one thread when another trainer is using them.
-    func withPool<T, E: Error>(_ body: (WorkerPool) throws(E) -> T) throws(E) -> T {
-        let shared = WorkerPool.shared(threads: threads)
-        let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
-        defer { if pool === shared { shared.release() } }
-        return try body(pool)
-    }
-
-    /// NCHW images into the plan's NHWC input value.
-    func importImages(_ images: [Float], into destination: UnsafeMutablePointer<Float>) {
-        let s = graph.inputShape, plane = s.height * s.width
-        images.withUnsafeBufferPointer { src in
-            for n in 0..<batch {
-                for c in 0..<s.channels {
-                    let from = src.baseAddress! + (n * s.channels + c) * plane
-                    let to = destination + n * plane * s.channels + c
-                    for p in 0..<plane { to[p * s.channels] = from[p] }
-                }
-            }
-        }
-    }
-
     func firstNonFiniteGradient() -> String? {
-        for entry in store.entries where entry.trainable {
-            let g = store.grads.base + entry.offset
+        for entry in store.entries where entry.role.isLearned {
+            let g = store.gradients.base + entry.offset
             for i in 0..<entry.count where !g[i].isFinite { return "\(entry.name) (element \(i))" }
         }
         return nil
@@ -262,9 +235,9 @@ public final class Trainer {
     func applySGD(learningRate: Double) {
         let mu = Float(recipe.momentum), damp = Float(1 - recipe.dampening), lr = Float(learningRate)
         let nesterov = recipe.nesterov, first = !momentumStarted
-        let entries = store.entries.filter(\.trainable).map { (offset: $0.offset, count: $0.count, wd: Float(recipe.weightDecay(for: $0.role))) }
+        let entries = store.entries.filter(\.role.isLearned).map { (offset: $0.offset, count: $0.count, wd: Float(recipe.weightDecay(for: $0.role))) }
         let total = entries.reduce(0) { $0 + $1.count }
-        let (values, grads, momentum) = (store.values.base, store.grads.base, store.momentum.base)
+        let (values, grads, momentum) = (store.values.base, store.gradients.base, store.momentum.base)
         /// One run of `count` elements from `offset`, with weight decay `wd`: element-wise, so any split
         /// among workers gives the same bits.
         func update(_ offset: Int, _ count: Int, _ wd: Float) {
@@ -279,15 +252,12 @@ public final class Trainer {
                 p[i] -= lr * d
             }
         }
-        withPool { pool in
-            pool.run { worker, workers in
-                let mine = share(total, worker, workers)
-                var start = 0
-                for entry in entries {
-                    let from = max(start, mine.lowerBound), to = min(start + entry.count, mine.upperBound)
-                    if from < to { update(entry.offset + from - start, to - from, entry.wd) }
-                    start += entry.count
-                }
+        program.parallel(total) { mine in
+            var start = 0
+            for entry in entries {
+                let from = max(start, mine.lowerBound), to = min(start + entry.count, mine.upperBound)
+                if from < to { update(entry.offset + from - start, to - from, entry.wd) }
+                start += entry.count
             }
         }
         momentumStarted = true
@@ -368,10 +338,9 @@ public final class Trainer {
                                              next: () throws(TrainingError) -> [Float]?) throws(TrainingError) {
         guard batchCount > 0 else { return }
         if useEMA, ema == nil { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
-        let norms = plan.batchNorms
-        let targets = (model ? [AlignedBuffer?.none] : []) + (useEMA ? [ema] : [])
-        let empty = norms.map { [Double](repeating: 0, count: $0.channels) }
-        var means = targets.map { _ in empty }, squares = means
+        let targets = (model ? [ParameterBuffer?.none] : []) + (useEMA ? [ema] : [])
+        var means: [[[Double]]] = [], squares: [[[Double]]] = []
+        var statistics: [TrainingProgram.BatchStatistics] = []
         let count = Double(batchCount)
         for _ in 0..<batchCount {
             guard let images = try next() else { throw TrainingError(.data, "the training data ran out before \(batchCount) batches of precise statistics") }
@@ -379,40 +348,38 @@ public final class Trainer {
                 throw TrainingError(.invalidBatch, "a batch is \(batch) images of \(graph.inputShape); got \(images.count) values")
             }
             for (t, target) in targets.enumerated() {
-                if let target { swapValues(with: target) }
-                defer { if let target { swapValues(with: target) } }
-                try withContext { c throws(TrainingError) in
-                    importImages(images, into: plan.value(0))
-                    plan.forward(c)
+                if let target { store.values.swapContents(with: target) }
+                defer { if let target { store.values.swapContents(with: target) } }
+                _ = program.forward(images: images, seed: dropoutSeed &+ UInt64(totalSteps) &* 0x9E37_79B9_7F4A_7C15)
+                statistics = program.batchStatistics
+                if means.isEmpty {
+                    let empty = statistics.map { [Double](repeating: 0, count: $0.mean.count) }
+                    means = targets.map { _ in empty }
+                    squares = means
                 }
-                for (i, bn) in norms.enumerated() {
-                    for ch in 0..<bn.channels {
+                for (i, bn) in statistics.enumerated() {
+                    for ch in bn.mean.indices {
                         let m = Double(bn.mean[ch])
                         means[t][i][ch] += m / count
-                        squares[t][i][ch] += (Double(bn.unbiasedVariance[ch]) + m * m) / count
+                        squares[t][i][ch] += (Double(bn.variance[ch]) + m * m) / count
                     }
                 }
             }
         }
         for (t, target) in targets.enumerated() {
-            let values = target?.base ?? store.values.base
-            for (i, bn) in norms.enumerated() {
-                for ch in 0..<bn.channels {
+            let values = (target ?? store.values).base
+            for (i, bn) in statistics.enumerated() {
+                for ch in bn.mean.indices {
                     values[bn.runningMean + ch] = Float(means[t][i][ch])
-                    values[bn.runningVar + ch] = Float(squares[t][i][ch] - means[t][i][ch] * means[t][i][ch])
+                    values[bn.runningVariance + ch] = Float(squares[t][i][ch] - means[t][i][ch] * means[t][i][ch])
                 }
             }
         }
     }
 
-    func swapValues(with other: AlignedBuffer) {
-        let a = store.values.base, b = other.base
-        for i in 0..<store.count { let t = a[i]; a[i] = b[i]; b[i] = t }
-    }
-
     /// Bytes the training plan holds for activations, gradients and scratch (parameters, gradients,
     /// momentum and EMA are `parameterBytes`).
-    public var activationBytes: Int { plan.activationBytes }
+    public var activationBytes: Int { program.activationBytes }
     /// Bytes of parameters, their gradients and momentum, and the EMA.
     public var parameterBytes: Int { store.count * 4 * (ema == nil ? 3 : 4) }
 }

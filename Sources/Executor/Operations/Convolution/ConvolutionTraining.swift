@@ -21,14 +21,33 @@ struct ConvolutionOperation: TrainingOperation {
     var outBlocks: Int { (conv.outChannelsPerGroup + 15) / 16 }
     var inBlocks: Int { (conv.inChannelsPerGroup + 15) / 16 }
 
-    func scratch(batch: Int) -> ScratchNeeds {
-        let k2 = conv.kernel * conv.kernel
-        return ScratchNeeds(c: batch * inShape.elementCount,
-                            d: max(ColumnSums.scratchFloats(rows: batch * outShape.height * outShape.width, columns: outShape.channels),
-                                   2 * min(Self.weightGradientChunks, batch) * weightGradientTileFloats),
-                            w: max(conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16),
-                                   conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16))
+    /// Forward: the packed weights and biases, and each worker's zero-ringed input rows. Backward: the
+    /// bias's column sums, the weight gradient's Double partial sums per chunk of images and each
+    /// worker's image and tiles, the data gradient's packed phase weights, each worker's output-gradient
+    /// rows, and the data gradient itself when it is added to another consumer's.
+    func scratch(batch: Int) -> [ScratchRequest] {
+        let (k, s, p) = (conv.kernel, conv.stride, conv.padding), k2 = k * k
+        let forwardPixel = DirectLayout.pixelFloats(groups: conv.groups, reduced: conv.inChannelsPerGroup,
+                                                    produced: conv.outChannelsPerGroup, channels: inShape.channels)
+        let backwardPixel = DirectLayout.pixelFloats(groups: conv.groups, reduced: conv.outChannelsPerGroup,
+                                                     produced: conv.inChannelsPerGroup, channels: outShape.channels)
+        var requests = [
+            ScratchRequest("weights", floats: conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16), in: .forward),
+            ScratchRequest("rows", floats: k * (inShape.width + 2 * p) * forwardPixel + DirectLayout.overRead(pixelStride: s * forwardPixel),
+                           in: .forward, perWorker: true),
+            ScratchRequest("weights", floats: conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16, in: .backward),
+            ScratchRequest("rows", floats: k * (outShape.width + 2 * k) * backwardPixel + DirectLayout.overRead(pixelStride: backwardPixel),
+                           in: .backward, perWorker: true),
+            ScratchRequest("gradient", floats: batch * inShape.elementCount, in: .backward),
+            ScratchRequest("partials", floats: 2 * min(Self.weightGradientChunks, batch) * weightGradientTileFloats, in: .backward),
+            ScratchRequest("image", floats: weightGradientBufferFloats + weightGradientTileFloats + 32, in: .backward, perWorker: true),
+        ]
+        if bias != nil { requests += ColumnSums.scratch(rows: batch * outShape.height * outShape.width, columns: outShape.channels, in: .backward) }
+        return requests
     }
+
+    /// Floats of the input image a weight-gradient path copies zero-ringed (all taps at once), or 0.
+    var weightGradientBufferFloats: Int { usesStemGradient || usesGrouped8Gradient ? paddedHeight * paddedWidth * inShape.channels : 0 }
 
     /// A 3x3 convolution of at most 3 input channels takes its weight gradient with all taps at once.
     var usesStemGradient: Bool { conv.kernel == 3 && conv.groups == 1 && conv.inChannels <= 3 }
@@ -62,15 +81,15 @@ struct ConvolutionOperation: TrainingOperation {
                                   channels: inShape.channels, kernels: c.kernels, training: c.training)
         let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
         let (h, iw, ci, ho, wo, co) = (inShape.height, inShape.width, inShape.channels, outShape.height, outShape.width, outShape.channels)
-        // Weights per unit [ky][kx][ci][16] and biases per unit [16] in scratch W.
-        let w = c.parameters + weight, packed = c.scratchW, unitWeights = layout.unitWeights(taps: k * k)
+        // Weights per unit [ky][kx][ci][16] and biases per unit [16].
+        let w = c.parameters + weight, packed = c.scratch("weights"), unitWeights = layout.unitWeights(taps: k * k)
         let biases = packed + layout.units * unitWeights
         layout.pack(c, taps: k * k, into: packed) { g, o, i, tap in w[((g * cog + o) * cig + i) * k * k + tap] }
         for u in 0..<layout.units {
             for l in 0..<16 { biases[u * 16 + l] = layout.lane(u, l).flatMap { g, o in bias.map { c.parameters[$0 + g * cog + o] } } ?? 0 }
         }
         let pf = layout.pixelFloats, bufferRow = paddedWidth * pf, tile = c.kernels.convolutionTile(width: wo)
-        layout.forEachRow(c, rows: c.batch * ho, bufferFloats: k * bufferRow, overRead: DirectLayout.overRead(pixelStride: s * pf)) { row, units, buffer in
+        layout.forEachRow(c, rows: c.batch * ho, buffer: "rows") { row, units, buffer in
             let n = row / ho, oy = row % ho
             for ky in 0..<k {
                 let iy = oy * s - p + ky
@@ -92,7 +111,7 @@ struct ConvolutionOperation: TrainingOperation {
         guard let dy = c.grads[node] else { return }
         let co = outShape.channels, (ho, wo) = (outShape.height, outShape.width)
         if let bias {
-            let sums = ColumnSums.moments(c, rows: c.batch * ho * wo, columns: co, a: dy, scratch: c.scratchD).sums
+            let sums = ColumnSums.moments(c, rows: c.batch * ho * wo, columns: co, a: dy).sums
             for j in 0..<co { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
         weightGradient(c, dy: dy)
@@ -116,7 +135,7 @@ struct ConvolutionOperation: TrainingOperation {
         }
         let phases = (0..<s).map(taps)
         // Weights per phase (py, px), per unit: [r][q][co][16 input-channel lanes] = W[co][ci][ky_r][kx_q].
-        let w = c.parameters + weight, packed = c.scratchW
+        let w = c.parameters + weight, packed = c.scratch("weights")
         var phaseWeights = [Int](repeating: 0, count: s * s)
         var offset = 0
         for py in 0..<s {
@@ -129,11 +148,11 @@ struct ConvolutionOperation: TrainingOperation {
                 offset += layout.units * layout.unitWeights(taps: rows.count * columns.count)
             }
         }
-        let target = add ? c.scratchC : dx
+        let target = add ? c.scratch("gradient") : dx
         // Pixels per column phase, and per kernel call along it.
         let phaseTiles = (0..<min(s, wi)).map { px in ((wi - px + s - 1) / s, c.kernels.convolutionTile(width: (wi - px + s - 1) / s)) }
         let ring = k, pf = layout.pixelFloats, bufferRow = (wo + 2 * ring) * pf
-        layout.forEachRow(c, rows: c.batch * h, bufferFloats: k * bufferRow, overRead: DirectLayout.overRead(pixelStride: pf)) { row, units, buffer in
+        layout.forEachRow(c, rows: c.batch * h, buffer: "rows") { row, units, buffer in
             let n = row / h, iy = row % h
             let py = iy % s, t = iy / s, rows = phases[py]
             let outRow = target + row * wi * ci
@@ -232,10 +251,9 @@ struct ConvolutionOperation: TrainingOperation {
                                             perImage: @escaping (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void,
                                             weightIndex: @escaping (Int) -> Int?) {
         let chunks = min(Self.weightGradientChunks, c.batch), batch = c.batch
-        let partial = UnsafeMutableRawPointer(c.scratchD).bindMemory(to: Double.self, capacity: chunks * tileFloats)
-        c.parallel(chunks) { r in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + tileFloats + 32)
-            defer { buffer.deallocate() }
+        let partial = UnsafeMutableRawPointer(c.scratch("partials")).bindMemory(to: Double.self, capacity: chunks * tileFloats)
+        c.parallel(chunks) { r, worker in
+            let buffer = c.scratch("image", worker: worker)
             let tiles = buffer + bufferFloats
             for chunk in r {
                 let sums = partial + chunk * tileFloats

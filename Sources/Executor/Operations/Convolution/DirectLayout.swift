@@ -17,9 +17,17 @@ struct DirectLayout {
 
     init(groups: Int, reduced: Int, produced: Int, channels: Int, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>) {
         (self.groups, self.reduced, self.produced, self.channels) = (groups, reduced, produced, channels)
-        paired = reduced == 8 && produced == 8 && groups > 1
+        paired = Self.pairs(groups: groups, reduced: reduced, produced: produced)
         kernel = paired ? training.pointee.conv_pair8! : kernels.conv
         interleave = training.pointee.interleave_pairs8!
+    }
+
+    /// Whether groups are taken in pairs: every group reads and writes 8 channels, and there are several.
+    static func pairs(groups: Int, reduced: Int, produced: Int) -> Bool { reduced == 8 && produced == 8 && groups > 1 }
+
+    /// Floats per pixel in a row buffer (the layout's `pixelFloats`), known before kernels are chosen.
+    static func pixelFloats(groups: Int, reduced: Int, produced: Int, channels: Int) -> Int {
+        pairs(groups: groups, reduced: reduced, produced: produced) ? (groups + 1) / 2 * 16 : channels
     }
 
     /// 16-channel blocks per group (unpaired).
@@ -27,7 +35,7 @@ struct DirectLayout {
     /// Kernel calls per pixel tile.
     var units: Int { paired ? (groups + 1) / 2 : groups * blocks }
     /// Floats per pixel in a row buffer.
-    var pixelFloats: Int { paired ? units * 16 : channels }
+    var pixelFloats: Int { Self.pixelFloats(groups: groups, reduced: reduced, produced: produced, channels: channels) }
     /// Floats of one unit's packed weights over `taps` taps.
     func unitWeights(taps: Int) -> Int { taps * reduced * 16 }
 
@@ -83,16 +91,14 @@ struct DirectLayout {
     /// the count asked for, and a pixel's pairs or vectors up to 16 floats.
     static func overRead(pixelStride: Int) -> Int { 14 * pixelStride + 16 }
 
-    /// Runs `body(row, units, buffer)` over `rows` rows among the workers, each with a buffer of
-    /// `bufferFloats` plus `overRead` floats the kernels may read past its end; when rows are few, each
-    /// row's units are split into several items so every worker has work (`units` is the item's share).
-    func forEachRow(_ c: StepContext, rows: Int, bufferFloats: Int, overRead: Int,
-                    _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    /// Runs `body(row, units, buffer)` over `rows` rows among the workers, each with its piece of the
+    /// operation's per-worker scratch `buffer`; when rows are few, each row's units are split into
+    /// several items so every worker has work (`units` is the item's share).
+    func forEachRow(_ c: StepContext, rows: Int, buffer name: String, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         let threads = c.pool.threads, units = units
         let chunks = rows >= 4 * threads ? 1 : min(units, max(1, (4 * threads + rows - 1) / rows))
-        c.parallel(rows * chunks) { range in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: bufferFloats + overRead)
-            defer { buffer.deallocate() }
+        c.parallel(rows * chunks) { range, worker in
+            let buffer = c.scratch(name, worker: worker)
             for item in range { body(item / chunks, share(units, item % chunks, chunks), buffer) }
         }
     }

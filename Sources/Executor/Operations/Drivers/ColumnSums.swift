@@ -11,27 +11,34 @@ enum ColumnSums {
 
     static func chunks(rows: Int) -> Int { min(64, max(1, rows / 256)) }
 
-    /// Floats of scratch `moments` needs.
+    /// Floats of the per-chunk partial sums `moments` keeps in the caller's scratch "sums".
     static func scratchFloats(rows: Int, columns: Int) -> Int { 2 * 2 * chunks(rows: rows) * columns }
+    /// Floats of each worker's running block in the caller's per-worker scratch "block".
+    static func blockFloats(columns: Int) -> Int { 2 * columns }
+
+    /// The scratch `moments` needs in `pass` over `rows` rows of `columns` columns.
+    static func scratch(rows: Int, columns: Int, in pass: ScratchRequest.Pass) -> [ScratchRequest] {
+        [ScratchRequest("sums", floats: scratchFloats(rows: rows, columns: columns), in: pass),
+         ScratchRequest("block", floats: blockFloats(columns: columns), in: pass, perWorker: true)]
+    }
 
     /// Σ_r (a[r][c] − shiftA[c]) and Σ_r (a[r][c] − shiftA[c]) · (b[r][c] − shiftB[c]) for every column
-    /// (b defaults to a; shifts to 0), with `scratch` holding the per-chunk partial sums. With `gate`,
-    /// a counts only where b · gate.scale + gate.shift > 0: a fused ReLU's gradient, gated by its
-    /// output recomputed from the batch norm's input (which is read anyway) instead of read from memory.
+    /// (b defaults to a; shifts to 0), in the running operation's scratch "sums" and per-worker "block"
+    /// (`scratch(rows:columns:in:)`). With `gate`, a counts only where b · gate.scale + gate.shift > 0:
+    /// a fused ReLU's gradient, gated by its output recomputed from the batch norm's input (which is
+    /// read anyway) instead of read from memory.
     static func moments(_ c: StepContext, rows: Int, columns: Int, a: UnsafePointer<Float>, shiftA: [Float]? = nil,
-                        b: UnsafePointer<Float>? = nil, shiftB: [Float]? = nil, gate: Gate? = nil,
-                        scratch: UnsafeMutablePointer<Float>) -> (sums: [Double], products: [Double]) {
+                        b: UnsafePointer<Float>? = nil, shiftB: [Float]? = nil, gate: Gate? = nil) -> (sums: [Double], products: [Double]) {
         let chunks = chunks(rows: rows)
-        let partial = UnsafeMutableRawPointer(scratch).bindMemory(to: Double.self, capacity: 2 * chunks * columns)
+        let partial = UnsafeMutableRawPointer(c.scratch("sums")).bindMemory(to: Double.self, capacity: 2 * chunks * columns)
         let zeros = [Float](repeating: 0, count: columns)
         let sa = shiftA ?? zeros, sb = shiftB ?? shiftA ?? zeros
         let b = b ?? a
         sa.withUnsafeBufferPointer { sa in
         sb.withUnsafeBufferPointer { sb in
             let sa = sa.baseAddress!, sb = sb.baseAddress!
-            c.parallel(chunks) { range in
-                let block = UnsafeMutablePointer<Float>.allocate(capacity: 2 * columns)
-                defer { block.deallocate() }
+            c.parallel(chunks) { range, worker in
+                let block = c.scratch("block", worker: worker)
                 let blockSum = block, blockProduct = block + columns
                 for chunk in range {
                     let sums = partial + 2 * chunk * columns, products = sums + columns

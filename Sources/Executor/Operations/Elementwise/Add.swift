@@ -14,18 +14,18 @@ struct AddDefinition: OperationDefinition {
 }
 
 /// a + b (residual add); both inputs receive the output's gradient.
-package struct AddOperation: ReLUFusing {
-    package let node: NodeIndex
+struct AddOperation: ReLUFusing {
+    let node: NodeIndex
     let inputs: (NodeIndex, NodeIndex)
     let count: Int
     /// The ReLU this sum feeds alone, when fused (`ReLUFusing`): max(a + b, 0) is written.
-    package var fusedReLU: NodeIndex?
-    package var result: NodeIndex { fusedReLU ?? node }
-    package var savedForBackward: [NodeIndex] { fusedReLU.map { [$0] } ?? [] }
+    var fusedReLU: NodeIndex?
+    var result: NodeIndex { fusedReLU ?? node }
+    var savedForBackward: [NodeIndex] { fusedReLU.map { [$0] } ?? [] }
 
-    package func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+    func scratch(batch: Int) -> [ScratchRequest] { [] }
 
-    package func forward(_ c: StepContext) {
+    func forward(_ c: StepContext) {
         let a = c.values[inputs.0], b = c.values[inputs.1], y = c.values[result], relu = fusedReLU != nil
         c.parallelElements(count * c.batch) { r in
             if relu {
@@ -37,7 +37,7 @@ package struct AddOperation: ReLUFusing {
         }
     }
 
-    package func backward(_ c: StepContext, accumulate: [Bool]) {
+    func backward(_ c: StepContext, accumulate: [Bool]) {
         guard let dy = c.grads[result] else { return }
         let targets = [inputs.0, inputs.1].enumerated().compactMap { slot, input in c.grads[input].map { ($0, accumulate[slot]) } }
         guard let relu = fusedReLU else {

@@ -35,7 +35,8 @@ struct ChannelScaleOperation: TrainingOperation {
     let pixels: Int
     var savedForBackward: [NodeIndex] { [input, scale] }
 
-    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+    /// Each worker's running block of the scale's gradient sums.
+    func scratch(batch: Int) -> [ScratchRequest] { [ScratchRequest("block", floats: channels, in: .backward, perWorker: true)] }
 
     func forward(_ c: StepContext) {
         let x = c.values[input], s = c.values[scale], y = c.values[node]
@@ -56,9 +57,8 @@ struct ChannelScaleOperation: TrainingOperation {
         guard let dy = c.grads[node] else { return }
         let x = c.values[input], s = c.values[scale], channels = channels, pixels = pixels
         let dx = c.grads[input], ds = c.grads[scale], (addX, addS) = (accumulate[0], accumulate[1])
-        c.parallel(c.batch) { images in
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: channels)
-            defer { block.deallocate() }
+        c.parallel(c.batch) { images, worker in
+            let block = c.scratch("block", worker: worker)
             var sums = [Double](repeating: 0, count: channels)
             for n in images {
                 let gate = s + n * channels

@@ -25,13 +25,13 @@ struct GlobalAveragePoolOperation: TrainingOperation {
     let pixels: Int
     var savedForBackward: [NodeIndex] { [] }
 
-    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+    /// Each worker's running block of channel sums.
+    func scratch(batch: Int) -> [ScratchRequest] { [ScratchRequest("block", floats: channels, in: .forward, perWorker: true)] }
 
     func forward(_ c: StepContext) {
         let x = c.values[input], y = c.values[node], channels = channels, pixels = pixels
-        c.parallel(c.batch) { images in
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: channels)
-            defer { block.deallocate() }
+        c.parallel(c.batch) { images, worker in
+            let block = c.scratch("block", worker: worker)
             var sums = [Double](repeating: 0, count: channels)
             for n in images {
                 ColumnSums.image(channels: channels, pixels: pixels, block: block, into: &sums) { p in

@@ -25,18 +25,26 @@ struct PointwiseOperation: TrainingOperation {
 
     func rows(batch: Int) -> Int { batch * outHeight * outWidth }
 
-    func scratch(batch: Int) -> ScratchNeeds {
+    /// Forward: W packed in panels, and A gathered when it is not read in place. Backward: A gathered
+    /// again, its gradient before it is scattered back, the weight gradient's partial sums, and the
+    /// bias's column sums.
+    func scratch(batch: Int) -> [ScratchRequest] {
         let m = rows(batch: batch)
-        return ScratchNeeds(a: gathers ? m * k : 0, b: gathers ? m * k : 0,
-                            d: max(Gemm.partialFloats(k: m, m: outChannels, n: k), ColumnSums.scratchFloats(rows: m, columns: outChannels)),
-                            w: Gemm.panelFloats(k: k, n: outChannels))
+        var requests = [ScratchRequest("panels", floats: Gemm.panelFloats(k: k, n: outChannels), in: .forward),
+                        ScratchRequest("partials", floats: Gemm.partialFloats(k: m, m: outChannels, n: k), in: .backward)]
+        if gathers {
+            requests += [ScratchRequest("gathered", floats: m * k, in: .forward), ScratchRequest("gathered", floats: m * k, in: .backward),
+                         ScratchRequest("gathered gradient", floats: m * k, in: .backward)]
+        }
+        if bias != nil { requests += ColumnSums.scratch(rows: m, columns: outChannels, in: .backward) }
+        return requests
     }
 
-    /// A for this batch: the input, or its gathered rows in scratch A.
+    /// A for this batch: the input, or its gathered rows in scratch "gathered".
     private func matrixA(_ c: StepContext) -> UnsafeMutablePointer<Float> {
         let x = c.values[input]
         guard gathers else { return x }
-        let a = c.scratchA, k = k, s = inShape
+        let a = c.scratch("gathered"), k = k, s = inShape
         if channelMajorFeatures {
             let pixels = s.height * s.width
             c.parallel(c.batch) { images in
@@ -60,9 +68,10 @@ struct PointwiseOperation: TrainingOperation {
 
     func forward(_ c: StepContext) {
         let a = matrixA(c), m = rows(batch: c.batch), k = k, n = outChannels
-        Gemm.packTransposed(c, k: k, n: n, from: c.parameters + weight, into: c.scratchW)
+        let panels = c.scratch("panels")
+        Gemm.packTransposed(c, k: k, n: n, from: c.parameters + weight, into: panels)
         let y = c.values[node]
-        Gemm.nn(c, m: m, n: n, k: k, a: a, lda: k, b: .packed(c.scratchW), out: y, ldc: n, accumulate: false)
+        Gemm.nn(c, m: m, n: n, k: k, a: a, lda: k, b: .packed(panels), out: y, ldc: n, accumulate: false)
         if let bias {
             let b = c.parameters + bias
             c.parallel(m) { r in for i in r { for j in 0..<n { y[i * n + j] += b[j] } } }
@@ -73,23 +82,23 @@ struct PointwiseOperation: TrainingOperation {
         guard let dy = c.grads[node] else { return }
         let m = rows(batch: c.batch), k = k, n = outChannels
         if let bias {
-            let sums = ColumnSums.moments(c, rows: m, columns: n, a: dy, scratch: c.scratchD).sums
+            let sums = ColumnSums.moments(c, rows: m, columns: n, a: dy).sums
             for j in 0..<n { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
         let a = matrixA(c)
         if !gathers, Gemm.chunks(k: m) >= 4, let dx = c.grads[input] {
             return Gemm.dataAndWeightGradients(c, m: m, n: n, k: k, dy: dy, a: a, w: c.parameters + weight, dx: dx,
-                                               accumulate: accumulate[0], dw: c.parameterGrads + weight, partial: c.scratchD)
+                                               accumulate: accumulate[0], dw: c.parameterGrads + weight, partial: c.scratch("partials"))
         }
         // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci], reading A's rows in place.
-        Gemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: .rows(a, ldb: k), out: c.parameterGrads + weight, ldc: k, partial: c.scratchD)
+        Gemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: .rows(a, ldb: k), out: c.parameterGrads + weight, ldc: k, partial: c.scratch("partials"))
         // Data gradient: dA = dY · W, reading W's rows ([out][in]) in place.
         guard let dx = c.grads[input] else { return }
         let w = Gemm.Operand.rows(c.parameters + weight, ldb: k)
         guard gathers else {
             return Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, out: dx, ldc: k, accumulate: accumulate[0])
         }
-        let da = c.scratchB, s = inShape, add = accumulate[0]
+        let da = c.scratch("gathered gradient"), s = inShape, add = accumulate[0]
         Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, out: da, ldc: k, accumulate: false)
         if channelMajorFeatures {
             let pixels = s.height * s.width

@@ -12,7 +12,10 @@ struct WindowPoolOperation: TrainingOperation {
     let isMax: Bool
     var savedForBackward: [NodeIndex] { isMax ? [input] : [] }
 
-    func scratch(batch: Int) -> ScratchNeeds { ScratchNeeds() }
+    /// Each worker's running maximum and its position per channel, for a max window's backward.
+    func scratch(batch: Int) -> [ScratchRequest] {
+        isMax ? [ScratchRequest("window", floats: 3 * inShape.channels, in: .backward, perWorker: true)] : []
+    }
 
     /// Calls `tap(outputPixel, inputPixel)` for every in-bounds tap of image `n`'s windows, in scan order.
     @inline(__always) private func forEachTap(image n: Int, _ tap: (Int, Int) -> Void) {
@@ -57,8 +60,7 @@ struct WindowPoolOperation: TrainingOperation {
         let x = c.values[input], channels = inShape.channels, isMax = isMax, add = accumulate[0]
         let scale = 1 / Float(window.kernel * window.kernel)
         let inPixels = inShape.height * inShape.width
-        c.parallel(c.batch) { images in
-            var best = [Float](repeating: 0, count: channels), arg = [Int](repeating: 0, count: channels)
+        c.parallel(c.batch) { images, worker in
             for n in images {
                 if !add { (dx + n * inPixels * channels).update(repeating: 0, count: inPixels * channels) }
                 if !isMax {
@@ -68,6 +70,9 @@ struct WindowPoolOperation: TrainingOperation {
                     }
                     continue
                 }
+                // Per channel: the window's largest value so far and the input pixel holding it.
+                let best = c.scratch("window", worker: worker)
+                let arg = UnsafeMutableRawPointer(best + channels).bindMemory(to: Int.self, capacity: channels)
                 // One window at a time: find each channel's first maximum, then route the gradient.
                 var current = -1
                 func flush() {

@@ -1,0 +1,111 @@
+internal import Kernels
+
+/// A training-mode operation: the forward pass that keeps what its backward needs, and the backward
+/// pass that turns the output's gradient into its inputs' and parameters' gradients. Built by the
+/// operation kind's definition (`OperationDefinition.trainingOperation`); run by `TrainingProgram`.
+/// Operations are values: what they keep from a forward to the backward (batch statistics) is their
+/// declared state, and what they need while they run is declared scratch, both placed by the program.
+protocol TrainingOperation: Sendable {
+    /// The node this operation computes.
+    var node: NodeIndex { get }
+    /// Values (this node's or its inputs') that the backward pass reads, so the program keeps them alive.
+    var savedForBackward: [NodeIndex] { get }
+    /// The node whose value the forward writes and whose gradient the backward reads (`node`, or a
+    /// fused successor's).
+    var result: NodeIndex { get }
+    /// The scratch the forward and the backward use for `batch` images.
+    func scratch(batch: Int) -> [ScratchRequest]
+    /// Floats of state kept from the forward to the end of the step (`StepContext.state`).
+    var stateFloats: Int { get }
+    /// Reads the inputs' values and writes the node's value.
+    func forward(_ c: StepContext)
+    /// Reads the node's gradient and writes (or, where `accumulate[i]`, adds to) input i's gradient
+    /// when the input has one; parameter gradients are written.
+    func backward(_ c: StepContext, accumulate: [Bool])
+}
+
+extension TrainingOperation {
+    /// The node itself, unless the operation computes a fused successor too.
+    var result: NodeIndex { node }
+    /// No state unless the operation declares some.
+    var stateFloats: Int { 0 }
+}
+
+/// An operation that can compute the ReLU that alone reads its output: the forward writes max(·, 0)
+/// straight into the ReLU's value and the backward gates the ReLU's gradient by it, so its own output
+/// and gradient are never stored (`TrainingProgram` fuses them; batch norm and the residual sum do).
+protocol ReLUFusing: TrainingOperation {
+    /// The fused ReLU node, when fused.
+    var fusedReLU: NodeIndex? { get set }
+}
+
+/// A node index (the IR's `NodeID`), named locally to keep signatures short.
+typealias NodeIndex = Int
+
+/// Scratch an operation asks for: `floats` floats called `name` during its forward or its backward
+/// pass, one piece in all or one per worker. The program places every request in its arena beside
+/// the values, alive only while its pass runs, so no pass allocates.
+struct ScratchRequest: Sendable {
+    /// The pass that uses it.
+    enum Pass: Sendable { case forward, backward }
+
+    let name: String
+    let floats: Int
+    let pass: Pass
+    let perWorker: Bool
+
+    init(_ name: String, floats: Int, in pass: Pass, perWorker: Bool = false) {
+        (self.name, self.floats, self.pass, self.perWorker) = (name, floats, pass, perWorker)
+    }
+}
+
+/// What a training operation is handed when it runs: node values and gradients, parameters, its own
+/// state and scratch, the workers.
+struct StepContext: @unchecked Sendable {
+    let batch: Int
+    let pool: WorkerPool
+    let kernels: KernelSet
+    let training: UnsafePointer<rn_training_kernels>
+    /// Each node's value, NHWC and unpadded, `batch` images.
+    let values: [UnsafeMutablePointer<Float>]
+    /// Each node's gradient, where one is needed.
+    let grads: [UnsafeMutablePointer<Float>?]
+    let parameters: UnsafeMutablePointer<Float>
+    let parameterGrads: UnsafeMutablePointer<Float>
+    /// The running operation's state (`stateFloats`).
+    var state: UnsafeMutablePointer<Float>
+    /// The running operation's scratch, by name, and the floats each worker's piece is apart.
+    var scratchPieces: [String: (base: UnsafeMutablePointer<Float>, stride: Int)]
+    /// This step's seed for random operations (dropout masks).
+    let randomSeed: UInt64
+
+    /// Scratch `name` the running operation asked for (its first worker's piece, when per worker).
+    func scratch(_ name: String) -> UnsafeMutablePointer<Float> {
+        guard let piece = scratchPieces[name] else { preconditionFailure("the operation asked for no scratch '\(name)'") }
+        return piece.base
+    }
+
+    /// Worker `worker`'s piece of per-worker scratch `name`.
+    func scratch(_ name: String, worker: Int) -> UnsafeMutablePointer<Float> {
+        guard let piece = scratchPieces[name] else { preconditionFailure("the operation asked for no scratch '\(name)'") }
+        return piece.base + worker * piece.stride
+    }
+
+    /// Runs `body(range)` over `count` items split evenly across the workers.
+    func parallel(_ count: Int, _ body: (Range<Int>) -> Void) {
+        parallel(count) { range, _ in body(range) }
+    }
+
+    /// Runs `body(range, worker)` over `count` items split evenly across the workers.
+    func parallel(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
+        if count <= 1 || pool.threads == 1 { return body(0..<count, 0) }
+        pool.run { worker, workers in body(share(count, worker, workers), worker) }
+    }
+
+    /// Runs `body(range)` over `count` elements in chunks of whole 16-float vectors.
+    func parallelElements(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let vectors = (count + 15) / 16
+        if count < 32_768 { return body(0..<count) }
+        parallel(vectors) { r in body((r.lowerBound * 16)..<min(count, r.upperBound * 16)) }
+    }
+}
