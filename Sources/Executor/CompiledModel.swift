@@ -97,9 +97,7 @@ public final class CompiledModel: Sendable {
     /// The convolutions that run in int8 (an int8 model's others run in float32: the stem, whose input
     /// can be negative, squeeze-excite and the head, and any convolution the calibration did not cover).
     public var int8Layers: [String] {
-        plan.steps.indices.filter { i in
-            (plan.steps[i] as? GemmStep)?.operands == .int8 || (plan.steps[i] as? ConvolutionStep)?.operands == .int8
-        }.map { graph.nodes[plan.stepNodes[$0]].name }
+        plan.steps.indices.filter { plan.steps[$0].runsInt8 }.map { graph.nodes[plan.stepNodes[$0]].name }
     }
 
     /// Bytes of activation memory one run uses (buffers shared by liveness).

@@ -47,6 +47,15 @@ public struct Graph: Hashable, Sendable, Codable {
         nodes[node].operation.parameterDeclarations.first { $0.role == role }.map { "\(nodes[node].name).\($0.suffix)" }
     }
 
+    /// The batch norms that end a residual branch (pycls's `final_bn`, which `ZERO_INIT_FINAL_GAMMA`
+    /// starts at γ = 0): the batch norm that is a residual add's first (branch) operand.
+    public var finalBatchNorms: [NodeID] {
+        nodes.compactMap { node -> NodeID? in
+            guard node.operation == .add, case .batchNorm = nodes[node.inputs[0]].operation else { return nil }
+            return node.inputs[0]
+        }
+    }
+
     /// For each node, the nodes that read its value.
     public var consumers: [[NodeID]] {
         var result = Array(repeating: [NodeID](), count: nodes.count)

@@ -42,6 +42,9 @@ public enum Operation: Hashable, Sendable, Codable {
         }
     }
 
+    /// Whether it is a convolution (of any kernel size, stride and groups).
+    public var isConvolution: Bool { if case .convolution = self { true } else { false } }
+
     /// Number of inputs the operation takes.
     public var arity: Int {
         switch self {

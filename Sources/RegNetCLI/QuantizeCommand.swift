@@ -41,7 +41,7 @@ enum QuantizeCommand {
         do {
             model = try CompiledModel(graph: graph, weights: weights, kernels: options.kernels, precision: .int8, quantization: quantization)
         } catch { throw RuntimeError(error.description) }
-        let convolutions = graph.nodes.filter { if case .convolution = $0.operation { true } else { false } }.map(\.name)
+        let convolutions = graph.nodes.filter(\.operation.isConvolution).map(\.name)
         let int8 = Set(quantization.inputScales.keys)
         print("wrote \(graph.name) to \(output): \(int8.count) of \(convolutions.count) convolutions in int8")
         let structural = convolutions.filter { !int8.contains($0) && quantization.excluded[$0] == nil }

@@ -7,23 +7,18 @@ extension WeightSet {
     public static func initialized(for graph: Graph, seed: UInt64 = 0) -> WeightSet {
         var rng = SeededGenerator(seed: seed)
         var tensors: [String: Tensor] = [:]
-        for node in graph.nodes {
-            switch node.operation {
-            case .convolution(let conv):
-                let std = (2.0 / Double(conv.kernel * conv.kernel * conv.outChannels)).squareRoot()
-                let count = conv.weightShape.reduce(1, *)
-                tensors["\(node.name).weight"] = Tensor(shape: conv.weightShape, scalars: (0..<count).map { _ in Float(rng.nextGaussian() * std) })
-                if conv.bias { tensors["\(node.name).bias"] = Tensor(shape: [conv.outChannels], repeating: 0) }
-            case .batchNorm(let channels, _):
-                tensors["\(node.name).weight"] = Tensor(shape: [channels], repeating: 1)
-                tensors["\(node.name).bias"] = Tensor(shape: [channels], repeating: 0)
-                tensors["\(node.name).running_mean"] = Tensor(shape: [channels], repeating: 0)
-                tensors["\(node.name).running_var"] = Tensor(shape: [channels], repeating: 1)
-            case .linear(let inFeatures, let outFeatures, let bias):
-                tensors["\(node.name).weight"] = Tensor(shape: [outFeatures, inFeatures], scalars: (0..<(inFeatures * outFeatures)).map { _ in Float(rng.nextGaussian() * 0.01) })
-                if bias { tensors["\(node.name).bias"] = Tensor(shape: [outFeatures], repeating: 0) }
-            default:
-                break
+        // By declared role and shape: a convolution's weights are [out][in / groups][k][k], a linear layer's [out][in].
+        for spec in graph.parameters {
+            switch spec.role {
+            case .weight where spec.shape.count == 4:
+                let std = (2.0 / Double(spec.shape[0] * spec.shape[2] * spec.shape[3])).squareRoot()
+                tensors[spec.name] = Tensor(shape: spec.shape, scalars: (0..<spec.elementCount).map { _ in Float(rng.nextGaussian() * std) })
+            case .weight:
+                tensors[spec.name] = Tensor(shape: spec.shape, scalars: (0..<spec.elementCount).map { _ in Float(rng.nextGaussian() * 0.01) })
+            case .scale, .runningVariance:
+                tensors[spec.name] = Tensor(shape: spec.shape, repeating: 1)
+            case .bias, .shift, .runningMean:
+                tensors[spec.name] = Tensor(shape: spec.shape, repeating: 0)
             }
         }
         return WeightSet(tensors)

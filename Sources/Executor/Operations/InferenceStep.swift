@@ -15,12 +15,18 @@ protocol InferenceStep: Sendable {
     var inPlaceInput: Int? { get }
     /// Bytes the step's micro-kernels may read past the end of `value`'s buffer (whole tiles).
     func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int
+    /// Whether the step reads narrow (bf16, uint8) values: only such steps may be handed them.
+    var readsNarrowValues: Bool { get }
+    /// Whether the step multiplies in int8.
+    var runsInt8: Bool { get }
     /// Runs worker `worker` of `workers`' share of the step over `images`.
     func run(_ c: InferenceContext, images: Range<Int>, worker: Int, workers: Int)
 }
 
 extension InferenceStep {
     var weightBytes: Int { 0 }
+    var readsNarrowValues: Bool { false }
+    var runsInt8: Bool { false }
     var paddedInput: (value: Int, padding: Int)? { nil }
     var inPlaceInput: Int? { nil }
     func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int { 0 }

@@ -27,6 +27,8 @@ struct ExecutionPlan: Sendable {
     var precision: Precision
     /// The value holding each node's result (nodes fused into a step, or folded, have none).
     var nodeValues: [NodeID: Int]
+    /// The graph after the inference rewrites: what each step's node took in.
+    var fused: FusedGraph
 }
 
 extension ExecutionPlan {

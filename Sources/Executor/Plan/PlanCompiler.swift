@@ -1,11 +1,11 @@
 import NetworkIR
 import Weights
 
-/// The inference compiler: walks the graph in order and asks each node's operation definition
-/// (`definition(of:)`) for its steps; the definitions fuse what follows a node through `fuseChain`
-/// and `absorb`, fold squeeze-excite scales through `foldedScales`, and pack weights with `store`.
-/// Then it pads the values padded convolutions read, groups steps into image-group segments and
-/// places every value in one arena (`planMemory`).
+/// The inference compiler: runs the inference rewrite passes (`Rewrites.inference`: batch norms
+/// folded, epilogues fused, squeeze-excite scales folded), walks the graph in order and asks each
+/// node that computes itself for its steps, with what it took in (`definition(of:).lower`); the
+/// definitions pack weights with `store`. Then it pads the values padded convolutions read, groups
+/// steps into image-group segments and places every value in one arena (`planMemory`).
 struct PlanCompiler {
     let graph: Graph
     let weights: WeightSet
@@ -16,6 +16,8 @@ struct PlanCompiler {
     /// The calibrated input scales of an int8 plan.
     let quantization: Quantization?
     let consumers: [[NodeID]]
+    /// The graph after the inference rewrites: what each node takes in.
+    let fused: FusedGraph
     var groupBudgetBytes = PlanCompiler.defaultGroupBudgetBytes
 
     var steps: [any InferenceStep] = []
@@ -24,10 +26,6 @@ struct PlanCompiler {
     var stepFlops: [Int] = []
     /// Value index of each node whose result a step produces.
     var valueOf: [NodeID: Int] = [:]
-    /// Nodes a step added for an earlier node computes (fused into its epilogue).
-    var absorbed = Set<NodeID>()
-    /// Channel-scale nodes folded into the 1x1 convolution that reads them: node → (input, gate).
-    var foldedScales: [NodeID: (input: NodeID, gate: NodeID)] = [:]
     /// Narrow (bf16 or uint8) copies of float32 values, made once for all the convolutions that read them.
     var narrowCopies: [Int: Int] = [:]
     /// The quantisation scale of each uint8 value.
@@ -44,16 +42,17 @@ struct PlanCompiler {
         self.precision = kernels.supports(precision) ? precision : .float32
         self.quantization = self.precision == .int8 ? quantization : nil
         consumers = graph.consumers
+        fused = FusedGraph(graph, passes: Rewrites.inference)
     }
 
     mutating func compile() throws(ExecutorError) -> ExecutionPlan {
         _ = newValue(for: 0)
-        for (id, node) in graph.nodes.enumerated() where id > 0 && !absorbed.contains(id) {
-            try definition(of: node.operation).lower(id, in: &self)
+        for (id, node) in graph.nodes.enumerated() where id > 0 && fused.computesItself(id) {
+            try definition(of: node.operation).lower(id, fused.fusions[id], in: &self)
         }
         let output = try value(graph.output)
-        // Only the convolution steps read narrow values; a planning mistake must not run as garbage.
-        for (i, step) in steps.enumerated() where !(step is GemmStep || step is ConvolutionStep || step is ConvertStep) {
+        // Only steps that say so read narrow values; a planning mistake must not run as garbage.
+        for (i, step) in steps.enumerated() where !step.readsNarrowValues {
             if let v = step.reads.first(where: { layouts[$0].element != .float32 }) {
                 throw ExecutorError(.invalidGraph, "internal: \(graph.nodes[stepNodes[i]].name) would read value \(v) as float32, but it is \(layouts[v].element)")
             }
@@ -70,53 +69,8 @@ struct PlanCompiler {
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
                              arenaBytes: arena, unplannedBytes: unplanned, packedWeights: packed,
                              stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial, precision: precision,
-                             nodeValues: valueOf)
+                             nodeValues: valueOf, fused: fused)
     }
-
-    // MARK: Fusion
-
-    /// A node and the nodes after it that its step computes too.
-    struct Chain {
-        var members: [NodeID]
-        var last: NodeID
-        var batchNorm: NodeID?
-        var residual: NodeID?
-        var activation: Activation = .none
-    }
-
-    /// The node's only consumer, unless the node is the graph output or is read more than once.
-    func soleConsumer(_ id: NodeID) -> NodeID? {
-        guard id != graph.output, consumers[id].count == 1 else { return nil }
-        return consumers[id][0]
-    }
-
-    /// conv → [batch norm] → [add (other operand already computed)] → [relu | sigmoid].
-    func fuseChain(from id: NodeID, allowBatchNorm: Bool = true, allowResidual: Bool) -> Chain {
-        var chain = Chain(members: [id], last: id)
-        if allowBatchNorm, let c = soleConsumer(chain.last), case .batchNorm = graph.nodes[c].operation {
-            chain.batchNorm = c
-            chain.members.append(c)
-            chain.last = c
-        }
-        if allowResidual, let c = soleConsumer(chain.last), graph.nodes[c].operation == .add {
-            let inputs = graph.nodes[c].inputs
-            let other = inputs[0] == chain.last ? inputs[1] : inputs[0]
-            if other != chain.last, other < id, valueOf[other] != nil {
-                chain.residual = other
-                chain.members.append(c)
-                chain.last = c
-            }
-        }
-        if let c = soleConsumer(chain.last), case .unary(let function) = graph.nodes[c].operation, let epilogue = function.row.epilogue {
-            chain.activation = epilogue
-            chain.members.append(c)
-            chain.last = c
-        }
-        return chain
-    }
-
-    /// Marks `nodes` as computed by the step just added.
-    mutating func absorb(_ nodes: [NodeID]) { absorbed.formUnion(nodes) }
 
     // MARK: Steps and values
 
@@ -154,41 +108,24 @@ struct PlanCompiler {
         return scale
     }
 
-    /// How node `id`'s result can be stored when only convolutions read it: bf16 in a bf16 plan (where
-    /// it may also be the residual a 1x1 convolution adds in its epilogue); uint8 (with the readers'
-    /// input scale) in an int8 plan when every reader runs in int8 and the result is a ReLU's. float32
-    /// otherwise.
+    /// How node `id`'s result can be stored when only nodes that read narrow values read it
+    /// (convolutions): bf16 in a bf16 plan (where it may also be the residual a 1x1 convolution adds in
+    /// its epilogue); uint8 (with the readers' input scale) in an int8 plan when every reader runs in
+    /// int8 and the result is a ReLU's. float32 otherwise.
     func narrowStorage(of id: NodeID, activation: Activation) -> (element: ElementType, scale: Float?) {
-        func isConvolution(_ c: NodeID) -> Bool { if case .convolution = graph.nodes[c].operation { true } else { false } }
+        func readsNarrow(_ c: NodeID) -> Bool { definition(of: graph.nodes[c].operation).readsNarrowValues }
         guard id != graph.output, !consumers[id].isEmpty, activation != .sigmoid else { return (.float32, nil) }
         switch precision {
         case .float32: return (.float32, nil)
         case .bfloat16:
-            let narrow = consumers[id].allSatisfy { isConvolution($0) || isFusedResidual(id, of: $0) }
+            let narrow = consumers[id].allSatisfy { readsNarrow($0) || fused.isFusedResidual(id, of: $0) }
             return narrow ? (.bfloat16, nil) : (.float32, nil)
         case .int8:
-            guard consumers[id].allSatisfy(isConvolution) else { return (.float32, nil) }
+            guard consumers[id].allSatisfy(readsNarrow) else { return (.float32, nil) }
             let scales = consumers[id].map(quantizedInputScale(of:))
             guard activation == .relu, let first = scales[0], scales.allSatisfy({ $0 == first }) else { return (.float32, nil) }
             return (.uint8, first)
         }
-    }
-
-    /// Whether add node `add` will take `operand` as the residual of a 1x1 convolution's epilogue: its
-    /// other input is a GEMM-form convolution (with the batch norm after it) that only the add reads and
-    /// that comes after `operand` (`fuseChain`'s conditions).
-    func isFusedResidual(_ operand: NodeID, of add: NodeID) -> Bool {
-        let inputs = graph.nodes[add].inputs
-        guard graph.nodes[add].operation == .add, inputs.count == 2, inputs[0] != inputs[1] else { return false }
-        var producer = inputs[0] == operand ? inputs[1] : inputs[0]
-        guard soleConsumer(producer) == add else { return false }
-        if case .batchNorm = graph.nodes[producer].operation {
-            let conv = graph.nodes[producer].inputs[0]
-            guard soleConsumer(conv) == producer else { return false }
-            producer = conv
-        }
-        guard case .convolution(let conv) = graph.nodes[producer].operation else { return false }
-        return ConvolutionDefinition(conv: conv).isPointwise && operand < producer
     }
 
     /// A copy of float32 value `value` as `element` (bf16, or uint8 quantised with `scale`), made by a

@@ -19,13 +19,12 @@ extension Quantization {
             throw ExecutorError(.invalidArgument, "calibration percentile must be in (0, 100] (got \(p))")
         }
         let model = try CompiledModel(graph: graph, weights: weights, batch: batch, threads: threads)
-        // Each candidate convolution and the value whose range bounds its input.
-        var sources: [(name: String, value: Int)] = [], convolutions: [String: Convolution] = [:]
-        for (id, node) in graph.nodes.enumerated() {
-            guard graph.isInt8Candidate(id), case .convolution(let conv) = node.operation else { continue }
-            convolutions[node.name] = conv
-            var source = node.inputs[0]
-            if graph.nodes[source].operation == .channelScale { source = graph.nodes[source].inputs[0] }
+        // Each candidate convolution and the value whose range bounds its input: the input itself, or
+        // for a squeeze-excite gated input folded into it (gates ≤ 1), the value before the gate.
+        var sources: [(name: String, value: Int)] = [], candidates: [String: NodeID] = [:]
+        for (id, node) in graph.nodes.enumerated() where graph.isInt8Candidate(id) {
+            candidates[node.name] = id
+            let source = model.plan.fused.fusions[id].inputGate?.input ?? node.inputs[0]
             if let value = model.plan.nodeValues[source] { sources.append((node.name, value)) }
         }
         let watched = Set(sources.map(\.value)), layouts = model.plan.layouts
@@ -98,8 +97,8 @@ extension Quantization {
                 continue
             }
             scales[name] = valueScales[value]
-            if let w = weights["\(name).weight"], let conv = convolutions[name] {
-                perChannel[name] = perChannelWeightScales(w.scalars, channels: conv.outChannels)
+            if let id = candidates[name], let weight = graph.parameterName(id, .weight), let w = weights[weight] {
+                perChannel[name] = perChannelWeightScales(w.scalars, channels: w.shape[0])
             }
         }
         return Quantization(inputScales: scales, weightScales: perChannel, excluded: excluded)

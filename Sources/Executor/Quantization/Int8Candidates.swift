@@ -1,13 +1,11 @@
 import NetworkIR
 
 extension Graph {
-    /// Whether convolution `id` can run in int8: its input is never negative (uint8, zero point 0) and
-    /// it covers more than one pixel (squeeze-excite's 1x1 layers are tiny and make the gates, so they
-    /// stay float32).
+    /// Whether node `id` can run in int8: its kind's definition allows it (a convolution over more than
+    /// one pixel: squeeze-excite's 1x1 layers are tiny and make the gates, so they stay float32) and
+    /// its input is never negative (uint8, zero point 0).
     func isInt8Candidate(_ id: NodeID) -> Bool {
-        let node = nodes[id]
-        guard case .convolution = node.operation else { return false }
-        return node.shape.height * node.shape.width > 1 && isNonNegative(node.inputs[0])
+        definition(of: nodes[id].operation).runsInt8(nodes[id]) && isNonNegative(nodes[id].inputs[0])
     }
 
     /// Whether node `id`'s result is never negative, by construction (each kind's definition says how

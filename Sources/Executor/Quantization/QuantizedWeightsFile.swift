@@ -24,15 +24,14 @@ extension Quantization {
     /// Writes `weights` with this quantisation to `url` (atomically). `graph` names the convolutions.
     public func write(_ weights: WeightSet, graph: Graph, to url: URL) throws(WeightError) {
         var tensors = weights.tensors, integers: [String: SafeTensors.DType] = [:]
-        for node in graph.nodes {
-            guard case .convolution(let conv) = node.operation, let inputScale = inputScales[node.name],
-                  let w = weights["\(node.name).weight"] else { continue }
-            let scales = weightScales[node.name] ?? perChannelWeightScales(w.scalars, channels: conv.outChannels)
-            tensors["\(node.name).weight"] = Tensor(shape: w.shape, scalars: quantize(w.scalars, scales: scales))
+        for (id, node) in graph.nodes.enumerated() {
+            guard let inputScale = inputScales[node.name], let weight = graph.parameterName(id, .weight), let w = weights[weight] else { continue }
+            let scales = weightScales[node.name] ?? perChannelWeightScales(w.scalars, channels: w.shape[0])
+            tensors[weight] = Tensor(shape: w.shape, scalars: quantize(w.scalars, scales: scales))
             tensors["\(node.name).weight_scale"] = Tensor(shape: [scales.count], scalars: scales)
             tensors["\(node.name).input_scale"] = Tensor(shape: [1], scalars: [inputScale])
             tensors["\(node.name).input_zero_point"] = Tensor(shape: [1], scalars: [0])
-            integers["\(node.name).weight"] = .i8
+            integers[weight] = .i8
             integers["\(node.name).input_zero_point"] = .u8
         }
         var metadata = [Self.metadataKey: Self.metadataValue]

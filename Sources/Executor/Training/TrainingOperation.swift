@@ -31,14 +31,6 @@ extension TrainingOperation {
     var stateFloats: Int { 0 }
 }
 
-/// An operation that can compute the ReLU that alone reads its output: the forward writes max(·, 0)
-/// straight into the ReLU's value and the backward gates the ReLU's gradient by it, so its own output
-/// and gradient are never stored (`TrainingProgram` fuses them; batch norm and the residual sum do).
-protocol ReLUFusing: TrainingOperation {
-    /// The fused ReLU node, when fused.
-    var fusedReLU: NodeIndex? { get set }
-}
-
 /// A node index (the IR's `NodeID`), named locally to keep signatures short.
 typealias NodeIndex = Int
 

@@ -30,6 +30,8 @@ public final class TrainingProgram: @unchecked Sendable {
     public let parameters: ParameterStore
 
     let operations: [(any TrainingOperation)?]
+    /// The operations that track running statistics (batch norms), in node order.
+    private let trackers: [any TracksRunningStatistics]
     /// Nodes whose gradient reaches the loss (the backward runs for these only).
     let onGradientPath: [Bool]
     /// Per node and input slot: add into that input's gradient (another consumer wrote it first).
@@ -63,24 +65,17 @@ public final class TrainingProgram: @unchecked Sendable {
         let store = ParameterStore(graph: graph)
         parameters = store
         let compilation = TrainingCompilation(graph: graph, momentum: batchNormMomentum) { id, role in store.offset(of: id, role) }
+        // The training rewrites (a ReLU computed by the batch norm or sum before it), then one
+        // operation per node that computes itself; a node taken in has no operation.
+        let fused = FusedGraph(graph, passes: Rewrites.training)
         var operations: [(any TrainingOperation)?] = [nil]
         for id in graph.nodes.indices.dropFirst() {
-            operations.append(try compilation.operation(for: id))
+            operations.append(fused.computesItself(id) ? try compilation.operation(for: id, fused.fusions[id]) : nil)
         }
-        // Fusion: an operation whose only reader is a ReLU computes the ReLU too when it can
-        // (`ReLUFusing`); its own output and gradient are never stored, and the ReLU has no operation.
-        let consumers = graph.consumers
-        var absorbed = Set<NodeIndex>()
-        for (id, op) in operations.enumerated() {
-            guard var op = op as? any ReLUFusing, id != graph.output, consumers[id].count == 1 else { continue }
-            let next = consumers[id][0]
-            guard graph.nodes[next].operation == .unary(.relu), operations[next] != nil else { continue }
-            op.fusedReLU = next
-            operations[id] = op
-            operations[next] = nil
-            absorbed.insert(id)
-        }
+        // A node whose operation writes a later node's value (its result) stores neither value nor gradient.
+        let absorbed = Set(graph.nodes.indices.filter { fused.computesItself($0) && fused.fusions[$0].result != $0 })
         self.operations = operations
+        trackers = operations.compactMap { $0 as? any TracksRunningStatistics }
         let count = graph.nodes.count
         var onPath = [Bool](repeating: false, count: count)
         onPath[graph.output] = true
@@ -255,7 +250,7 @@ public final class TrainingProgram: @unchecked Sendable {
     /// The statistics of every batch norm in the last forward pass, in node order (precise statistics
     /// average them over batches).
     public var batchStatistics: [BatchStatistics] {
-        operations.compactMap { $0 as? any TracksRunningStatistics }.map { bn in
+        trackers.map { bn in
             let (mean, variance) = bn.batchStatistics(state: state.base + stateOffsets[bn.node])
             return BatchStatistics(node: bn.node, mean: Array(mean), variance: Array(variance), runningMean: bn.runningMean,
                                    runningVariance: bn.runningVar)
@@ -265,7 +260,7 @@ public final class TrainingProgram: @unchecked Sendable {
     /// A running statistic the last batch would make non-finite: the batch norm, channel, which
     /// statistic and the value it would get; nil when every one stays finite.
     public func runningStatisticsOverflow() -> (node: NodeID, channel: Int, statistic: String, value: Float)? {
-        for bn in operations.compactMap({ $0 as? any TracksRunningStatistics }) {
+        for bn in trackers {
             let values = parameters.values.base
             if let bad = bn.updatedRunningStatistics(values, state: state.base + stateOffsets[bn.node]).first(where: { !$0.mean.isFinite || !$0.variance.isFinite }) {
                 return bad.mean.isFinite ? (bn.node, bad.channel, "variance", bad.variance) : (bn.node, bad.channel, "mean", bad.mean)
@@ -277,7 +272,7 @@ public final class TrainingProgram: @unchecked Sendable {
     /// Moves every running statistic towards the last batch's (once per step, after the step is known
     /// to be finite), by the batch-norm momentum.
     public func updateRunningStatistics() {
-        for bn in operations.compactMap({ $0 as? any TracksRunningStatistics }) {
+        for bn in trackers {
             let values = parameters.values.base
             for update in bn.updatedRunningStatistics(values, state: state.base + stateOffsets[bn.node]) {
                 values[bn.runningMean + update.channel] = update.mean

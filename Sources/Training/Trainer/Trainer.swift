@@ -96,15 +96,9 @@ public final class Trainer {
         dropoutSeed = seed ^ 0xD409_0A75
     }
 
-    /// The scales (γ) of the batch norms that end a residual branch (pycls's `final_bn`): the last
-    /// batch norm before each residual add on the branch side.
+    /// The scales (γ) of the batch norms that end a residual branch (pycls's `final_bn`).
     static func finalBatchNorms(of graph: Graph) -> [String] {
-        graph.nodes.compactMap { node -> String? in
-            guard node.operation == .add else { return nil }
-            let branch = node.inputs[0]
-            guard case .batchNorm = graph.nodes[branch].operation else { return nil }
-            return graph.parameterName(branch, .scale)
-        }
+        graph.finalBatchNorms.compactMap { graph.parameterName($0, .scale) }
     }
 
     // MARK: Schedule

@@ -19,7 +19,7 @@ struct BatchNormDefinition: OperationDefinition {
         return (scale, shift)
     }
 
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let (scale, shift) = affine(id, in: compiler)
         let s = compiler.store(scale), t = compiler.store(shift)
         try compiler.addElementwise(id, .affine(scale: s, shift: t))
@@ -27,11 +27,15 @@ struct BatchNormDefinition: OperationDefinition {
 
     func profileKind(of node: Node) -> String { "batchnorm" }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    /// In training, the ReLU that alone reads it (`FuseReLUInTraining`).
+    var takesIn: Absorption { .reluInTraining }
+
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id]
         return BatchNormOperation(node: id, input: context.input(of: id), channels: channels, pixels: node.shape.height * node.shape.width,
                                   epsilon: epsilon, momentum: context.momentum,
                                   gamma: context.parameter(id, .scale), beta: context.parameter(id, .shift),
-                                  runningMean: context.parameter(id, .runningMean), runningVar: context.parameter(id, .runningVariance))
+                                  runningMean: context.parameter(id, .runningMean), runningVar: context.parameter(id, .runningVariance),
+                                  fusedReLU: fusion.activation?.node)
     }
 }

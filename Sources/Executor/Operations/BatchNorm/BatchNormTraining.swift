@@ -8,7 +8,7 @@
 /// x · scale + shift > 0, recomputed from the input it reads anyway with the forward's own
 /// arithmetic (so exactly where that output is positive): the batch norm's own output and gradient
 /// are never stored, and the ReLU's output is not read again.
-struct BatchNormOperation: ReLUFusing, TracksRunningStatistics {
+struct BatchNormOperation: TracksRunningStatistics {
     let node: NodeIndex
     let input: NodeIndex
     let channels: Int
@@ -19,8 +19,8 @@ struct BatchNormOperation: ReLUFusing, TracksRunningStatistics {
     let gamma: Int, beta: Int
     let runningMean: Int, runningVar: Int
     var savedForBackward: [NodeIndex] { [input] + (fusedReLU.map { [$0] } ?? []) }
-    /// The ReLU node this batch norm computes too, when fused.
-    var fusedReLU: NodeIndex?
+    /// The ReLU node this batch norm computes too, when fused (`FuseReLUInTraining`).
+    let fusedReLU: NodeIndex?
     var result: NodeIndex { fusedReLU ?? node }
 
     /// The forward's statistics, kept for the backward and the running estimates: the batch's mean,

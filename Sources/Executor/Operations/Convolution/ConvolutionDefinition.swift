@@ -12,31 +12,37 @@ struct ConvolutionDefinition: OperationDefinition {
 
     var isPointwise: Bool { conv.kernel == 1 && conv.padding == 0 && conv.groups == 1 }
 
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+    /// A following batch norm and activation, and — in the GEMM form — a residual add and a
+    /// squeeze-excite scale on the input.
+    var takesIn: Absorption { isPointwise ? [.batchNorm, .residual, .activation, .inputGate] : [.batchNorm, .activation] }
+    var readsNarrowValues: Bool { true }
+    /// Squeeze-excite's 1x1 layers (one pixel) stay float32: they are tiny and make the gates.
+    func runsInt8(_ node: Node) -> Bool { node.shape.height * node.shape.width > 1 }
+
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let node = compiler.graph.nodes[id]
-        let chain = compiler.fuseChain(from: id, allowResidual: isPointwise)
+        let activation = fusion.activation?.function.row.epilogue ?? .none
         let w = compiler.tensor(id, .weight)
         let b = compiler.optionalTensor(id, .bias) ?? [Float](repeating: 0, count: conv.outChannels)
-        let batchNorm = chain.batchNorm.flatMap { bn -> (scale: [Float], shift: [Float])? in
+        let batchNorm = fusion.batchNorm.flatMap { bn -> (scale: [Float], shift: [Float])? in
             guard case .batchNorm(let channels, let epsilon) = compiler.graph.nodes[bn].operation else { return nil }
             return BatchNormDefinition(channels: channels, epsilon: epsilon).affine(bn, in: compiler)
         }
-        let folded = compiler.foldedScales[node.inputs[0]]
-        let input = try compiler.value(folded?.input ?? node.inputs[0])
-        let inputScale: Int? = try folded.map { (f: (input: NodeID, gate: NodeID)) throws(ExecutorError) in try compiler.value(f.gate) }
-        let residual: Int? = try chain.residual.map { (r: NodeID) throws(ExecutorError) in try compiler.value(r) }
+        let input = try compiler.value(fusion.inputGate?.input ?? node.inputs[0])
+        let inputScale: Int? = try fusion.inputGate.map { (g: (scale: NodeID, input: NodeID, gate: NodeID)) throws(ExecutorError) in try compiler.value(g.gate) }
+        let residual: Int? = try fusion.residual.map { (r: (add: NodeID, operand: NodeID)) throws(ExecutorError) in try compiler.value(r.operand) }
         // A result only narrow convolutions read is stored narrow (half or a quarter of the traffic, no conversion pass).
         // (Only a layer that itself runs in int8 stores uint8.)
         let quantizedInput = compiler.kernels.int8 == nil ? nil : compiler.quantizedInputScale(of: id)
         let storage = compiler.precision == .int8 && quantizedInput == nil ? (.float32, nil)
-            : compiler.narrowStorage(of: chain.last, activation: chain.activation)
-        let output = compiler.newValue(for: chain.last, element: storage.element)
+            : compiler.narrowStorage(of: fusion.result, activation: activation)
+        let output = compiler.newValue(for: fusion.result, element: storage.element)
         if let scale = storage.scale { compiler.valueScales[output] = scale }
         let flops = node.operation.complexity(output: node.shape).flops * compiler.batch
         if isPointwise {
             compiler.appendGemm(input: input, output: output, residual: residual, inputScale: inputScale, stride: conv.stride,
                                 k: conv.inChannels, n: conv.outChannels, weights: w, bias: b, batchNorm: batchNorm,
-                                activation: chain.activation, quantizedInput: quantizedInput, for: id, flops: flops)
+                                activation: activation, quantizedInput: quantizedInput, for: id, flops: flops)
         } else {
             let blocks = (conv.outChannelsPerGroup + 15) / 16, conv = self.conv
             let stored = compiler.storeWeights(w, b, batchNorm: batchNorm, channels: conv.outChannels, name: node.name,
@@ -45,7 +51,7 @@ struct ConvolutionDefinition: OperationDefinition {
                                                layout: { ConvolutionStep.blockLayout($0, conv: conv, blocks: blocks) })
             var step = ConvolutionStep(input: input, output: output, kernel: conv.kernel, stride: conv.stride, padding: conv.padding,
                                        groups: conv.groups, inPerGroup: conv.inChannelsPerGroup, outPerGroup: conv.outChannelsPerGroup,
-                                       blocksPerGroup: blocks, weights: stored.weights, bias: stored.bias, activation: chain.activation,
+                                       blocksPerGroup: blocks, weights: stored.weights, bias: stored.bias, activation: activation,
                                        operands: stored.operands)
             switch stored.operands {
             case .int8:
@@ -58,7 +64,6 @@ struct ConvolutionDefinition: OperationDefinition {
             }
             compiler.append(step, for: id, flops: flops)
         }
-        compiler.absorb(chain.members)
     }
 
     /// By structure, not by name: the convolution reading the network's input is the stem; one over a
@@ -70,7 +75,7 @@ struct ConvolutionDefinition: OperationDefinition {
         return conv.inChannelsPerGroup == 1 ? "dwconv\(conv.kernel)x\(conv.kernel)" : "conv\(conv.kernel)x\(conv.kernel)"
     }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id]
         let weight = context.parameter(id, .weight), bias = context.optionalParameter(id, .bias)
         if isPointwise {

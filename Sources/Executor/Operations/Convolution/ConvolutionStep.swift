@@ -38,6 +38,8 @@ struct ConvolutionStep: InferenceStep {
     var blockWeights: Int { kernel * kernel * ((inPerGroup + channelGroup - 1) / channelGroup * channelGroup) * 16 }
 
     var reads: [Int] { [input] }
+    var readsNarrowValues: Bool { true }
+    var runsInt8: Bool { operands == .int8 }
     var weightBytes: Int { groups * blocksPerGroup * blockWeights * operands.byteCount }
     var paddedInput: (value: Int, padding: Int)? { (input, padding) }
 

@@ -3,23 +3,26 @@ import NetworkIR
 /// The residual add. Inference fuses it into a 1x1 convolution's epilogue when the other operand is
 /// already computed, or runs it element-wise.
 struct AddDefinition: OperationDefinition {
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+    /// In training, the ReLU that alone reads the sum (`FuseReLUInTraining`).
+    var takesIn: Absorption { .reluInTraining }
+
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
         try compiler.addElementwise(id, .add(try compiler.value(compiler.graph.nodes[id].inputs[1])))
     }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id]
-        return AddOperation(node: id, inputs: (node.inputs[0], node.inputs[1]), count: node.shape.elementCount)
+        return AddOperation(node: id, inputs: (node.inputs[0], node.inputs[1]), count: node.shape.elementCount, fusedReLU: fusion.activation?.node)
     }
 }
 
 /// a + b (residual add); both inputs receive the output's gradient.
-struct AddOperation: ReLUFusing {
+struct AddOperation: TrainingOperation {
     let node: NodeIndex
     let inputs: (NodeIndex, NodeIndex)
     let count: Int
-    /// The ReLU this sum feeds alone, when fused (`ReLUFusing`): max(a + b, 0) is written.
-    var fusedReLU: NodeIndex?
+    /// The ReLU this sum feeds alone, when fused (`FuseReLUInTraining`): max(a + b, 0) is written.
+    let fusedReLU: NodeIndex?
     var result: NodeIndex { fusedReLU ?? node }
     var savedForBackward: [NodeIndex] { fusedReLU.map { [$0] } ?? [] }
 

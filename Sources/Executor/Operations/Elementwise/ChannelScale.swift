@@ -1,16 +1,10 @@
 import NetworkIR
 
 /// The squeeze-excite scale x · s, one s per image and channel. Inference applies it while packing A
-/// when its only reader is a 1x1 convolution (`ConvolutionDefinition`), element-wise otherwise.
+/// when its only reader is a 1x1 convolution (`FoldChannelScale`), element-wise otherwise.
 struct ChannelScaleDefinition: OperationDefinition {
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
-        let node = compiler.graph.nodes[id]
-        if let reader = compiler.soleConsumer(id), case .convolution(let conv) = compiler.graph.nodes[reader].operation,
-           ConvolutionDefinition(conv: conv).isPointwise {
-            compiler.foldedScales[id] = (node.inputs[0], node.inputs[1])
-        } else {
-            try compiler.addElementwise(id, .channelScale(try compiler.value(node.inputs[1])))
-        }
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
+        try compiler.addElementwise(id, .channelScale(try compiler.value(compiler.graph.nodes[id].inputs[1])))
     }
 
     func profileKind(of node: Node) -> String { "se" }
@@ -18,7 +12,7 @@ struct ChannelScaleDefinition: OperationDefinition {
     /// A gated value is never negative when the value and its gate are not.
     func isNonNegative(inputs: [Bool]) -> Bool { inputs.allSatisfy { $0 } }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let node = context.graph.nodes[id]
         return ChannelScaleOperation(node: id, input: node.inputs[0], scale: node.inputs[1], channels: node.shape.channels,
                                      pixels: node.shape.height * node.shape.width)

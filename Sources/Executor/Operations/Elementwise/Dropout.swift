@@ -7,11 +7,11 @@ struct DropoutDefinition: OperationDefinition {
 
     func isNonNegative(inputs: [Bool]) -> Bool { inputs[0] }
 
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
         try compiler.alias(id, to: compiler.graph.nodes[id].inputs[0])
     }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         DropoutOperation(node: id, input: context.input(of: id), count: context.graph.nodes[id].shape.elementCount, probability: probability)
     }
 }

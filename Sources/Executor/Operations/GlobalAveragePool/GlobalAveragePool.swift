@@ -2,7 +2,7 @@ import NetworkIR
 
 /// Channel means: C×H×W → C×1×1 (`GlobalAveragePoolStep`, `GlobalAveragePoolOperation`).
 struct GlobalAveragePoolDefinition: OperationDefinition {
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let input = try compiler.value(compiler.graph.nodes[id].inputs[0])
         compiler.append(GlobalAveragePoolStep(input: input, output: compiler.newValue(for: id)), for: id, flops: 0)
     }
@@ -11,7 +11,7 @@ struct GlobalAveragePoolDefinition: OperationDefinition {
 
     func isNonNegative(inputs: [Bool]) -> Bool { inputs[0] }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         let shape = context.inputShape(of: id)
         return GlobalAveragePoolOperation(node: id, input: context.input(of: id), channels: shape.channels, pixels: shape.height * shape.width)
     }

@@ -39,6 +39,8 @@ struct GemmStep: InferenceStep {
     var quantization: (inputScale: Float, scales: Int, outputScale: Float)?
 
     var reads: [Int] { [input] + (residual.map { [$0] } ?? []) + (inputScale.map { [$0] } ?? []) }
+    var readsNarrowValues: Bool { true }
+    var runsInt8: Bool { operands == .int8 }
     var weightBytes: Int { k * n * operands.byteCount }
 
     func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int {

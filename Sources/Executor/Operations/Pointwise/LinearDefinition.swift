@@ -7,21 +7,23 @@ struct LinearDefinition: OperationDefinition {
     let outFeatures: Int
     let bias: Bool
 
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+    /// A following activation, in the GEMM's epilogue.
+    var takesIn: Absorption { .activation }
+
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
         let node = compiler.graph.nodes[id]
-        let chain = compiler.fuseChain(from: id, allowBatchNorm: false, allowResidual: false)
         let w = compiler.tensor(id, .weight)
         let b = compiler.optionalTensor(id, .bias) ?? [Float](repeating: 0, count: outFeatures)
         let input = try compiler.value(node.inputs[0])
-        let output = compiler.newValue(for: chain.last)
+        let output = compiler.newValue(for: fusion.result)
         compiler.appendGemm(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
-                            weights: w, bias: b, activation: chain.activation, for: id, flops: inFeatures * outFeatures * compiler.batch)
-        compiler.absorb(chain.members)
+                            weights: w, bias: b, activation: fusion.activation?.function.row.epilogue ?? .none, for: id,
+                            flops: inFeatures * outFeatures * compiler.batch)
     }
 
     func profileKind(of node: Node) -> String { "linear" }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         return PointwiseOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id), outChannels: outFeatures,
                                   stride: 1, channelMajorFeatures: true, weight: context.parameter(id, .weight),
                                   bias: context.optionalParameter(id, .bias))

@@ -3,17 +3,17 @@ import NetworkIR
 /// An element-wise activation (`UnaryFunction`), its arithmetic from the function's table row.
 /// Inference fuses it into the epilogue of the convolution or linear layer before it when the row has
 /// an epilogue, or runs it element-wise (`ElementwiseStep`); training runs `UnaryOperation`, or a batch
-/// norm or residual sum before a ReLU computes the ReLU too (`ReLUFusing`).
+/// norm or residual sum before a ReLU computes the ReLU too (`FuseReLUInTraining`).
 struct UnaryDefinition: OperationDefinition {
     let function: UnaryFunction
 
     func isNonNegative(inputs: [Bool]) -> Bool { function.row.neverNegative }
 
-    func lower(_ id: NodeID, in compiler: inout PlanCompiler) throws(ExecutorError) {
+    func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
         try compiler.addElementwise(id, .unary(function))
     }
 
-    func trainingOperation(_ id: NodeID, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
+    func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         UnaryOperation(node: id, input: context.input(of: id), count: context.graph.nodes[id].shape.elementCount, row: function.row)
     }
 }
