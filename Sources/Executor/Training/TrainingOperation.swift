@@ -1,3 +1,4 @@
+import NetworkIR
 internal import Kernels
 
 /// A training-mode operation: the forward pass that keeps what its backward needs, and the backward
@@ -13,10 +14,12 @@ protocol TrainingOperation: Sendable {
     /// The node whose value the forward writes and whose gradient the backward reads (`node`, or a
     /// fused successor's).
     var result: NodeIndex { get }
-    /// The scratch the forward and the backward use for `batch` images.
-    func scratch(batch: Int) -> [ScratchRequest]
+    /// The scratch the forward and the backward use for `batch` images with `kernels`' tiles.
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest]
     /// Floats of state kept from the forward to the end of the step (`StepContext.state`).
     var stateFloats: Int { get }
+    /// Bytes its kernels may read past the end of each value it reads (whole tiles and vectors), by node.
+    func overRead(kernels: KernelSet) -> [NodeIndex: Int]
     /// Reads the inputs' values and writes the node's value.
     func forward(_ c: StepContext)
     /// Reads the node's gradient and writes (or, where `accumulate[i]`, adds to) input i's gradient
@@ -29,6 +32,8 @@ extension TrainingOperation {
     var result: NodeIndex { node }
     /// No state unless the operation declares some.
     var stateFloats: Int { 0 }
+    /// Nothing past the values' ends unless the operation declares it.
+    func overRead(kernels: KernelSet) -> [NodeIndex: Int] { [:] }
 }
 
 /// A node index (the IR's `NodeID`), named locally to keep signatures short.
@@ -58,6 +63,8 @@ struct StepContext: @unchecked Sendable {
     let pool: WorkerPool
     let kernels: KernelSet
     let training: UnsafePointer<rn_training_kernels>
+    /// The program's arena (values, gradients, scratch): where `layout(of:)` offsets count from.
+    let arena: UnsafeMutablePointer<Float>
     /// Each node's value, NHWC and unpadded, `batch` images.
     let values: [UnsafeMutablePointer<Float>]
     /// Each node's gradient, where one is needed.
@@ -82,6 +89,20 @@ struct StepContext: @unchecked Sendable {
         guard let piece = scratchPieces[name] else { preconditionFailure("the operation asked for no scratch '\(name)'") }
         return piece.base + worker * piece.stride
     }
+
+    /// `pointer`'s values (NHWC, unpadded, `shape` per image, in the arena) as an inference layout,
+    /// so a training operation can run the inference step that is its kind's forward.
+    func layout(of pointer: UnsafeMutablePointer<Float>, _ shape: FeatureShape) -> ValueLayout {
+        ValueLayout(element: .float32, channels: shape.channels, height: shape.height, width: shape.width, offset: pointer - arena)
+    }
+
+    /// The inference-step context over the arena, with `weights` as the packed weights.
+    func inferenceContext(layouts: [ValueLayout], weights: UnsafePointer<Float>) -> InferenceContext {
+        InferenceContext(layouts: layouts, kernels: kernels, arena: arena, weights: weights)
+    }
+
+    /// Runs `body(worker, workers)` on every worker.
+    func everyWorker(_ body: (_ worker: Int, _ workers: Int) -> Void) { pool.run(body) }
 
     /// Runs `body(range)` over `count` items split evenly across the workers.
     func parallel(_ count: Int, _ body: (Range<Int>) -> Void) {

@@ -110,16 +110,19 @@ public final class TrainingProgram: @unchecked Sendable {
         valueSpan[graph.output].1 = max(valueSpan[graph.output].1, loss)
         gradStart[graph.output] = loss
         // Every value and gradient is float32; sizes are in bytes, as the placement works. Each buffer
-        // keeps 128 bytes of slack: kernels read whole vectors past a buffer's end.
+        // keeps at least 128 bytes of slack (kernels read whole vectors past a buffer's end), a value
+        // what its readers declare they may read past it.
         let element = ElementType.float32.byteCount
+        var overRead = [Int](repeating: 128, count: count)
+        for op in operations { for (node, bytes) in op?.overRead(kernels: kernels) ?? [:] { overRead[node] = max(overRead[node], bytes) } }
         var sizes: [Int] = [], spans: [(from: Int, to: Int)] = []
-        func request(_ bytes: Int, _ span: (Int, Int)) -> Int {
-            sizes.append(bytes + 128)
+        func request(_ bytes: Int, _ span: (Int, Int), slack: Int = 128) -> Int {
+            sizes.append(bytes + slack)
             spans.append(span)
             return sizes.count - 1
         }
         let valueRequests = graph.nodes.enumerated().map { id, node in
-            request(absorbed.contains(id) ? 0 : node.shape.elementCount * batch * element, valueSpan[id])
+            request(absorbed.contains(id) ? 0 : node.shape.elementCount * batch * element, valueSpan[id], slack: overRead[id])
         }
         let gradRequests = graph.nodes.indices.map { id -> Int? in
             guard !absorbed.contains(id), let start = gradStart[id] else { return nil }
@@ -127,7 +130,7 @@ public final class TrainingProgram: @unchecked Sendable {
         }
         // Scratch: alive at its pass's time only; per-worker pieces once per worker.
         let scratchRequests = operations.enumerated().map { id, op -> [(ScratchRequest, Int)] in
-            (op?.scratch(batch: batch) ?? []).map { r in
+            (op?.scratch(batch: batch, kernels: kernels) ?? []).map { r in
                 let time = r.pass == .forward ? id : backwardTime(id)
                 return (r, request(r.floats * (r.perWorker ? threads : 1) * element, (time, time)))
             }
@@ -168,7 +171,8 @@ public final class TrainingProgram: @unchecked Sendable {
 
     /// What operation `id` is handed for its forward or backward pass on `pool`.
     func context(_ id: NodeIndex, backward: Bool, pool: WorkerPool) -> StepContext {
-        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training!, values: valuePointers, grads: gradientPointers,
+        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training!, arena: arena.base, values: valuePointers,
+                    grads: gradientPointers,
                     parameters: parameters.values.base, parameterGrads: parameters.gradients.base, state: state.base + stateOffsets[id],
                     scratchPieces: backward ? scratchPieces[id].backward : scratchPieces[id].forward, randomSeed: seed)
     }

@@ -28,7 +28,7 @@ struct BatchNormOperation: TracksRunningStatistics {
     var stateFloats: Int { 5 * channels }
     private func statistic(_ state: UnsafePointer<Float>, _ i: Int) -> UnsafePointer<Float> { state + i * channels }
 
-    func scratch(batch: Int) -> [ScratchRequest] {
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] {
         ColumnSums.scratch(rows: batch * pixels, columns: channels, in: .forward) + ColumnSums.scratch(rows: batch * pixels, columns: channels, in: .backward)
     }
 

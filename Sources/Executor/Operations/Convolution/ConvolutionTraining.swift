@@ -25,7 +25,7 @@ struct ConvolutionOperation: TrainingOperation {
     /// bias's column sums, the weight gradient's Double partial sums per chunk of images and each
     /// worker's image and tiles, the data gradient's packed phase weights, each worker's output-gradient
     /// rows, and the data gradient itself when it is added to another consumer's.
-    func scratch(batch: Int) -> [ScratchRequest] {
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] {
         let (k, s, p) = (conv.kernel, conv.stride, conv.padding), k2 = k * k
         let forwardPixel = DirectLayout.pixelFloats(groups: conv.groups, reduced: conv.inChannelsPerGroup,
                                                     produced: conv.outChannelsPerGroup, channels: inShape.channels)

@@ -26,18 +26,11 @@ struct AddOperation: TrainingOperation {
     var result: NodeIndex { fusedReLU ?? node }
     var savedForBackward: [NodeIndex] { fusedReLU.map { [$0] } ?? [] }
 
-    func scratch(batch: Int) -> [ScratchRequest] { [] }
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] { [] }
 
     func forward(_ c: StepContext) {
         let a = c.values[inputs.0], b = c.values[inputs.1], y = c.values[result], relu = fusedReLU != nil
-        c.parallelElements(count * c.batch) { r in
-            if relu {
-                Vector.map(r, a, b, into: y, accumulate: false, { let v = $0 + $1; return v.replacing(with: 0, where: v .< 0) },
-                           { let v = $0 + $1; return v < 0 ? 0 : v })
-            } else {
-                Vector.map(r, a, b, into: y, accumulate: false, { $0 + $1 }, { $0 + $1 })
-            }
-        }
+        c.parallelElements(count * c.batch) { r in ElementwiseForward.add(r, a, b, into: y, relu: relu) }
     }
 
     func backward(_ c: StepContext, accumulate: [Bool]) {

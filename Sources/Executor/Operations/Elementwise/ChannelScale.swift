@@ -30,18 +30,13 @@ struct ChannelScaleOperation: TrainingOperation {
     var savedForBackward: [NodeIndex] { [input, scale] }
 
     /// Each worker's running block of the scale's gradient sums.
-    func scratch(batch: Int) -> [ScratchRequest] { [ScratchRequest("block", floats: channels, in: .backward, perWorker: true)] }
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] { [ScratchRequest("block", floats: channels, in: .backward, perWorker: true)] }
 
     func forward(_ c: StepContext) {
         let x = c.values[input], s = c.values[scale], y = c.values[node]
         let channels = channels, pixels = pixels
         c.parallel(c.batch * pixels) { r in
-            for p in r {
-                let row = p * channels, gate = s + p / pixels * channels
-                Vector.chunks(channels, { ch in Vector.store(Vector.load(x + row + ch) * Vector.load(gate + ch), y + row + ch) },
-                              { ch in HalfVector.store(HalfVector.load(x + row + ch) * HalfVector.load(gate + ch), y + row + ch) },
-                              { ch in y[row + ch] = x[row + ch] * gate[ch] })
-            }
+            for p in r { ElementwiseForward.scale(pixels: 1, channels: channels, x + p * channels, gate: s + p / pixels * channels, into: y + p * channels) }
         }
     }
 

@@ -26,7 +26,7 @@ struct DropoutOperation: TrainingOperation {
     let probability: Double
     var savedForBackward: [NodeIndex] { [] }
 
-    func scratch(batch: Int) -> [ScratchRequest] { [] }
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] { [] }
 
     /// Whether element `i` is kept in the step seeded `seed`.
     @inline(__always) static func keeps(_ i: Int, node: Int, seed: UInt64, probability: Double) -> Bool {

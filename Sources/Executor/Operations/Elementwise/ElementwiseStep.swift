@@ -39,25 +39,12 @@ struct ElementwiseStep: InferenceStep {
             case .unary(let function):
                 Vector.apply(0..<count, a, into: out, function.row.forward)
             case .add(let other):
-                let b = arena + c.layouts[other].index(n, y, 0)
-                for i in 0..<count { out[i] = a[i] + b[i] }
+                ElementwiseForward.add(0..<count, a, arena + c.layouts[other].index(n, y, 0), into: out, relu: false)
             case .affine(let scale, let shift):
                 let s = weights + scale, t = weights + shift
                 for i in 0..<count { out[i] = a[i] * s[i % channels] + t[i % channels] }
             case .channelScale(let other):
-                let s = UnsafeRawPointer(arena + c.layouts[other].index(n, 0, 0))
-                let x = UnsafeRawPointer(a), o = UnsafeMutableRawPointer(out)
-                let vectorEnd = channels / 16 * 16
-                for pixel in stride(from: 0, to: count, by: channels) {
-                    var c = 0
-                    while c < vectorEnd {
-                        let v = x.loadUnaligned(fromByteOffset: (pixel + c) * 4, as: SIMD16<Float>.self)
-                            * s.loadUnaligned(fromByteOffset: c * 4, as: SIMD16<Float>.self)
-                        o.storeBytes(of: v, toByteOffset: (pixel + c) * 4, as: SIMD16<Float>.self)
-                        c += 16
-                    }
-                    for t in vectorEnd..<channels { out[pixel + t] = a[pixel + t] * s.load(fromByteOffset: t * 4, as: Float.self) }
-                }
+                ElementwiseForward.scale(pixels: dst.width, channels: channels, a, gate: arena + c.layouts[other].index(n, 0, 0), into: out)
             }
         }
     }

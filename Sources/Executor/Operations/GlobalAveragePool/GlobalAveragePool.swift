@@ -17,7 +17,8 @@ struct GlobalAveragePoolDefinition: OperationDefinition {
     }
 }
 
-/// Channel means per image (summed in Double); backward spreads dy / pixels over every pixel.
+/// Channel means per image (`ChannelMeans`, the inference step's arithmetic); backward spreads
+/// dy / pixels over every pixel.
 struct GlobalAveragePoolOperation: TrainingOperation {
     let node: NodeIndex
     let input: NodeIndex
@@ -26,21 +27,17 @@ struct GlobalAveragePoolOperation: TrainingOperation {
     var savedForBackward: [NodeIndex] { [] }
 
     /// Each worker's running block of channel sums.
-    func scratch(batch: Int) -> [ScratchRequest] { [ScratchRequest("block", floats: channels, in: .forward, perWorker: true)] }
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] {
+        [ScratchRequest("block", floats: ChannelMeans.blockFloats(channels: channels), in: .forward, perWorker: true)]
+    }
 
     func forward(_ c: StepContext) {
         let x = c.values[input], y = c.values[node], channels = channels, pixels = pixels
         c.parallel(c.batch) { images, worker in
-            let block = c.scratch("block", worker: worker)
-            var sums = [Double](repeating: 0, count: channels)
             for n in images {
-                ColumnSums.image(channels: channels, pixels: pixels, block: block, into: &sums) { p in
-                    let row = x + (n * pixels + p) * channels
-                    Vector.chunks(channels, { ch in Vector.store(Vector.load(block + ch) + Vector.load(row + ch), block + ch) },
-                                  { ch in HalfVector.store(HalfVector.load(block + ch) + HalfVector.load(row + ch), block + ch) },
-                                  { ch in block[ch] += row[ch] })
+                ChannelMeans.image(0..<channels, pixels: pixels, block: c.scratch("block", worker: worker), out: y + n * channels) { p in
+                    UnsafePointer(x + (n * pixels + p) * channels)
                 }
-                for ch in 0..<channels { y[n * channels + ch] = Float(sums[ch] / Double(pixels)) }
             }
         }
     }

@@ -45,22 +45,45 @@ struct GemmStep: InferenceStep {
 
     func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int {
         guard value == input else { return 0 }
-        return ((kernels.mr - 1) * layouts[input].channels + 16) * layouts[input].element.byteCount
+        return Self.overRead(channels: layouts[input].channels, element: layouts[input].element, kernels: kernels)
+    }
+
+    /// Bytes a GEMM tile may read past its input's last pixel: the tile reads all `mr` rows of A, one
+    /// pixel apart, whatever the rows asked for, and whole vectors.
+    static func overRead(channels: Int, element: ElementType, kernels: KernelSet) -> Int {
+        ((max(kernels.mr, kernels.bfloat16?.mr ?? 0, kernels.int8?.mr ?? 0) - 1) * channels + 16) * element.byteCount
     }
 
     /// W[n][k] → panels [n / nr][k' / g][nr][g], zero-padded (k' = k rounded up to a multiple of the
     /// `group` of reduction indices a kernel multiplies at once: 1 for float32, 2 for bf16, 4 for int8);
     /// bias padded to whole panels.
     static func pack(_ w: [Float], _ b: [Float], k: Int, n: Int, nr: Int, group: Int = 1) -> (weights: [Float], bias: [Float]) {
-        let panels = (n + nr - 1) / nr, depth = (k + group - 1) / group * group
-        var panel = [Float](repeating: 0, count: panels * depth * nr)
-        for col in 0..<n {
-            let p = col / nr, j = col % nr
-            for r in 0..<k { panel[(p * depth + r / group * group) * nr + group * j + r % group] = w[col * k + r] }
+        let panels = (n + nr - 1) / nr
+        var panel = [Float](repeating: 0, count: panelFloats(k: k, n: n, nr: nr, group: group))
+        w.withUnsafeBufferPointer { w in
+            panel.withUnsafeMutableBufferPointer { packPanels(w.baseAddress!, k: k, n: n, nr: nr, group: group, panels: 0..<panels, into: $0.baseAddress!) }
         }
         var bias = [Float](repeating: 0, count: panels * nr)
         bias.replaceSubrange(0..<n, with: b)
         return (panel, bias)
+    }
+
+    /// Floats of W[n][k] packed in panels of `nr` columns (reduction indices in groups of `group`).
+    static func panelFloats(k: Int, n: Int, nr: Int, group: Int = 1) -> Int { (n + nr - 1) / nr * ((k + group - 1) / group * group) * nr }
+
+    /// Packs panels `panels` of W[n][k] into `dst` as `pack` lays them out, zeroes included: the packer
+    /// inference runs once at compile time and training runs before each forward pass.
+    static func packPanels(_ w: UnsafePointer<Float>, k: Int, n: Int, nr: Int, group: Int = 1, panels: Range<Int>,
+                           into dst: UnsafeMutablePointer<Float>) {
+        let depth = (k + group - 1) / group * group
+        for p in panels {
+            let out = dst + p * depth * nr
+            out.update(repeating: 0, count: depth * nr)
+            for j in 0..<min(nr, n - p * nr) {
+                let row = w + (p * nr + j) * k
+                for r in 0..<k { out[(r / group * group) * nr + group * j + r % group] = row[r] }
+            }
+        }
     }
 
     /// Bytes of packed A a chunk of tiles may take: the chunk stays in L2 while each weight panel,

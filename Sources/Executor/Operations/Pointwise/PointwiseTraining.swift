@@ -28,16 +28,24 @@ struct PointwiseOperation: TrainingOperation {
     /// Forward: W packed in panels, and A gathered when it is not read in place. Backward: A gathered
     /// again, its gradient before it is scattered back, the weight gradient's partial sums, and the
     /// bias's column sums.
-    func scratch(batch: Int) -> [ScratchRequest] {
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] {
         let m = rows(batch: batch)
-        var requests = [ScratchRequest("panels", floats: Gemm.panelFloats(k: k, n: outChannels), in: .forward),
+        let nr = kernels.nr
+        var requests = [ScratchRequest("panels", floats: GemmStep.panelFloats(k: k, n: outChannels, nr: nr) + (outChannels + nr - 1) / nr * nr,
+                                       in: .forward),
                         ScratchRequest("partials", floats: Gemm.partialFloats(k: m, m: outChannels, n: k), in: .backward)]
         if gathers {
-            requests += [ScratchRequest("gathered", floats: m * k, in: .forward), ScratchRequest("gathered", floats: m * k, in: .backward),
-                         ScratchRequest("gathered gradient", floats: m * k, in: .backward)]
+            // The forward reads strided rows itself (the GEMM step packs them); only a flattened map is gathered.
+            if channelMajorFeatures { requests.append(ScratchRequest("gathered", floats: m * k, in: .forward)) }
+            requests += [ScratchRequest("gathered", floats: m * k, in: .backward), ScratchRequest("gathered gradient", floats: m * k, in: .backward)]
         }
         if bias != nil { requests += ColumnSums.scratch(rows: m, columns: outChannels, in: .backward) }
         return requests
+    }
+
+    /// The forward's GEMM tiles read whole tiles of the input's rows (`GemmStep.overRead`).
+    func overRead(kernels: KernelSet) -> [NodeIndex: Int] {
+        channelMajorFeatures ? [:] : [input: GemmStep.overRead(channels: inShape.channels, element: .float32, kernels: kernels)]
     }
 
     /// A for this batch: the input, or its gathered rows in scratch "gathered".
@@ -66,16 +74,23 @@ struct PointwiseOperation: TrainingOperation {
         return a
     }
 
+    /// The inference GEMM step (`GemmStep`, its tiles and epilogue) over this batch: W packed into the
+    /// kernels' panels with the bias after them, A the input read in place (strided rows through the
+    /// step's packing) or, for a linear layer over a map, gathered channel-major.
     func forward(_ c: StepContext) {
-        let a = matrixA(c), m = rows(batch: c.batch), k = k, n = outChannels
-        let panels = c.scratch("panels")
-        Gemm.packTransposed(c, k: k, n: n, from: c.parameters + weight, into: panels)
-        let y = c.values[node]
-        Gemm.nn(c, m: m, n: n, k: k, a: a, lda: k, b: .packed(panels), out: y, ldc: n, accumulate: false)
-        if let bias {
-            let b = c.parameters + bias
-            c.parallel(m) { r in for i in r { for j in 0..<n { y[i * n + j] += b[j] } } }
-        }
+        let k = k, n = outChannels, nr = c.kernels.nr, panels = (n + nr - 1) / nr
+        let packed = c.scratch("panels"), w = UnsafePointer(c.parameters + weight), biasOffset = GemmStep.panelFloats(k: k, n: n, nr: nr)
+        c.parallel(panels) { mine in GemmStep.packPanels(w, k: k, n: n, nr: nr, panels: mine, into: packed) }
+        let bias = packed + biasOffset
+        bias.update(repeating: 0, count: panels * nr)
+        if let b = self.bias { bias.update(from: c.parameters + b, count: n) }
+        let flat = channelMajorFeatures, a = flat ? matrixA(c) : c.values[input]
+        let input = c.layout(of: a, flat ? FeatureShape(channels: k, height: 1, width: 1) : inShape)
+        let output = c.layout(of: c.values[node], FeatureShape(channels: n, height: outHeight, width: outWidth))
+        let step = GemmStep(input: 0, output: 1, residual: nil, inputScale: nil, stride: flat ? 1 : stride, k: k, n: n, weights: 0,
+                            bias: biasOffset, activation: .none)
+        let context = c.inferenceContext(layouts: [input, output], weights: packed)
+        c.everyWorker { worker, workers in step.run(context, images: 0..<c.batch, worker: worker, workers: workers) }
     }
 
     func backward(_ c: StepContext, accumulate: [Bool]) {

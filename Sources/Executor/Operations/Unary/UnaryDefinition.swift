@@ -26,7 +26,7 @@ struct UnaryOperation: TrainingOperation {
     let row: UnaryRow
     var savedForBackward: [NodeIndex] { [row.saved == .input ? input : node] }
 
-    func scratch(batch: Int) -> [ScratchRequest] { [] }
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] { [] }
 
     func forward(_ c: StepContext) {
         let x = c.values[input], y = c.values[node], f = row.forward

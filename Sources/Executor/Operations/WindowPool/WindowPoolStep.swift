@@ -1,7 +1,7 @@
 import NetworkIR
 
-/// Max or average pooling over output rows; taps outside the input are skipped (max) or count as
-/// zeros (average, divided by k², PyTorch's default), so no padded copy is needed.
+/// Max or average pooling over output rows (`WindowPooling`, the training forward's arithmetic); no
+/// padded copy is needed.
 struct WindowPoolStep: InferenceStep {
     var input: Int
     var output: Int
@@ -14,29 +14,10 @@ struct WindowPoolStep: InferenceStep {
         let src = c.layouts[input], dst = c.layouts[output], arena = c.arena
         let rows = imageRows(images, dst.height, worker, workers)
         dst.zeroPadding(rows: rows, in: arena)
-        let (k, s, p, channels) = (window.kernel, window.stride, window.padding, dst.channels)
-        let scale = 1 / Float(k * k)
         for row in rows {
             let n = row / dst.height, y = row % dst.height
-            for x in 0..<dst.width {
-                let out = arena + dst.index(n, y, x)
-                out.update(repeating: isMax ? -.infinity : 0, count: channels)
-                for ky in 0..<k {
-                    let iy = y * s - p + ky
-                    guard iy >= 0, iy < src.height else { continue }
-                    for kx in 0..<k {
-                        let ix = x * s - p + kx
-                        guard ix >= 0, ix < src.width else { continue }
-                        let tap = arena + src.index(n, iy, ix)
-                        if isMax {
-                            for ch in 0..<channels where tap[ch] > out[ch] || tap[ch].isNaN { out[ch] = tap[ch] }
-                        } else {
-                            for ch in 0..<channels { out[ch] += tap[ch] }
-                        }
-                    }
-                }
-                if !isMax { for ch in 0..<channels { out[ch] *= scale } }
-            }
+            WindowPooling.row(y, window: window, isMax: isMax, outputWidth: dst.width, channels: dst.channels, height: src.height, width: src.width,
+                              input: { UnsafePointer(arena + src.index(n, $0, $1)) }, output: { arena + dst.index(n, y, $0) })
         }
     }
 }

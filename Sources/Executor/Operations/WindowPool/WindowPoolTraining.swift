@@ -13,7 +13,7 @@ struct WindowPoolOperation: TrainingOperation {
     var savedForBackward: [NodeIndex] { isMax ? [input] : [] }
 
     /// Each worker's running maximum and its position per channel, for a max window's backward.
-    func scratch(batch: Int) -> [ScratchRequest] {
+    func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] {
         isMax ? [ScratchRequest("window", floats: 3 * inShape.channels, in: .backward, perWorker: true)] : []
     }
 
@@ -37,20 +37,13 @@ struct WindowPoolOperation: TrainingOperation {
     }
 
     func forward(_ c: StepContext) {
-        let x = c.values[input], y = c.values[node], channels = inShape.channels, isMax = isMax
-        let scale = 1 / Float(window.kernel * window.kernel), outPixels = outShape.height * outShape.width
-        c.parallel(c.batch) { images in
-            for n in images {
-                (y + n * outPixels * channels).update(repeating: isMax ? -.infinity : 0, count: outPixels * channels)
-                forEachTap(image: n) { o, i in
-                    let out = y + o * channels, tap = x + i * channels
-                    if isMax {
-                        for ch in 0..<channels where tap[ch] > out[ch] || tap[ch].isNaN { out[ch] = tap[ch] }
-                    } else {
-                        for ch in 0..<channels { out[ch] += tap[ch] }
-                    }
-                }
-                if !isMax { for j in 0..<(outPixels * channels) { y[n * outPixels * channels + j] *= scale } }
+        let x = c.values[input], y = c.values[node], channels = inShape.channels
+        let (h, w, ho, wo) = (inShape.height, inShape.width, outShape.height, outShape.width)
+        c.parallel(c.batch * ho) { rows in
+            for row in rows {
+                let n = row / ho
+                WindowPooling.row(row % ho, window: window, isMax: isMax, outputWidth: wo, channels: channels, height: h, width: w,
+                                  input: { UnsafePointer(x + ((n * h + $0) * w + $1) * channels) }, output: { y + (row * wo + $0) * channels })
             }
         }
     }
