@@ -49,6 +49,11 @@ struct ValidConvBlock: Block {
             Body { Stage(depth: 1, width: 16, groupWidth: 16, stride: 1, block: BasicBlock()) }
             Head { AvgPool(kernel: 2); Conv(24, kernel: 1, name: "pre"); SiLU(); ReLU6(); GlobalAveragePool(); Dropout(0.2); Linear(6, name: "fc") }
         }, 2, 29, 31),
+        // A linear layer over a map (no pooling): its features are PyTorch's flattened NCHW order.
+        ("flattened head", Network {
+            Stem(8); Body { Stage(depth: 1, width: 16, groupWidth: 8, block: BasicBlock()) }
+            Head { Conv(6, kernel: 1, name: "pre"); ReLU(); Linear(5, name: "fc") }
+        }, 2, 16, 12),
     ]
 
     @Test(arguments: 0..<networks.count)

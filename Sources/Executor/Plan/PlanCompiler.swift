@@ -94,9 +94,13 @@ struct PlanCompiler {
 
     /// A new value holding node `id`'s result.
     mutating func newValue(for id: NodeID, element: ElementType = .float32) -> Int {
-        let shape = graph.nodes[id].shape
+        valueOf[id] = newValue(shape: graph.nodes[id].shape, element: element)
+        return layouts.count - 1
+    }
+
+    /// A new value of `shape` that no node's result is (a step's intermediate).
+    mutating func newValue(shape: FeatureShape, element: ElementType = .float32) -> Int {
         layouts.append(ValueLayout(element: element, channels: shape.channels, height: shape.height, width: shape.width))
-        valueOf[id] = layouts.count - 1
         return layouts.count - 1
     }
 

@@ -14,7 +14,14 @@ struct LinearDefinition: OperationDefinition {
         let node = compiler.graph.nodes[id]
         let w = compiler.tensor(id, .weight)
         let b = compiler.optionalTensor(id, .bias) ?? [Float](repeating: 0, count: outFeatures)
-        let input = try compiler.value(node.inputs[0])
+        var input = try compiler.value(node.inputs[0])
+        let shape = compiler.graph.nodes[node.inputs[0]].shape
+        if shape.height * shape.width > 1 {
+            // PyTorch flattens NCHW: over a map, the features are gathered channel-major first.
+            let flat = compiler.newValue(shape: FeatureShape(channels: inFeatures, height: 1, width: 1))
+            compiler.append(FlattenStep(input: input, output: flat), for: id, flops: 0)
+            input = flat
+        }
         let output = compiler.newValue(for: fusion.result)
         compiler.appendGemm(input: input, output: output, residual: nil, inputScale: nil, stride: 1, k: inFeatures, n: outFeatures,
                             weights: w, bias: b, activation: fusion.activation?.function.row.epilogue ?? .none, for: id,

@@ -36,16 +36,20 @@ struct PointwiseOperation: TrainingOperation {
                         ScratchRequest("partials", floats: Gemm.partialFloats(k: m, m: outChannels, n: k), in: .backward)]
         if gathers {
             // The forward reads strided rows itself (the GEMM step packs them); only a flattened map is gathered.
-            if channelMajorFeatures { requests.append(ScratchRequest("gathered", floats: m * k, in: .forward)) }
+            if channelMajorFeatures {
+                let slack = GemmStep.overRead(channels: k, element: .float32, kernels: kernels) / ElementType.float32.byteCount
+                requests.append(ScratchRequest("gathered", floats: m * k + slack, in: .forward))
+            }
             requests += [ScratchRequest("gathered", floats: m * k, in: .backward), ScratchRequest("gathered gradient", floats: m * k, in: .backward)]
         }
         if bias != nil { requests += ColumnSums.scratch(rows: m, columns: outChannels, in: .backward) }
         return requests
     }
 
-    /// The forward's GEMM tiles read whole tiles of the input's rows (`GemmStep.overRead`).
+    /// The forward's GEMM tiles read whole tiles of the input's rows (`GemmStep.overRead`), unless
+    /// they read a gathered copy.
     func overRead(kernels: KernelSet) -> [NodeIndex: Int] {
-        channelMajorFeatures ? [:] : [input: GemmStep.overRead(channels: inShape.channels, element: .float32, kernels: kernels)]
+        channelMajorFeatures && gathers ? [:] : [input: GemmStep.overRead(channels: k, element: .float32, kernels: kernels)]
     }
 
     /// A for this batch: the input, or its gathered rows in scratch "gathered".
@@ -56,9 +60,7 @@ struct PointwiseOperation: TrainingOperation {
         if channelMajorFeatures {
             let pixels = s.height * s.width
             c.parallel(c.batch) { images in
-                for n in images {
-                    for p in 0..<pixels { for ch in 0..<s.channels { a[n * k + ch * pixels + p] = x[(n * pixels + p) * s.channels + ch] } }
-                }
+                for n in images { Flatten.channelMajor(channels: s.channels, pixels: pixels, into: a + n * k) { UnsafePointer(x + (n * pixels + $0) * s.channels) } }
             }
         } else {
             let (ho, wo, stride) = (outHeight, outWidth, stride)
