@@ -72,7 +72,7 @@ public final class CompiledModel: Sendable {
         var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision,
                                      quantization: quantization, groupBudgetBytes: groupBudgetBytes)
         do {
-            try MemoryBudget.check(plan.arenaBytes + plan.packedWeights.count * ElementType.float32.byteCount,
+            try MemoryBudget.check(plan.arenaBytes + threads * plan.workerScratchFloats * ElementType.float32.byteCount + plan.packedWeights.count * ElementType.float32.byteCount,
                                    for: "running \(graph.name) on batches of \(batch) (activations and packed weights)")
         } catch {
             throw ExecutorError(.tooLarge, error.message)
@@ -100,8 +100,10 @@ public final class CompiledModel: Sendable {
         plan.steps.indices.filter { plan.steps[$0].runsInt8 }.map { graph.nodes[plan.stepNodes[$0]].name }
     }
 
-    /// Bytes of activation memory one run uses (buffers shared by liveness).
-    public var arenaBytes: Int { plan.arenaBytes }
+    /// Bytes of activation memory one run uses (buffers shared by liveness), with the workers' scratch.
+    public var arenaBytes: Int { scratchOffset * ElementType.float32.byteCount + threads * plan.workerScratchFloats * ElementType.float32.byteCount }
+    /// Where the workers' scratch starts in a run's arena, in floats (after the activations, 64-byte aligned).
+    private var scratchOffset: Int { (plan.arenaBytes + 63) / 64 * 16 }
     /// Bytes the activations would take if no buffer were reused.
     public var unplannedActivationBytes: Int { plan.unplannedBytes }
     /// Bytes of packed, folded weights.
@@ -167,14 +169,15 @@ public final class CompiledModel: Sendable {
             let s = inputShape, plane = s[2] * s[3]
             throw ExecutorError(.nonFiniteInput(index: bad), "input value \(bad) (image \(bad / (s[1] * plane)), channel \(bad / plane % s[1]), y \(bad % plane / s[3]), x \(bad % s[3])) is \(input[bad]); inputs must be finite")
         }
-        let arena = spareArenas.withLock { $0.popLast() } ?? AlignedBuffer(bytes: plan.arenaBytes)
+        let arena = spareArenas.withLock { $0.popLast() } ?? AlignedBuffer(bytes: arenaBytes)
         defer { spareArenas.withLock { $0.append(arena) } }
         // A run from another thread may hold the shared pool; then this run goes alone rather than wait.
         let shared = WorkerPool.shared(threads: threads)
         let pool = shared.tryAcquire() ? shared : WorkerPool.shared(threads: 1)
         defer { if pool === shared { shared.release() } }
         let base = arena.base, plan = self.plan
-        let context = InferenceContext(layouts: plan.layouts, kernels: kernels, arena: base, weights: UnsafePointer(packed.base))
+        let context = InferenceContext(layouts: plan.layouts, kernels: kernels, arena: base, weights: UnsafePointer(packed.base),
+                                       workerScratch: (base + scratchOffset, plan.workerScratchFloats))
         input.withUnsafeBufferPointer { source in
             let src = source.baseAddress!
             pool.run { worker, workers in

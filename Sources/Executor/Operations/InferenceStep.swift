@@ -15,6 +15,8 @@ protocol InferenceStep: Sendable {
     var inPlaceInput: Int? { get }
     /// Bytes the step's micro-kernels may read past the end of `value`'s buffer (whole tiles).
     func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int
+    /// Floats of scratch each worker needs while the step runs (`InferenceContext.scratch(worker:)`).
+    func workerScratchFloats(layouts: [ValueLayout]) -> Int
     /// Whether the step reads narrow (bf16, uint8) values: only such steps may be handed them.
     var readsNarrowValues: Bool { get }
     /// Whether the step multiplies in int8.
@@ -30,15 +32,21 @@ extension InferenceStep {
     var paddedInput: (value: Int, padding: Int)? { nil }
     var inPlaceInput: Int? { nil }
     func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int { 0 }
+    func workerScratchFloats(layouts: [ValueLayout]) -> Int { 0 }
 }
 
-/// What a step is handed when it runs: the plan's layouts, the micro-kernels, the run's arena and the
-/// packed weights.
+/// What a step is handed when it runs: the plan's layouts, the micro-kernels, the run's arena, the
+/// packed weights, and each worker's scratch.
 struct InferenceContext: @unchecked Sendable {
     let layouts: [ValueLayout]
     let kernels: KernelSet
     let arena: UnsafeMutablePointer<Float>
     let weights: UnsafePointer<Float>
+    /// Worker 0's scratch, and the floats each worker's is apart (at least the steps' `workerScratchFloats`).
+    let workerScratch: (base: UnsafeMutablePointer<Float>, stride: Int)
+
+    /// Worker `worker`'s scratch.
+    func scratch(worker: Int) -> UnsafeMutablePointer<Float> { workerScratch.base + worker * workerScratch.stride }
 }
 
 /// Activation applied in an epilogue (values match the C kernels' constants).

@@ -13,6 +13,9 @@ struct ExecutionPlan: Sendable {
     var batch: Int
     /// Bytes of activation memory one run needs (every buffer, reused by liveness, plus read slack).
     var arenaBytes: Int
+    /// Floats of scratch each worker needs (the most any step asks for), a multiple of 16; a run's arena
+    /// holds one piece per worker after the activations.
+    var workerScratchFloats: Int
     /// Bytes the activations would need without reuse, for reporting.
     var unplannedBytes: Int
     /// Packed weights and biases, addressed by the steps' offsets.

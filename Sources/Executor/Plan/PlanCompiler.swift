@@ -66,8 +66,9 @@ struct PlanCompiler {
             let bytes = (steps[i].reads + [steps[i].output]).reduce(0) { $0 + layouts[$1].imageBytes }
             return bytes + 4 * stepFlops[i] / batch < serialWorkLimit
         }
+        let scratch = steps.map { $0.workerScratchFloats(layouts: layouts) }.max() ?? 0
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
-                             arenaBytes: arena, unplannedBytes: unplanned, packedWeights: packed,
+                             arenaBytes: arena, workerScratchFloats: (scratch + 15) / 16 * 16, unplannedBytes: unplanned, packedWeights: packed,
                              stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial, precision: precision,
                              nodeValues: valueOf, fused: fused)
     }

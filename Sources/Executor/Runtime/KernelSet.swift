@@ -19,6 +19,7 @@ public struct KernelSet: @unchecked Sendable {
         // The table names its bf16 and int8 companions (when this CPU runs them) and its tiles; read once.
         bfloat16 = table.pointee.bf16?().map(BFloat16Kernels.init)
         int8 = table.pointee.int8?().map(Int8Kernels.init)
+        trainingTable = rn_training_kernels_for(table.pointee.name)!
         exactTiles = (0..<Int(table.pointee.tile_count)).map { table.pointee.tiles[$0] }.filter { $0.divides_rows != 0 }
             .map { Int($0.xb) }.sorted(by: >)
     }
@@ -51,6 +52,12 @@ public struct KernelSet: @unchecked Sendable {
     var gemm: rn_gemm_fn { table.pointee.gemm }
     var conv: rn_conv_fn { table.pointee.conv }
     var pack: rn_pack_fn { table.pointee.pack }
+    /// The float32 convolution over pairs of groups of width 8 (every lane of a 16-lane unit used) and
+    /// the copy that interleaves a row's groups for it (`DirectLayout`). Both plans use them; they sit
+    /// in the training table, which every instruction set has.
+    var pairs8: (conv: rn_conv_fn, interleave: rn_interleave_pairs8_fn) {
+        (trainingTable.pointee.conv_pair8!, trainingTable.pointee.interleave_pairs8!)
+    }
 
     /// The bf16 micro-kernels that go with this set, when its table names them and the CPU has AVX-512 BF16.
     let bfloat16: BFloat16Kernels?
@@ -65,8 +72,7 @@ public struct KernelSet: @unchecked Sendable {
         }
     }
 
-    /// The training micro-kernels of the same instruction set, if there are any.
-    var training: UnsafePointer<rn_training_kernels>? { rn_training_kernels_for(name) }
-    /// Whether training can run on this set.
-    public var supportsTraining: Bool { training != nil }
+    /// The training micro-kernels of the same instruction set (every set has them).
+    var training: UnsafePointer<rn_training_kernels> { trainingTable }
+    private let trainingTable: UnsafePointer<rn_training_kernels>
 }

@@ -96,9 +96,14 @@ struct StepContext: @unchecked Sendable {
         ValueLayout(element: .float32, channels: shape.channels, height: shape.height, width: shape.width, offset: pointer - arena)
     }
 
-    /// The inference-step context over the arena, with `weights` as the packed weights.
-    func inferenceContext(layouts: [ValueLayout], weights: UnsafePointer<Float>) -> InferenceContext {
-        InferenceContext(layouts: layouts, kernels: kernels, arena: arena, weights: weights)
+    /// The inference-step context over the arena, with `weights` as the packed weights and the
+    /// operation's per-worker scratch `workerScratch` as each worker's scratch.
+    func inferenceContext(layouts: [ValueLayout], weights: UnsafePointer<Float>, workerScratch: String? = nil) -> InferenceContext {
+        let scratch = workerScratch.map { name -> (UnsafeMutablePointer<Float>, Int) in
+            guard let piece = scratchPieces[name] else { preconditionFailure("the operation asked for no scratch '\(name)'") }
+            return piece
+        }
+        return InferenceContext(layouts: layouts, kernels: kernels, arena: arena, weights: weights, workerScratch: scratch ?? (arena, 0))
     }
 
     /// Runs `body(worker, workers)` on every worker.

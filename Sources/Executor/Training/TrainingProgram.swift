@@ -56,8 +56,6 @@ public final class TrainingProgram: @unchecked Sendable {
     /// Compiles `graph` for batches of `batch` images on `threads` workers with `kernels`; batch norms
     /// move their running statistics by `batchNormMomentum` (PyTorch's convention).
     public init(graph: Graph, batch: Int, threads: Int, kernels: KernelSet, batchNormMomentum: Float) throws(ExecutorError) {
-        guard let training = kernels.training else { throw ExecutorError(.invalidArgument, "no training kernels for \(kernels.name)") }
-        _ = training
         self.graph = graph
         self.batch = batch
         self.threads = threads
@@ -171,7 +169,7 @@ public final class TrainingProgram: @unchecked Sendable {
 
     /// What operation `id` is handed for its forward or backward pass on `pool`.
     func context(_ id: NodeIndex, backward: Bool, pool: WorkerPool) -> StepContext {
-        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training!, arena: arena.base, values: valuePointers,
+        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training, arena: arena.base, values: valuePointers,
                     grads: gradientPointers,
                     parameters: parameters.values.base, parameterGrads: parameters.gradients.base, state: state.base + stateOffsets[id],
                     scratchPieces: backward ? scratchPieces[id].backward : scratchPieces[id].forward, randomSeed: seed)

@@ -79,7 +79,6 @@ public final class Trainer {
             for name in Self.finalBatchNorms(of: graph) { initial[name] = Tensor(shape: initial[name]!.shape, repeating: 0) }
         }
         do { try initial.validate(for: graph) } catch { throw TrainingError(.weightsDoNotFit, error.message) }
-        guard kernels.supportsTraining else { throw TrainingError(.invalidArgument, "no training kernels for \(kernels.name)") }
         do {
             program = try TrainingProgram(graph: graph, batch: batch, threads: threads, kernels: kernels,
                                           batchNormMomentum: Float(recipe.batchNormMomentum))

@@ -2,7 +2,8 @@ import NetworkIR
 
 /// A convolution of any kernel size, stride, padding and groups. A 1x1, unpadded, ungrouped one is a
 /// GEMM over pixels in both forms (`GemmStep`, `PointwiseOperation`); every other one runs on the
-/// direct-convolution kernel (`ConvolutionStep`, `ConvolutionOperation`).
+/// direct-convolution kernels: one float32 forward for both (`ConvolutionStep`, which
+/// `ConvolutionOperation` runs in training), and bf16/int8 at inference (`NarrowConvolutionStep`).
 ///
 /// Inference folds the batch norm that follows into the weights and bias, and fuses the residual
 /// add (GEMM form only, when the other operand is already computed) and the ReLU or sigmoid into the
@@ -44,23 +45,27 @@ struct ConvolutionDefinition: OperationDefinition {
                                 k: conv.inChannels, n: conv.outChannels, weights: w, bias: b, batchNorm: batchNorm,
                                 activation: activation, quantizedInput: quantizedInput, for: id, flops: flops)
         } else {
-            let blocks = (conv.outChannelsPerGroup + 15) / 16, conv = self.conv
+            // Weights packed per operand type: float32 for `ConvolutionStep` (pairs of groups of width 8
+            // where it can), narrow ones unpaired for `NarrowConvolutionStep`.
+            let conv = self.conv, fp32Layout = ConvolutionStep.layout(conv, activation: activation)
+            let narrowLayout = DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup,
+                                            channels: conv.inChannels, pairing: false)
             let stored = compiler.storeWeights(w, b, batchNorm: batchNorm, channels: conv.outChannels, name: node.name,
                                                quantizedInput: quantizedInput,
-                                               pack: { ConvolutionStep.pack($0, $1, conv: conv, blocks: blocks, group: $2) },
-                                               layout: { ConvolutionStep.blockLayout($0, conv: conv, blocks: blocks) })
-            var step = ConvolutionStep(input: input, output: output, kernel: conv.kernel, stride: conv.stride, padding: conv.padding,
-                                       groups: conv.groups, inPerGroup: conv.inChannelsPerGroup, outPerGroup: conv.outChannelsPerGroup,
-                                       blocksPerGroup: blocks, weights: stored.weights, bias: stored.bias, activation: activation,
-                                       operands: stored.operands)
+                                               pack: { ConvolutionStep.pack($0, $1, conv: conv, layout: $2 == 1 ? fp32Layout : narrowLayout, group: $2) },
+                                               layout: { ConvolutionStep.lanes($0, conv: conv, layout: narrowLayout) })
+            let step: any InferenceStep
             switch stored.operands {
             case .int8:
-                step.input = compiler.narrowCopy(of: input, as: .uint8, scale: quantizedInput ?? 1, for: id)
-                step.quantization = (stored.scales ?? 0, compiler.valueScales[output] ?? 1)
+                step = NarrowConvolutionStep(input: compiler.narrowCopy(of: input, as: .uint8, scale: quantizedInput ?? 1, for: id), output: output,
+                                             conv: conv, weights: stored.weights, bias: stored.bias, activation: activation, operands: .int8,
+                                             quantization: (stored.scales ?? 0, compiler.valueScales[output] ?? 1))
             case .bfloat16:
-                step.input = compiler.narrowCopy(of: input, as: .bfloat16, for: id)
+                step = NarrowConvolutionStep(input: compiler.narrowCopy(of: input, as: .bfloat16, for: id), output: output, conv: conv,
+                                             weights: stored.weights, bias: stored.bias, activation: activation, operands: .bfloat16)
             default:
-                break
+                step = ConvolutionStep(input: input, output: output, conv: conv, weights: stored.weights, bias: stored.bias,
+                                       activation: activation, paired: fp32Layout.paired)
             }
             compiler.append(step, for: id, flops: flops)
         }

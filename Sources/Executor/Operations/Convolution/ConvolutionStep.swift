@@ -1,144 +1,98 @@
 import NetworkIR
-internal import Kernels
 
-/// Direct (grouped) convolution with a fused bias and activation: for each output row, group and
-/// 16-channel block, tiles of `xb` pixels. The input carries a zero ring as wide as the padding, so
-/// taps need no bounds checks.
+/// The forward of a float32 k×k (grouped, strided, padded) convolution, written once for both plans:
+/// an inference step (bias with the batch norm folded in, activation in the epilogue), and the
+/// training operation's forward (`ConvolutionOperation.forward` runs this step over its own arena).
 ///
-/// With bf16 (int8) operands the input is a bf16 (uint8) value — its producer stores it so, or a
-/// `ConvertStep` makes it — and the weights are bf16 [group][block][kh][kw][ceil(ci / 2)][16][2]
-/// (int8 [..][ceil(ci / 4)][16][4], with per-channel scales); bias and activation stay float32, and the
-/// output is float32 unless its value is narrow (read only by narrow convolutions).
+/// Output row by output row, the k input rows it reads are copied zero-ringed into a small per-worker
+/// buffer — paired groups of width 8 interleaved as they are copied (`DirectLayout`) — so no value
+/// needs a ring of padding; then each unit runs along the row in tiles.
 struct ConvolutionStep: InferenceStep {
     var input: Int
     var output: Int
-    var kernel: Int
-    var stride: Int
-    var padding: Int
-    var groups: Int
-    var inPerGroup: Int
-    var outPerGroup: Int
-    /// 16-channel output blocks per group.
-    var blocksPerGroup: Int
-    /// Offset of the packed weights [group][block][kh][kw][ci][16] and of the padded bias [group][block][16].
+    var conv: Convolution
+    /// Offset of the packed weights [unit][ky][kx][ci][16] (`DirectLayout.pack`), and of the biases [unit][16].
     var weights: Int
     var bias: Int
     var activation: Activation
-    /// The element type of the input and weights as the kernel multiplies them.
-    var operands: ElementType = .float32
-
-    /// Packed weight elements per 16-channel block.
-    /// int8 operands: the offset of the per-channel float scales [group][block][16] (input scale × each
-    /// output channel's weight scale) and the scale of a uint8 output.
-    var quantization: (scales: Int, outputScale: Float)?
-
-    /// Input channels the kernel multiplies at once (1 float32, 2 bf16, 4 int8).
-    var channelGroup: Int { operands == .float32 ? 1 : 4 / operands.byteCount }
-    /// Packed weight elements per 16-channel block.
-    var blockWeights: Int { kernel * kernel * ((inPerGroup + channelGroup - 1) / channelGroup * channelGroup) * 16 }
+    /// Whether the weights were packed for pairs of groups of width 8.
+    var paired: Bool
 
     var reads: [Int] { [input] }
-    var readsNarrowValues: Bool { true }
-    var runsInt8: Bool { operands == .int8 }
-    var weightBytes: Int { groups * blocksPerGroup * blockWeights * operands.byteCount }
-    var paddedInput: (value: Int, padding: Int)? { (input, padding) }
 
-    func overRead(of value: Int, layouts: [ValueLayout], kernels: KernelSet) -> Int {
-        guard value == input else { return 0 }
-        let c = layouts[input].channels
-        return ((kernels.xb - 1) * stride * c + kernel * c + 16) * layouts[input].element.byteCount
+    /// How this convolution's channels meet the kernels; pairs only where the pair kernel's epilogue
+    /// has the activation.
+    static func layout(_ conv: Convolution, activation: Activation) -> DirectLayout {
+        DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup,
+                     channels: conv.inChannels, pairing: activation != .sigmoid)
+    }
+
+    var layout: DirectLayout {
+        DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup,
+                     channels: conv.inChannels, pairing: paired)
+    }
+
+    /// Floats of one worker's buffer: the k input rows of one output row, zero-ringed, with room for
+    /// the tiles' over-read.
+    static func bufferFloats(_ conv: Convolution, inputWidth: Int, layout: DirectLayout) -> Int {
+        layout.bufferFloats(rows: conv.kernel, width: inputWidth, ring: conv.padding, stride: conv.stride)
+    }
+
+    func workerScratchFloats(layouts: [ValueLayout]) -> Int {
+        Self.bufferFloats(conv, inputWidth: layouts[input].width, layout: layout)
     }
 
     func run(_ c: InferenceContext, images: Range<Int>, worker: Int, workers: Int) {
-        let input = c.layouts[self.input], output = c.layouts[self.output], arena = c.arena
+        let input = c.layouts[self.input], output = c.layouts[self.output], arena = c.arena, layout = layout
+        let (k, s, p) = (conv.kernel, conv.stride, conv.padding), (h, w, wo) = (input.height, input.width, output.width)
         let rows = images.count * output.height, firstRow = images.lowerBound * output.height
         output.zeroPadding(rows: imageRows(images, output.height, worker, workers), in: arena)
-        // Few rows (late stages at batch 1): split each row's groups too, so every worker has work.
-        let chunks = rows >= 4 * workers ? 1 : min(groups, max(1, (4 * workers + rows - 1) / rows))
-        let bf16 = operands == .bfloat16 ? c.kernels.bfloat16! : nil, int8 = operands == .int8 ? c.kernels.int8! : nil
-        let xb = bf16?.xb ?? int8?.xb ?? c.kernels.convolutionTile(width: output.width), conv = c.kernels.conv, k = kernel, s = stride, blockWeights = self.blockWeights
-        let bf16Arena = UnsafeMutableRawPointer(arena).assumingMemoryBound(to: UInt16.self)
-        // Narrow bf16 outputs: two 16-channel blocks per kernel call (the next block of the group, or the
-        // next group's first when groups are whole blocks), so enough accumulators are in flight.
-        let paired = bf16.map { output.width <= $0.xb2 && activation != .sigmoid } ?? false
-        let outBytes = output.element.byteCount, outBF16: Int32 = output.element == .bfloat16 ? 1 : 0
+        let chunks = layout.chunks(rows: rows, workers: workers), buffer = c.scratch(worker: worker)
+        let kernel = layout.kernel(c.kernels), tile = c.kernels.convolutionTile(width: wo)
+        let pf = layout.pixelFloats, bufferRow = (w + 2 * p) * pf, unitWeights = layout.unitWeights(taps: k * k)
+        var buffered = -1
         for item in share(rows * chunks, worker, workers) {
-            let row = firstRow + item / chunks, chunk = item % chunks
-            let n = row / output.height, y = row % output.height
-            let mine = share(groups, chunk, chunks)
-            var block = mine.lowerBound * blocksPerGroup
-            while block < mine.upperBound * blocksPerGroup {
-                let g = block / blocksPerGroup, b = block % blocksPerGroup
-                let co = min(16, outPerGroup - b * 16)
-                let bias = c.weights + self.bias + block * 16
-                let sameGroup = b + 1 < blocksPerGroup
-                let pair = paired && block + 1 < mine.upperBound * blocksPerGroup && (sameGroup || outPerGroup % 16 == 0)
-                var x = 0
-                while x < output.width {
-                    let count = min(xb, output.width - x)
-                    let src = input.index(n, y * s - padding, x * s - padding) + g * inPerGroup
-                    let dst = output.index(n, y, x) + g * outPerGroup + b * 16
-                    if let bf16 {
-                        let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: UInt16.self) + block * blockWeights
-                        let out = UnsafeMutableRawPointer(arena) + dst * outBytes
-                        if pair {
-                            let co1 = sameGroup ? min(16, outPerGroup - (b + 1) * 16) : min(16, outPerGroup)
-                            bf16.conv2(count, co, co1, k, k, inPerGroup, bf16Arena + src, sameGroup ? 0 : inPerGroup, input.rowStride,
-                                       input.channels, s * input.channels, w, blockWeights, bias, out, output.channels,
-                                       activation.rawValue, outBF16)
-                        } else {
-                            bf16.conv(count, co, k, k, inPerGroup, bf16Arena + src, input.rowStride, input.channels,
-                                      s * input.channels, w, bias, out, output.channels, activation.rawValue, outBF16)
-                        }
-                    } else if let int8, let q = quantization {
-                        let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: Int8.self) + block * blockWeights
-                        let source = UnsafeRawPointer(arena).assumingMemoryBound(to: UInt8.self) + src
-                        int8.conv(count, co, k, k, inPerGroup, source, input.rowStride, input.channels, s * input.channels,
-                                  w, c.weights + q.scales + block * 16, bias,
-                                  UnsafeMutableRawPointer(arena) + dst * outBytes, output.channels, activation.rawValue,
-                                  outBytes == 1 ? 1 : 0, q.outputScale)
-                    } else {
-                        conv(count, co, k, k, inPerGroup, arena + src, input.rowStride, input.channels, s * input.channels,
-                             c.weights + weights + block * blockWeights, bias, arena + dst, output.channels, activation.rawValue)
-                    }
-                    x += count
+            let row = firstRow + item / chunks, n = row / output.height, oy = row % output.height
+            if row != buffered {
+                for ky in 0..<k {
+                    let iy = oy * s - p + ky
+                    layout.bufferRow(iy >= 0 && iy < h ? UnsafePointer(arena + input.index(n, iy, 0)) : nil, width: w, ring: p,
+                                     kernels: c.kernels, into: buffer + ky * bufferRow)
                 }
-                block += pair ? 2 : 1
+                buffered = row
+            }
+            let out = arena + output.index(n, oy, 0)
+            for u in share(layout.units, item % chunks, chunks) {
+                var ox = 0
+                while ox < wo {
+                    let count = min(tile, wo - ox)
+                    kernel(count, layout.outputs(u), k, k, layout.reduced, buffer + ox * s * pf + layout.source(u), bufferRow, pf, s * pf,
+                           c.weights + weights + u * unitWeights, c.weights + bias + u * 16, out + ox * output.channels + layout.destination(u),
+                           output.channels, activation.rawValue)
+                    ox += count
+                }
             }
         }
     }
 
-    /// W[co][ci][ky][kx] → [group][block][ky][kx][ci' / g][16][g], zero-padded (ci' = ci rounded up to a
-    /// multiple of the `group` of input channels a kernel multiplies at once: 1 for float32, 2 for bf16,
-    /// 4 for int8); bias → [group][block][16].
-    static func pack(_ w: [Float], _ b: [Float], conv: Convolution, blocks: Int, group: Int = 1) -> (weights: [Float], bias: [Float]) {
-        let k = conv.kernel, co = conv.outChannelsPerGroup
-        let ci = conv.inChannelsPerGroup, depth = (ci + group - 1) / group * group
-        var out = [Float](repeating: 0, count: conv.groups * blocks * k * k * depth * 16)
-        for g in 0..<conv.groups {
-            for o in 0..<co {
-                let block = o / 16, lane = o % 16, channel = g * co + o
-                for c in 0..<ci {
-                    for ky in 0..<k {
-                        for kx in 0..<k {
-                            let tap = ((g * blocks + block) * k + ky) * k + kx
-                            let dst = (tap * depth + c / group * group) * 16 + group * lane + c % group
-                            out[dst] = w[((channel * ci + c) * k + ky) * k + kx]
-                        }
-                    }
-                }
+    /// W[co][ci][ky][kx] and b packed for `layout` (`DirectLayout.pack`, `lanes`), with `group` input
+    /// channels side by side (1 float32, 2 bf16, 4 int8).
+    static func pack(_ w: [Float], _ b: [Float], conv: Convolution, layout: DirectLayout, group: Int) -> (weights: [Float], bias: [Float]) {
+        let taps = conv.kernel * conv.kernel
+        let weights = [Float](unsafeUninitializedCapacity: layout.units * layout.unitWeights(taps: taps, group: group)) { out, count in
+            layout.pack(taps: taps, group: group, units: 0..<layout.units, into: out.baseAddress!) { g, o, i, t in
+                w[((g * conv.outChannelsPerGroup + o) * conv.inChannelsPerGroup + i) * taps + t]
             }
+            count = out.count
         }
-        return (out, blockLayout(b, conv: conv, blocks: blocks))
+        return (weights, lanes(b, conv: conv, layout: layout))
     }
 
-    /// One value per output channel → [group][block][16], zero-padded lanes (biases, int8 scales).
-    static func blockLayout(_ values: [Float], conv: Convolution, blocks: Int) -> [Float] {
-        let co = conv.outChannelsPerGroup
-        var out = [Float](repeating: 0, count: conv.groups * blocks * 16)
-        for g in 0..<conv.groups {
-            for o in 0..<co { out[(g * blocks + o / 16) * 16 + o % 16] = values[g * co + o] }
+    /// One value per output channel in `layout`'s lane order (biases, int8 output scales).
+    static func lanes(_ values: [Float], conv: Convolution, layout: DirectLayout) -> [Float] {
+        [Float](unsafeUninitializedCapacity: layout.units * 16) { out, count in
+            layout.lanes(into: out.baseAddress!) { g, o in values[g * conv.outChannelsPerGroup + o] }
+            count = out.count
         }
-        return out
     }
 }

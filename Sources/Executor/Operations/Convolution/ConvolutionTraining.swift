@@ -1,10 +1,9 @@
 import NetworkIR
 
 /// A k×k (grouped, strided, padded) convolution on the direct-convolution micro-kernels (channels
-/// arranged by `DirectLayout`): forward over the input rows each output row needs, zero-ringed in a
-/// small per-worker buffer; the data gradient as one stride-1 convolution of the output gradient per
-/// stride phase (`dataGradient`); the weight gradient per tap, group and
-/// 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), summed image by image in
+/// arranged by `DirectLayout`): the forward is the inference step's (`ConvolutionStep`); the data
+/// gradient is one stride-1 convolution of the output gradient per stride phase (`dataGradient`) on
+/// the same kernels; the weight gradient goes per tap, group and 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), summed image by image in
 /// Double over fixed chunks of images, so no two workers write the same sum.
 struct ConvolutionOperation: TrainingOperation {
     let node: NodeIndex
@@ -26,17 +25,12 @@ struct ConvolutionOperation: TrainingOperation {
     /// worker's image and tiles, the data gradient's packed phase weights, each worker's output-gradient
     /// rows, and the data gradient itself when it is added to another consumer's.
     func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] {
-        let (k, s, p) = (conv.kernel, conv.stride, conv.padding), k2 = k * k
-        let forwardPixel = DirectLayout.pixelFloats(groups: conv.groups, reduced: conv.inChannelsPerGroup,
-                                                    produced: conv.outChannelsPerGroup, channels: inShape.channels)
-        let backwardPixel = DirectLayout.pixelFloats(groups: conv.groups, reduced: conv.outChannelsPerGroup,
-                                                     produced: conv.inChannelsPerGroup, channels: outShape.channels)
+        let k2 = conv.kernel * conv.kernel, forward = forwardLayout, backward = dataGradientLayout
         var requests = [
-            ScratchRequest("weights", floats: conv.groups * outBlocks * (k2 * conv.inChannelsPerGroup * 16 + 16), in: .forward),
-            ScratchRequest("rows", floats: k * (inShape.width + 2 * p) * forwardPixel + DirectLayout.overRead(pixelStride: s * forwardPixel),
-                           in: .forward, perWorker: true),
-            ScratchRequest("weights", floats: conv.groups * inBlocks * k2 * conv.outChannelsPerGroup * 16, in: .backward),
-            ScratchRequest("rows", floats: k * (outShape.width + 2 * k) * backwardPixel + DirectLayout.overRead(pixelStride: backwardPixel),
+            ScratchRequest("weights", floats: forward.units * (forward.unitWeights(taps: k2) + 16), in: .forward),
+            ScratchRequest("rows", floats: ConvolutionStep.bufferFloats(conv, inputWidth: inShape.width, layout: forward), in: .forward, perWorker: true),
+            ScratchRequest("weights", floats: backward.units * backward.unitWeights(taps: k2), in: .backward),
+            ScratchRequest("rows", floats: backward.bufferFloats(rows: conv.kernel, width: outShape.width, ring: conv.kernel, stride: 1),
                            in: .backward, perWorker: true),
             ScratchRequest("gradient", floats: batch * inShape.elementCount, in: .backward),
             ScratchRequest("partials", floats: 2 * min(Self.weightGradientChunks, batch) * weightGradientTileFloats, in: .backward),
@@ -52,59 +46,33 @@ struct ConvolutionOperation: TrainingOperation {
     /// A 3x3 convolution of at most 3 input channels takes its weight gradient with all taps at once.
     var usesStemGradient: Bool { conv.kernel == 3 && conv.groups == 1 && conv.inChannels <= 3 }
 
-    /// One row of `width` pixels with `ring` zero pixels on each side (all zeros when `source` is nil:
-    /// a row of the padding).
-    @inline(__always) static func ringedRow(_ source: UnsafePointer<Float>?, width w: Int, channels ch: Int, ring p: Int,
-                                            into out: UnsafeMutablePointer<Float>) {
-        guard let source else { return out.update(repeating: 0, count: (w + 2 * p) * ch) }
-        out.update(repeating: 0, count: p * ch)
-        (out + p * ch).update(from: source, count: w * ch)
-        (out + (p + w) * ch).update(repeating: 0, count: p * ch)
-    }
-
     /// Image `n` of the input `x` with a zero ring of `padding` pixels, into `padded` (a worker's buffer).
     func paddedImage(_ x: UnsafePointer<Float>, _ n: Int, into padded: UnsafeMutablePointer<Float>) {
         let (h, w, ci, p, wp) = (inShape.height, inShape.width, inShape.channels, conv.padding, paddedWidth)
         for row in 0..<paddedHeight {
             let y = row - p
-            Self.ringedRow(y >= 0 && y < h ? x + (n * h + y) * w * ci : nil, width: w, channels: ci, ring: p, into: padded + row * wp * ci)
+            DirectLayout.ringedRow(y >= 0 && y < h ? x + (n * h + y) * w * ci : nil, width: w, channels: ci, ring: p, into: padded + row * wp * ci)
         }
     }
 
-    /// Output row by output row: the k input rows it needs are copied, zero-ringed, into a small
-    /// per-worker buffer (so the padding never makes a padded copy of the input go through memory),
-    /// then each unit of the layout (each group's inputs read, its outputs written) runs along the row
-    /// in tiles.
+    /// The forward's channels (no activation: batch norm follows in training).
+    var forwardLayout: DirectLayout { ConvolutionStep.layout(conv, activation: .none) }
+    /// The data gradient's: output-gradient channels reduced, input channels produced.
+    var dataGradientLayout: DirectLayout {
+        DirectLayout(groups: conv.groups, reduced: conv.outChannelsPerGroup, produced: conv.inChannelsPerGroup, channels: outShape.channels)
+    }
+
+    /// The inference step's forward (`ConvolutionStep`) over this batch: W and the bias packed into
+    /// scratch, the rows buffered in each worker's scratch "rows".
     func forward(_ c: StepContext) {
-        let x = c.values[input], y = c.values[node]
-        let layout = DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup,
-                                  channels: inShape.channels, kernels: c.kernels, training: c.training)
-        let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
-        let (h, iw, ci, ho, wo, co) = (inShape.height, inShape.width, inShape.channels, outShape.height, outShape.width, outShape.channels)
-        // Weights per unit [ky][kx][ci][16] and biases per unit [16].
-        let w = c.parameters + weight, packed = c.scratch("weights"), unitWeights = layout.unitWeights(taps: k * k)
-        let biases = packed + layout.units * unitWeights
-        layout.pack(c, taps: k * k, into: packed) { g, o, i, tap in w[((g * cog + o) * cig + i) * k * k + tap] }
-        for u in 0..<layout.units {
-            for l in 0..<16 { biases[u * 16 + l] = layout.lane(u, l).flatMap { g, o in bias.map { c.parameters[$0 + g * cog + o] } } ?? 0 }
-        }
-        let pf = layout.pixelFloats, bufferRow = paddedWidth * pf, tile = c.kernels.convolutionTile(width: wo)
-        layout.forEachRow(c, rows: c.batch * ho, buffer: "rows") { row, units, buffer in
-            let n = row / ho, oy = row % ho
-            for ky in 0..<k {
-                let iy = oy * s - p + ky
-                layout.bufferRow(iy >= 0 && iy < h ? x + (n * h + iy) * iw * ci : nil, width: iw, ring: p, into: buffer + ky * bufferRow)
-            }
-            for u in units {
-                var ox = 0
-                while ox < wo {
-                    let count = min(tile, wo - ox)
-                    layout.kernel(count, layout.outputs(u), k, k, layout.reduced, buffer + ox * s * pf + layout.source(u), bufferRow, pf,
-                                  s * pf, packed + u * unitWeights, biases + u * 16, y + (row * wo + ox) * co + layout.destination(u), co, 0)
-                    ox += count
-                }
-            }
-        }
+        let layout = forwardLayout, k2 = conv.kernel * conv.kernel, (cig, cog) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup)
+        let w = c.parameters + weight, packed = c.scratch("weights"), biases = layout.units * layout.unitWeights(taps: k2)
+        layout.pack(c, taps: k2, into: packed) { g, o, i, tap in w[((g * cog + o) * cig + i) * k2 + tap] }
+        layout.lanes(into: packed + biases) { g, o in bias.map { c.parameters[$0 + g * cog + o] } ?? 0 }
+        let step = ConvolutionStep(input: 0, output: 1, conv: conv, weights: 0, bias: biases, activation: .none, paired: layout.paired)
+        let context = c.inferenceContext(layouts: [c.layout(of: c.values[input], inShape), c.layout(of: c.values[node], outShape)],
+                                         weights: packed, workerScratch: "rows")
+        c.everyWorker { worker, workers in step.run(context, images: 0..<c.batch, worker: worker, workers: workers) }
     }
 
     func backward(_ c: StepContext, accumulate: [Bool]) {
@@ -128,7 +96,7 @@ struct ConvolutionOperation: TrainingOperation {
     private func dataGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate add: Bool) {
         let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
         let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
-        let layout = DirectLayout(groups: conv.groups, reduced: cog, produced: cig, channels: co, kernels: c.kernels, training: c.training)
+        let layout = dataGradientLayout, kernel = layout.kernel(c.kernels)
         /// The taps of phase `phase` ordered by output offset, and those offsets.
         func taps(_ phase: Int) -> [(tap: Int, offset: Int)] {
             (0..<k).filter { ((phase + p - $0) % s + s) % s == 0 }.map { ($0, (phase + p - $0) / s) }.sorted { $0.offset < $1.offset }
@@ -165,7 +133,8 @@ struct ConvolutionOperation: TrainingOperation {
             guard !rows.isEmpty else { return }
             for (r, tap) in rows.enumerated() {
                 let oy = t + tap.offset
-                layout.bufferRow(oy >= 0 && oy < ho ? dy + (n * ho + oy) * wo * co : nil, width: wo, ring: ring, into: buffer + r * bufferRow)
+                layout.bufferRow(oy >= 0 && oy < ho ? dy + (n * ho + oy) * wo * co : nil, width: wo, ring: ring, kernels: c.kernels,
+                                 into: buffer + r * bufferRow)
             }
             for px in 0..<min(s, wi) {
                 let columns = phases[px]
@@ -177,7 +146,7 @@ struct ConvolutionOperation: TrainingOperation {
                     var x = 0
                     while x < tw {
                         let count = min(tile, tw - x)
-                        layout.kernel(count, layout.outputs(u), rows.count, columns.count, layout.reduced,
+                        kernel(count, layout.outputs(u), rows.count, columns.count, layout.reduced,
                                       buffer + (x + columns[0].offset + ring) * pf + layout.source(u), bufferRow, pf, pf, weights, nil,
                                       outRow + (px + s * x) * ci + layout.destination(u), s * ci, 0)
                         x += count
@@ -187,7 +156,7 @@ struct ConvolutionOperation: TrainingOperation {
         }
         if add {
             c.parallelElements(c.batch * inShape.elementCount) { r in
-                Vector.map(r, dx, target, into: dx, accumulate: false, { $0 + $1 }, { $0 + $1 })
+                Vector.apply(r, dx, target, into: dx, accumulate: false) { $0 + $1 }
             }
         }
     }

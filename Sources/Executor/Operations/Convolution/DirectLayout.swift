@@ -1,9 +1,9 @@
 internal import Kernels
 
-/// How a training convolution's channels meet the direct-convolution kernels. Each call computes one
-/// *unit* of up to 16 output lanes: a 16-channel block of one group (the set's `conv` tile, rows read
-/// as stored), or, when every group reads and writes 8 channels and there are several groups, a pair
-/// of groups whose channels are interleaved in the row buffer (`conv_pair8`), so all 16 lanes of a
+/// How a convolution's channels meet the direct-convolution kernels. Each call computes one *unit* of
+/// up to 16 output lanes: a 16-channel block of one group (the set's `conv` tile, rows read as
+/// stored), or, when every group reads and writes 8 channels and there are several groups, a pair of
+/// groups whose channels are interleaved in the row buffer (`conv_pair8`), so all 16 lanes of a
 /// vector do useful work instead of 8.
 ///
 /// Per group, `reduced` channels are read (the forward's input, the data gradient's output gradient)
@@ -12,32 +12,28 @@ struct DirectLayout {
     let groups: Int, reduced: Int, produced: Int, channels: Int
     /// Whether units are pairs of groups of width 8.
     let paired: Bool
-    let kernel: rn_conv_fn
-    let interleave: rn_interleave_pairs8_fn
 
-    init(groups: Int, reduced: Int, produced: Int, channels: Int, kernels: KernelSet, training: UnsafePointer<rn_training_kernels>) {
+    /// Pairs groups of width 8 when `pairing` allows it (the pair kernel's epilogue has no sigmoid, and
+    /// narrow operands have kernels of their own).
+    init(groups: Int, reduced: Int, produced: Int, channels: Int, pairing: Bool = true) {
         (self.groups, self.reduced, self.produced, self.channels) = (groups, reduced, produced, channels)
-        paired = Self.pairs(groups: groups, reduced: reduced, produced: produced)
-        kernel = paired ? training.pointee.conv_pair8! : kernels.conv
-        interleave = training.pointee.interleave_pairs8!
+        paired = pairing && Self.pairs(groups: groups, reduced: reduced, produced: produced)
     }
 
-    /// Whether groups are taken in pairs: every group reads and writes 8 channels, and there are several.
+    /// Whether groups can be taken in pairs: every group reads and writes 8 channels, and there are several.
     static func pairs(groups: Int, reduced: Int, produced: Int) -> Bool { reduced == 8 && produced == 8 && groups > 1 }
 
-    /// Floats per pixel in a row buffer (the layout's `pixelFloats`), known before kernels are chosen.
-    static func pixelFloats(groups: Int, reduced: Int, produced: Int, channels: Int) -> Int {
-        pairs(groups: groups, reduced: reduced, produced: produced) ? (groups + 1) / 2 * 16 : channels
-    }
+    /// The float32 kernel that computes a unit.
+    func kernel(_ kernels: KernelSet) -> rn_conv_fn { paired ? kernels.pairs8.conv : kernels.conv }
 
     /// 16-channel blocks per group (unpaired).
     var blocks: Int { (produced + 15) / 16 }
     /// Kernel calls per pixel tile.
     var units: Int { paired ? (groups + 1) / 2 : groups * blocks }
     /// Floats per pixel in a row buffer.
-    var pixelFloats: Int { Self.pixelFloats(groups: groups, reduced: reduced, produced: produced, channels: channels) }
-    /// Floats of one unit's packed weights over `taps` taps.
-    func unitWeights(taps: Int) -> Int { taps * reduced * 16 }
+    var pixelFloats: Int { paired ? (groups + 1) / 2 * 16 : channels }
+    /// Elements of one unit's packed weights over `taps` taps, reduced channels rounded up to `group`.
+    func unitWeights(taps: Int, group: Int = 1) -> Int { taps * ((reduced + group - 1) / group * group) * 16 }
 
     /// The group and produced channel that lane `lane` of unit `u` computes; nil for a padding lane.
     func lane(_ u: Int, _ lane: Int) -> (group: Int, channel: Int)? {
@@ -57,32 +53,53 @@ struct DirectLayout {
 
     /// One stored row of `width` pixels into a buffer row with `ring` zero pixels on each side (all
     /// zeros when `source` is nil); paired, each pixel's pairs of groups interleaved channel by channel.
-    func bufferRow(_ source: UnsafePointer<Float>?, width: Int, ring: Int, into out: UnsafeMutablePointer<Float>) {
-        guard paired else {
-            return ConvolutionOperation.ringedRow(source, width: width, channels: channels, ring: ring, into: out)
-        }
+    func bufferRow(_ source: UnsafePointer<Float>?, width: Int, ring: Int, kernels: KernelSet, into out: UnsafeMutablePointer<Float>) {
+        guard paired else { return Self.ringedRow(source, width: width, channels: channels, ring: ring, into: out) }
         let pf = pixelFloats
         guard let source else { return out.update(repeating: 0, count: (width + 2 * ring) * pf) }
         out.update(repeating: 0, count: ring * pf)
         (out + (ring + width) * pf).update(repeating: 0, count: ring * pf)
-        interleave(width, groups, source, channels, out + ring * pf, pf)
+        kernels.pairs8.interleave(width, groups, source, channels, out + ring * pf, pf)
     }
 
-    /// Packs every unit's weights for `taps`: unit `u` at `out + u * unitWeights(taps:)`, laid out
-    /// [tap][reduced channel][16 lanes], `value(group, produced, reduced, tap)` per lane (0 for padding).
-    func pack(_ c: StepContext, taps: Int, into out: UnsafeMutablePointer<Float>, value: (Int, Int, Int, Int) -> Float) {
-        let floats = unitWeights(taps: taps)
-        c.parallel(units) { r in
-            for u in r {
-                let dst = out + u * floats
-                for l in 0..<16 {
-                    guard let (g, j) = lane(u, l) else {
-                        for i in 0..<(taps * reduced) { dst[i * 16 + l] = 0 }
-                        continue
-                    }
-                    for t in 0..<taps { for ch in 0..<reduced { dst[(t * reduced + ch) * 16 + l] = value(g, j, ch, t) } }
+    /// One row of `width` pixels of `channels` with `ring` zero pixels on each side (all zeros when
+    /// `source` is nil: a row of the padding).
+    @inline(__always) static func ringedRow(_ source: UnsafePointer<Float>?, width w: Int, channels ch: Int, ring p: Int,
+                                            into out: UnsafeMutablePointer<Float>) {
+        guard let source else { return out.update(repeating: 0, count: (w + 2 * p) * ch) }
+        out.update(repeating: 0, count: p * ch)
+        (out + p * ch).update(from: source, count: w * ch)
+        (out + (p + w) * ch).update(repeating: 0, count: p * ch)
+    }
+
+    /// Packs units `units`' weights for `taps`: unit `u` at `out + u * unitWeights(taps:group:)`, laid out
+    /// [tap][reduced channel / group][16 lanes][group] (`group` reduced channels side by side: 1 for
+    /// float32, 2 for bf16, 4 for int8 operands), `value(group, produced, reduced, tap)` per lane and 0
+    /// for padding lanes and channels.
+    func pack(taps: Int, group: Int = 1, units: Range<Int>, into out: UnsafeMutablePointer<Float>, value: (Int, Int, Int, Int) -> Float) {
+        let floats = unitWeights(taps: taps, group: group), depth = (reduced + group - 1) / group * group
+        for u in units {
+            let dst = out + u * floats
+            dst.update(repeating: 0, count: floats)
+            for l in 0..<16 {
+                guard let (g, j) = lane(u, l) else { continue }
+                for t in 0..<taps {
+                    for ch in 0..<reduced { dst[(t * depth + ch / group * group) * 16 + group * l + ch % group] = value(g, j, ch, t) }
                 }
             }
+        }
+    }
+
+    /// Packs every unit's weights (`pack(taps:group:units:into:value:)`) among the training workers.
+    func pack(_ c: StepContext, taps: Int, into out: UnsafeMutablePointer<Float>, value: (Int, Int, Int, Int) -> Float) {
+        c.parallel(units) { r in pack(taps: taps, units: r, into: out, value: value) }
+    }
+
+    /// One value per lane of each unit, `value(group, produced channel)`, 0 in padding lanes: a bias, or
+    /// int8 output scales.
+    func lanes(into out: UnsafeMutablePointer<Float>, value: (Int, Int) -> Float) {
+        for u in 0..<units {
+            for l in 0..<16 { out[u * 16 + l] = lane(u, l).map(value) ?? 0 }
         }
     }
 
@@ -91,12 +108,20 @@ struct DirectLayout {
     /// the count asked for, and a pixel's pairs or vectors up to 16 floats.
     static func overRead(pixelStride: Int) -> Int { 14 * pixelStride + 16 }
 
-    /// Runs `body(row, units, buffer)` over `rows` rows among the workers, each with its piece of the
-    /// operation's per-worker scratch `buffer`; when rows are few, each row's units are split into
-    /// several items so every worker has work (`units` is the item's share).
+    /// Floats of a buffer of `rows` rows of `width` pixels with a ring of `ring`, read `stride` pixels
+    /// apart (room for `overRead`).
+    func bufferFloats(rows: Int, width: Int, ring: Int, stride: Int) -> Int {
+        rows * (width + 2 * ring) * pixelFloats + Self.overRead(pixelStride: stride * pixelFloats)
+    }
+
+    /// Items `rows` rows are split into among `workers` so every worker has work: when rows are few,
+    /// each row's units are split into several.
+    func chunks(rows: Int, workers: Int) -> Int { rows >= 4 * workers ? 1 : min(units, max(1, (4 * workers + rows - 1) / rows)) }
+
+    /// Runs `body(row, units, buffer)` over `rows` rows among the training workers, each with its piece
+    /// of the operation's per-worker scratch `buffer` (`units` is the item's share of a row's units).
     func forEachRow(_ c: StepContext, rows: Int, buffer name: String, _ body: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
-        let threads = c.pool.threads, units = units
-        let chunks = rows >= 4 * threads ? 1 : min(units, max(1, (4 * threads + rows - 1) / rows))
+        let units = units, chunks = chunks(rows: rows, workers: c.pool.threads)
         c.parallel(rows * chunks) { range, worker in
             let buffer = c.scratch(name, worker: worker)
             for item in range { body(item / chunks, share(units, item % chunks, chunks), buffer) }

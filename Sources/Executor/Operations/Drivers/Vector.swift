@@ -55,20 +55,6 @@ enum Vector {
         if j + 8 <= count { half(j); j += 8 }
         while j < count { single(j); j += 1 }
     }
-
-    /// out[i] = f(a[i], b[i]) for i in `range`, or out[i] += f(…) when `accumulate`.
-    @inline(__always) static func map(_ range: Range<Int>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                      into out: UnsafeMutablePointer<Float>, accumulate: Bool,
-                                      _ f: (V, V) -> V, _ scalar: (Float, Float) -> Float) {
-        var i = range.lowerBound
-        if accumulate {
-            while i + 16 <= range.upperBound { store(load(out + i) + f(load(a + i), load(b + i)), out + i); i += 16 }
-            while i < range.upperBound { out[i] += scalar(a[i], b[i]); i += 1 }
-        } else {
-            while i + 16 <= range.upperBound { store(f(load(a + i), load(b + i)), out + i); i += 16 }
-            while i < range.upperBound { out[i] = scalar(a[i], b[i]); i += 1 }
-        }
-    }
 }
 
 /// The 8-lane counterpart of `Vector`, for the tails of rows whose width is a multiple of 8 but not 16.

@@ -39,7 +39,7 @@ struct AddOperation: TrainingOperation {
         guard let relu = fusedReLU else {
             for (dx, add) in targets {
                 c.parallelElements(count * c.batch) { r in
-                    if add { Vector.map(r, dx, dy, into: dx, accumulate: false, { $0 + $1 }, { $0 + $1 }) }
+                    if add { Vector.apply(r, dx, dy, into: dx, accumulate: false) { $0 + $1 } }
                     else { (dx + r.lowerBound).update(from: dy + r.lowerBound, count: r.count) }
                 }
             }

@@ -33,7 +33,7 @@ struct PointwiseOperation: TrainingOperation {
         let nr = kernels.nr
         var requests = [ScratchRequest("panels", floats: GemmStep.panelFloats(k: k, n: outChannels, nr: nr) + (outChannels + nr - 1) / nr * nr,
                                        in: .forward),
-                        ScratchRequest("partials", floats: Gemm.partialFloats(k: m, m: outChannels, n: k), in: .backward)]
+                        ScratchRequest("partials", floats: GradientGemm.partialFloats(k: m, m: outChannels, n: k), in: .backward)]
         if gathers {
             // The forward reads strided rows itself (the GEMM step packs them); only a flattened map is gathered.
             if channelMajorFeatures {
@@ -103,20 +103,20 @@ struct PointwiseOperation: TrainingOperation {
             for j in 0..<n { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
         let a = matrixA(c)
-        if !gathers, Gemm.chunks(k: m) >= 4, let dx = c.grads[input] {
-            return Gemm.dataAndWeightGradients(c, m: m, n: n, k: k, dy: dy, a: a, w: c.parameters + weight, dx: dx,
+        if !gathers, GradientGemm.chunks(k: m) >= 4, let dx = c.grads[input] {
+            return GradientGemm.dataAndWeightGradients(c, m: m, n: n, k: k, dy: dy, a: a, w: c.parameters + weight, dx: dx,
                                                accumulate: accumulate[0], dw: c.parameterGrads + weight, partial: c.scratch("partials"))
         }
         // Weight gradient: dW[co][ci] = Σ_p dY[p][co] · A[p][ci], reading A's rows in place.
-        Gemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: .rows(a, ldb: k), out: c.parameterGrads + weight, ldc: k, partial: c.scratch("partials"))
+        GradientGemm.tn(c, m: n, n: k, k: m, a: dy, lda: n, b: a, ldb: k, out: c.parameterGrads + weight, ldc: k, partial: c.scratch("partials"))
         // Data gradient: dA = dY · W, reading W's rows ([out][in]) in place.
         guard let dx = c.grads[input] else { return }
-        let w = Gemm.Operand.rows(c.parameters + weight, ldb: k)
+        let w = c.parameters + weight
         guard gathers else {
-            return Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, out: dx, ldc: k, accumulate: accumulate[0])
+            return GradientGemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, ldb: k, out: dx, ldc: k, accumulate: accumulate[0])
         }
         let da = c.scratch("gathered gradient"), s = inShape, add = accumulate[0]
-        Gemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, out: da, ldc: k, accumulate: false)
+        GradientGemm.nn(c, m: m, n: k, k: n, a: dy, lda: n, b: w, ldb: k, out: da, ldc: k, accumulate: false)
         if channelMajorFeatures {
             let pixels = s.height * s.width
             c.parallel(c.batch) { images in

@@ -1,56 +1,23 @@
 internal import Kernels
 
-/// Matrix products of the training engine on the `rn_training_kernels` tiles (mr rows × 32 columns).
-/// B is read in place when its rows are contiguous (activations, weights in [out][in] order) or
-/// packed in 32-column panels otherwise. Work is split into tiles, and reductions over long
-/// dimensions into a fixed number of chunks summed in order, so results never depend on the thread count.
-enum Gemm {
+/// Matrix products of the backward passes on the `rn_training_kernels` tiles (mr rows × 32 columns),
+/// with B read in place, rows `ldb` apart (activations, weights in [out][in] order); the forward's
+/// products run on the inference GEMM (`GemmStep`). Work is split into tiles, and reductions over
+/// long dimensions into a fixed number of chunks summed in order, so results never depend on the
+/// thread count.
+enum GradientGemm {
     static let nr = Int(RN_TRAIN_NR)
 
-    /// Where B(p, j) is: packed panels [n / 32][k][32], or rows `ldb` apart read in place.
-    enum Operand {
-        case packed(UnsafePointer<Float>)
-        case rows(UnsafePointer<Float>, ldb: Int)
-
-        /// The first row of the 32-column panel `panel` at depth `p0`, and the row stride.
-        func panel(_ panel: Int, depth k: Int, from p0: Int = 0) -> (UnsafePointer<Float>, Int) {
-            switch self {
-            case .packed(let b): (b + (panel * k + p0) * Gemm.nr, Gemm.nr)
-            case .rows(let b, let ldb): (b + p0 * ldb + panel * Gemm.nr, ldb)
-            }
-        }
-    }
-
-    /// Floats of `n` columns packed for a reduction of depth `k`.
-    static func panelFloats(k: Int, n: Int) -> Int { (n + nr - 1) / nr * k * nr }
-
-    /// Packs B(p, j) = `w[j * k + p]` (p < k, j < n: the transpose of an n × k weight) into panels
-    /// [n / 32][k][32], zero-padded.
-    static func packTransposed(_ c: StepContext, k: Int, n: Int, from w: UnsafePointer<Float>,
-                               into dst: UnsafeMutablePointer<Float>) {
-        let panels = (n + nr - 1) / nr
-        c.parallel(k) { r in
-            for p in r {
-                for panel in 0..<panels {
-                    let out = dst + (panel * k + p) * nr, first = panel * nr, width = min(nr, n - first)
-                    for j in 0..<width { out[j] = w[(first + j) * k + p] }
-                    if width < nr { (out + width).update(repeating: 0, count: nr - width) }
-                }
-            }
-        }
-    }
-
-    /// C[i][j] (+)= Σ_p A[i][p] · B(p, j) for i < m, j < n; A rows `lda` apart, B packed.
+    /// C[i][j] (+)= Σ_p A[i][p] · B[p][j] for i < m, j < n; A rows `lda` apart, B rows `ldb` apart.
     static func nn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                   b: Operand, out: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                   b: UnsafePointer<Float>, ldb: Int, out: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         let mr = Int(c.training.pointee.mr), rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr
         let gemm = c.training.pointee.gemm_nn!
         c.parallel(rowTiles * panels) { r in
             for item in r {
                 let tile = item / panels, panel = item % panels
                 let i = tile * mr, j = panel * nr
-                let (bp, ldb) = b.panel(panel, depth: k)
-                gemm(min(mr, m - i), min(nr, n - j), k, a + i * lda, lda, bp, ldb, out + i * ldc + j, ldc, accumulate ? 1 : 0)
+                gemm(min(mr, m - i), min(nr, n - j), k, a + i * lda, lda, b + j, ldb, out + i * ldc + j, ldc, accumulate ? 1 : 0)
             }
         }
     }
@@ -61,11 +28,11 @@ enum Gemm {
     /// Floats of partial sums `tn` needs in scratch.
     static func partialFloats(k: Int, m: Int, n: Int) -> Int { chunks(k: k) > 1 ? chunks(k: k) * m * n : 0 }
 
-    /// C[i][j] = Σ_p A[p][i] · B(p, j) for i < m, j < n, with A stored transposed (rows `lda` apart)
-    /// and B packed over depth k. Long reductions are split into `chunks(k:)` partial products in
+    /// C[i][j] = Σ_p A[p][i] · B[p][j] for i < m, j < n, with A stored transposed (rows `lda` apart)
+    /// and B rows `ldb` apart. Long reductions are split into `chunks(k:)` partial products in
     /// `partial` and summed in chunk order.
-    static func tn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: Operand,
-                   out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>) {
+    static func tn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                   ldb: Int, out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>) {
         let mr = Int(c.training.pointee.mr), rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
         let gemm = c.training.pointee.gemm_tn!
         c.parallel(chunks * rowTiles * panels) { r in
@@ -74,8 +41,7 @@ enum Gemm {
                 let p0 = k * chunk / chunks, p1 = k * (chunk + 1) / chunks
                 let i = tile * mr, j = panel * nr
                 let target = chunks == 1 ? out + i * ldc + j : partial + chunk * m * n + i * n + j
-                let (bp, ldb) = b.panel(panel, depth: k, from: p0)
-                gemm(min(mr, m - i), min(nr, n - j), p1 - p0, a + p0 * lda + i, lda, bp, ldb, target, chunks == 1 ? ldc : n, 0)
+                gemm(min(mr, m - i), min(nr, n - j), p1 - p0, a + p0 * lda + i, lda, b + p0 * ldb + j, ldb, target, chunks == 1 ? ldc : n, 0)
             }
         }
         guard chunks > 1 else { return }
