@@ -28,6 +28,8 @@ public final class CompiledModel: Sendable {
     public var precision: Precision { plan.precision }
     let plan: ExecutionPlan
     let packed: AlignedBuffer
+    /// The calibration an int8 plan was compiled with (`withWeights` packs again with it).
+    private let quantization: Quantization?
     private let spareArenas = Mutex<[AlignedBuffer]>([])
 
     /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
@@ -80,6 +82,26 @@ public final class CompiledModel: Sendable {
         packed = AlignedBuffer(copying: plan.packedWeights)
         plan.packedWeights = []   // the aligned copy is the one runs read
         self.plan = plan
+        self.quantization = quantization
+    }
+
+    /// This model with other weights for the same graph (checked as the initialiser checks them): they
+    /// are folded and packed for the same steps, and the plan — fusion, segments, arena — is reused.
+    /// A trainer evaluates each epoch's weights this way. The two models run independently.
+    public func withWeights(_ weights: WeightSet) throws(ExecutorError) -> CompiledModel {
+        do { try weights.validate(for: graph) } catch { throw ExecutorError(.weightsDoNotFit, error.message) }
+        var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision,
+                                    quantization: quantization)
+        try compiler.lower()
+        guard compiler.packed.count * ElementType.float32.byteCount == packed.byteCount else {
+            throw ExecutorError(.invalidGraph, "internal: \(graph.name)'s weights packed to \(compiler.packed.count) floats, the plan holds \(packed.byteCount / 4)")
+        }
+        return CompiledModel(sharing: self, packed: AlignedBuffer(copying: compiler.packed))
+    }
+
+    private init(sharing model: CompiledModel, packed: AlignedBuffer) {
+        (graph, batch, threads, kernels, plan, quantization) = (model.graph, model.batch, model.threads, model.kernels, model.plan, model.quantization)
+        self.packed = packed
     }
 
     /// NCHW shape of the input a run takes.

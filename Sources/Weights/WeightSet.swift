@@ -37,7 +37,7 @@ public struct WeightSet: Sendable {
                 problems.append("tensor '\(spec.name)' has shape \(tensor.shape), expected \(spec.shape)")
             } else if let bad = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
                 problems.append("tensor '\(spec.name)' has a non-finite value (\(tensor.scalars[bad])) at element \(bad)")
-            } else if spec.name.hasSuffix("running_var"), let negative = tensor.scalars.firstIndex(where: { $0 < 0 }) {
+            } else if spec.role == .runningVariance, let negative = tensor.scalars.firstIndex(where: { $0 < 0 }) {
                 problems.append("tensor '\(spec.name)' has a negative variance at element \(negative)")
             }
         }

@@ -110,6 +110,28 @@ struct ValidConvBlock: Block {
         #expect(concurrent == sequential)
     }
 
+    /// A model given other weights (a trainer's next epoch) runs as one compiled with them, in every
+    /// precision this CPU runs; weights that do not fit the graph are refused.
+    @Test(arguments: [Precision.float32, .bfloat16, .int8])
+    func modelWithOtherWeightsRunsAsOneCompiledWithThem(_ precision: Precision) throws {
+        let graph = try Self.networks[0].1.lower(height: 19, width: 23)
+        let first = randomWeights(for: graph, seed: 1), second = randomWeights(for: graph, seed: 2)
+        var rng = SeededGenerator(seed: 4)
+        let input = (0..<(2 * 3 * 19 * 23)).map { _ in Float(rng.nextGaussian()) }
+        let quantization = precision == .int8 ? try Quantization.calibrate(graph: graph, weights: first, batches: [input], batch: 2) : nil
+        let model = try CompiledModel(graph: graph, weights: first, batch: 2, threads: 2, precision: precision, quantization: quantization)
+        let fresh = try CompiledModel(graph: graph, weights: second, batch: 2, threads: 2, precision: precision, quantization: quantization)
+        let refreshed = try model.withWeights(second)
+        #expect(refreshed.precision == fresh.precision)
+        #expect(try refreshed.run(input) == fresh.run(input))
+        #expect(try model.run(input) != refreshed.run(input), "the original keeps its weights")
+        var broken = second
+        broken["stem.conv.weight"] = Tensor(shape: [1], scalars: [0])
+        #expect {
+            try model.withWeights(broken)
+        } throws: { ($0 as? ExecutorError)?.message.contains("stem.conv.weight") == true }
+    }
+
     @Test func badInputsAreErrorsNotCrashes() throws {
         let graph = try CustomNetworkTests.networks[0].1.lower(height: 19, width: 23)
         let weights = WeightSet.initialized(for: graph)

@@ -46,10 +46,7 @@ struct PlanCompiler {
     }
 
     mutating func compile() throws(ExecutorError) -> ExecutionPlan {
-        _ = newValue(for: 0)
-        for (id, node) in graph.nodes.enumerated() where id > 0 && fused.computesItself(id) {
-            try definition(of: node.operation).lower(id, fused.fusions[id], in: &self)
-        }
+        try lower()
         let output = try value(graph.output)
         // Only steps that say so read narrow values; a planning mistake must not run as garbage.
         for (i, step) in steps.enumerated() where !step.readsNarrowValues {
@@ -71,6 +68,15 @@ struct PlanCompiler {
                              arenaBytes: arena, workerScratchFloats: (scratch + 15) / 16 * 16, unplannedBytes: unplanned, packedWeights: packed,
                              stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial, precision: precision,
                              nodeValues: valueOf, fused: fused)
+    }
+
+    /// Asks each node that computes itself for its steps, in order: the steps, their values and the
+    /// packed weights, before any planning.
+    mutating func lower() throws(ExecutorError) {
+        _ = newValue(for: 0)
+        for (id, node) in graph.nodes.enumerated() where id > 0 && fused.computesItself(id) {
+            try definition(of: node.operation).lower(id, fused.fusions[id], in: &self)
+        }
     }
 
     // MARK: Steps and values

@@ -5,11 +5,10 @@ import Weights
 
 extension Trainer {
     /// Evaluates the current weights (or the EMA's) on every batch of `loader` through the inference
-    /// executor, compiled once per batch size: loss, top-1/top-5 errors in percent, and per-class
-    /// accuracy (percent of each class's images ranked first).
+    /// executor, compiled once per batch size for the trainer's life (`EvaluationModels`): loss,
+    /// top-1/top-5 errors in percent, and per-class accuracy (percent of each class's images ranked first).
     public func evaluate(_ loader: BatchLoader, ema useEMA: Bool = false) throws(TrainingError) -> LoaderEvaluation {
-        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
-        return try LoaderEvaluation(graph: graph, weights: weights, loader: loader, threads: threads, kernels: kernels)
+        try LoaderEvaluation(models: evaluationModels(ema: useEMA), loader: loader)
     }
 }
 
@@ -28,8 +27,13 @@ public struct LoaderEvaluation: Sendable {
     /// `quantization`).
     public init(graph: Graph, weights: WeightSet, loader: BatchLoader, threads: Int?, kernels: KernelSet = .best,
                 precision: Precision = .float32, quantization: Quantization? = nil) throws(TrainingError) {
-        let classes = graph.outputShape.channels
-        var models: [Int: CompiledModel] = [:]
+        try self.init(models: EvaluationModels(graph: graph, weights: weights, threads: threads, kernels: kernels, precision: precision,
+                                               quantization: quantization), loader: loader)
+    }
+
+    /// Runs `models` (one per batch size) over every batch of `loader`.
+    init(models: EvaluationModels, loader: BatchLoader) throws(TrainingError) {
+        let classes = models.graph.outputShape.channels
         var loss = 0.0, top1 = 0.0, top5 = 0.0, count = 0
         var classImages = [Int](repeating: 0, count: classes), classCorrect = classImages
         let batches = loader.epoch(0)
@@ -38,13 +42,7 @@ public struct LoaderEvaluation: Sendable {
                 if let bad = batch.labels.firstIndex(where: { !(0..<classes).contains($0) }) {
                     throw TrainingError(.invalidBatch, "\(loader.dataset.name): label \(batch.labels[bad]) is outside the network's \(classes) classes")
                 }
-                let model: CompiledModel
-                if let m = models[batch.count] { model = m } else {
-                    do throws(ExecutorError) { model = try CompiledModel(graph: graph, weights: weights, batch: batch.count, threads: threads, kernels: kernels,
-                                                                        precision: precision, quantization: quantization) }
-                    catch { throw TrainingError(error.kind == .tooLarge ? .tooLarge : .invalidNetwork, error.message) }
-                    models[batch.count] = model
-                }
+                let model = try models.model(batch: batch.count)
                 let logits: [Float]
                 do throws(ExecutorError) { logits = try model.run(batch.images) } catch { throw TrainingError(.invalidBatch, error.message) }
                 let targets = Loss.smoothOneHot(labels: batch.labels, classes: classes, smoothing: 0)

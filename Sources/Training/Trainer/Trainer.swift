@@ -162,6 +162,8 @@ public final class Trainer {
     }
     /// The update's seconds and the steps since `profiling` was set (the passes' times are the program's).
     private var profileTotals: TrainingProfile?
+    /// The inference models evaluations run, kept between evaluations (`evaluationModels(ema:)`).
+    private var evaluation: EvaluationModels?
 
     /// Collect a per-node time profile of every following step.
     public var profiling: Bool {
@@ -287,20 +289,27 @@ public final class Trainer {
         if let bad = labels.firstIndex(where: { !(0..<classes).contains($0) }) {
             throw TrainingError(.invalidBatch, "label \(labels[bad]) of image \(bad) is outside the network's \(classes) classes")
         }
-        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
+        let model = try evaluationModels(ema: useEMA).model(batch: count)
         let logits: [Float]
-        do {
-            let model = try CompiledModel(graph: graph, weights: weights, batch: count, threads: threads, kernels: kernels)
-            logits = try model.run(images)
-        } catch {
-            throw TrainingError(.invalidBatch, error.message)
-        }
+        do throws(ExecutorError) { logits = try model.run(images) } catch { throw TrainingError(.invalidBatch, error.message) }
         let targets = Loss.smoothOneHot(labels: labels, classes: classes, smoothing: 0)
         return logits.withUnsafeBufferPointer { l in
             let loss = Loss.softCrossEntropy(logits: l.baseAddress!, targets: targets, batch: count, classes: classes).loss
             let errors = Loss.topKErrors(logits: l.baseAddress!, labels: labels, classes: classes)
             return Evaluation(loss: loss, top1Error: errors[0], top5Error: errors[1], logits: logits)
         }
+    }
+
+    /// The evaluation models, given the current weights (or the EMA's).
+    func evaluationModels(ema useEMA: Bool) throws(TrainingError) -> EvaluationModels {
+        guard let weights = useEMA ? emaWeights : weights else { throw TrainingError(.invalidArgument, "the recipe keeps no EMA") }
+        if let evaluation {
+            evaluation.use(weights)
+            return evaluation
+        }
+        let models = EvaluationModels(graph: graph, weights: weights, threads: threads, kernels: kernels)
+        evaluation = models
+        return models
     }
 
     /// Results of `evaluate`.
