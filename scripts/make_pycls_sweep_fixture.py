@@ -1,125 +1,156 @@
 #!/usr/bin/env python3
-"""Writes a sweep directory as pycls makes one, for the test that `regnet sweep collect` reads it.
+"""Makes a sweep directory with pycls's own code, for the test that `regnet sweep collect` reads it.
 
-What pycls writes, restated (pycls/core/logging.py, tools/sweep_setup.py, tools/sweep_collect.py):
-cfgs/NNNNNN.yaml dumped by yacs (yaml.safe_dump, keys sorted, block style); logs/NNNNNN/stdout.log
-with the logger's "[file.py: line]: " prefix, plain lines, and "json_stats: " records written by
-simplejson with sorted keys and floats as 4-decimal Decimals (the whole config as a nested `cfg`
-record, then `complexity`, then per epoch `train_epoch`, `test_epoch`, `test_ema_epoch`);
-logs/NNNNNN/stderr.log. Three models: a RegNet trained to the end, an AnyNet stopped after its first
-of two epochs, and a RegNet never started. expected.json holds what pycls's tools compute from it:
-the status line of sweep_collect and each started model's error as pycls's analysis takes it
-(the minimum of test_ema_epoch.min_top1_err).
+pycls writes everything the test reads: each config is pycls's default config with a few options
+merged, dumped by pycls (`cfg.dump`, as tools/sweep_setup.py does); each started model is trained by
+pycls's trainer (`pycls.core.trainer.train_model`), whose logger and meters write
+logs/NNNNNN/stdout.log; expected.json holds what pycls's tools/sweep_collect.py prints and what
+pycls's analysis (`pycls.sweep.analysis`, metric "error") takes from the sweep.json it writes.
 
-Usage: python scripts/make_pycls_sweep_fixture.py Tests/CLITests/Fixtures/pycls-sweep
+Three models, as a sweep looks while it runs: a RegNet trained to the end, an AnyNet stopped after the
+first of its two epochs (its job killed; the traceback is its stderr.log), and a RegNet never started.
+The data is a tiny CIFAR-10 in CIFAR-10's own pickled format: 160 training and 100 test images, each
+class a colour under noise.
+
+pycls's trainer runs on CUDA devices; here it runs on the CPU by making `.cuda()` the identity and the
+CUDA memory counter 0, and letting
+`torch.load` read the checkpoints pycls itself wrote (PyTorch 2.6 made `weights_only` the default,
+after pycls's last change) — nothing else of pycls is changed. The checkpoints and model.pyth pycls writes are removed
+(the collector does not read them; they would be megabytes). The jobs run with a minimal environment
+because pycls logs every environment variable.
+
+Usage: python scripts/make_pycls_sweep_fixture.py Tests/CLITests/Fixtures/pycls-sweep [--pycls DIR]
+(pycls is cloned at PYCLS_COMMIT unless --pycls names a checkout; needs torch, numpy, yacs, simplejson,
+iopath, submitit, fairscale, pyyaml.)
 """
-import decimal
+import argparse
 import json
 import os
+import pickle
+import shutil
+import subprocess
 import sys
+import tempfile
 
-import yaml
+PYCLS_URL = "https://github.com/facebookresearch/pycls"
+PYCLS_COMMIT = "5719de641657c251f807c20a1fcf8ef6f4b60144"
+SWEEP = "/tmp/pycls-sweep"  # where pycls writes it: OUT_DIR and log paths name this directory
 
-
-def json_stats(record, kind):
-    def to_decimal(v):
-        if isinstance(v, dict):
-            return {k: to_decimal(x) for k, x in v.items()}
-        if isinstance(v, float):
-            return decimal.Decimal("{:.4f}".format(v))
-        return v
-
-    # simplejson.dumps(sort_keys=True, use_decimal=True): keys sorted, Decimals written as their digits.
-    return "json_stats: " + _with_decimals(to_decimal(dict(record, _type=kind)))
-
-
-def _with_decimals(v):
-    if isinstance(v, dict):
-        return "{" + ", ".join(json.dumps(k) + ": " + _with_decimals(v[k]) for k in sorted(v)) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_with_decimals(x) for x in v) + "]"
-    if isinstance(v, decimal.Decimal):
-        return str(v)
-    return json.dumps(v)
-
-
-def config(model):
-    cfg = {
-        "MODEL": {"TYPE": model["type"], "NUM_CLASSES": 10, "DEPTH": 0, "LOSS_FUN": "cross_entropy", "ACTIVATION_FUN": "relu",
-                  "ACTIVATION_INPLACE": True, "SCALING_TYPE": "", "SCALING_FACTOR": 1.0},
-        "ANYNET": {"STEM_TYPE": "simple_stem_in", "STEM_W": 32, "BLOCK_TYPE": "res_bottleneck_block", "DEPTHS": [], "WIDTHS": [],
-                   "STRIDES": [], "BOT_MULS": [], "GROUP_WS": [], "HEAD_W": 0, "SE_ON": False, "SE_R": 0.25},
-        "REGNET": {"STEM_TYPE": "simple_stem_in", "STEM_W": 32, "BLOCK_TYPE": "res_bottleneck_block", "STRIDE": 2, "SE_ON": False,
-                   "SE_R": 0.25, "DEPTH": 10, "W0": 32, "WA": 5.0, "WM": 2.5, "GROUP_W": 16, "BOT_MUL": 1.0, "HEAD_W": 0},
-        "BN": {"EPS": 1e-05, "MOM": 0.1, "USE_PRECISE_STATS": True, "NUM_SAMPLES_PRECISE": 8192, "ZERO_INIT_FINAL_GAMMA": False,
-               "USE_CUSTOM_WEIGHT_DECAY": False, "CUSTOM_WEIGHT_DECAY": 0.0},
-        "OPTIM": {"OPTIMIZER": "sgd", "BASE_LR": 0.1, "MIN_LR": 0.0, "LR_POLICY": "cos", "MAX_EPOCH": 2, "MOMENTUM": 0.9,
-                  "NESTEROV": True, "WEIGHT_DECAY": 5e-05, "WARMUP_FACTOR": 0.1, "WARMUP_EPOCHS": 0, "EMA_ALPHA": 1e-05,
-                  "EMA_UPDATE_PERIOD": 32},
-        "TRAIN": {"DATASET": "cifar10", "SPLIT": "train", "BATCH_SIZE": 128, "IM_SIZE": 32, "LABEL_SMOOTHING": 0.0, "MIXUP_ALPHA": 0.0},
-        "TEST": {"DATASET": "cifar10", "SPLIT": "test", "BATCH_SIZE": 200, "IM_SIZE": 32},
-        "RNG_SEED": 1, "OUT_DIR": "/tmp/pycls-sweep/logs/" + model["id"], "LOG_DEST": "file", "NUM_GPUS": 1,
-    }
-    cfg[model["type"].upper()].update(model["params"])
-    return cfg
-
+COMMON = ["MODEL.NUM_CLASSES", "10", "TRAIN.DATASET", "cifar10", "TEST.DATASET", "cifar10", "TRAIN.SPLIT", "train",
+          "TEST.SPLIT", "test", "TRAIN.IM_SIZE", "32", "TEST.IM_SIZE", "32", "TRAIN.BATCH_SIZE", "32", "TEST.BATCH_SIZE", "50",
+          "OPTIM.MAX_EPOCH", "2", "OPTIM.BASE_LR", "0.1", "OPTIM.EMA_ALPHA", "1e-5", "OPTIM.WEIGHT_DECAY", "5e-5",
+          "BN.NUM_SAMPLES_PRECISE", "64", "PREC_TIME.NUM_ITER", "0", "DATA_LOADER.NUM_WORKERS", "0",
+          "NUM_GPUS", "1", "LOG_DEST", "file", "RNG_SEED", "1"]
 
 MODELS = [
-    {"id": "000000", "type": "regnet", "params": {"DEPTH": 7, "W0": 24, "WA": 9.6, "WM": 2.3, "GROUP_W": 8, "STEM_W": 16},
-     "cx": {"flops": 11893002, "params": 283610, "acts": 57364},
-     "epochs": [(71.25, 68.5, 70.1), (55.5, 52.25, 51.0)]},
-    {"id": "000001", "type": "anynet",
-     "params": {"DEPTHS": [1, 2, 3, 1], "WIDTHS": [16, 32, 64, 128], "BOT_MULS": [1.0, 0.5, 1.0, 1.0], "GROUP_WS": [8, 8, 16, 16],
-                "STRIDES": [2, 2, 2, 2], "STEM_W": 16},
-     "cx": {"flops": 4223498, "params": 154778, "acts": 23710},
-     "epochs": [(80.0, 77.75, 79.5)]},
-    {"id": "000002", "type": "regnet", "params": {"DEPTH": 9, "W0": 32, "WA": 12.0, "WM": 2.1, "GROUP_W": 16, "STEM_W": 16},
-     "cx": None, "epochs": None},
+    ("000000", ["MODEL.TYPE", "regnet", "REGNET.DEPTH", "7", "REGNET.W0", "24", "REGNET.WA", "9.6", "REGNET.WM", "2.3",
+                "REGNET.GROUP_W", "8", "REGNET.STEM_W", "16"], "done"),
+    ("000001", ["MODEL.TYPE", "anynet", "ANYNET.DEPTHS", "[1, 2, 3, 1]", "ANYNET.WIDTHS", "[16, 32, 64, 128]",
+                "ANYNET.BOT_MULS", "[1.0, 0.5, 1.0, 1.0]", "ANYNET.GROUP_WS", "[8, 8, 16, 16]", "ANYNET.STRIDES", "[2, 2, 2, 2]",
+                "ANYNET.STEM_W", "16"], "killed after epoch 1"),
+    ("000002", ["MODEL.TYPE", "regnet", "REGNET.DEPTH", "9", "REGNET.W0", "32", "REGNET.WA", "12.0", "REGNET.WM", "2.1",
+                "REGNET.GROUP_W", "16", "REGNET.STEM_W", "16"], "not started"),
 ]
 
+# One job: pycls's trainer on the CPU, stopped after `epochs` epochs if given (as a killed job stops).
+JOB = r"""
+import sys, ast, torch
+torch.Tensor.cuda = lambda self, *a, **k: self
+torch.nn.Module.cuda = lambda self, *a, **k: self
+torch.cuda.current_device = lambda: 0
+torch.cuda.max_memory_allocated = lambda *a, **k: 0
+load = torch.load  # pycls reads its own checkpoints back, written before torch.load checked by default
+torch.load = lambda *a, **k: load(*a, **dict(k, weights_only=False))
+import pycls.core.config as config
+import pycls.core.trainer as trainer
+from pycls.core.config import cfg
+config.load_cfg(sys.argv[1])
+cfg.OUT_DIR = sys.argv[2]
+stop = int(sys.argv[3])
+if stop:
+    save = trainer.cp.save_checkpoint
+    def save_then_stop(model, ema, optimizer, epoch, *rest):
+        path = save(model, ema, optimizer, epoch, *rest)
+        if epoch + 1 == stop:
+            raise SystemExit("killed by the fixture script after epoch {}".format(stop))
+        return path
+    trainer.cp.save_checkpoint = save_then_stop
+trainer.train_model()
+"""
 
-def main(out):
-    os.makedirs(os.path.join(out, "cfgs"), exist_ok=True)
-    with open(os.path.join(out, "sweep_cfg.yaml"), "w") as f:
-        yaml.safe_dump({"NAME": "pycls-sweep", "ROOT_DIR": "/tmp", "SETUP": {"NUM_CONFIGS": len(MODELS)}}, f)
-    expected = {"errors": {}, "status": ""}
-    started = done = epochs_done = epochs_max = 0
-    for m in MODELS:
-        cfg = config(m)
-        with open(os.path.join(out, "cfgs", m["id"] + ".yaml"), "w") as f:
-            yaml.safe_dump(cfg, f)
-        if m["epochs"] is None:
-            continue
-        started += 1
-        log_dir = os.path.join(out, "logs", m["id"])
-        os.makedirs(log_dir, exist_ok=True)
-        lines = ["[trainer.py:  43]: Config:", "[trainer.py:  44]: " + json_stats(cfg, "cfg"),
-                 "[trainer.py:  48]: Model:", "[trainer.py:  49]: AnyNet(...)", "[trainer.py:  50]: " + json_stats(m["cx"], "complexity")]
-        best = best_ema = 100.0
-        for i, (train_err, test_err, ema_err) in enumerate(m["epochs"]):
-            epoch = "{}/{}".format(i + 1, cfg["OPTIM"]["MAX_EPOCH"])
-            best, best_ema = min(best, test_err), min(best_ema, ema_err)
-            lines.append("[meters.py: 190]: " + json_stats({"epoch": epoch, "eta": "00,00:01:00", "loss": 2.0 - i * 0.5, "lr": 0.1,
-                                                            "mem": 100, "time_avg": 0.05, "time_epoch": 12.5, "top1_err": train_err,
-                                                            "top5_err": train_err / 4}, "train_epoch"))
-            for kind, err, low in (("test_epoch", test_err, best), ("test_ema_epoch", ema_err, best_ema)):
-                lines.append("[meters.py: 240]: " + json_stats({"epoch": epoch, "mem": 100, "min_top1_err": low, "min_top5_err": low / 4,
-                                                                "time_avg": 0.02, "time_epoch": 1.5, "top1_err": err,
-                                                                "top5_err": err / 4}, kind))
-        with open(os.path.join(log_dir, "stdout.log"), "w") as f:
-            f.write("\n".join(lines) + "\n")
-        with open(os.path.join(log_dir, "stderr.log"), "w") as f:
-            f.write("")
-        n = len(m["epochs"])
-        done += n == cfg["OPTIM"]["MAX_EPOCH"]
-        epochs_done += n
-        epochs_max += cfg["OPTIM"]["MAX_EPOCH"]
-        expected["errors"][m["id"]] = min(e[2] for e in m["epochs"])
-    expected["status"] = "Status: jobs_started={}/{}, jobs_done={}/{}, epochs_done={}/{}".format(
-        started, len(MODELS), done, len(MODELS), epochs_done, epochs_max)
-    with open(os.path.join(out, "expected.json"), "w") as f:
-        json.dump(expected, f, indent=1, sort_keys=True)
+
+def write_cifar(path, seed):
+    """A tiny CIFAR-10 in its python format (data_batch_1..5, test_batch): each class a colour of its own
+    under noise, so that the models learn something in two epochs and their errors differ."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    colours = rng.integers(40, 216, (10, 3))
+    os.makedirs(path, exist_ok=True)
+    for name, n in [("data_batch_{}".format(i), 32) for i in range(1, 6)] + [("test_batch", 100)]:
+        labels = rng.integers(0, 10, n)
+        images = colours[labels][:, :, None] + rng.normal(0, 40, (n, 3, 1024))
+        batch = {b"data": np.clip(images, 0, 255).astype(np.uint8).reshape(n, 3072), b"labels": labels.tolist()}
+        with open(os.path.join(path, name), "wb") as f:
+            pickle.dump(batch, f)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--pycls", help="a pycls checkout (cloned at PYCLS_COMMIT otherwise)")
+    args = parser.parse_args()
+    work = tempfile.mkdtemp()
+    pycls = args.pycls
+    if pycls is None:
+        pycls = os.path.join(work, "pycls")
+        subprocess.run(["git", "clone", "-q", PYCLS_URL, pycls], check=True)
+        subprocess.run(["git", "-C", pycls, "checkout", "-q", PYCLS_COMMIT], check=True)
+    pycls = os.path.abspath(pycls)
+    data = os.path.join(pycls, "pycls", "datasets", "data", "cifar10")
+    if os.path.exists(data):
+        sys.exit("{} exists: use a pycls checkout without CIFAR-10 data".format(data))
+    write_cifar(data, seed=0)
+    # pycls's sweep config reads CONDA_PREFIX; PyTorch's deprecation warnings about pycls's calls would
+    # fill every stderr.log (which the collector reports), so they are off, as they would be in a sweep.
+    env = {"PATH": "/usr/bin:/bin", "HOME": work, "PYTHONPATH": pycls, "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8",
+           "CONDA_PREFIX": work, "PYTHONWARNINGS": "ignore::FutureWarning,ignore::UserWarning"}
+    shutil.rmtree(SWEEP, ignore_errors=True)
+    os.makedirs(os.path.join(SWEEP, "cfgs"))
+    dump = ("import sys; from pycls.core.config import cfg; cfg.merge_from_list(sys.argv[2:]); "
+            "cfg.OUT_DIR = '{}/logs/' + sys.argv[1][-11:-5]; cfg.dump(stream=open(sys.argv[1], 'w'))").format(SWEEP)
+    try:
+        for name, options, fate in MODELS:
+            cfg_file = os.path.join(SWEEP, "cfgs", name + ".yaml")
+            subprocess.run([sys.executable, "-c", dump, cfg_file] + COMMON + options, env=env, check=True)
+            if fate == "not started":
+                continue
+            log_dir = os.path.join(SWEEP, "logs", name)
+            os.makedirs(log_dir)
+            with open(os.path.join(log_dir, "stderr.log"), "w") as err:
+                job = subprocess.run([sys.executable, "-c", JOB, cfg_file, log_dir, "1" if fate.startswith("killed") else "0"],
+                                     env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=work)
+            if (job.returncode == 0) != (fate == "done"):
+                sys.exit("pycls's trainer on {}: exit status {} (see {}/stderr.log)".format(name, job.returncode, log_dir))
+            shutil.rmtree(os.path.join(log_dir, "checkpoints"))
+            os.remove(os.path.join(log_dir, "model.pyth"))
+        with open(os.path.join(SWEEP, "sweep_cfg.yaml"), "w") as f:
+            f.write("NAME: pycls-sweep\nROOT_DIR: /tmp\nSETUP:\n  NUM_CONFIGS: {}\nNUM_PROC: 1\n".format(len(MODELS)))
+        shutil.rmtree(args.out, ignore_errors=True)
+        shutil.copytree(SWEEP, args.out)
+        # What pycls's collector prints and writes, and the errors its analysis takes.
+        collect = subprocess.run([sys.executable, os.path.join(pycls, "tools", "sweep_collect.py"), "--sweep-cfg",
+                                  os.path.join(SWEEP, "sweep_cfg.yaml")], env=env, capture_output=True, text=True, check=True)
+        status = next(line for line in collect.stdout.splitlines() if line.startswith("Status: "))
+        errors = subprocess.run([sys.executable, "-c", "import sys, json; from pycls.sweep import analysis as a; "
+                                 "s = a.load_sweep(sys.argv[1]); print(json.dumps({d['log_file'].split('/')[-2]: v "
+                                 "for d, v in zip(s, a.get_vals(s, 'error'))}))", os.path.join(SWEEP, "sweep.json")],
+                                env=env, capture_output=True, text=True, check=True)
+        with open(os.path.join(args.out, "expected.json"), "w") as f:
+            json.dump({"status": status, "errors": json.loads(errors.stdout)}, f, indent=1, sort_keys=True)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

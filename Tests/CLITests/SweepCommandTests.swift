@@ -206,7 +206,8 @@ import Glibc
     }
 
     @Test func collectReadsASweepPyclsMadeAndWritesPyclsSweepJSON() throws {
-        // Written by scripts/make_pycls_sweep_fixture.py as pycls's setup and trainer write a sweep.
+        // Written by pycls itself: its config dump, its trainer and logger, and expected.json from its
+        // tools/sweep_collect.py and analysis (scripts/make_pycls_sweep_fixture.py).
         let fixture = try #require(Bundle.module.url(forResource: "Fixtures/pycls-sweep", withExtension: nil))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-pycls-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: fixture, to: dir)
