@@ -6,7 +6,7 @@ import Testing
 /// The bf16 micro-kernels against scalar references in Double over the operands rounded to bf16:
 /// GEMM tiles (every row count up to mr, odd and even depths, column counts around the panel width,
 /// bias, float32 and bf16 residuals, each activation, float32 and bf16 outputs), convolution tiles (odd
-/// and even input channel counts, float32 and bf16 outputs), packing from float32 and bf16 rows with
+/// and even input channel counts, float32 and bf16 outputs), the paired convolution tile, packing from float32 and bf16 rows with
 /// and without gates, and the conversion. Runs wherever the CPU has AVX-512 BF16 (CI requires it where the CPU
 /// reports it, see `ParityTests.requiredKernelSetsRun`).
 @Suite struct BFloat16KernelTests {
@@ -93,6 +93,49 @@ import Testing
             }
         }
         #expect(cases > 100)
+    }
+
+    /// The table's paired tile (`conv2`: two tiles per call, for narrow outputs) against two calls of
+    /// its single tile (`conv`, checked against the scalar reference above) on the same operands: the
+    /// second tile in the same group (shared input, `in_next` 0) and in the next group, every pixel count
+    /// up to `xb2`, full and partial channel blocks, with and without ReLU, float32 and bf16 outputs.
+    @Test(arguments: sets)
+    func pairedConvolutionTileEqualsTwoSingleTiles(_ name: String) throws {
+        let set = try #require(BFloat16Kernels.available)
+        let (kernel, ci, outPixel) = (3, 8, 40)
+        let (pairs, inPixel) = ((ci + 1) / 2, 2 * ci + 3), inRow = (set.xb2 + kernel + 1) * inPixel
+        let input = Self.bits(InferenceKernelTests.values(kernel * inRow + set.xb2 * inPixel + 2 * ci, seed: 3).map(Self.rounded))
+        let weights = Self.bits(InferenceKernelTests.values(2 * kernel * kernel * pairs * 32, seed: 4).map(Self.rounded))
+        let bias = (0..<32).map { Float($0) * 0.05 - 0.7 }
+        let wNext = kernel * kernel * pairs * 32
+        var cases = 0
+        for xb in 1...set.xb2 {
+            for (co0, co1) in [(16, 16), (16, 7), (16, 1)] {
+                for inNext in [0, ci] {
+                    for (act, bf16Output) in [(Int32(0), false), (1, false), (1, true)] {
+                        var paired = [UInt16](repeating: 0x4242, count: 2 * set.xb2 * outPixel)
+                        var single = paired
+                        input.withUnsafeBufferPointer { ip in weights.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                            paired.withUnsafeMutableBytes { op in
+                                set.conv2(xb, co0, co1, kernel, kernel, ci, ip.baseAddress!, inNext, inRow, inPixel, inPixel,
+                                          wp.baseAddress!, wNext, bp.baseAddress!, op.baseAddress!, outPixel, act, bf16Output ? 1 : 0)
+                            }
+                            single.withUnsafeMutableBytes { op in
+                                let element = bf16Output ? 2 : 4
+                                for (t, co) in [(0, co0), (1, co1)] {
+                                    set.conv(xb, co, kernel, kernel, ci, ip.baseAddress! + t * inNext, inRow, inPixel, inPixel,
+                                             wp.baseAddress! + t * wNext, bp.baseAddress! + 16 * t, op.baseAddress! + 16 * t * element,
+                                             outPixel, act, bf16Output ? 1 : 0)
+                                }
+                            }
+                        } } }
+                        #expect(paired == single, "bf16 conv2 xb\(xb) co \(co0)+\(co1) in_next \(inNext) act\(act) bf16 out \(bf16Output)")
+                        cases += 1
+                    }
+                }
+            }
+        }
+        #expect(cases == set.xb2 * 18)
     }
 
     @Test(arguments: sets)
