@@ -71,10 +71,10 @@ public final class CompiledModel: Sendable {
         self.batch = batch
         self.threads = threads
         self.kernels = kernels
-        var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision,
+        var plan = try ExecutionPlan(graph: graph, weights: weights, batch: batch, threads: threads, kernels: kernels, precision: precision,
                                      quantization: quantization, groupBudgetBytes: groupBudgetBytes)
         do {
-            try MemoryBudget.check(plan.arenaBytes + threads * plan.workerScratchFloats * ElementType.float32.byteCount + plan.packedWeights.count * ElementType.float32.byteCount,
+            try MemoryBudget.check(plan.arenaBytes + plan.packedWeights.count * ElementType.float32.byteCount,
                                    for: "running \(graph.name) on batches of \(batch) (activations and packed weights)")
         } catch {
             throw ExecutorError(.tooLarge, error.message)
@@ -123,10 +123,8 @@ public final class CompiledModel: Sendable {
     }
 
     /// Bytes of activation memory one run uses (buffers shared by liveness), with the workers' scratch.
-    public var arenaBytes: Int { scratchOffset * ElementType.float32.byteCount + threads * plan.workerScratchFloats * ElementType.float32.byteCount }
-    /// Where the workers' scratch starts in a run's arena, in floats (after the activations, 64-byte aligned).
-    private var scratchOffset: Int { (plan.arenaBytes + 63) / 64 * 16 }
-    /// Bytes the activations would take if no buffer were reused.
+    public var arenaBytes: Int { plan.arenaBytes }
+    /// Bytes the activations and the steps' scratch would take if no buffer were reused.
     public var unplannedActivationBytes: Int { plan.unplannedBytes }
     /// Bytes of packed, folded weights.
     public var weightBytes: Int { packed.byteCount }
@@ -199,7 +197,7 @@ public final class CompiledModel: Sendable {
         defer { if pool === shared { shared.release() } }
         let base = arena.base, plan = self.plan
         let context = InferenceContext(layouts: plan.layouts, kernels: kernels, arena: base, weights: UnsafePointer(packed.base),
-                                       workerScratch: (base + scratchOffset, plan.workerScratchFloats))
+                                       workerScratch: (base, 0))
         input.withUnsafeBufferPointer { source in
             let src = source.baseAddress!
             pool.run { worker, workers in
@@ -212,8 +210,9 @@ public final class CompiledModel: Sendable {
             for images in groups {
                 for i in segment.steps {
                     let step = plan.steps[i]
+                    let stepContext = context.with(scratch: plan.stepScratch[i])
                     let start = timings == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-                    func execute(_ worker: Int, _ workers: Int) { step.run(context, images: images, worker: worker, workers: workers) }
+                    func execute(_ worker: Int, _ workers: Int) { step.run(stepContext, images: images, worker: worker, workers: workers) }
                     if plan.runsSerially[i] { execute(0, 1) } else { pool.run(execute) }
                     if let timings { timings.pointee[i] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
                     observe?(step.output, images, base)

@@ -6,7 +6,8 @@ import Weights
 
 /// The memory planner's invariant, checked from the plan's steps rather than the planner's own
 /// bookkeeping: two values alive at the same time never share bytes — guard gaps for the kernels'
-/// tile over-reads included — unless one is written in place over the other by the step that reads it last.
+/// tile over-reads included — unless one is written in place over the other by the step that reads it last;
+/// and a step's scratch never shares bytes with a value alive during that step.
 @Suite struct MemoryPlanTests {
     /// Zoo model, batch, image-group budget in bytes (the default; small enough to group most steps;
     /// zero: every step image by image).
@@ -17,7 +18,7 @@ import Weights
     func valuesAliveTogetherNeverOverlap(_ index: Int) throws {
         let (model, batch, groupBudget) = Self.cases[index]
         let graph = try Zoo.model(named: model).network().lower(resolution: 64)
-        let compiled = try CompiledModel(graph: graph, weights: .initialized(for: graph), batch: batch, threads: 1,
+        let compiled = try CompiledModel(graph: graph, weights: .initialized(for: graph), batch: batch, threads: 2,
                                          kernels: .best, groupBudgetBytes: groupBudget)
         let plan = compiled.plan, steps = plan.steps, layouts = plan.layouts
         var first = [Int](repeating: .max, count: layouts.count), last = [Int](repeating: -1, count: layouts.count)
@@ -61,6 +62,20 @@ import Weights
             }
         }
         #expect(checkedPairs > layouts.count, "\(model): too few pairs alive together to test anything")
+        // A step's scratch (a piece per worker) overlaps no value alive during the step, nor the arena's end.
+        var scratchSteps = 0
+        for (i, scratch) in plan.stepScratch.enumerated() {
+            guard let scratch else { continue }
+            scratchSteps += 1
+            let floats = steps[i].workerScratchFloats(layouts: layouts)
+            #expect(scratch.stride >= floats)
+            let range = (scratch.offset * 4)..<((scratch.offset + compiled.threads * scratch.stride) * 4)
+            #expect(range.upperBound <= compiled.arenaBytes, "\(model): step \(i)'s scratch ends past the arena")
+            for v in layouts.indices where last[v] >= 0 && first[v] <= i && i <= last[v] {
+                #expect(!bytes(v).overlaps(range), "\(model) batch \(batch): step \(i)'s scratch overlaps value \(v), alive during it")
+            }
+        }
+        #expect(scratchSteps > 0, "\(model): no step asked for scratch")
         #expect(plan.arenaBytes < compiled.unplannedActivationBytes, "\(model): no buffer was reused")
     }
 }

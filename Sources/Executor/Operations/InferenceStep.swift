@@ -42,8 +42,17 @@ struct InferenceContext: @unchecked Sendable {
     let kernels: KernelSet
     let arena: UnsafeMutablePointer<Float>
     let weights: UnsafePointer<Float>
-    /// Worker 0's scratch, and the floats each worker's is apart (at least the steps' `workerScratchFloats`).
-    let workerScratch: (base: UnsafeMutablePointer<Float>, stride: Int)
+    /// Worker 0's scratch for the running step, and the floats each worker's is apart (at least the
+    /// step's `workerScratchFloats`).
+    var workerScratch: (base: UnsafeMutablePointer<Float>, stride: Int)
+
+    /// This context with a step's scratch (`ExecutionPlan.stepScratch`): at `offset` floats into the
+    /// arena, `stride` floats per worker.
+    func with(scratch: (offset: Int, stride: Int)?) -> InferenceContext {
+        var context = self
+        context.workerScratch = scratch.map { (arena + $0.offset, $0.stride) } ?? (arena, 0)
+        return context
+    }
 
     /// Worker `worker`'s scratch.
     func scratch(worker: Int) -> UnsafeMutablePointer<Float> { workerScratch.base + worker * workerScratch.stride }

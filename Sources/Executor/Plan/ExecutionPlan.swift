@@ -13,10 +13,11 @@ struct ExecutionPlan: Sendable {
     var batch: Int
     /// Bytes of activation memory one run needs (every buffer, reused by liveness, plus read slack).
     var arenaBytes: Int
-    /// Floats of scratch each worker needs (the most any step asks for), a multiple of 16; a run's arena
-    /// holds one piece per worker after the activations.
-    var workerScratchFloats: Int
-    /// Bytes the activations would need without reuse, for reporting.
+    /// Per step: where its workers' scratch starts in the arena and how many floats each worker's piece
+    /// is (a multiple of 16), when the step asks for scratch. Placed like a value alive during the
+    /// step alone, so it reuses memory no live value holds.
+    var stepScratch: [(offset: Int, stride: Int)?]
+    /// Bytes the activations and scratch would need without reuse, for reporting.
     var unplannedBytes: Int
     /// Packed weights and biases, addressed by the steps' offsets.
     var packedWeights: [Float]
@@ -35,13 +36,15 @@ struct ExecutionPlan: Sendable {
 }
 
 extension ExecutionPlan {
-    /// Compiles `graph` with `weights` (already validated) for `batch` images, the tile sizes of `kernels`
-    /// and `precision` (float32 when `kernels` cannot run it; int8 with `quantization`'s input scales).
-    init(graph: Graph, weights: WeightSet, batch: Int, kernels: KernelSet, precision: Precision = .float32,
+    /// Compiles `graph` with `weights` (already validated) for `batch` images on at most `threads`
+    /// workers, the tile sizes of `kernels` and `precision` (float32 when `kernels` cannot run it; int8
+    /// with `quantization`'s input scales).
+    init(graph: Graph, weights: WeightSet, batch: Int, threads: Int, kernels: KernelSet, precision: Precision = .float32,
          quantization: Quantization? = nil, groupBudgetBytes: Double = PlanCompiler.defaultGroupBudgetBytes) throws(ExecutorError) {
         var compiler = PlanCompiler(graph: graph, weights: weights, batch: batch, kernels: kernels, precision: precision,
                                     quantization: quantization)
         compiler.groupBudgetBytes = groupBudgetBytes
+        compiler.threads = threads
         self = try compiler.compile()
     }
 }

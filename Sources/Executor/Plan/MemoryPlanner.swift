@@ -1,9 +1,11 @@
 extension PlanCompiler {
     /// Places every value in one arena: element-wise steps write in place when their input dies there,
     /// and buffers whose lifetimes do not overlap share memory (largest first, lowest free offset).
-    /// Buffers that kernels read carry a guard gap for tile over-reads.
-    /// Returns the arena size and what the values would need without reuse, in bytes.
-    mutating func planMemory(output: Int, segments: [StepSegment]) -> (arena: Int, unplanned: Int) {
+    /// Buffers that kernels read carry a guard gap for tile over-reads. A step's scratch (one piece per
+    /// worker) is a buffer alive during that step alone.
+    /// Returns the arena size and what the values and scratch would need without reuse, in bytes, and
+    /// each step's scratch.
+    mutating func planMemory(output: Int, segments: [StepSegment]) -> (arena: Int, unplanned: Int, scratch: [(offset: Int, stride: Int)?]) {
         let count = layouts.count
         var first = [Int](repeating: Int.max, count: count), last = [Int](repeating: -1, count: count)
         first[0] = -1
@@ -59,10 +61,16 @@ extension PlanCompiler {
             size[r] = max(size[r] ?? 0, layouts[v].byteCount(batch: batch) + gap[v])
         }
         let roots = size.keys.sorted()   // ties in size go to the lower value index, as before
-        let (placedOffsets, end) = placeBuffers(sizes: roots.map { size[$0]! }, spans: roots.map { lifetime[$0]! })
+        let strides = steps.map { ($0.workerScratchFloats(layouts: layouts) + 15) / 16 * 16 }
+        let scratchSteps = steps.indices.filter { strides[$0] > 0 }
+        let sizes = roots.map { size[$0]! } + scratchSteps.map { threads * strides[$0] * ElementType.float32.byteCount }
+        let (placedOffsets, end) = placeBuffers(sizes: sizes, spans: roots.map { lifetime[$0]! } + scratchSteps.map { ($0, $0) })
         let offsets = Dictionary(uniqueKeysWithValues: zip(roots, placedOffsets))
         for v in 0..<count { layouts[v].offset = (offsets[root(v)] ?? 0) / layouts[v].element.byteCount }
-        let unplanned = size.values.reduce(0, +)
-        return (end, unplanned)
+        var scratch = [(offset: Int, stride: Int)?](repeating: nil, count: steps.count)
+        for (i, step) in scratchSteps.enumerated() {
+            scratch[step] = (placedOffsets[roots.count + i] / ElementType.float32.byteCount, strides[step])
+        }
+        return (end, sizes.reduce(0, +), scratch)
     }
 }

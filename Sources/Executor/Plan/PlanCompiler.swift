@@ -19,6 +19,8 @@ struct PlanCompiler {
     /// The graph after the inference rewrites: what each node takes in.
     let fused: FusedGraph
     var groupBudgetBytes = PlanCompiler.defaultGroupBudgetBytes
+    /// Workers a run may use: each step's scratch has a piece per worker.
+    var threads = 1
 
     var steps: [any InferenceStep] = []
     /// The IR node each step computes (its first, when it fuses several), for profiles.
@@ -58,14 +60,13 @@ struct PlanCompiler {
             if let (value, padding) = step.paddedInput { layouts[value].padding = max(layouts[value].padding, padding) }
         }
         let segments = planSegments()
-        let (arena, unplanned) = planMemory(output: output, segments: segments)
+        let (arena, unplanned, scratch) = planMemory(output: output, segments: segments)
         let serial = steps.indices.map { i in
             let bytes = (steps[i].reads + [steps[i].output]).reduce(0) { $0 + layouts[$1].imageBytes }
             return bytes + 4 * stepFlops[i] / batch < serialWorkLimit
         }
-        let scratch = steps.map { $0.workerScratchFloats(layouts: layouts) }.max() ?? 0
         return ExecutionPlan(steps: steps, segments: segments, layouts: layouts, inputValue: 0, outputValue: output, batch: batch,
-                             arenaBytes: arena, workerScratchFloats: (scratch + 15) / 16 * 16, unplannedBytes: unplanned, packedWeights: packed,
+                             arenaBytes: arena, stepScratch: scratch, unplannedBytes: unplanned, packedWeights: packed,
                              stepNodes: stepNodes, stepFlops: stepFlops, runsSerially: serial, precision: precision,
                              nodeValues: valueOf, fused: fused)
     }
