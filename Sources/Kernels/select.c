@@ -19,6 +19,9 @@ static int cpu_has_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #endif
+#if defined(__aarch64__)
+extern const rn_kernels rn_neon_kernels;
+#endif
 
 const rn_kernels *rn_kernels_for(const char *isa) {
     const int any = isa == NULL || isa[0] == '\0';
@@ -27,6 +30,9 @@ const rn_kernels *rn_kernels_for(const char *isa) {
     if (!any && strcmp(isa, "avx512") == 0) return NULL;
     if ((any || strcmp(isa, "avx2") == 0) && cpu_has_avx2()) return &rn_avx2_kernels;
     if (!any && strcmp(isa, "avx2") == 0) return NULL;
+#endif
+#if defined(__aarch64__)
+    if (any || strcmp(isa, "neon") == 0) return &rn_neon_kernels;   // every AArch64 CPU has NEON
 #endif
     if (any || strcmp(isa, "portable") == 0) return &rn_portable_kernels;
     return NULL;

@@ -29,7 +29,7 @@ struct RunOptions {
       --batch N               images per run (default 1)
       --resolution R          input size (default 224); --height/--width for non-square inputs
       --threads T             worker threads (default: active processors)
-      --isa avx512|avx2|portable   force a micro-kernel set (default: the best this CPU runs)
+      --isa avx512|avx2|neon|portable   force a micro-kernel set (default: the best this CPU runs)
       --precision fp32|bf16|int8  convolution arithmetic (default fp32); bf16 needs AVX-512 BF16,
                               int8 AVX-512 VNNI; elsewhere the model runs in fp32, with a note
       --calibration D         int8: calibrate on the training images of D (what `regnet train --data`

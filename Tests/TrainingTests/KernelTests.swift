@@ -5,7 +5,7 @@ import Testing
 /// over edge sizes: tiles shorter than the set's rows, panels narrower than 32 columns, short and long
 /// reductions, input-channel remainders, and accumulation into existing values.
 @Suite struct TrainingKernelTests {
-    static let sets: [String] = ["avx512", "avx2", "portable"].filter { (name: String) in rn_training_kernels_for(name) != nil }
+    static let sets: [String] = ["avx512", "avx2", "neon", "portable"].filter { (name: String) in rn_training_kernels_for(name) != nil }
 
     /// Deterministic values in [-1, 1).
     func values(_ count: Int, seed: Int) -> [Float] {

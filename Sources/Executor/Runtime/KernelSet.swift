@@ -31,9 +31,9 @@ public struct KernelSet: @unchecked Sendable {
     private let exactTiles: [Int]
 
     /// Every set this CPU runs, best first.
-    public static var available: [KernelSet] { ["avx512", "avx2", "portable"].compactMap(KernelSet.init(named:)) }
+    public static var available: [KernelSet] { ["avx512", "avx2", "neon", "portable"].compactMap(KernelSet.init(named:)) }
 
-    /// `avx512`, `avx2` or `portable`.
+    /// `avx512`, `avx2` (x86-64), `neon` (AArch64) or `portable`.
     public var name: String { String(cString: table.pointee.name) }
     /// GEMM rows per tile.
     var mr: Int { Int(table.pointee.mr) }

@@ -8,6 +8,9 @@ extern const rn_training_kernels rn_portable_training_kernels;
 extern const rn_training_kernels rn_avx512_training_kernels;
 extern const rn_training_kernels rn_avx2_training_kernels;
 #endif
+#if defined(__aarch64__)
+extern const rn_training_kernels rn_neon_training_kernels;
+#endif
 
 const rn_training_kernels *rn_training_kernels_for(const char *isa) {
     const rn_kernels *inference = rn_kernels_for(isa);
@@ -15,6 +18,9 @@ const rn_training_kernels *rn_training_kernels_for(const char *isa) {
 #if defined(__x86_64__) || defined(_M_X64)
     if (strcmp(inference->name, "avx512") == 0) return &rn_avx512_training_kernels;
     if (strcmp(inference->name, "avx2") == 0) return &rn_avx2_training_kernels;
+#endif
+#if defined(__aarch64__)
+    if (strcmp(inference->name, "neon") == 0) return &rn_neon_training_kernels;
 #endif
     return &rn_portable_training_kernels;
 }

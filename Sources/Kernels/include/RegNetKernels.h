@@ -150,7 +150,7 @@ typedef struct {
 
 /// A set of micro-kernels for one instruction set, with the tile sizes the operators must use.
 typedef struct {
-    const char *name;   ///< "avx512", "avx2" or "portable"
+    const char *name;   ///< "avx512", "avx2", "neon" or "portable"
     int mr;             ///< GEMM rows per tile
     int nr;             ///< GEMM columns per packed panel
     int xb;             ///< convolution pixels per tile
@@ -164,7 +164,7 @@ typedef struct {
     const rn_int8_kernels *(*int8)(void);
 } rn_kernels;
 
-/// The kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU runs);
+/// The kernels for `isa` ("avx512", "avx2", "neon", "portable", or NULL/"" for the best this CPU runs);
 /// NULL when the CPU cannot run the requested set.
 const rn_kernels *rn_kernels_for(const char *isa);
 

@@ -1,5 +1,5 @@
 // Micro-kernels of the training engine (backward passes and strided GEMMs): Training/template.h
-// instantiated once per instruction set (avx512.c, avx2.c, portable.c), chosen at run time like the
+// instantiated once per instruction set (avx512.c, avx2.c, neon.c, portable.c), chosen at run time like the
 // inference set (Training/select.c).
 #ifndef REGNET_TRAINING_KERNELS_H
 #define REGNET_TRAINING_KERNELS_H
@@ -65,7 +65,7 @@ typedef void (*rn_wgrad_stem3_fn)(size_t np, size_t ci, const float *x, size_t x
 
 /// One instruction set's training kernels.
 typedef struct {
-    const char *name;   ///< "avx512", "avx2" or "portable"
+    const char *name;   ///< "avx512", "avx2", "neon" or "portable"
     int mr;             ///< GEMM rows per tile (14 with 32 vector registers, 4 otherwise)
     rn_train_gemm_fn gemm_nn;
     rn_train_gemm_fn gemm_tn;
@@ -76,7 +76,7 @@ typedef struct {
     rn_interleave_pairs8_fn interleave_pairs8;
 } rn_training_kernels;
 
-/// The training kernels for `isa` ("avx512", "avx2", "portable", or NULL/"" for the best this CPU
+/// The training kernels for `isa` ("avx512", "avx2", "neon", "portable", or NULL/"" for the best this CPU
 /// runs); NULL when the CPU cannot run the requested set.
 const rn_training_kernels *rn_training_kernels_for(const char *isa);
 
