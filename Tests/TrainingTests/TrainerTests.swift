@@ -1,4 +1,5 @@
 import DesignSpaces
+import Executor
 import Foundation
 import NetworkIR
 import Testing
@@ -34,6 +35,28 @@ import Weights
         #expect(one.tensors == two.tensors, "1 and 2 threads: bit-identical (every reduction has a fixed order)")
         let other = try run(threads: 2, steps: 0..<6, seed: 4).weights
         #expect(other.tensors != two.tensors, "another seed starts elsewhere")
+    }
+
+    /// Evaluation keeps one compiled model per batch size and gives it the trainer's weights of the
+    /// moment: after more steps (and for the EMA) it must give what a model compiled afresh from those
+    /// weights gives, bit for bit.
+    @Test func evaluationFollowsTheWeightsOfTheMoment() throws {
+        let c = try #require(try trainingCases(kind: "sgd").first)
+        let (images, labels) = try c.batch(0)
+        let trainer = try run(threads: 2, steps: 0..<2)
+        func fresh(_ weights: WeightSet) throws -> [Float] {
+            try CompiledModel(graph: trainer.graph, weights: weights, batch: labels.count, threads: trainer.threads,
+                              kernels: trainer.kernels).run(images)
+        }
+        let early = try trainer.evaluate(images: images, labels: labels)
+        #expect(early.logits == (try fresh(trainer.weights)))
+        _ = try run(threads: 2, steps: 2..<4, trainer: trainer)
+        let late = try trainer.evaluate(images: images, labels: labels)
+        #expect(late.logits == (try fresh(trainer.weights)) && late.logits != early.logits, "evaluation after more steps")
+        let ema = try trainer.evaluate(images: images, labels: labels, ema: true)
+        #expect(ema.logits == (try fresh(try #require(trainer.emaWeights))) && ema.logits != late.logits, "the EMA's evaluation")
+        // Printed, an evaluation is one line, not its logits.
+        #expect("\(late)".hasPrefix("top-1 error ") && "\(late)".contains("(\(late.logits.count) logits)") && !"\(late)".contains("\n"))
     }
 
     @Test func resumingEqualsAnUninterruptedRun() throws {

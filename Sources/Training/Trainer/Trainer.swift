@@ -385,3 +385,10 @@ public final class Trainer {
     /// Bytes of parameters, their gradients and momentum, and the EMA.
     public var parameterBytes: Int { store.count * 4 * (ema == nil ? 3 : 4) }
 }
+
+extension Trainer.Evaluation: CustomStringConvertible {
+    /// The errors and loss in one line (printing an evaluation would otherwise list every logit).
+    public var description: String {
+        String(format: "top-1 error %.2f%%, top-5 error %.2f%%, loss %.4f (%d logits)", top1Error, top5Error, loss, logits.count)
+    }
+}
