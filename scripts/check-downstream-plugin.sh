@@ -38,6 +38,10 @@ for (name, network) in RegNetDeclarations.all {
 // named like one).
 let qualified: NetworkDSL.Network = try Network.regNet(depth: 13, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8)
 print("qualified", DesignSpaces.Zoo.models.count, Weights.Tensor(shape: [2], scalars: [0, 1]).shape, qualified.name)
+// …and with the umbrella module's name, as a user of `import RegNet` writes them.
+let viaUmbrella: RegNet.Network = try RegNet.Network.regNet(depth: 13, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8)
+print("umbrella", RegNet.Zoo.models.count, try RegNet.Zoo.model(named: "RegNetX-200MF").name, viaUmbrella.name == qualified.name,
+      RegNet.Tensor(shape: [3], scalars: [0, 1, 2]).shape)
 // A custom stem, head and block from the README's public layers, compiled and run.
 struct Basic: Block {
     func body(_ c: BlockContext) -> some Layer {
@@ -64,6 +68,7 @@ swift build 2>&1 | tail -3
 swift run App > run.log
 grep -q "Small 198" run.log || { echo "FAIL: the generated network did not run"; cat run.log; exit 1; }
 grep -q "qualified 24 \[2\]" run.log || { echo "FAIL: module-qualified names did not resolve"; cat run.log; exit 1; }
+grep -q "umbrella 24 RegNetX-200MF true \[3\]" run.log || { echo "FAIL: names qualified with RegNet. did not resolve"; cat run.log; exit 1; }
 grep -q "custom \[1, 10, 1, 1\] true" run.log || { echo "FAIL: the custom stem, head and block did not run"; cat run.log; exit 1; }
 echo "downstream: an invalid declaration must fail the build at Models.regnet:3"
 echo "Broken: depth=13 w0=20 wa=36.44 wm=2.49 group_width=8" >> Sources/Models/Models.regnet

@@ -57,7 +57,7 @@ enum ModelSelection {
             let line = "Stages: stages=\(stages) group_width=\(groupWidth)" + [("bottleneck_ratio", bottleneck.map { "\($0)" }),
                 ("se_ratio", se.map { "\($0)" }), ("stem", stem.map(String.init)), ("stem_stride", stemStride.map(String.init)),
                 ("classes", classes.map(String.init))].compactMap { key, value in value.map { " \(key)=\($0)" } }.joined()
-            return try network(from: DeclarationFile(parsing: line), name: "Stages", source: "--stages")
+            return try network(from: DeclarationFile(parsing: line), name: "Stages", source: nil)
         }
         guard rule.allSatisfy({ $0 }), let depth, let w0, let wa, let wm, let groupWidth else {
             throw UsageError("name a model, or give all of --depth, --w0, --wa, --wm and --group-width, or --stages, or --declaration")
@@ -84,13 +84,15 @@ enum ModelSelection {
         return try network(from: DeclarationFile(parsing: text), name: name, source: path)
     }
 
-    static func network(from file: DeclarationFile, name: String, source: String) throws -> Network {
+    /// The network `name` of a declaration file read from `source`, or of the line the model flags
+    /// make (`source` nil: its line and column are not the user's, so only the message is shown).
+    static func network(from file: DeclarationFile, name: String, source: String?) throws -> Network {
         if let error = file.diagnostics.first(where: { $0.severity == .error }) {
-            throw RuntimeError(error.formatted(path: source))
+            throw RuntimeError(source.map(error.formatted(path:)) ?? "the model flags: \(error.message)")
         }
         guard let network = file.networks[name] else {
             let known = file.declarations.map(\.name)
-            throw RuntimeError("\(source) declares no network '\(name)'" + (known.isEmpty ? "" : " (it declares \(known.joined(separator: ", ")))"))
+            throw RuntimeError("\(source ?? "the model flags") declares no network '\(name)'" + (known.isEmpty ? "" : " (it declares \(known.joined(separator: ", ")))"))
         }
         do { return try network.network(name: name) } catch { throw RuntimeError("\(error)") }
     }

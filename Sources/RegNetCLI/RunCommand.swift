@@ -61,6 +61,9 @@ enum RunCommand {
             input = tensor
         }
         let model = try options.compile()
+        if options.weightsPath == nil {
+            printError("note: no --weights, so \(model.graph.name) runs with seeded random weights (--seed \(options.seed)): its classes below mean nothing")
+        }
         let x = input ?? syntheticInput(shape: model.inputShape, seed: options.seed)
         var output = Tensor(shape: [], scalars: [0])
         let seconds = try measure { output = try model.run(x) }

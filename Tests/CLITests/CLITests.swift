@@ -97,6 +97,10 @@ struct CLI {
         #expect(unknown.status == 1 && unknown.err.contains("declares no network 'Other'") && unknown.err.contains("Cifar"))
         let mixed = try CLI.run(["summary", "regnetx_002", "--stages", "1x8", "--group-width", "8"])
         #expect(mixed.status == 2)
+        // Invalid stages: the message, once, without the line and column of a line the user never wrote.
+        let invalid = try CLI.run(["summary", "--stages", "1x16,2x30", "--group-width", "8"])
+        #expect(invalid.status == 1 && invalid.err == "regnet summary: error: the model flags: stage 2: bottleneck width 30 is not divisible by group width 8\n",
+                "\(invalid.err)")
     }
 
     @Test func summaryJSONHasTheNamedFields() throws {
@@ -124,6 +128,8 @@ struct CLI {
         let run = try CLI.run(["run", "--depth", "4", "--w0", "8", "--wa", "8", "--wm", "2", "--group-width", "8", "--classes", "5",
                                "--resolution", "32", "--batch", "2", "--output", output.path])
         #expect(run.status == 0 && FileManager.default.fileExists(atPath: output.path))
+        // Without --weights the classes come from random weights, and the run says so.
+        #expect(run.err.contains("no --weights") && run.err.contains("seeded random weights"), "\(run.err)")
         // A failing run writes nothing.
         let junk = folder.appendingPathComponent("junk.png")
         try Data("not an image".utf8).write(to: junk)

@@ -172,17 +172,6 @@ extension Network {
     }
 }
 
-/// The old spelling of `Network.regNet(…)`. A public function named like the module hides the module
-/// name in client code (`RegNet.Zoo` does not compile while it exists), so it goes in the next release.
-@available(*, deprecated, renamed: "Network.regNet(depth:w0:wa:wm:groupWidth:bottleneckRatio:seRatio:stemWidth:classes:groupRounding:name:)",
-           message: "a function named like the module hides `RegNet.` qualification in your code; use Network.regNet(...)")
-public func RegNet(depth: Int, w0: Double, wa: Double, wm: Double, groupWidth: Int, bottleneckRatio: Double = 1,
-                   seRatio: Double = 0, stemWidth: Int = 32, classes: Int = 1000,
-                   groupRounding: RegNetConfiguration.GroupRounding = .pycls, name: String? = nil) throws(RegNetError) -> Network {
-    try Network.regNet(depth: depth, w0: w0, wa: wa, wm: wm, groupWidth: groupWidth, bottleneckRatio: bottleneckRatio, seRatio: seRatio,
-                       stemWidth: stemWidth, classes: classes, groupRounding: groupRounding, name: name)
-}
-
 func format(_ x: Double) -> String {
     x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
 }
