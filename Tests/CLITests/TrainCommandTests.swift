@@ -72,6 +72,20 @@ import Glibc
         #expect(fromFile.status == 0 && fromFile.out.contains("top-1 error"), "\(fromFile.err)")
     }
 
+    /// pycls's EMA rate (1e-5) barely moves the EMA in a short run: `train` says so and what rate would
+    /// do; with that rate the note is gone. Here: 2 epochs of 15 steps, an update every 32 iterations
+    /// of an epoch, so 2 updates of α = 1e-5 · 100 / 2 · 32 = 0.016, leaving (1 − 0.016)² = 97%.
+    @Test func aShortRunWarnsThatTheEMACannotFollow() throws {
+        let common = Self.tiny + ["--data", "digits", "--epochs", "2", "--batch", "100", "--steps", "1"]
+        let short = try CLI.run(["train"] + common)
+        #expect(short.status == 0, "\(short.err)")
+        let note = try #require(short.out.split(separator: "\n").first { $0.hasPrefix("note: the EMA gets ") }, "\(short.out)")
+        #expect(note.contains("gets 2 updates") && note.contains("will still be 97%"), "\(note)")
+        let suggested = try #require(note.split(separator: " ").drop { $0 != "--ema-alpha" }.dropFirst().first.map(String.init))
+        let tuned = try CLI.run(["train"] + common + ["--ema-alpha", suggested])
+        #expect(tuned.status == 0 && !tuned.out.contains("note: the EMA"), "\(tuned.out)")
+    }
+
     @Test func resumedRunEndsWithTheSameWeights() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

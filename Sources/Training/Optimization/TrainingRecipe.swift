@@ -68,6 +68,37 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
     /// Whether the EMA of the weights is kept.
     public var usesEMA: Bool { emaAlpha > 0 && emaUpdatePeriod > 0 }
 
+    /// pycls's EMA rate for one update in `epoch` with batches of `batch`: min(1, EMA_ALPHA · batch /
+    /// epochs · period), and 1 during warmup (the EMA then follows the model).
+    func emaRate(epoch: Int, batch: Int) -> Double {
+        Double(epoch) < warmupEpochs ? 1 : min(1, emaAlpha * Double(batch) / Double(epochs) * Double(emaUpdatePeriod))
+    }
+
+    /// What a run of `iterationsPerEpoch` steps of `batch` images per epoch does to the EMA: its updates
+    /// after warmup (one every `emaUpdatePeriod` iterations of each epoch, pycls's rule), and the share
+    /// of the weights it started from — the initial ones, or warmup's last — still in it at the end.
+    /// pycls's EMA_ALPHA of 1e-5 suits ImageNet-length runs; on short runs the share stays near 1 and
+    /// the EMA's errors are those of a barely trained network. Nil without an EMA.
+    public func emaReach(batch: Int, iterationsPerEpoch: Int) -> (updates: Int, startingShare: Double)? {
+        guard usesEMA, iterationsPerEpoch > 0 else { return nil }
+        let perEpoch = (iterationsPerEpoch + emaUpdatePeriod - 1) / emaUpdatePeriod
+        var updates = 0, share = 1.0
+        for epoch in 0..<epochs {
+            if Double(epoch) < warmupEpochs {
+                (updates, share) = (0, 1)   // the EMA follows the model: it starts again from warmup's weights
+            } else {
+                updates += perEpoch
+                share *= pow(1 - emaRate(epoch: epoch, batch: batch), Double(perEpoch))
+            }
+        }
+        return (updates, share)
+    }
+
+    /// The EMA_ALPHA under which `updates` updates leave `share` of the starting weights in the EMA.
+    public func emaAlpha(leaving share: Double, updates: Int, batch: Int) -> Double {
+        (1 - pow(share, 1 / Double(max(1, updates)))) * Double(epochs) / (Double(batch) * Double(emaUpdatePeriod))
+    }
+
     /// Checks the values a run cannot use.
     public func validate() throws(TrainingError) {
         func check(_ ok: Bool, _ message: String) throws(TrainingError) { if !ok { throw TrainingError(.invalidArgument, message) } }

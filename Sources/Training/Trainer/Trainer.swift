@@ -263,9 +263,7 @@ public final class Trainer {
     /// during warmup.
     func updateEMA() {
         guard let ema, iteration % recipe.emaUpdatePeriod == 0 else { return }
-        let period = Double(recipe.emaUpdatePeriod)
-        var alpha = min(1, recipe.emaAlpha * Double(batch) / Double(recipe.epochs) * period)
-        if Double(epoch) < recipe.warmupEpochs { alpha = 1 }
+        let alpha = recipe.emaRate(epoch: epoch, batch: batch)
         let a = Float(alpha), keep = Float(1 - alpha), model = store.values.base, e = ema.base
         for i in 0..<store.count { e[i] = e[i] * keep + model[i] * a }
     }
