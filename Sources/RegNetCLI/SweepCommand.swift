@@ -255,9 +255,18 @@ enum SweepCommand {
         }
         warnAboutUnreadableRecords(collection)
         let withError = collection.results.filter { $0.error != nil }
+        func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
         for (space, results) in Dictionary(grouping: withError, by: \.space).sorted(by: { $0.key < $1.key }) {
-            let errors = results.compactMap(\.error)
-            print(String(format: "%@: n %d, min error %.2f%%, mean %.2f%%", space, errors.count, errors.min()!, errors.reduce(0, +) / Double(errors.count)))
+            let errors = results.compactMap(\.error), own = results.compactMap(\.bestError)
+            print(String(format: "%@: n %d, min error %.2f%%, mean %.2f%%", space, errors.count, errors.min()!, mean(errors))
+                  + (own.isEmpty ? "" : String(format: "; the models' own best: min %.2f%%, mean %.2f%%", own.min()!, mean(own))))
+        }
+        // pycls's rule takes the EMA's error when there is one; on short runs with pycls's EMA rate the EMA
+        // barely moves and that error says little about the models.
+        let lagging = withError.filter { r in r.emaError != nil && r.bestError.map { r.error! > $0 + 10 } == true }
+        if !lagging.isEmpty {
+            print("note: \(lagging.count) of \(withError.count) models' error (pycls's rule: the EMA's) is more than 10 points above "
+                  + "the model's own best; the EMA rate is too small for runs this short (regnet train says which --ema-alpha would suit)")
         }
         print(collection.statusLine)
         print("wrote \(sweep.url.path)/results.csv (\(withError.count) models) and results.json")
