@@ -83,6 +83,7 @@ enum SweepCommand {
         }
         // Each model as its job will train it: options (drawn values included), data, network, loaders.
         var opened: [String: (train: any ImageDataset, test: any ImageDataset)] = [:]
+        var lagging: [(share: Double, alpha: Double)] = []   // jobs whose EMA keeps over 10% of its starting weights
         for job in jobs {
             do {
                 let options = try jobOptions(job.train)
@@ -90,7 +91,11 @@ enum SweepCommand {
                 if opened[key] == nil { opened[key] = try options.data.open() }
                 let network: Network
                 do { network = try job.configuration.network(name: job.name) } catch { throw RuntimeError("\(error)") }
-                _ = try TrainCommand.Setup(network, options, datasets: opened[key])
+                let setup = try TrainCommand.Setup(network, options, datasets: opened[key])
+                if let reach = options.recipe.emaReach(batch: options.batch, iterationsPerEpoch: setup.trainLoader.batchesPerEpoch),
+                   reach.startingShare > 0.1 {
+                    lagging.append((reach.startingShare, options.recipe.emaAlpha(leaving: 0.01, updates: reach.updates, batch: options.batch)))
+                }
             } catch {
                 let reason = "\(error)".replacingOccurrences(of: "use --classes", with: "set model.classes to")
                 throw RuntimeError("\(path): model \(job.id) (\(job.name)) cannot train: \(reason)")
@@ -101,6 +106,11 @@ enum SweepCommand {
         }
         let spaces = Dictionary(grouping: jobs, by: \.space).map { "\($0.value.count) \($0.key)" }.sorted()
         print("\(description.name): \(jobs.count) models (\(spaces.joined(separator: ", "))) in \(sweep.url.path)")
+        if let worst = lagging.max(by: { $0.share < $1.share }) {
+            print(String(format: "note: in %d of %d models the EMA will still be up to %.0f%% the weights it starts from when training ends, "
+                         + "and pycls's rule reports the EMA's error: set train's \"ema-alpha\" to about %.3g for these runs "
+                         + "(pycls's 1e-5 suits ImageNet-length runs)", lagging.count, jobs.count, worst.share * 100, worst.alpha))
+        }
     }
 
     /// The `regnet train` options a job with `train` passes (its network aside), checked as `train` checks them.

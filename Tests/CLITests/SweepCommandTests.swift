@@ -42,6 +42,31 @@ import Glibc
         return (folder, file)
     }
 
+    /// A short sweep with pycls's EMA rate: setup says the EMA will barely move and which rate would
+    /// suit; with that rate, it says nothing.
+    @Test func setupWarnsWhenTheEMACannotFollowShortRuns() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-ema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func setup(_ train: String) throws -> String {
+            let file = folder.appendingPathComponent("sweep.json"), out = folder.appendingPathComponent(UUID().uuidString)
+            try Data(("""
+                {"name": "short", "seed": 0, "samples": [{"space": "RegNetX", "count": 2, "ranges": {"depth": [6, 12], "w0": [16, 64], "wa": [8, 32]}}],
+                 "constraints": {"flops": [2000000, 12000000], "resolution": 32}, "model": {"classes": 10, "stem_width": 16},
+                 "train": {"data": "digits", "epochs": 3, "batch": 32\(train)}}
+                """).utf8).write(to: file)
+            let r = try CLI.run(["sweep", "setup", file.path, "--out", out.path])
+            #expect(r.status == 0, "\(r.err)")
+            return r.out
+        }
+        let pycls = try setup("")
+        let note = try #require(pycls.split(separator: "\n").first { $0.hasPrefix("note: in 2 of 2 models the EMA will still be up to ") },
+                                "\(pycls)")
+        let alpha = try #require(note.split(separator: " ").drop { $0 != "about" }.dropFirst().first.map(String.init))
+        #expect(Double(alpha) != nil, "\(note)")
+        #expect(!(try setup(", \"ema-alpha\": \(alpha)")).contains("note: "), "with the suggested rate")
+    }
+
     func setup(_ file: URL, into dir: URL) throws {
         let r = try CLI.run(["sweep", "setup", file.path, "--out", dir.path])
         #expect(r.status == 0, "\(r.err)")
