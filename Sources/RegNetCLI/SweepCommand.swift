@@ -83,7 +83,7 @@ enum SweepCommand {
         }
         // Each model as its job will train it: options (drawn values included), data, network, loaders.
         var opened: [String: (train: any ImageDataset, test: any ImageDataset)] = [:]
-        var lagging: [(share: Double, alpha: Double)] = []   // jobs whose EMA keeps over 10% of its starting weights
+        var lagging: [EMAReach] = []   // jobs whose EMA will still hold much of its starting weights
         for job in jobs {
             do {
                 let options = try jobOptions(job.train)
@@ -92,9 +92,8 @@ enum SweepCommand {
                 let network: Network
                 do { network = try job.configuration.network(name: job.name) } catch { throw RuntimeError("\(error)") }
                 let setup = try TrainCommand.Setup(network, options, datasets: opened[key])
-                if let reach = options.recipe.emaReach(batch: options.batch, iterationsPerEpoch: setup.trainLoader.batchesPerEpoch),
-                   reach.startingShare > 0.1 {
-                    lagging.append((reach.startingShare, options.recipe.emaAlpha(leaving: 0.01, updates: reach.updates, batch: options.batch)))
+                if let reach = options.recipe.emaReach(batch: options.batch, iterationsPerEpoch: setup.trainLoader.batchesPerEpoch), reach.lags {
+                    lagging.append(reach)
                 }
             } catch {
                 let reason = "\(error)".replacingOccurrences(of: "use --classes", with: "set model.classes to")
@@ -106,10 +105,10 @@ enum SweepCommand {
         }
         let spaces = Dictionary(grouping: jobs, by: \.space).map { "\($0.value.count) \($0.key)" }.sorted()
         print("\(description.name): \(jobs.count) models (\(spaces.joined(separator: ", "))) in \(sweep.url.path)")
-        if let worst = lagging.max(by: { $0.share < $1.share }) {
+        if let worst = lagging.max(by: { $0.startingShare < $1.startingShare }) {
             print(String(format: "note: in %d of %d models the EMA will still be up to %.0f%% the weights it starts from when training ends, "
                          + "and pycls's rule reports the EMA's error: set train's \"ema-alpha\" to about %.3g for these runs "
-                         + "(pycls's 1e-5 suits ImageNet-length runs)", lagging.count, jobs.count, worst.share * 100, worst.alpha))
+                         + "(pycls's 1e-5 suits ImageNet-length runs)", lagging.count, jobs.count, worst.startingShare * 100, worst.suggestedAlpha))
         }
     }
 

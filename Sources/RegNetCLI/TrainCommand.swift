@@ -192,10 +192,10 @@ enum TrainCommand {
                 print("\(graph.name): \(formatCount(graph.complexity.flops)) flops, \(formatCount(graph.complexity.params)) params; "
                       + "\(trainSet.count) training images (\(trainLoader.batchesPerEpoch) batches of \(batch)), \(testSet.count) test; "
                       + "\(trainer.threads) threads, \(trainer.kernels.name)")
-                if let reach = recipe.emaReach(batch: batch, iterationsPerEpoch: trainLoader.batchesPerEpoch), reach.startingShare > 0.1 {
+                if let reach = recipe.emaReach(batch: batch, iterationsPerEpoch: trainLoader.batchesPerEpoch), reach.lags {
                     print(String(format: "note: the EMA gets %d updates in this run and will still be %.0f%% the weights it starts from, "
                                  + "so its errors will lag the model's; --ema-alpha %.3g would leave 1%% (pycls's 1e-5 suits ImageNet-length runs)",
-                                 reach.updates, reach.startingShare * 100, recipe.emaAlpha(leaving: 0.01, updates: reach.updates, batch: batch)))
+                                 reach.updates, reach.startingShare * 100, reach.suggestedAlpha))
                 }
             }
             let final = try run.run(resume: resume) { event in

@@ -79,7 +79,7 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
     /// of the weights it started from — the initial ones, or warmup's last — still in it at the end.
     /// pycls's EMA_ALPHA of 1e-5 suits ImageNet-length runs; on short runs the share stays near 1 and
     /// the EMA's errors are those of a barely trained network. Nil without an EMA.
-    public func emaReach(batch: Int, iterationsPerEpoch: Int) -> (updates: Int, startingShare: Double)? {
+    public func emaReach(batch: Int, iterationsPerEpoch: Int) -> EMAReach? {
         guard usesEMA, iterationsPerEpoch > 0 else { return nil }
         let perEpoch = (iterationsPerEpoch + emaUpdatePeriod - 1) / emaUpdatePeriod
         var updates = 0, share = 1.0
@@ -91,12 +91,9 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
                 share *= pow(1 - emaRate(epoch: epoch, batch: batch), Double(perEpoch))
             }
         }
-        return (updates, share)
-    }
-
-    /// The EMA_ALPHA under which `updates` updates leave `share` of the starting weights in the EMA.
-    public func emaAlpha(leaving share: Double, updates: Int, batch: Int) -> Double {
-        (1 - pow(share, 1 / Double(max(1, updates)))) * Double(epochs) / (Double(batch) * Double(emaUpdatePeriod))
+        // The EMA_ALPHA under which those updates would leave 1% of the starting weights.
+        let suggested = (1 - pow(0.01, 1 / Double(max(1, updates)))) * Double(epochs) / (Double(batch) * Double(emaUpdatePeriod))
+        return EMAReach(updates: updates, startingShare: share, suggestedAlpha: suggested)
     }
 
     /// Checks the values a run cannot use.
@@ -163,3 +160,16 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// How far a run's EMA gets from the weights it starts from (`TrainingRecipe.emaReach`).
+public struct EMAReach: Sendable, Hashable {
+    /// EMA updates after warmup.
+    public var updates: Int
+    /// The share of the starting weights still in the EMA when the run ends.
+    public var startingShare: Double
+    /// The EMA_ALPHA that would leave 1% of them.
+    public var suggestedAlpha: Double
+    /// Whether the EMA still holds over 10% of its starting weights: its errors then lag the model's,
+    /// and the commands say so.
+    public var lags: Bool { startingShare > 0.1 }
+}

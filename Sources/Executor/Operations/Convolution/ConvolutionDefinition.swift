@@ -48,8 +48,7 @@ struct ConvolutionDefinition: OperationDefinition {
             // Weights packed per operand type: float32 for `ConvolutionStep` (pairs of groups of width 8
             // where it can), narrow ones unpaired for `NarrowConvolutionStep`.
             let conv = self.conv, fp32Layout = ConvolutionStep.layout(conv, activation: activation)
-            let narrowLayout = DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup,
-                                            channels: conv.inChannels, pairing: false)
+            let narrowLayout = NarrowConvolutionStep.layout(conv)
             let stored = compiler.storeWeights(w, b, batchNorm: batchNorm, channels: conv.outChannels, name: node.name,
                                                quantizedInput: quantizedInput,
                                                pack: { ConvolutionStep.pack($0, $1, conv: conv, layout: $2 == 1 ? fp32Layout : narrowLayout, group: $2) },

@@ -75,14 +75,18 @@ struct ConvolutionStep: InferenceStep {
         }
     }
 
-    /// W[co][ci][ky][kx] and b packed for `layout` (`DirectLayout.pack`, `lanes`), with `group` input
-    /// channels side by side (1 float32, 2 bf16, 4 int8).
+    /// Units `units` of W[co][ci][ky][kx] (PyTorch's order, at `w`) packed for `layout` into `out`
+    /// (`DirectLayout.pack`), with `group` input channels side by side (1 float32, 2 bf16, 4 int8).
+    static func pack(_ w: UnsafePointer<Float>, conv: Convolution, layout: DirectLayout, group: Int = 1, units: Range<Int>,
+                     into out: UnsafeMutablePointer<Float>) {
+        let (taps, cig, cog) = (conv.kernel * conv.kernel, conv.inChannelsPerGroup, conv.outChannelsPerGroup)
+        layout.pack(taps: taps, group: group, units: units, into: out) { g, o, i, t in w[((g * cog + o) * cig + i) * taps + t] }
+    }
+
+    /// W and b packed for `layout` (`pack`, `lanes`), with `group` input channels side by side.
     static func pack(_ w: [Float], _ b: [Float], conv: Convolution, layout: DirectLayout, group: Int) -> (weights: [Float], bias: [Float]) {
-        let taps = conv.kernel * conv.kernel
-        let weights = [Float](unsafeUninitializedCapacity: layout.units * layout.unitWeights(taps: taps, group: group)) { out, count in
-            layout.pack(taps: taps, group: group, units: 0..<layout.units, into: out.baseAddress!) { g, o, i, t in
-                w[((g * conv.outChannelsPerGroup + o) * conv.inChannelsPerGroup + i) * taps + t]
-            }
+        let weights = [Float](unsafeUninitializedCapacity: layout.units * layout.unitWeights(taps: conv.kernel * conv.kernel, group: group)) { out, count in
+            w.withUnsafeBufferPointer { pack($0.baseAddress!, conv: conv, layout: layout, group: group, units: 0..<layout.units, into: out.baseAddress!) }
             count = out.count
         }
         return (weights, lanes(b, conv: conv, layout: layout))

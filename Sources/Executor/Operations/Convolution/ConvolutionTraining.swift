@@ -65,9 +65,10 @@ struct ConvolutionOperation: TrainingOperation {
     /// The inference step's forward (`ConvolutionStep`) over this batch: W and the bias packed into
     /// scratch, the rows buffered in each worker's scratch "rows".
     func forward(_ c: StepContext) {
-        let layout = forwardLayout, k2 = conv.kernel * conv.kernel, (cig, cog) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup)
-        let w = c.parameters + weight, packed = c.scratch("weights"), biases = layout.units * layout.unitWeights(taps: k2)
-        layout.pack(c, taps: k2, into: packed) { g, o, i, tap in w[((g * cog + o) * cig + i) * k2 + tap] }
+        let layout = forwardLayout, conv = conv, cog = conv.outChannelsPerGroup
+        let w = UnsafePointer(c.parameters + weight), packed = c.scratch("weights")
+        let biases = layout.units * layout.unitWeights(taps: conv.kernel * conv.kernel)
+        c.parallel(layout.units) { r in ConvolutionStep.pack(w, conv: conv, layout: layout, units: r, into: packed) }
         layout.lanes(into: packed + biases) { g, o in bias.map { c.parameters[$0 + g * cog + o] } ?? 0 }
         let step = ConvolutionStep(input: 0, output: 1, conv: conv, weights: 0, bias: biases, activation: .none, paired: layout.paired)
         let context = c.inferenceContext(layouts: [c.layout(of: c.values[input], inShape), c.layout(of: c.values[node], outShape)],

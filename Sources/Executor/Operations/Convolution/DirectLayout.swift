@@ -116,7 +116,13 @@ struct DirectLayout {
 
     /// Items `rows` rows are split into among `workers` so every worker has work: when rows are few,
     /// each row's units are split into several.
-    func chunks(rows: Int, workers: Int) -> Int { rows >= 4 * workers ? 1 : min(units, max(1, (4 * workers + rows - 1) / rows)) }
+    func chunks(rows: Int, workers: Int) -> Int { Self.chunks(rows: rows, workers: workers, units: units) }
+
+    /// Pieces each of `rows` rows of `units` units is split into: 1 when there are at least four rows
+    /// per worker, else enough for about four items per worker, at most one per unit.
+    static func chunks(rows: Int, workers: Int, units: Int) -> Int {
+        rows >= 4 * workers ? 1 : min(units, max(1, (4 * workers + rows - 1) / rows))
+    }
 
     /// Runs `body(row, units, buffer)` over `rows` rows among the training workers, each with its piece
     /// of the operation's per-worker scratch `buffer` (`units` is the item's share of a row's units).

@@ -23,13 +23,16 @@ struct NarrowConvolutionStep: InferenceStep {
     /// output channel's weight scale) and the scale of a uint8 output.
     var quantization: (scales: Int, outputScale: Float)?
 
-    /// 16-channel output blocks per group.
-    var blocksPerGroup: Int { (conv.outChannelsPerGroup + 15) / 16 }
-    /// Packed weight elements per 16-channel block.
-    var blockWeights: Int {
-        let group = 4 / operands.byteCount
-        return conv.kernel * conv.kernel * ((conv.inChannelsPerGroup + group - 1) / group * group) * 16
+    /// The channels as the narrow kernels take them: one unit per 16-channel block of a group, unpaired.
+    static func layout(_ conv: Convolution) -> DirectLayout {
+        DirectLayout(groups: conv.groups, reduced: conv.inChannelsPerGroup, produced: conv.outChannelsPerGroup,
+                     channels: conv.inChannels, pairing: false)
     }
+
+    /// 16-channel output blocks per group.
+    var blocksPerGroup: Int { Self.layout(conv).blocks }
+    /// Packed weight elements per 16-channel block (input channels in groups of 2 for bf16, 4 for int8).
+    var blockWeights: Int { Self.layout(conv).unitWeights(taps: conv.kernel * conv.kernel, group: 4 / operands.byteCount) }
 
     var reads: [Int] { [input] }
     var readsNarrowValues: Bool { true }
@@ -50,7 +53,7 @@ struct NarrowConvolutionStep: InferenceStep {
         let rows = images.count * output.height, firstRow = images.lowerBound * output.height
         output.zeroPadding(rows: imageRows(images, output.height, worker, workers), in: arena)
         // Few rows (late stages at batch 1): split each row's groups too, so every worker has work.
-        let chunks = rows >= 4 * workers ? 1 : min(groups, max(1, (4 * workers + rows - 1) / rows))
+        let chunks = DirectLayout.chunks(rows: rows, workers: workers, units: groups)
         let bf16 = operands == .bfloat16 ? c.kernels.bfloat16! : nil, int8 = operands == .int8 ? c.kernels.int8! : nil
         let xb = bf16?.xb ?? int8!.xb
         let bf16Arena = UnsafeMutableRawPointer(arena).assumingMemoryBound(to: UInt16.self)
