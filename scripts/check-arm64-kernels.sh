@@ -2,7 +2,9 @@
 # The AArch64 kernel sets, checked on this x86-64 machine: compiles Sources/Kernels for
 # aarch64-linux-gnu with the toolchain's clang (the compiler SwiftPM uses for the C target), links
 # with Debian's cross toolchain, and runs scripts/kernel-sets-test.c under qemu-aarch64: every kernel
-# of the NEON inference and training tables against the portable set. Then the same program natively,
+# of the NEON inference and training tables against the portable set, and the BF16 and int8
+# dot-product sets against scalar references, on three CPU models (which also checks that run-time
+# detection offers each model the sets it can run). Then the same program natively,
 # over this CPU's x86 sets. Installs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user
 # (Debian) when missing.
 set -euo pipefail
@@ -31,9 +33,21 @@ build() {   # build NAME CC-FLAGS...: every source to its own object (several sh
 objects=$(build aarch64 --target=aarch64-linux-gnu -isystem /usr/aarch64-linux-gnu/include)
 # shellcheck disable=SC2086
 aarch64-linux-gnu-gcc $objects -lm -o "$work/kernel-sets-test-aarch64"
-echo "== AArch64 under qemu-aarch64"
-qemu-aarch64 -L /usr/aarch64-linux-gnu "$work/kernel-sets-test-aarch64" | tee "$work/aarch64.log"
-grep -q '^neon: every kernel' "$work/aarch64.log"
+# Three CPU models, so the run-time detection is checked too: each must be offered exactly the
+# reduced-precision sets its extensions allow, and every set offered must pass.
+#   max          BF16, I8MM and DotProd    -> neonbf16, neoni8mm
+#   neoverse-n1  DotProd (Armv8.2)         -> no bf16, neondotprod
+#   cortex-a57   NEON only (Armv8.0)       -> fp32 only
+expect() {   # expect CPU BF16-SET INT8-SET
+  echo "== AArch64 under qemu-aarch64 -cpu $1"
+  qemu-aarch64 -cpu "$1" -L /usr/aarch64-linux-gnu "$work/kernel-sets-test-aarch64" | tee "$work/aarch64.log"
+  grep -q '^neon: every kernel' "$work/aarch64.log"
+  grep -q "^bf16: $2 " "$work/aarch64.log" || { echo "FAIL: -cpu $1 should run bf16 set '$2'"; exit 1; }
+  grep -q "^int8: $3 " "$work/aarch64.log" || { echo "FAIL: -cpu $1 should run int8 set '$3'"; exit 1; }
+}
+expect max neonbf16 neoni8mm
+expect neoverse-n1 "none on this CPU" neondotprod
+expect cortex-a57 "none on this CPU" "none on this CPU"
 
 objects=$(build native)
 # shellcheck disable=SC2086

@@ -18,7 +18,7 @@ enum EvalCommand {
       --batch N               images per batch (default 200)
       --threads T             worker threads (default: active processors)
       --precision fp32|bf16|int8  convolution arithmetic (default fp32; bf16 and int8 fall back to
-                              fp32 with a note where the CPU lacks AVX-512 BF16 or VNNI). int8 uses
+                              fp32 with a note where the CPU lacks their dot products). int8 uses
                               the scales of a quantised weights file (`regnet quantize`), or calibrates
                               on the data's training images (test-time transform)
       --calibration-images N  int8: training images to calibrate on (default 128)

@@ -30,8 +30,8 @@ struct RunOptions {
       --resolution R          input size (default 224); --height/--width for non-square inputs
       --threads T             worker threads (default: active processors)
       --isa avx512|avx2|neon|portable   force a micro-kernel set (default: the best this CPU runs)
-      --precision fp32|bf16|int8  convolution arithmetic (default fp32); bf16 needs AVX-512 BF16,
-                              int8 AVX-512 VNNI; elsewhere the model runs in fp32, with a note
+      --precision fp32|bf16|int8  convolution arithmetic (default fp32); bf16 needs AVX-512 BF16 (arm64:
+                              BF16), int8 AVX-512 VNNI (arm64: I8MM or DotProd); elsewhere fp32, with a note
       --calibration D         int8: calibrate on the training images of D (what `regnet train --data`
                               takes: cifar10:DIR, folder:DIR, npy:…, digits) or `random` (seeded
                               noise, with a warning); not needed with a quantised weights file
@@ -201,7 +201,7 @@ extension Precision {
 
     /// What to tell the user when `kernels` cannot run `precision` and the model runs in fp32.
     static func fallbackNote(_ precision: Precision, kernels: KernelSet) -> String {
-        "note: \(precision.rawValue) needs \(precision == .int8 ? "AVX-512 VNNI" : "AVX-512 BF16"), which "
-            + (kernels.name == "avx512" ? "this CPU lacks" : "the \(kernels.name) kernels lack") + "; running in fp32"
+        "note: \(precision.rawValue) needs \(precision.requiredInstructions ?? "nothing"), which "
+            + (KernelSet.best.name == kernels.name ? "this CPU lacks" : "the \(kernels.name) kernels lack") + "; running in fp32"
     }
 }

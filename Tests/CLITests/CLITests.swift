@@ -4,6 +4,13 @@ import Testing
 /// Runs the built `regnet` executable (next to the test binary) and checks its contract: exit status
 /// 0 ok, 1 runtime error, 2 usage error; errors on standard error; the JSON fields the issues name.
 struct CLI {
+    /// What the fallback note says bf16 and int8 need (`Precision.requiredInstructions`), per architecture.
+    #if arch(arm64)
+    static let bf16Instructions = "the Arm BF16 extension (bfdot)", int8Instructions = "Arm 8-bit dot products (I8MM usdot or DotProd sdot)"
+    #else
+    static let bf16Instructions = "AVX-512 BF16", int8Instructions = "AVX-512 VNNI"
+    #endif
+
     static func executable() throws -> URL {
         var candidates: [URL] = []
         if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
@@ -144,8 +151,8 @@ struct CLI {
         #expect(bench.status == 0)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(bench.out.utf8)) as? [String: Any])
         let precision = try #require(report["precision"] as? String)
-        // bf16 where the CPU has AVX-512 BF16; elsewhere fp32, with a note saying why.
-        #expect(precision == "bf16" || (precision == "fp32" && bench.err.contains("needs AVX-512 BF16")))
+        // bf16 where the CPU has bf16 dot products; elsewhere fp32, with a note saying why.
+        #expect(precision == "bf16" || (precision == "fp32" && bench.err.contains("needs \(CLI.bf16Instructions), which this CPU lacks")))
         for precision in ["bf16", "int8"] {
             let forced = try CLI.run(["run", "regnetx_002", "--resolution", "32", "--isa", "portable", "--precision", precision]
                                      + (precision == "int8" ? ["--calibration", "random"] : []))
@@ -176,7 +183,7 @@ struct CLI {
         if run1.out.contains("int8") {
             #expect(try Data(contentsOf: fromFile) == Data(contentsOf: calibrated))
         } else {
-            #expect(run1.err.contains("needs AVX-512 VNNI"))
+            #expect(run1.err.contains("needs \(CLI.int8Instructions), which this CPU lacks"))
         }
         let twice = try CLI.run(["run"] + model + ["--weights", file.path, "--precision", "int8", "--calibration", "random"])
         #expect(twice.status == 2 && twice.err.contains("already quantised"))

@@ -7,10 +7,12 @@ import Testing
 /// GEMM tiles (every row count up to mr, odd and even depths, column counts around the panel width,
 /// bias, float32 and bf16 residuals, each activation, float32 and bf16 outputs), convolution tiles (odd
 /// and even input channel counts, float32 and bf16 outputs), the paired convolution tile, packing from float32 and bf16 rows with
-/// and without gates, and the conversion. Runs wherever the CPU has AVX-512 BF16 (CI requires it where the CPU
+/// and without gates, and the conversion. Runs wherever the CPU has bf16 dot products (CI requires it where the CPU
 /// reports it, see `ParityTests.requiredKernelSetsRun`).
 @Suite struct BFloat16KernelTests {
-    static let sets: [String] = BFloat16Kernels.available == nil ? [] : ["avx512bf16"]
+    static let sets: [String] = BFloat16Kernels.available.map { [$0.name] } ?? []
+    /// The sets with a paired convolution tile (`conv2`; NEON's has none).
+    static let pairedSets: [String] = BFloat16Kernels.available.flatMap { $0.conv2 == nil ? nil : [$0.name] } ?? []
 
     /// `x` rounded to bf16, as a float.
     static func rounded(_ x: Float) -> Float { Float(bitPattern: UInt32(bfloat16Bits(x)) << 16) }
@@ -99,9 +101,9 @@ import Testing
     /// its single tile (`conv`, checked against the scalar reference above) on the same operands: the
     /// second tile in the same group (shared input, `in_next` 0) and in the next group, every pixel count
     /// up to `xb2`, full and partial channel blocks, with and without ReLU, float32 and bf16 outputs.
-    @Test(arguments: sets)
+    @Test(arguments: pairedSets)
     func pairedConvolutionTileEqualsTwoSingleTiles(_ name: String) throws {
-        let set = try #require(BFloat16Kernels.available)
+        let set = try #require(BFloat16Kernels.available), conv2 = try #require(set.conv2)
         let (kernel, ci, outPixel) = (3, 8, 40)
         let (pairs, inPixel) = ((ci + 1) / 2, 2 * ci + 3), inRow = (set.xb2 + kernel + 1) * inPixel
         let input = Self.bits(InferenceKernelTests.values(kernel * inRow + set.xb2 * inPixel + 2 * ci, seed: 3).map(Self.rounded))
@@ -117,7 +119,7 @@ import Testing
                         var single = paired
                         input.withUnsafeBufferPointer { ip in weights.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
                             paired.withUnsafeMutableBytes { op in
-                                set.conv2(xb, co0, co1, kernel, kernel, ci, ip.baseAddress!, inNext, inRow, inPixel, inPixel,
+                                conv2(xb, co0, co1, kernel, kernel, ci, ip.baseAddress!, inNext, inRow, inPixel, inPixel,
                                           wp.baseAddress!, wNext, bp.baseAddress!, op.baseAddress!, outPixel, act, bf16Output ? 1 : 0)
                             }
                             single.withUnsafeMutableBytes { op in

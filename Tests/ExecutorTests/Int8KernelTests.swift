@@ -9,7 +9,7 @@ import Testing
 /// float32 and uint8 rows with and without gates, and quantisation. Runs wherever the CPU has AVX-512
 /// VNNI (CI requires it where the CPU reports it, see `ParityTests.requiredKernelSetsRun`).
 @Suite struct Int8KernelTests {
-    static let sets: [String] = Int8Kernels.available == nil ? [] : ["avx512vnni"]
+    static let sets: [String] = Int8Kernels.available.map { [$0.name] } ?? []
 
     /// Deterministic integers in [lower, upper].
     static func integers(_ count: Int, seed: Int, _ lower: Int, _ upper: Int) -> [Int] {

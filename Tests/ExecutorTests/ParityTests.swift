@@ -44,8 +44,8 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let available = KernelSet.available.map(\.name)
         print("kernel sets tested: \(available.joined(separator: ", "))")
         let required = ProcessInfo.processInfo.environment["REGNET_REQUIRE_KERNELS"]?.split(separator: ",").map(String.init) ?? []
-        let reduced = (BFloat16Kernels.available == nil ? [] : ["avx512bf16"]) + (Int8Kernels.available == nil ? [] : ["avx512vnni"])
-        print("bf16 and int8 kernels tested: \(reduced.isEmpty ? "none (no AVX-512 BF16 or VNNI)" : reduced.joined(separator: ", "))")
+        let reduced = [BFloat16Kernels.available?.name, Int8Kernels.available?.name].compactMap { $0 }
+        print("bf16 and int8 kernels tested: \(reduced.isEmpty ? "none (no bf16 or 8-bit dot products on this CPU)" : reduced.joined(separator: ", "))")
         for name in required {
             #expect((available + reduced).contains(name), "REGNET_REQUIRE_KERNELS names \(name), which this CPU does not run")
         }

@@ -59,9 +59,11 @@ public struct KernelSet: @unchecked Sendable {
         (trainingTable.pointee.conv_pair8!, trainingTable.pointee.interleave_pairs8!)
     }
 
-    /// The bf16 micro-kernels that go with this set, when its table names them and the CPU has AVX-512 BF16.
+    /// The bf16 micro-kernels that go with this set, when its table names them and the CPU has bf16 dot
+    /// products (AVX-512 BF16 with `avx512`; the Arm BF16 extension with `neon`).
     let bfloat16: BFloat16Kernels?
-    /// The int8 micro-kernels that go with this set, when its table names them and the CPU has AVX-512 VNNI.
+    /// The int8 micro-kernels that go with this set, when its table names them and the CPU has 8-bit dot
+    /// products (AVX-512 VNNI with `avx512`; Arm I8MM or DotProd with `neon`).
     let int8: Int8Kernels?
     /// Whether `precision` runs with this set (float32 always does).
     public func supports(_ precision: Precision) -> Bool {

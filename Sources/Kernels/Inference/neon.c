@@ -1,7 +1,8 @@
 // NEON (AArch64 Advanced SIMD) inference kernels: the template with 4-float q-register vectors, FMA
 // (`fmla`), and lane counts standing in for masks (NEON has no masked loads or stores); a 12x8 GEMM
 // tile (24 of the 32 vector registers hold accumulators) and a 6-pixel x 16-channel convolution tile
-// (24 accumulators). Every AArch64 CPU has these instructions, so the set needs no run-time check.
+// (24 accumulators). Every AArch64 CPU has these instructions, so the set needs no run-time check; its
+// bf16 and int8 companions (neonbf16.c, neonint8.c) are offered where the CPU reports their extensions.
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #include <stddef.h>
@@ -47,5 +48,6 @@ IK_CONV_TILE(6)
 
 static const rn_conv_tile tiles_neon[] = {{"conv_6x16_neon", 6, 16, 0, conv_6x16_neon}};
 
-const rn_kernels rn_neon_kernels = {"neon", IK_MR, IK_NR, 6, IK_GEMM, conv_6x16_neon, IK_PACK, tiles_neon, 1, NULL, NULL};
+const rn_kernels rn_neon_kernels = {"neon", IK_MR, IK_NR, 6, IK_GEMM, conv_6x16_neon, IK_PACK, tiles_neon, 1, rn_bf16_kernels_for,
+                                   rn_int8_kernels_for};
 #endif

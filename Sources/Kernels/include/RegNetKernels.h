@@ -79,24 +79,24 @@ typedef void (*rn_conv2_bf16_fn)(size_t xb, size_t co0, size_t co1, size_t kh, s
 /// Rounds n floats to bf16 (nearest even).
 typedef void (*rn_convert_bf16_fn)(size_t n, const float *src, rn_bf16 *dst);
 
-/// The bf16 micro-kernels (AVX-512 BF16) and their tile sizes.
+/// The bf16 micro-kernels (AVX-512 BF16 or AArch64 BF16) and their tile sizes.
 typedef struct {
-    const char *name;   ///< "avx512bf16"
+    const char *name;   ///< "avx512bf16" or "neonbf16"
     int mr;             ///< GEMM rows per tile
     int nr;             ///< GEMM columns per packed panel
     int xb;             ///< convolution pixels per tile
     rn_gemm_bf16_fn gemm;
     rn_conv_bf16_fn conv;
-    int xb2;            ///< pixels per tile of conv2 (outputs at most this wide use it)
-    rn_conv2_bf16_fn conv2;
+    int xb2;            ///< pixels per tile of conv2 (outputs at most this wide use it); 0 when there is none
+    rn_conv2_bf16_fn conv2;   ///< NULL when xb2 is 0
     rn_pack_bf16_fn pack;
     rn_convert_bf16_fn convert;
 } rn_bf16_kernels;
 
-/// The bf16 kernels, or NULL when the CPU has no bf16 dot-product instructions.
+/// The bf16 kernels, or NULL when the CPU has no bf16 dot-product instructions (vdpbf16ps, bfdot).
 const rn_bf16_kernels *rn_bf16_kernels_for(void);
 
-/// int8 GEMM row tile (AVX-512 VNNI): uint8 A (zero point 0) times int8 B, int32 accumulation, then
+/// int8 GEMM row tile (AVX-512 VNNI vpdpbusd, AArch64 usdot or sdot): uint8 A (zero point 0) times int8 B, int32 accumulation, then
 /// c = act(acc x scale[j] + bias[j] + residual) for j < n. k is a multiple of 4 (depths padded with
 /// zeros), A rows hold k bytes, B's panels are [k / 4][nr][4] (reduction indices 4p..4p+3 of a column
 /// side by side). scale and bias hold n values padded to whole panels. c_rows point at float32 rows,
@@ -123,9 +123,9 @@ typedef void (*rn_conv_int8_fn)(size_t xb, size_t co, size_t kh, size_t kw, size
 /// Quantises n floats to uint8: round(x / scale) saturated to [0, 255].
 typedef void (*rn_convert_int8_fn)(size_t n, const float *src, unsigned char *dst, float scale);
 
-/// The int8 micro-kernels (AVX-512 VNNI) and their tile sizes.
+/// The int8 micro-kernels (AVX-512 VNNI, AArch64 I8MM or DotProd) and their tile sizes.
 typedef struct {
-    const char *name;   ///< "avx512vnni"
+    const char *name;   ///< "avx512vnni", "neoni8mm" or "neondotprod"
     int mr;             ///< GEMM rows per tile
     int nr;             ///< GEMM columns per packed panel
     int xb;             ///< convolution pixels per tile
@@ -135,7 +135,7 @@ typedef struct {
     rn_convert_int8_fn convert;
 } rn_int8_kernels;
 
-/// The int8 kernels, or NULL when the CPU has no AVX-512 VNNI.
+/// The int8 kernels, or NULL when the CPU has no 8-bit dot products (AVX-512 VNNI; AArch64 I8MM or DotProd).
 const rn_int8_kernels *rn_int8_kernels_for(void);
 
 /// A convolution tile a set's `conv` dispatches to, named for its size and ISA as XNNPACK names its

@@ -59,7 +59,7 @@ struct NarrowConvolutionStep: InferenceStep {
         let bf16Arena = UnsafeMutableRawPointer(arena).assumingMemoryBound(to: UInt16.self)
         // Narrow bf16 outputs: two 16-channel blocks per kernel call (the next block of the group, or the
         // next group's first when groups are whole blocks), so enough accumulators are in flight.
-        let paired = bf16.map { output.width <= $0.xb2 && activation != .sigmoid } ?? false
+        let paired = bf16.map { $0.conv2 != nil && output.width <= $0.xb2 && activation != .sigmoid } ?? false
         let outBytes = output.element.byteCount, outBF16: Int32 = output.element == .bfloat16 ? 1 : 0
         for item in share(rows * chunks, worker, workers) {
             let row = firstRow + item / chunks, chunk = item % chunks
@@ -79,9 +79,9 @@ struct NarrowConvolutionStep: InferenceStep {
                     let out = UnsafeMutableRawPointer(arena) + (output.index(n, y, x) + g * outPerGroup + b * 16) * outBytes
                     if let bf16 {
                         let w = UnsafeRawPointer(c.weights + weights).assumingMemoryBound(to: UInt16.self) + block * blockWeights
-                        if pair {
+                        if pair, let conv2 = bf16.conv2 {
                             let co1 = sameGroup ? min(16, outPerGroup - (b + 1) * 16) : min(16, outPerGroup)
-                            bf16.conv2(count, co, co1, k, k, inPerGroup, bf16Arena + src, sameGroup ? 0 : inPerGroup, input.rowStride,
+                            conv2(count, co, co1, k, k, inPerGroup, bf16Arena + src, sameGroup ? 0 : inPerGroup, input.rowStride,
                                        input.channels, s * input.channels, w, blockWeights, bias, out, output.channels,
                                        activation.rawValue, outBF16)
                         } else {
