@@ -25,7 +25,10 @@ weight decay 5e-4 with batch norm exempt, cosine schedule with one warmup epoch 
 smoothing 0.1, EMA every 2 iterations by pycls's update_model_ema formula): "loss" per step,
 "final.<name>" (weights and running statistics), "momentum.<name>", "ema.<name>"; and
 CASE.precise_bn.safetensors: the running statistics pycls's compute_precise_bn_stats gives on the
-initial weights over the case's 4 batches.
+initial weights over the case's 4 batches; and CASE.adamw.safetensors: 20 steps of torch.optim.AdamW
+from the same weights on the same batches (betas 0.9/0.999, eps 1e-8, weight decay 0.05 with batch
+norm exempt, the same schedule with base rate 1e-3, label smoothing 0.1, no EMA), in float64: "loss"
+per step, "final.<name>", "exp_avg.<name>", "exp_avg_sq.<name>".
 cases.json lists each case's network and run settings.
 
     python3 -m venv venv && venv/bin/pip install torch timm safetensors numpy
@@ -299,7 +302,7 @@ def sgd_case(name, model, batch, h, w, classes, seed):
     save_file(state(model), os.path.join(OUT, f"{name}.safetensors"))
     np.save(os.path.join(OUT, f"{name}.inputs.npy"), x.numpy().astype(np.float32))
     np.save(os.path.join(OUT, f"{name}.labels.npy"), labels.numpy().astype(np.float32))
-    single = copy.deepcopy(model)
+    single, initial = copy.deepcopy(model), copy.deepcopy(model)
     precise_bn(copy.deepcopy(model).double(), x.double(), name)
     out, settings = sgd_run(model.double(), x.double(), labels, classes)
     out32, _ = sgd_run(single, x, labels, classes)
@@ -309,6 +312,12 @@ def sgd_case(name, model, batch, h, w, classes, seed):
     print(f"{name}: PyTorch float32 vs float64 after 20 steps: worst {worst:.2e} relative (losses, weights, momentum, EMA)")
     save_file({k: v.float().contiguous() for k, v in out.items()}, os.path.join(OUT, f"{name}.sgd.safetensors"))
     print(f"{name}: losses {out['loss'][0]:.4f} -> {out['loss'][-1]:.4f}")
+    adamw = adamw_run(copy.deepcopy(initial).double(), x.double(), labels, classes)
+    adamw32 = adamw_run(initial, x, labels, classes)
+    errors = {k: ((adamw32[k].double() - v).abs().max() / max(v.abs().max(), 1e-12)).item() for k, v in adamw.items()}
+    print(f"{name}: AdamW, PyTorch float32 vs float64 after 20 steps: worst {max(errors.values()):.2e} relative "
+          f"({max(errors, key=errors.get)}); losses {adamw['loss'][0]:.4f} -> {adamw['loss'][-1]:.4f}")
+    save_file({k: v.float().contiguous() for k, v in adamw.items()}, os.path.join(OUT, f"{name}.adamw.safetensors"))
     return settings
 
 
@@ -367,6 +376,32 @@ def sgd_run(model, x, labels, classes):
     out.update({f"momentum.{n}": opt.state[p]["momentum_buffer"].detach().clone() for n, p in named.items()})
     out.update({f"ema.{k}": v for k, v in ema.items()})
     return out, dict(epochs=epochs, iterations=iters, base_lr=base_lr, warmup_epochs=warmup, ema_alpha=ema_alpha, ema_period=period)
+
+
+def adamw_run(model, x, labels, classes):
+    """20 steps of torch.optim.AdamW over the sgd case's batches, pycls's schedule set per epoch."""
+    epochs, iters, base_lr, warmup = 5, 4, 1e-3, 1
+    bn = [p for n, p in model.named_parameters() if "bn" in n]
+    rest = [p for n, p in model.named_parameters() if "bn" not in n]
+    opt = torch.optim.AdamW([{"params": bn, "weight_decay": 0.0}, {"params": rest, "weight_decay": 0.05}],
+                            lr=base_lr, betas=(0.9, 0.999), eps=1e-8)
+    losses = []
+    for epoch in range(epochs):
+        for group in opt.param_groups:
+            group["lr"] = pycls_lr(epoch, base_lr, epochs, warmup, 0.1)
+        for it in range(iters):
+            model.train()
+            opt.zero_grad()
+            loss = soft_cross_entropy(model(x[it]), smooth_one_hot(labels[it], classes, 0.1, x.dtype))
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    out = {"loss": torch.tensor(losses, dtype=torch.float64)}
+    out.update({f"final.{k}": v for k, v in state(model).items()})
+    for n, p in model.named_parameters():
+        out[f"exp_avg.{n}"] = opt.state[p]["exp_avg"].detach().clone()
+        out[f"exp_avg_sq.{n}"] = opt.state[p]["exp_avg_sq"].detach().clone()
+    return out
 
 
 class XBlockNet(nn.Module):

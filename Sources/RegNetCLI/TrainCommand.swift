@@ -23,6 +23,9 @@ enum TrainCommand {
       --per-iteration-lr      set the rate every iteration instead of once per epoch
       --warmup-epochs W --warmup-factor F     linear warmup (default 0 epochs, factor 0.1)
       --momentum M --dampening D --no-nesterov | --nesterov   (default 0.9, 0, nesterov on)
+      --adamw                 AdamW instead of SGD (PyTorch's torch.optim.AdamW, decoupled weight
+                              decay); --beta1 B --beta2 B --adam-eps E (default 0.9, 0.999, 1e-8).
+                              Fine-tuning usually wants --lr 1e-3 --weight-decay 0.05 with it
       --weight-decay W        (default 5e-4); --bn-weight-decay W, --bias-weight-decay W: their own
       --label-smoothing S --mixup A --cutmix A (default 0)
       --ema-alpha A --ema-period P            (default 1e-5, 32; --ema-alpha 0 turns it off)
@@ -63,6 +66,14 @@ enum TrainCommand {
         try number("--ema-alpha") { r.emaAlpha = $0 }
         if let e = try args.int("--epochs", range: 1...1_000_000) { r.epochs = e }
         if let p = try args.int("--ema-period", range: 0...1_000_000) { r.emaUpdatePeriod = p }
+        let adamW = args.flag("--adamw")
+        var settings = TrainingRecipe.AdamW()
+        try number("--beta1") { settings.beta1 = $0 }
+        try number("--beta2") { settings.beta2 = $0 }
+        try number("--adam-eps") { settings.epsilon = $0 }
+        if adamW { r.adamW = settings } else if settings != TrainingRecipe.AdamW() {
+            throw UsageError("--beta1, --beta2 and --adam-eps set AdamW's parameters; add --adamw to train with it")
+        }
         if args.flag("--no-nesterov") { r.nesterov = false }
         if args.flag("--nesterov") { r.nesterov = true }
         if args.flag("--no-precise-bn") { r.preciseBatchNorm = false }
@@ -176,7 +187,8 @@ enum TrainCommand {
             // its model's sections (`MODEL`, `REGNET` or `ANYNET`).
             var configuration: [String: StatsLog.Value] = [
                 "MODEL": .object(["NAME": .text(graph.name), "NUM_CLASSES": .integer(classes)]),
-                "OPTIM": .object(["BASE_LR": .number(recipe.learningRate), "MAX_EPOCH": .integer(recipe.epochs),
+                "OPTIM": .object(["OPTIMIZER": .text(recipe.adamW == nil ? "sgd" : "adamw"),
+                                  "BASE_LR": .number(recipe.learningRate), "MAX_EPOCH": .integer(recipe.epochs),
                                   "MOMENTUM": .number(recipe.momentum), "WEIGHT_DECAY": .number(recipe.weightDecay),
                                   "NESTEROV": .flag(recipe.nesterov), "WARMUP_EPOCHS": .number(recipe.warmupEpochs)]),
                 "TRAIN": .object(["DATASET": .text(data.train.description), "BATCH_SIZE": .integer(batch), "IM_SIZE": .integer(height),

@@ -114,28 +114,31 @@ extension WeightSet {
     }
 
     /// Reads a safetensors checkpoint of any family and returns it with timm names. A training
-    /// checkpoint gives its model weights, or with `ema` its EMA weights; its momentum buffers are dropped.
+    /// checkpoint gives its model weights, or with `ema` its EMA weights; its optimizer state is dropped.
     public static func load(contentsOf url: URL, reverseStemChannels: Bool = false, ema: Bool = false) throws(WeightError) -> (weights: WeightSet, family: CheckpointFamily) {
-        let (model, _, averaged) = try SafeTensors.read(contentsOf: url).splitTrainingState()
+        let (model, _, _, averaged) = try SafeTensors.read(contentsOf: url).splitTrainingState()
         if ema && averaged.tensors.isEmpty { throw WeightError(.incompleteCheckpoint, "\(url.path) holds no EMA weights (ema.* tensors)") }
         return (ema ? averaged : model).timmNamed(reverseStemChannels: reverseStemChannels)
     }
 
-    /// Prefix of SGD momentum buffers in a training checkpoint.
+    /// Prefix of SGD momentum buffers (AdamW's running mean of gradients) in a training checkpoint.
     public static let momentumPrefix = "momentum."
+    /// Prefix of AdamW's running mean of squared gradients in a training checkpoint (PyTorch's `exp_avg_sq`).
+    public static let secondMomentPrefix = "exp_avg_sq."
     /// Prefix of the EMA weights in a training checkpoint.
     public static let emaPrefix = "ema."
 
-    /// The model's tensors, the momentum buffers and the EMA weights of a training checkpoint (the
-    /// last two empty for a plain weights file), each under its plain names.
-    public func splitTrainingState() -> (model: WeightSet, momentum: WeightSet, ema: WeightSet) {
-        var model: [String: Tensor] = [:], momentum: [String: Tensor] = [:], ema: [String: Tensor] = [:]
+    /// The model's tensors, the momentum buffers, AdamW's second moments and the EMA weights of a
+    /// training checkpoint (the last three empty for a plain weights file), each under its plain names.
+    public func splitTrainingState() -> (model: WeightSet, momentum: WeightSet, secondMoment: WeightSet, ema: WeightSet) {
+        var parts: [String: [String: Tensor]] = [:]
+        let prefixes = [Self.momentumPrefix, Self.secondMomentPrefix, Self.emaPrefix]
         for (name, tensor) in tensors {
-            if name.hasPrefix(Self.momentumPrefix) { momentum[String(name.dropFirst(Self.momentumPrefix.count))] = tensor }
-            else if name.hasPrefix(Self.emaPrefix) { ema[String(name.dropFirst(Self.emaPrefix.count))] = tensor }
-            else { model[name] = tensor }
+            let prefix = prefixes.first { name.hasPrefix($0) } ?? ""
+            parts[prefix, default: [:]][String(name.dropFirst(prefix.count))] = tensor
         }
-        return (WeightSet(model), WeightSet(momentum), WeightSet(ema))
+        let part = { (prefix: String) in WeightSet(parts[prefix] ?? [:]) }
+        return (part(""), part(Self.momentumPrefix), part(Self.secondMomentPrefix), part(Self.emaPrefix))
     }
 
     /// Writes the set (timm-named) as safetensors in `family`'s naming.

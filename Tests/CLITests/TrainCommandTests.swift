@@ -86,6 +86,20 @@ import Glibc
         #expect(tuned.status == 0 && !tuned.out.contains("note: the EMA"), "\(tuned.out)")
     }
 
+    @Test func adamWIsAnOptionAndItsParametersNeedIt() throws {
+        let common = Self.tiny + ["--data", "digits", "--epochs", "1", "--batch", "100", "--steps", "2", "--ema-alpha", "0", "--quiet"]
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let adamW = try CLI.run(["train"] + common + ["--adamw", "--beta2", "0.99", "--lr", "1e-3", "--out", folder.path])
+        #expect(adamW.status == 0, "\(adamW.err)")
+        let log = try String(contentsOf: folder.appendingPathComponent("stdout.log"), encoding: .utf8)
+        #expect(log.contains("\"OPTIMIZER\": \"adamw\"") || log.contains("\"OPTIMIZER\":\"adamw\""), "the cfg record names the optimizer")
+        let orphan = try CLI.run(["train"] + common + ["--beta2", "0.99"])
+        #expect(orphan.status == 2 && orphan.err.contains("add --adamw"), "\(orphan.err)")
+        let bad = try CLI.run(["train"] + common + ["--adamw", "--beta1", "1"])
+        #expect(bad.status != 0 && bad.err.contains("beta1 must be in 0..<1"), "\(bad.err)")
+    }
+
     @Test func resumedRunEndsWithTheSameWeights() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -8,8 +8,8 @@ import Weights
 
 /// Reproducibility, resuming, precise batch-norm statistics, bad input and the other trainer duties.
 @Suite struct TrainerTests {
-    /// A small RegNetY on random batches, with mixup so the trainer's own random draws matter.
-    func run(threads: Int, steps: Range<Int>, trainer existing: Trainer? = nil, seed: UInt64 = 3) throws -> Trainer {
+    /// A small RegNetY on random batches, with mixup so the trainer's own random draws matter; SGD, or AdamW.
+    func run(threads: Int, steps: Range<Int>, trainer existing: Trainer? = nil, seed: UInt64 = 3, adamW: Bool = false) throws -> Trainer {
         let c = try #require(try trainingCases(kind: "sgd").first)
         var recipe = TrainingRecipe()
         recipe.learningRate = 0.01
@@ -19,6 +19,7 @@ import Weights
         recipe.labelSmoothing = 0.1
         recipe.emaAlpha = 0.01
         recipe.emaUpdatePeriod = 2
+        if adamW { (recipe.adamW, recipe.learningRate, recipe.weightDecay) = (TrainingRecipe.AdamW(), 1e-3, 0.05) }
         let trainer = try existing ?? Trainer(graph: c.graph(), batch: c.batch, recipe: recipe, seed: seed, threads: threads)
         for step in steps {
             if step % 4 == 0 { trainer.startEpoch(step / 4, iterations: 4) }
@@ -28,12 +29,13 @@ import Weights
         return trainer
     }
 
-    @Test func sameSeedGivesTheSameWeightsForAnyThreadCount() throws {
-        let one = try run(threads: 1, steps: 0..<6).weights, two = try run(threads: 2, steps: 0..<6).weights
-        let again = try run(threads: 2, steps: 0..<6).weights
+    @Test(arguments: [false, true])
+    func sameSeedGivesTheSameWeightsForAnyThreadCount(adamW: Bool) throws {
+        let one = try run(threads: 1, steps: 0..<6, adamW: adamW).weights, two = try run(threads: 2, steps: 0..<6, adamW: adamW).weights
+        let again = try run(threads: 2, steps: 0..<6, adamW: adamW).weights
         #expect(two.tensors == again.tensors, "same seed and threads: bit-identical")
         #expect(one.tensors == two.tensors, "1 and 2 threads: bit-identical (every reduction has a fixed order)")
-        let other = try run(threads: 2, steps: 0..<6, seed: 4).weights
+        let other = try run(threads: 2, steps: 0..<6, seed: 4, adamW: adamW).weights
         #expect(other.tensors != two.tensors, "another seed starts elsewhere")
     }
 
@@ -59,9 +61,10 @@ import Weights
         #expect("\(late)".hasPrefix("top-1 error ") && "\(late)".contains("(\(late.logits.count) logits)") && !"\(late)".contains("\n"))
     }
 
-    @Test func resumingEqualsAnUninterruptedRun() throws {
-        let whole = try run(threads: 2, steps: 0..<8)
-        let first = try run(threads: 2, steps: 0..<4)
+    @Test(arguments: [false, true])
+    func resumingEqualsAnUninterruptedRun(adamW: Bool) throws {
+        let whole = try run(threads: 2, steps: 0..<8, adamW: adamW)
+        let first = try run(threads: 2, steps: 0..<4, adamW: adamW)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: file) }
         try first.saveCheckpoint(to: file)
@@ -74,6 +77,7 @@ import Weights
         #expect(resumed.weights.tensors == whole.weights.tensors)
         #expect(resumed.emaWeights!.tensors == whole.emaWeights!.tensors)
         #expect(resumed.momentumBuffers.tensors == whole.momentumBuffers.tensors)
+        #expect(resumed.secondMoments?.tensors == whole.secondMoments?.tensors && (whole.secondMoments != nil) == adamW)
         // The checkpoint is a model file too: the loader gives the weights (or the EMA) and drops the optimizer state.
         let (weights, family) = try WeightSet.load(contentsOf: file)
         #expect(family == .timm)

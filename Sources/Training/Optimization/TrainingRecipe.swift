@@ -33,6 +33,10 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
     public var dampening: Double = 0
     /// Nesterov momentum (`OPTIM.NESTEROV`).
     public var nesterov = true
+    /// AdamW instead of SGD when set (PyTorch's `torch.optim.AdamW`); momentum, dampening and nesterov
+    /// are then unused, and the weight decays below (per group, as for SGD) are AdamW's decoupled ones.
+    /// Nil, the default, is pycls's SGD. (Optional so that recipes recorded before it existed still read.)
+    public var adamW: AdamW? = nil
     /// L2 weight decay (`OPTIM.WEIGHT_DECAY`).
     public var weightDecay: Double = 5e-4
     /// Weight decay of batch-norm parameters when set (`BN.USE_CUSTOM_WEIGHT_DECAY` / `BN.CUSTOM_WEIGHT_DECAY`).
@@ -113,6 +117,7 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
         try check((0..<1).contains(labelSmoothing), "label smoothing must be in 0..<1 (got \(labelSmoothing))")
         try check((0...1).contains(batchNormMomentum), "batch-norm momentum must be in 0...1 (got \(batchNormMomentum))")
         try check(emaUpdatePeriod >= 0, "EMA update period must be non-negative (got \(emaUpdatePeriod))")
+        try adamW?.validate()
         if case .exponential = schedule { try check(minLearningRate > 0, "the exponential schedule needs a minimum learning rate > 0") }
         if case .steps(let steps, let multiplier) = schedule {
             try check(steps.first == 0, "the steps schedule's first step must be epoch 0 (as pycls requires)")

@@ -3,8 +3,9 @@ import NetworkIR
 import Weights
 
 /// A training checkpoint: the weights and batch-norm statistics under timm's names (so `regnet run`,
-/// `WeightSet.load` and timm read it as a model), SGD's momentum buffers under `momentum.` and the EMA
-/// under `ema.`, and the trainer's position, recipe and random state as JSON in the safetensors
+/// `WeightSet.load` and timm read it as a model), SGD's momentum buffers (AdamW's running mean of
+/// gradients) under `momentum.`, AdamW's running mean of squared gradients under `exp_avg_sq.`, the
+/// EMA under `ema.`, and the trainer's position, recipe and random state as JSON in the safetensors
 /// metadata (`regnet.trainer`). Restoring it continues the run exactly where it stopped.
 public enum TrainingCheckpoint {
     /// Metadata key holding the trainer state.
@@ -35,6 +36,7 @@ extension Trainer {
     public func saveCheckpoint(to url: URL, extra: [String: String] = [:]) throws(TrainingError) {
         var tensors = weights.tensors
         for (name, tensor) in momentumBuffers.tensors { tensors[WeightSet.momentumPrefix + name] = tensor }
+        for (name, tensor) in secondMoments?.tensors ?? [:] { tensors[WeightSet.secondMomentPrefix + name] = tensor }
         if let ema = emaWeights { for (name, tensor) in ema.tensors { tensors[WeightSet.emaPrefix + name] = tensor } }
         let state = TrainingCheckpoint.State(graph: graph.name, batch: batch, epoch: epoch, iteration: iteration,
                                              iterationsPerEpoch: iterationsPerEpoch, totalSteps: totalSteps,
@@ -100,16 +102,19 @@ extension Trainer {
               state.totalSteps == state.epoch * state.iterationsPerEpoch + state.iteration else {
             throw damaged("its position (epoch \(state.epoch + 1) of \(recipe.epochs), iteration \(state.iteration) of \(state.iterationsPerEpoch), step \(state.totalSteps)) is not one this recipe reaches")
         }
-        let (model, momentum, ema) = file.splitTrainingState()
+        let (model, momentum, secondMoment, ema) = file.splitTrainingState()
         do throws(WeightError) {
             try model.validate(for: graph)
         } catch {
             throw damaged(error.message)
         }
+        let optimizerState = [("momentum buffer", momentum)] + (self.secondMoment == nil ? [] : [("AdamW second moment", secondMoment)])
         for entry in store.entries where entry.role.isLearned {
-            guard let buffer = momentum[entry.name], buffer.shape == entry.shape else { throw damaged("the momentum buffer of \(entry.name) is missing or has the wrong shape") }
-            if let bad = buffer.scalars.firstIndex(where: { !$0.isFinite }) {
-                throw damaged("the momentum buffer of \(entry.name) has a non-finite value (\(buffer.scalars[bad])) at element \(bad)")
+            for (what, tensors) in optimizerState {
+                guard let buffer = tensors[entry.name], buffer.shape == entry.shape else { throw damaged("the \(what) of \(entry.name) is missing or has the wrong shape") }
+                if let bad = buffer.scalars.firstIndex(where: { !$0.isFinite }) {
+                    throw damaged("the \(what) of \(entry.name) has a non-finite value (\(buffer.scalars[bad])) at element \(bad)")
+                }
             }
         }
         if self.ema != nil {
@@ -119,6 +124,7 @@ extension Trainer {
         }
         store.load(model)
         store.load(momentum, into: store.momentum, learnedOnly: true)
+        if let buffer = self.secondMoment { store.load(secondMoment, into: buffer, learnedOnly: true) }
         if let buffer = self.ema { store.load(ema, into: buffer) }
         epoch = state.epoch
         iteration = state.iteration

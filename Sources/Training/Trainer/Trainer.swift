@@ -43,6 +43,9 @@ public final class Trainer {
     let dropoutSeed: UInt64
     /// Whether SGD's momentum buffers hold a value (PyTorch starts them with the first gradient).
     var momentumStarted = false
+    /// AdamW's running mean of squared gradients, in the store's layout (its running mean of gradients
+    /// is the store's momentum buffer); nil for SGD.
+    let secondMoment: ParameterBuffer?
 
     /// The current epoch (0-based) and iteration within it, as set by `startEpoch` and advanced by `step`.
     public internal(set) var epoch = 0
@@ -91,6 +94,7 @@ public final class Trainer {
         self.seed = seed
         program.parameters.load(initial)
         ema = recipe.usesEMA ? ParameterBuffer(copying: program.parameters.values) : nil
+        secondMoment = recipe.adamW == nil ? nil : ParameterBuffer(count: program.parameters.count)
         random = SeededGenerator(seed: seed ^ 0x5EED_0F_3A1D)
         dropoutSeed = seed ^ 0xD409_0A75
     }
@@ -141,7 +145,7 @@ public final class Trainer {
         }
         let start = ContinuousClock.now
         program.updateRunningStatistics()
-        applySGD(learningRate: lr)
+        applyUpdate(learningRate: lr)
         updateEMA()
         if profileTotals != nil {
             let elapsed = ContinuousClock.now - start
@@ -203,8 +207,10 @@ public final class Trainer {
     /// Every parameter's gradient from the last step, timm names.
     var gradients: WeightSet { store.weightSet(from: store.gradients, learnedOnly: true) }
 
-    /// SGD's momentum buffers, timm names.
+    /// SGD's momentum buffers (AdamW's running mean of gradients), timm names.
     var momentumBuffers: WeightSet { store.weightSet(from: store.momentum, learnedOnly: true) }
+    /// AdamW's running mean of squared gradients, timm names (nil for SGD).
+    var secondMoments: WeightSet? { secondMoment.map { store.weightSet(from: $0, learnedOnly: true) } }
 
     func checkBatch(images: [Float], labels: [Int]) throws(TrainingError) {
         let shape = graph.inputShape, classes = graph.outputShape.channels
@@ -225,26 +231,35 @@ public final class Trainer {
         return nil
     }
 
-    /// SGD as PyTorch: g += wd·p; v = μ·v + (1 − dampening)·g (v = g on the first step);
-    /// g = g + μ·v with nesterov, else v; p −= lr·g.
-    func applySGD(learningRate: Double) {
-        let mu = Float(recipe.momentum), damp = Float(1 - recipe.dampening), lr = Float(learningRate)
-        let nesterov = recipe.nesterov, first = !momentumStarted
-        let entries = store.entries.filter(\.role.isLearned).map { (offset: $0.offset, count: $0.count, wd: Float(recipe.weightDecay(for: $0.role))) }
+    /// The optimizer's step over every learned tensor with its group's weight decay: SGD as PyTorch's
+    /// (g += wd·p; v = μ·v + (1 − dampening)·g, v = g on the first step; g = g + μ·v with nesterov,
+    /// else v; p −= lr·g), or AdamW as PyTorch's (`TrainingRecipe.AdamW.Step`). Element-wise, so any
+    /// split among workers gives the same bits.
+    func applyUpdate(learningRate: Double) {
+        let entries = store.entries.filter(\.role.isLearned).map { (offset: $0.offset, count: $0.count, wd: recipe.weightDecay(for: $0.role)) }
         let total = entries.reduce(0) { $0 + $1.count }
         let (values, grads, momentum) = (store.values.base, store.gradients.base, store.momentum.base)
-        /// One run of `count` elements from `offset`, with weight decay `wd`: element-wise, so any split
-        /// among workers gives the same bits.
-        func update(_ offset: Int, _ count: Int, _ wd: Float) {
-            let p = values + offset, g = grads + offset, v = momentum + offset
-            for i in 0..<count {
-                var d = g[i]
-                if wd != 0 { d += wd * p[i] }
-                if mu != 0 {
-                    v[i] = first ? d : mu * v[i] + damp * d
-                    d = nesterov ? d + mu * v[i] : v[i]
+        let update: (_ offset: Int, _ count: Int, _ wd: Double) -> Void
+        if let settings = recipe.adamW, let secondMoment {
+            let t = totalSteps + 1, squares = secondMoment.base
+            update = { offset, count, wd in
+                let step = TrainingRecipe.AdamW.Step(settings, learningRate: learningRate, weightDecay: wd, t: t)
+                for i in offset..<offset + count { step.apply(&values[i], grads[i], &momentum[i], &squares[i]) }
+            }
+        } else {
+            let mu = Float(recipe.momentum), damp = Float(1 - recipe.dampening), lr = Float(learningRate)
+            let nesterov = recipe.nesterov, first = !momentumStarted
+            update = { offset, count, wd in
+                let wd = Float(wd), p = values + offset, g = grads + offset, v = momentum + offset
+                for i in 0..<count {
+                    var d = g[i]
+                    if wd != 0 { d += wd * p[i] }
+                    if mu != 0 {
+                        v[i] = first ? d : mu * v[i] + damp * d
+                        d = nesterov ? d + mu * v[i] : v[i]
+                    }
+                    p[i] -= lr * d
                 }
-                p[i] -= lr * d
             }
         }
         program.parallel(total) { mine in
