@@ -64,11 +64,12 @@ struct DataOptions {
         return try parse(&args)
     }
 
-    /// The input size the data implies (CIFAR 32×32, an array's H×W), else `resolution` or 224.
-    func inputSize(of dataset: any ImageDataset) -> (height: Int, width: Int) {
+    /// The input size: `resolution`, else the one the data implies (CIFAR 32×32, an array's H×W),
+    /// else `recorded` (the weights' own, when their file records it), else 224.
+    func inputSize(of dataset: any ImageDataset, recorded: (height: Int, width: Int)? = nil) -> (height: Int, width: Int) {
         if let resolution { return (resolution, resolution) }
         if let fixed = dataset.fixedSize { return fixed }
-        return (224, 224)
+        return recorded ?? (224, 224)
     }
 
     /// The transform for `dataset` (its format decides the pipeline).

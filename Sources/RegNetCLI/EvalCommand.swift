@@ -4,7 +4,7 @@ import RegNet
 /// `regnet eval`: loss and top-1/top-5 error of weights on a dataset.
 enum EvalCommand {
     static let usage = """
-    usage: regnet eval <model | --depth … | --stages … | --declaration …> --weights W --data D
+    usage: regnet eval [<model | --depth … | --stages … | --declaration …>] --weights W --data D
                        [--batch N] [--ema] [--threads T] [--precision fp32|bf16|int8] [--json]
 
     Evaluates the weights on the data's test split (CIFAR's test file, a folder's val/, the arrays):
@@ -40,11 +40,11 @@ enum EvalCommand {
         let precision = try Precision.parse(&args)
         let calibrationImages = try args.int("--calibration-images", range: 1...100_000) ?? 128
         guard let data = try DataOptions.parse(&args) else { return }
-        let network = try ModelSelection.parse(&args)
+        let model = try ModelSelection.parse(&args, weights: weightsPath)
         try args.finish()
         let (trainSet, testSet) = try data.open()
-        let (height, width) = data.inputSize(of: trainSet)
-        let graph = try ModelSelection.lower(network, height: height, width: width)
+        let (height, width) = data.inputSize(of: trainSet, recorded: model.recordedSize)
+        let graph = try ModelSelection.lower(model.network, height: height, width: width)
         let url = URL(fileURLWithPath: weightsPath)
         var weights: WeightSet, quantization: Quantization?
         let quantized = Quantization.isQuantizedFile(url)

@@ -29,7 +29,8 @@ enum ExportWeightsCommand {
         do {
             try weights.validate(for: graph)
             let kept = WeightSet(weights.tensors.filter { !WeightSet.isBookkeeping($0.key) })
-            try kept.write(to: URL(fileURLWithPath: output), naming: naming)
+            try kept.write(to: URL(fileURLWithPath: output), naming: naming,
+                           metadata: options.model.description(height: options.height, width: options.width).metadata)
         } catch {
             throw RuntimeError(error.description)
         }

@@ -2,6 +2,22 @@ import DeclarationFormat
 import Foundation
 import RegNet
 
+/// A network as the model flags (or a weights file's record of them) declare it.
+struct SelectedModel {
+    var network: Network
+    /// The model flags that declare it again (`ModelDescription.arguments`).
+    var arguments: [String]
+    /// The `.regnet` text of a `--declaration`.
+    var declarationText: String? = nil
+    /// The input size recorded with the weights it came from, if any (the default size then).
+    var recordedSize: (height: Int, width: Int)? = nil
+
+    /// What a weights file made for it at `height` × `width` records.
+    func description(height: Int, width: Int) -> ModelDescription {
+        ModelDescription(arguments: arguments, declaration: declarationText, height: height, width: width)
+    }
+}
+
 /// How a command names its network: a zoo name, the RegNet parameters, explicit stages, or a
 /// declaration in a `.regnet` file.
 enum ModelSelection {
@@ -15,10 +31,38 @@ enum ModelSelection {
       [--bottleneck-ratio B] [--se-ratio R] [--stem-width S] [--stem-stride 1|2] [--classes K]
       --declaration FILE.regnet:NAME
                               or a network declared in a .regnet file
+      (none of these with --weights W from regnet train, quantize or export-weights: the file records
+      its network and input size; flags that declare another network are an error)
     """
 
     /// Reads the selection from `args`; throws a usage error when no form is complete or two are mixed.
-    static func parse(_ args: inout Arguments) throws -> Network {
+    /// With `weights` (a `--weights` file), the file's recorded network (`ModelDescription`) is the
+    /// default, and model flags that declare another network are an error naming both.
+    static func parse(_ args: inout Arguments, weights: String? = nil) throws -> SelectedModel {
+        let given = try parseGiven(&args)
+        guard let weights, let recorded = try ModelDescription.read(from: weights) else {
+            guard let given else {
+                throw UsageError("name a model, or give all of --depth, --w0, --wa, --wm and --group-width, or --stages, or --declaration"
+                                 + (weights.map { " (\($0) does not record its network: it was not written by regnet train, quantize or export-weights)" } ?? ""))
+            }
+            return given
+        }
+        let stored = SelectedModel(network: try recorded.network(recordedIn: weights), arguments: recorded.arguments,
+                                   declarationText: recorded.declaration, recordedSize: (recorded.height, recorded.width))
+        guard let given else { return stored }
+        // Both: they must declare the same network (names aside), compared where the weights were made.
+        let mine = try lower(given.network, height: recorded.height, width: recorded.width)
+        let theirs = try lower(stored.network, height: recorded.height, width: recorded.width)
+        guard mine.nodes == theirs.nodes else {
+            throw RuntimeError("the model flags (\(given.arguments.joined(separator: " "))) declare another network than \(weights) holds (\(recorded.flags)); drop the flags, or give weights made for them")
+        }
+        return SelectedModel(network: given.network, arguments: given.arguments, declarationText: given.declarationText,
+                             recordedSize: stored.recordedSize)
+    }
+
+    /// The network the model flags in `args` declare, nil when they name none (a partial form is an
+    /// error). `declarationText` stands in for the file a `--declaration` names (a recorded description).
+    static func parseGiven(_ args: inout Arguments, declarationText: String? = nil) throws -> SelectedModel? {
         let depth = try args.int("--depth")
         let w0 = try args.double("--w0"), wa = try args.double("--wa"), wm = try args.double("--wm")
         let groupWidth = try args.int("--group-width")
@@ -36,12 +80,17 @@ enum ModelSelection {
         guard forms.count <= 1 else {
             throw UsageError("\(forms.joined(separator: " and ")) each name a network; give one of them")
         }
+        // The flags given, in one order, to be recorded with the weights.
+        func flags(_ pairs: [(String, String?)]) -> [String] { pairs.flatMap { key, value in value.map { [key, $0] } ?? [] } }
+        let shared = flags([("--group-width", groupWidth.map(String.init)), ("--bottleneck-ratio", bottleneck.map { "\($0)" }),
+                            ("--se-ratio", se.map { "\($0)" }), ("--stem-width", stem.map(String.init)),
+                            ("--stem-stride", stemStride.map(String.init)), ("--classes", classes.map(String.init))])
         if let name {
             guard groupWidth == nil, bottleneck == nil, se == nil, stem == nil, stemStride == nil else {
                 throw UsageError("a zoo model is fixed: only --classes may change it")
             }
             do {
-                return try Zoo.model(named: name).network(classes: classes)
+                return SelectedModel(network: try Zoo.model(named: name).network(classes: classes), arguments: [name] + shared)
             } catch {
                 throw RuntimeError(error.description + " (run `regnet models` for the list)")
             }
@@ -50,38 +99,49 @@ enum ModelSelection {
             guard groupWidth == nil, bottleneck == nil, se == nil, stem == nil, stemStride == nil, classes == nil else {
                 throw UsageError("--declaration takes its settings from the file; change them there")
             }
-            return try declared(declaration)
+            let (network, text) = try declared(declaration, text: declarationText)
+            return SelectedModel(network: network, arguments: ["--declaration", declaration], declarationText: text)
         }
         if let stages {
             guard let groupWidth else { throw UsageError("--stages needs --group-width") }
             let line = "Stages: stages=\(stages) group_width=\(groupWidth)" + [("bottleneck_ratio", bottleneck.map { "\($0)" }),
                 ("se_ratio", se.map { "\($0)" }), ("stem", stem.map(String.init)), ("stem_stride", stemStride.map(String.init)),
                 ("classes", classes.map(String.init))].compactMap { key, value in value.map { " \(key)=\($0)" } }.joined()
-            return try network(from: DeclarationFile(parsing: line), name: "Stages", source: nil)
+            return SelectedModel(network: try network(from: DeclarationFile(parsing: line), name: "Stages", source: nil),
+                                 arguments: ["--stages", stages] + shared)
+        }
+        guard rule.contains(true) || groupWidth != nil || bottleneck != nil || se != nil || stem != nil || stemStride != nil || classes != nil else {
+            return nil
         }
         guard rule.allSatisfy({ $0 }), let depth, let w0, let wa, let wm, let groupWidth else {
             throw UsageError("name a model, or give all of --depth, --w0, --wa, --wm and --group-width, or --stages, or --declaration")
         }
         do {
-            return try RegNetConfiguration(depth: depth, w0: w0, wa: wa, wm: wm, groupWidth: groupWidth, bottleneckRatio: bottleneck ?? 1,
-                                           seRatio: se ?? 0, stemWidth: stem ?? 32, classes: classes ?? 1000,
-                                           stemStride: stemStride ?? 2).network()
+            let network = try RegNetConfiguration(depth: depth, w0: w0, wa: wa, wm: wm, groupWidth: groupWidth, bottleneckRatio: bottleneck ?? 1,
+                                                  seRatio: se ?? 0, stemWidth: stem ?? 32, classes: classes ?? 1000,
+                                                  stemStride: stemStride ?? 2).network()
+            return SelectedModel(network: network, arguments: flags([("--depth", "\(depth)"), ("--w0", "\(w0)"), ("--wa", "\(wa)"), ("--wm", "\(wm)")]) + shared)
         } catch {
             throw RuntimeError(error.description)
         }
     }
 
-    /// The network `NAME` of `FILE.regnet:NAME`.
-    static func declared(_ reference: String) throws -> Network {
+    /// The network `NAME` of `FILE.regnet:NAME`, and the file's text (`text`, when given, instead of
+    /// the file's: a recorded declaration).
+    static func declared(_ reference: String, text recorded: String? = nil) throws -> (Network, String) {
         guard let colon = reference.lastIndex(of: ":"), colon != reference.startIndex, colon != reference.index(before: reference.endIndex) else {
             throw UsageError("--declaration takes FILE.regnet:NAME (got '\(reference)')")
         }
         let path = String(reference[..<colon]), name = String(reference[reference.index(after: colon)...])
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw RuntimeError("cannot read \(path): \((error as NSError).localizedDescription)")
+        if let recorded {
+            text = recorded
+        } else {
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw RuntimeError("cannot read \(path): \((error as NSError).localizedDescription)")
+            }
         }
-        return try network(from: DeclarationFile(parsing: text), name: name, source: path)
+        return (try network(from: DeclarationFile(parsing: text), name: name, source: path), text)
     }
 
     /// The network `name` of a declaration file read from `source`, or of the line the model flags

@@ -36,7 +36,8 @@ enum QuantizeCommand {
         let quantization = try options.calibrate(graph, weights)
         let model: CompiledModel
         do {
-            try quantization.write(weights, graph: graph, to: URL(fileURLWithPath: output))
+            try quantization.write(weights, graph: graph, to: URL(fileURLWithPath: output),
+                                   metadata: options.model.description(height: options.height, width: options.width).metadata)
         } catch { throw RuntimeError(error.description) }
         do {
             model = try CompiledModel(graph: graph, weights: weights, kernels: options.kernels, precision: .int8, quantization: quantization)

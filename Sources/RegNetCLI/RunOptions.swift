@@ -4,6 +4,8 @@ import RegNet
 /// Options shared by `run` and `bench`: which network, its weights, shape and threads.
 struct RunOptions {
     var network: Network
+    /// The network as the model flags (or the weights file) declare it, for the files a command writes.
+    var model: SelectedModel
     var weightsPath: String?
     var bgr: Bool
     var seed: UInt64
@@ -27,7 +29,8 @@ struct RunOptions {
       --bgr                   the checkpoint's stem expects BGR (original pycls weights): flip it to RGB
       --seed S                initialisation seed (default 0)
       --batch N               images per run (default 1)
-      --resolution R          input size (default 224); --height/--width for non-square inputs
+      --resolution R          input size (default: the one --weights records, else 224); --height/--width
+                              for non-square inputs
       --threads T             worker threads (default: active processors)
       --isa avx512|avx2|neon|portable   force a micro-kernel set (default: the best this CPU runs)
       --precision fp32|bf16|int8  convolution arithmetic (default fp32); bf16 needs AVX-512 BF16 (arm64:
@@ -47,9 +50,6 @@ struct RunOptions {
         let batchOption = try args.int("--batch")
         let resolutionOption = try args.int("--resolution"), heightOption = try args.int("--height"), widthOption = try args.int("--width")
         let batch = batchOption ?? 1
-        let resolution = resolutionOption ?? 224
-        let height = heightOption ?? resolution
-        let width = widthOption ?? resolution
         let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
         var kernels = KernelSet.best
         if let isa = try args.option("--isa") {
@@ -74,8 +74,12 @@ struct RunOptions {
             }
         }
         if precision != .int8 && calibration != nil { throw UsageError("--calibration applies to --precision int8 only") }
-        let network = try ModelSelection.parse(&args)
-        return RunOptions(network: network, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
+        let model = try ModelSelection.parse(&args, weights: weightsPath)
+        // The size: as given, else the one the weights were made at (when their file says), else 224.
+        let resolution = resolutionOption.map { ($0, $0) } ?? model.recordedSize ?? (224, 224)
+        let height = heightOption ?? resolution.0
+        let width = widthOption ?? resolution.1
+        return RunOptions(network: model.network, model: model, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
                           height: height, width: width, threads: threads, kernels: kernels, precision: precision, calibration: calibration,
                           calibrationImages: calibrationImages, calibrationMethod: method, batchGiven: batchOption != nil,
                           sizeGiven: resolutionOption != nil || heightOption != nil || widthOption != nil)

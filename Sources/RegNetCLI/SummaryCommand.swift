@@ -20,7 +20,7 @@ enum SummaryCommand {
         let resolution = try args.int("--resolution") ?? 224
         let height = try args.int("--height") ?? resolution
         let width = try args.int("--width") ?? resolution
-        let network = try ModelSelection.parse(&args)
+        let network = try ModelSelection.parse(&args).network
         try args.finish()
         let summary = Summary(try ModelSelection.lower(network, height: height, width: width))
         if json { try printJSON(summary) } else { print(summary.table) }

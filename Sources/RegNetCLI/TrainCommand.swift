@@ -135,9 +135,9 @@ enum TrainCommand {
 
     static func run(_ args: inout Arguments) throws {
         let options = try Options(&args)
-        let network = try ModelSelection.parse(&args)
+        let model = try ModelSelection.parse(&args, weights: options.weightsPath)
         try args.finish()
-        try train(network, options)
+        try train(model.network, options, recording: model)
     }
 
     /// What a run checks and opens before its first step: the data, the network lowered at the
@@ -149,10 +149,11 @@ enum TrainCommand {
         let graph: Graph
         let trainLoader: BatchLoader, testLoader: BatchLoader
 
-        init(_ network: Network, _ options: Options, datasets: (train: any ImageDataset, test: any ImageDataset)? = nil) throws {
+        init(_ network: Network, _ options: Options, datasets: (train: any ImageDataset, test: any ImageDataset)? = nil,
+             recordedSize: (height: Int, width: Int)? = nil) throws {
             let data = options.data
             (trainSet, testSet) = try datasets ?? data.open()
-            let (height, width) = data.inputSize(of: trainSet)
+            let (height, width) = data.inputSize(of: trainSet, recorded: recordedSize)
             graph = try ModelSelection.lower(network, height: height, width: width)
             let classes = graph.outputShape.channels
             guard trainSet.classes <= classes else {
@@ -165,17 +166,19 @@ enum TrainCommand {
         }
     }
 
-    /// Trains `network` as `options` say; `modelConfiguration` replaces sections of the logged `cfg`
-    /// record; `onStep` is called after every step (a sweep job uses it to stop when its parent is gone).
-    static func train(_ network: Network, _ options: Options, modelConfiguration: [String: StatsLog.Value] = [:],
-                      onStep: () -> Void = {}) throws {
+    /// Trains `network` as `options` say; the weights files it writes record `model`'s flags when
+    /// given (`ModelDescription`); `modelConfiguration` replaces sections of the logged `cfg` record;
+    /// `onStep` is called after every step (a sweep job uses it to stop when its parent is gone).
+    static func train(_ network: Network, _ options: Options, recording model: SelectedModel? = nil,
+                      modelConfiguration: [String: StatsLog.Value] = [:], onStep: () -> Void = {}) throws {
         let (recipe, maxSteps, batch, testBatch, seed, threads) = (options.recipe, options.maxSteps, options.batch, options.testBatch,
                                                                    options.seed, options.threads)
         let (weightsPath, out, keep, resume, save, quiet, data) = (options.weightsPath, options.out, options.keep, options.resume,
                                                                    options.save, options.quiet, options.data)
-        let setup = try Setup(network, options)
+        let setup = try Setup(network, options, recordedSize: model?.recordedSize)
         let (trainSet, testSet, graph, trainLoader, testLoader) = (setup.trainSet, setup.testSet, setup.graph, setup.trainLoader, setup.testLoader)
         let (height, classes) = (graph.inputShape.height, graph.outputShape.channels)
+        let metadata = model?.description(height: height, width: graph.inputShape.width).metadata ?? [:]
         var initial: WeightSet?
         if let weightsPath {
             do { initial = try WeightSet.load(contentsOf: URL(fileURLWithPath: weightsPath)).weights } catch { throw RuntimeError(error.description) }
@@ -199,7 +202,7 @@ enum TrainCommand {
             ]
             configuration.merge(modelConfiguration) { _, new in new }
             let run = try TrainingRun(trainer: trainer, trainLoader: trainLoader, testLoader: testLoader,
-                                      output: .init(directory: out, keepCheckpoints: keep), maxSteps: maxSteps, configuration: configuration)
+                                      output: .init(directory: out, keepCheckpoints: keep, metadata: metadata), maxSteps: maxSteps, configuration: configuration)
             if !quiet {
                 print("\(graph.name): \(formatCount(graph.complexity.flops)) flops, \(formatCount(graph.complexity.params)) params; "
                       + "\(trainSet.count) training images (\(trainLoader.batchesPerEpoch) batches of \(batch)), \(testSet.count) test; "
@@ -227,7 +230,7 @@ enum TrainCommand {
                     print(text)
                 }
             }
-            if let save { try trainer.weights.write(to: save) }
+            if let save { try trainer.weights.write(to: save, metadata: metadata) }
             if let final, !quiet {
                 print(String(format: "final: test top-1 error %.2f%%, top-5 %.2f%%, loss %.4f over %d images", final.top1Error, final.top5Error, final.loss, final.count))
             }

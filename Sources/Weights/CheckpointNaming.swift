@@ -141,8 +141,10 @@ extension WeightSet {
         return (part(""), part(Self.momentumPrefix), part(Self.secondMomentPrefix), part(Self.emaPrefix))
     }
 
-    /// Writes the set (timm-named) as safetensors in `family`'s naming.
-    public func write(to url: URL, naming family: CheckpointFamily = .timm) throws(WeightError) {
-        try SafeTensors.write(named(for: family), to: url, metadata: ["format": "pt", "naming": family.rawValue, "producer": "swift-regnet"])
+    /// Writes the set (timm-named) as safetensors in `family`'s naming, with `metadata` besides the
+    /// format, naming and producer.
+    public func write(to url: URL, naming family: CheckpointFamily = .timm, metadata: [String: String] = [:]) throws(WeightError) {
+        let standard = ["format": "pt", "naming": family.rawValue, "producer": "swift-regnet"]
+        try SafeTensors.write(named(for: family), to: url, metadata: metadata.merging(standard) { _, standard in standard })
     }
 }

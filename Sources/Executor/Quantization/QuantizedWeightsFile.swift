@@ -21,8 +21,9 @@ extension Quantization {
     /// The metadata key listing the layers left in float32.
     static let excludedKey = "regnet.int8_excluded"
 
-    /// Writes `weights` with this quantisation to `url` (atomically). `graph` names the convolutions.
-    public func write(_ weights: WeightSet, graph: Graph, to url: URL) throws(WeightError) {
+    /// Writes `weights` with this quantisation to `url` (atomically), with `extra` in the metadata.
+    /// `graph` names the convolutions.
+    public func write(_ weights: WeightSet, graph: Graph, to url: URL, metadata extra: [String: String] = [:]) throws(WeightError) {
         var tensors = weights.tensors, integers: [String: SafeTensors.DType] = [:]
         for (id, node) in graph.nodes.enumerated() {
             guard let inputScale = inputScales[node.name], let weight = graph.parameterName(id, .weight), let w = weights[weight] else { continue }
@@ -34,7 +35,7 @@ extension Quantization {
             integers[weight] = .i8
             integers["\(node.name).input_zero_point"] = .u8
         }
-        var metadata = [Self.metadataKey: Self.metadataValue]
+        var metadata = extra.merging([Self.metadataKey: Self.metadataValue]) { _, marker in marker }
         if !excluded.isEmpty, let json = try? JSONEncoder().encode(excluded) { metadata[Self.excludedKey] = String(decoding: json, as: UTF8.self) }
         try SafeTensors.write(WeightSet(tensors), to: url, metadata: metadata, integers: integers)
     }

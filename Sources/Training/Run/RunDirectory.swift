@@ -108,9 +108,9 @@ final class RunDirectory {
         }
     }
 
-    /// Writes `weights` as `final.safetensors` (timm names, atomically).
-    func writeFinal(_ weights: WeightSet) throws(TrainingError) {
-        do { try weights.write(to: finalURL) } catch { throw TrainingError(.fileAccess(path: finalURL.path), error.message) }
+    /// Writes `weights` as `final.safetensors` (timm names, atomically), with `metadata`.
+    func writeFinal(_ weights: WeightSet, metadata: [String: String]) throws(TrainingError) {
+        do { try weights.write(to: finalURL, metadata: metadata) } catch { throw TrainingError(.fileAccess(path: finalURL.path), error.message) }
     }
 
     /// Appends `line` and a line break to `stdout.log`.

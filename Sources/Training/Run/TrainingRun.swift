@@ -16,10 +16,14 @@ public final class TrainingRun {
         public var directory: URL?
         /// Checkpoints kept (the newest; older ones are deleted once a newer one is written).
         public var keepCheckpoints = 3
+        /// Written into the metadata of every weights file of the run (checkpoints and the final
+        /// weights): what the caller wants the files to say, such as how to declare the network again.
+        public var metadata: [String: String] = [:]
         /// A directory with no output (nothing written).
-        public init(directory: URL? = nil, keepCheckpoints: Int = 3) {
+        public init(directory: URL? = nil, keepCheckpoints: Int = 3, metadata: [String: String] = [:]) {
             self.directory = directory
             self.keepCheckpoints = keepCheckpoints
+            self.metadata = metadata
         }
     }
 
@@ -146,7 +150,7 @@ public final class TrainingRun {
                 try checkpoint(epoch: epoch)
                 last = try evaluate(epoch, of: epochs, events: events) ?? last
             }
-            try directory?.writeFinal(trainer.weights)
+            try directory?.writeFinal(trainer.weights, metadata: output.metadata)
         } catch {
             guard case .nonFinite = error.kind else { throw error }
             let kept = directory?.checkpoints().last.map { "the last checkpoint, \($0.url.path) (epoch \($0.epoch)), is kept" } ?? "no checkpoint was written"
@@ -296,10 +300,11 @@ public final class TrainingRun {
     /// the newest `keepCheckpoints`.
     func checkpoint(epoch: Int) throws(TrainingError) {
         guard let directory else { return }
-        let extra = ["regnet.best_top1": String(bestTop1), "regnet.best_top5": String(bestTop5),
+        var extra = ["regnet.best_top1": String(bestTop1), "regnet.best_top5": String(bestTop5),
                      "regnet.best_ema_top1": String(bestEMATop1), "regnet.best_ema_top5": String(bestEMATop5),
                      "regnet.log_bytes": String(try directory.logSize()),
                      Self.identityKey: RunIdentity(trainer: trainer, trainLoader: trainLoader, testLoader: testLoader).json]
+        extra.merge(output.metadata) { mine, _ in mine }
         try trainer.saveCheckpoint(to: directory.checkpointURL(epoch: epoch + 1), extra: extra)
         directory.pruneCheckpoints(keep: output.keepCheckpoints)
     }
