@@ -30,6 +30,7 @@ let url = URL(fileURLWithPath: "/tmp/in.safetensors"), pyclsURL = url, out = URL
 let imageURL = URL(fileURLWithPath: "/tmp/cat.png")
 let batches: [(images: [Float], labels: [Int])] = [], someTrainingBatches: [[Float]] = []
 let testImages: [Float] = [], testLabels: [Int] = []
+let threeImages = [Float](repeating: 0, count: 3 * 3 * 224 * 224)
 SWIFT
 awk -v dir="$work/ReadmeExamples/Sources/Examples" '
   /^```swift$/ { inside = 1; n++; body = ""; decls = ""; indecl = 0; skip = 0; next }

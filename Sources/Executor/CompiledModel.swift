@@ -8,7 +8,9 @@ import Weights
 ///
 /// Compilation folds batch norm into the convolutions, fuses ReLU, sigmoid and residual adds into
 /// their epilogues, packs the weights for the chosen micro-kernels and plans one activation arena.
-/// `run` may be called from several threads at once: each call takes its own arena.
+/// `run` may be called from several threads at once: each call takes its own arena. A run on another
+/// number of images than `batch` compiles the model for that batch on first use and keeps it
+/// (`forBatch`), so any batch size works and each size is planned once.
 public final class CompiledModel: Sendable {
     /// The graph this model runs.
     public let graph: Graph
@@ -31,6 +33,12 @@ public final class CompiledModel: Sendable {
     /// The calibration an int8 plan was compiled with (`withWeights` packs again with it).
     private let quantization: Quantization?
     private let spareArenas = Mutex<[AlignedBuffer]>([])
+    /// The weights as given (kept to compile other batch sizes; shared with the caller's copy) and the
+    /// image-group cache budget the plan was made with.
+    private let weights: WeightSet
+    private let groupBudgetBytes: Double
+    /// This model compiled for other batch sizes, by batch (`forBatch`).
+    private let otherBatches = Mutex<[Int: CompiledModel]>([:])
 
     /// Compiles `graph` with `weights` (checked against the graph) for `batch` images on `threads` workers
     /// (default: the active processor count, at most `maxThreads`), with its convolutions in `precision`:
@@ -83,6 +91,23 @@ public final class CompiledModel: Sendable {
         plan.packedWeights = []   // the aligned copy is the one runs read
         self.plan = plan
         self.quantization = quantization
+        self.weights = weights
+        self.groupBudgetBytes = groupBudgetBytes
+    }
+
+    /// This model for batches of `images` images: itself when that is its batch, else the same graph,
+    /// weights, threads, kernels and precision compiled for that batch on first use and kept for the
+    /// next runs of that size.
+    public func forBatch(_ images: Int) throws(ExecutorError) -> CompiledModel {
+        if images == batch { return self }
+        if let compiled = otherBatches.withLock({ $0[images] }) { return compiled }
+        let compiled = try CompiledModel(graph: graph, weights: weights, batch: images, threads: threads, kernels: kernels,
+                                         precision: precision, quantization: quantization, groupBudgetBytes: groupBudgetBytes)
+        return otherBatches.withLock { models in
+            if let first = models[images] { return first }   // compiled meanwhile by another thread
+            models[images] = compiled
+            return compiled
+        }
     }
 
     /// This model with other weights for the same graph (checked as the initialiser checks them): they
@@ -96,12 +121,12 @@ public final class CompiledModel: Sendable {
         guard compiler.packed.count * ElementType.float32.byteCount == packed.byteCount else {
             throw ExecutorError(.invalidGraph, "internal: \(graph.name)'s weights packed to \(compiler.packed.count) floats, the plan holds \(packed.byteCount / 4)")
         }
-        return CompiledModel(sharing: self, packed: AlignedBuffer(copying: compiler.packed))
+        return CompiledModel(sharing: self, packed: AlignedBuffer(copying: compiler.packed), weights: weights)
     }
 
-    private init(sharing model: CompiledModel, packed: AlignedBuffer) {
+    private init(sharing model: CompiledModel, packed: AlignedBuffer, weights: WeightSet) {
         (graph, batch, threads, kernels, plan, quantization) = (model.graph, model.batch, model.threads, model.kernels, model.plan, model.quantization)
-        self.packed = packed
+        (self.packed, self.weights, groupBudgetBytes) = (packed, weights, model.groupBudgetBytes)
     }
 
     /// NCHW shape of the input a run takes.
@@ -135,17 +160,23 @@ public final class CompiledModel: Sendable {
     /// Number of steps run one image at a time.
     public var perImageStepCount: Int { plan.segments.filter { $0.imagesPerGroup == 1 && batch > 1 }.reduce(0) { $0 + $1.steps.count } }
 
-    /// Runs the network on `input` (NCHW float32, `inputShape`) and returns the output (NCHW, `outputShape`).
+    /// Runs the network on `input` (NCHW float32: whole images of `inputShape`'s C×H×W, any number of
+    /// them) and returns the output (NCHW, `outputShape` with that many images).
     public func run(_ input: [Float]) throws(ExecutorError) -> [Float] {
-        try run(input, timings: nil)
+        let perImage = inputShape.dropFirst().reduce(1, *)
+        if input.count != perImage * batch, input.count > 0, input.count % perImage == 0 {
+            return try forBatch(input.count / perImage).run(input, timings: nil)
+        }
+        return try run(input, timings: nil)
     }
 
-    /// Runs the network on an NCHW tensor.
+    /// Runs the network on an NCHW tensor of any number of images of `inputShape`'s C×H×W.
     public func run(_ input: Tensor) throws(ExecutorError) -> Tensor {
-        guard input.shape == inputShape else {
-            throw ExecutorError(.inputShape(expected: inputShape, got: input.shape), "input has shape \(input.shape), the model was compiled for \(inputShape)")
+        guard input.shape.count == 4, input.shape[0] >= 1, Array(input.shape.dropFirst()) == Array(inputShape.dropFirst()) else {
+            throw ExecutorError(.inputShape(expected: inputShape, got: input.shape), "input has shape \(input.shape); the model takes N×\(inputShape.dropFirst().map(String.init).joined(separator: "×")) (any N)")
         }
-        return Tensor(shape: outputShape, scalars: try run(input.scalars))
+        let model = try forBatch(input.shape[0])
+        return Tensor(shape: model.outputShape, scalars: try model.run(input.scalars, timings: nil))
     }
 
     /// `model(input)`: runs the network on an NCHW tensor of `inputShape` (build one with
@@ -182,7 +213,7 @@ public final class CompiledModel: Sendable {
                      observe: ((Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void)? = nil) throws(ExecutorError) -> [Float] {
         let expected = inputShape.reduce(1, *)
         guard input.count == expected else {
-            throw ExecutorError(.inputShape(expected: inputShape, got: [input.count]), "input has \(input.count) values, the model takes \(inputShape) = \(expected)")
+            throw ExecutorError(.inputShape(expected: inputShape, got: [input.count]), "input has \(input.count) values, the model takes whole images of \(inputShape.dropFirst().map(String.init).joined(separator: "×")) = \(expected / batch) values (\(expected) for its batch of \(batch))")
         }
         // NaN or ±inf in the input would come out as plausible logits (ReLU's max drops NaN): refuse it.
         if let bad = input.firstIndex(where: { !$0.isFinite }) {

@@ -71,16 +71,18 @@ enum RunCommand {
         if let bad = output.scalars.firstIndex(where: { !$0.isFinite }) {
             throw RuntimeError("the network's output is not finite (\(output.scalars[bad]) for image \(bad / classes), class \(bad % classes)): the weights overflow float32; nothing was written")
         }
-        for n in 0..<options.batch {
-            let logits = Array(output.scalars[(n * classes)..<((n + 1) * classes)])
-            let best = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(top)
+        let imageNet = classes == ImageNetClasses.names.count
+        let predictions: [[Prediction]]
+        do { predictions = try Tensor(shape: [options.batch, classes], scalars: output.scalars).topK(top, labels: imageNet ? ImageNetClasses.names : nil) } catch {
+            throw RuntimeError(error.description)
+        }
+        for (n, best) in predictions.enumerated() {
             let label = images.isEmpty ? "image \(n)" : images[n]
-            if classes == ImageNetClasses.names.count {
-                let probabilities = softmax(logits)
+            if imageNet {
                 print("\(label):")
-                for k in best { print(String(format: "  %6.2f%%  %4d  ", probabilities[k] * 100, k) + ImageNetClasses.names[k]) }
+                for p in best { print(String(format: "  %6.2f%%  %4d  ", p.probability * 100, p.index) + (p.label ?? "")) }
             } else {
-                print("\(label): " + best.map { "\($0) (\(String(format: "%.4f", logits[$0])))" }.joined(separator: ", "))
+                print("\(label): " + best.map { "\($0.index) (\(String(format: "%.4f", $0.logit)))" }.joined(separator: ", "))
             }
         }
         print("\(model.graph.name): batch \(options.batch) at \(options.height)x\(options.width) on \(model.threads) threads "
@@ -91,12 +93,4 @@ enum RunCommand {
             } catch { throw RuntimeError(error.description) }
         }
     }
-}
-
-/// Class probabilities from logits.
-func softmax(_ logits: [Float]) -> [Float] {
-    let top = logits.max() ?? 0
-    let e = logits.map { exp($0 - top) }
-    let total = e.reduce(0, +)
-    return e.map { $0 / total }
 }
