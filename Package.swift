@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Weights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WeightsTests", dependencies: ["Weights", "NetworkDSL"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights", "NetworkIR"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels", "Executor", "NetworkDSL", "NetworkIR"],
+        .testTarget(name: "TrainingTests", dependencies: ["RegNet", "Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels", "Executor", "NetworkDSL", "NetworkIR"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights", "Kernels", "NetworkIR"], resources: [.copy("Fixtures")]),
     ]

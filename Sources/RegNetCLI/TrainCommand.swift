@@ -228,6 +228,8 @@ enum TrainCommand {
                     print(summary(type, values))
                 case .note(let text):
                     print(text)
+                case .epoch, .checkpoint:
+                    break   // the records above say the same, in pycls's format
                 }
             }
             if let save { try trainer.weights.write(to: save, metadata: metadata) }

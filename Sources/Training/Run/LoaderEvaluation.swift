@@ -13,7 +13,12 @@ extension Trainer {
 }
 
 /// The result of evaluating a network on a whole dataset.
-public struct LoaderEvaluation: Sendable {
+public struct LoaderEvaluation: Sendable, CustomStringConvertible {
+    /// `top-1 error 4.71%, top-5 0.00%, loss 0.1265 over 297 images`.
+    public var description: String {
+        String(format: "top-1 error %.2f%%, top-5 %.2f%%, loss %.4f over %d images", top1Error, top5Error, loss, count)
+    }
+
     /// Mean cross-entropy.
     public var loss: Double
     /// Top-1 and top-5 error in percent.

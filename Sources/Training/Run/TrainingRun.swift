@@ -31,10 +31,43 @@ public final class TrainingRun {
     public enum Event: Sendable {
         /// After each step: epoch (0-based), iteration, iterations per epoch, the step's result, images/s so far.
         case step(epoch: Int, iteration: Int, of: Int, result: Trainer.StepResult, imagesPerSecond: Double, eta: Double)
-        /// A finished epoch's record (`train_epoch`, `test_epoch`, `test_ema_epoch`) and its line.
+        /// A finished epoch, typed: its training metrics and the evaluations of the model and its EMA.
+        case epoch(EpochReport)
+        /// A checkpoint was written (before the epoch's evaluation, as pycls writes them).
+        case checkpoint(URL)
+        /// A pycls `json_stats` record as logged (`train_epoch`, `test_epoch`, `test_ema_epoch`): the same
+        /// numbers as `.epoch`, keyed as pycls's log readers expect.
         case record(type: String, values: [String: StatsLog.Value])
         /// Information worth a line (resuming, skipped images).
         case note(String)
+    }
+
+    /// What one epoch's training measured over its batches (the `train_epoch` record's numbers).
+    public struct TrainingMetrics: Sendable, Hashable {
+        /// Mean loss, and top-1/top-5 errors in percent, over the epoch's images (as trained: mixed, augmented).
+        public var loss: Double, top1Error: Double, top5Error: Double
+        /// The learning rate of the epoch.
+        public var learningRate: Double
+        /// Seconds the epoch's steps took.
+        public var seconds: Double
+    }
+
+    /// A finished epoch (`Event.epoch`).
+    public struct EpochReport: Sendable, CustomStringConvertible {
+        /// The epoch, from 1, of `epochs`.
+        public var epoch: Int, epochs: Int
+        /// The training metrics; nil for an epoch trained before a resume and only evaluated again.
+        public var training: TrainingMetrics?
+        /// The evaluation of the model and of its EMA on the test data (nil without test data or EMA).
+        public var test: LoaderEvaluation?, emaTest: LoaderEvaluation?
+
+        /// `epoch 3/10: loss 0.4521, train top-1 12.30%; test top-1 4.71% (EMA 5.05%)`.
+        public var description: String {
+            var parts: [String] = []
+            if let t = training { parts.append(String(format: "loss %.4f, train top-1 %.2f%%", t.loss, t.top1Error)) }
+            if let test { parts.append(String(format: "test top-1 %.2f%%", test.top1Error) + (emaTest.map { String(format: " (EMA %.2f%%)", $0.top1Error) } ?? "")) }
+            return "epoch \(epoch)/\(epochs)" + (parts.isEmpty ? "" : ": " + parts.joined(separator: "; "))
+        }
     }
 
     /// The trainer the run drives.
@@ -137,18 +170,24 @@ public final class TrainingRun {
         let epochs = trainer.recipe.epochs
         var last: LoaderEvaluation?
         do {
-            if let epoch = evaluateFirst { last = try evaluate(epoch, of: epochs, events: events) }
+            if let epoch = evaluateFirst {
+                let (test, ema) = try evaluate(epoch, of: epochs, events: events)
+                last = test
+                events(.epoch(EpochReport(epoch: epoch + 1, epochs: epochs, training: nil, test: test, emaTest: ema)))
+            }
             for epoch in firstEpoch..<max(firstEpoch, epochs) {
                 if let maxSteps, trainer.totalSteps >= maxSteps { break }
-                try trainEpoch(epoch, of: epochs, iterations: iterations, from: epoch == firstEpoch ? firstBatch : 0, events: events)
+                let training = try trainEpoch(epoch, of: epochs, iterations: iterations, from: epoch == firstEpoch ? firstBatch : 0, events: events)
                 // Stopped by --steps inside the epoch: keep its position for --resume, skip the epoch's end.
                 if trainer.iteration < iterations {
-                    try checkpoint(epoch: epoch)
+                    try checkpoint(epoch: epoch, events: events)
                     break
                 }
                 if trainer.recipe.preciseBatchNorm { try preciseStatistics(epoch: epoch) }
-                try checkpoint(epoch: epoch)
-                last = try evaluate(epoch, of: epochs, events: events) ?? last
+                try checkpoint(epoch: epoch, events: events)
+                let (test, ema) = try evaluate(epoch, of: epochs, events: events)
+                last = test ?? last
+                events(.epoch(EpochReport(epoch: epoch + 1, epochs: epochs, training: training, test: test, emaTest: ema)))
             }
             try directory?.writeFinal(trainer.weights, metadata: output.metadata)
         } catch {
@@ -214,17 +253,18 @@ public final class TrainingRun {
         }
     }
 
-    /// The test evaluation of the model (and its EMA) after epoch `epoch`; nil without test data.
-    private func evaluate(_ epoch: Int, of epochs: Int, events: (Event) -> Void) throws(TrainingError) -> LoaderEvaluation? {
-        guard let testLoader else { return nil }
+    /// The test evaluations of the model and its EMA after epoch `epoch` (nil without test data or EMA).
+    private func evaluate(_ epoch: Int, of epochs: Int, events: (Event) -> Void) throws(TrainingError) -> (LoaderEvaluation?, LoaderEvaluation?) {
+        guard let testLoader else { return (nil, nil) }
         let result = try test(testLoader, epoch: epoch, of: epochs, ema: false, events: events)
-        if trainer.emaWeights != nil { _ = try test(testLoader, epoch: epoch, of: epochs, ema: true, events: events) }
-        return result
+        let ema = trainer.emaWeights == nil ? nil : try test(testLoader, epoch: epoch, of: epochs, ema: true, events: events)
+        return (result, ema)
     }
 
     /// Trains epoch `epoch` from batch `first` (0, or where a stopped run left off; the trainer's own
-    /// position is then the restored one).
-    func trainEpoch(_ epoch: Int, of epochs: Int, iterations: Int, from first: Int = 0, events: (Event) -> Void) throws(TrainingError) {
+    /// position is then the restored one); returns its metrics when it completes.
+    @discardableResult
+    func trainEpoch(_ epoch: Int, of epochs: Int, iterations: Int, from first: Int = 0, events: (Event) -> Void) throws(TrainingError) -> TrainingMetrics? {
         if first == 0 { trainer.startEpoch(epoch, iterations: iterations) }
         let batches = trainLoader.epoch(epoch, startingAt: first)
         var loss = 0.0, top1 = 0.0, top5 = 0.0, images = 0
@@ -248,7 +288,7 @@ public final class TrainingRun {
                          imagesPerSecond: Double(images) / max(elapsed, 1e-9), eta: remaining))
         }
         // An epoch stopped by --steps is recorded when it completes (after --resume), as pycls records epochs.
-        guard images > 0, iteration == iterations else { return }
+        guard images > 0, iteration == iterations else { return nil }
         let elapsed = seconds(since: start)
         let timeAverage = elapsed / Double(iteration - first)
         let eta = timeAverage * Double((epochs - epoch - 1) * iterations)
@@ -261,6 +301,8 @@ public final class TrainingRun {
         try log(StatsLog.line("train_epoch", record))
         events(.record(type: "train_epoch", values: record))
         if trainLoader.skippedImages > 0 { events(.note("\(trainLoader.skippedImages) images failed to decode and were skipped")) }
+        return TrainingMetrics(loss: loss / Double(images), top1Error: top1 / Double(images), top5Error: top5 / Double(images),
+                               learningRate: trainer.learningRate(forEpoch: epoch), seconds: elapsed)
     }
 
     /// pycls's precise statistics: up to `preciseBatchNormSamples` training images (augmented, in an
@@ -298,15 +340,17 @@ public final class TrainingRun {
 
     /// Writes epoch `epoch`'s checkpoint (with the run's identity, bests and log position) and keeps
     /// the newest `keepCheckpoints`.
-    func checkpoint(epoch: Int) throws(TrainingError) {
+    func checkpoint(epoch: Int, events: (Event) -> Void) throws(TrainingError) {
         guard let directory else { return }
         var extra = ["regnet.best_top1": String(bestTop1), "regnet.best_top5": String(bestTop5),
                      "regnet.best_ema_top1": String(bestEMATop1), "regnet.best_ema_top5": String(bestEMATop5),
                      "regnet.log_bytes": String(try directory.logSize()),
                      Self.identityKey: RunIdentity(trainer: trainer, trainLoader: trainLoader, testLoader: testLoader).json]
         extra.merge(output.metadata) { mine, _ in mine }
-        try trainer.saveCheckpoint(to: directory.checkpointURL(epoch: epoch + 1), extra: extra)
+        let url = directory.checkpointURL(epoch: epoch + 1)
+        try trainer.saveCheckpoint(to: url, extra: extra)
         directory.pruneCheckpoints(keep: output.keepCheckpoints)
+        events(.checkpoint(url))
     }
 
     /// Appends `line` to `stdout.log`, when the run has an output directory.
