@@ -31,6 +31,9 @@ let imageURL = URL(fileURLWithPath: "/tmp/cat.png")
 let batches: [(images: [Float], labels: [Int])] = [], someTrainingBatches: [[Float]] = []
 let testImages: [Float] = [], testLabels: [Int] = []
 let threeImages = [Float](repeating: 0, count: 3 * 3 * 224 * 224)
+let trainPixels = [Float](repeating: 0, count: 500 * 3 * 32 * 32), trainLabels = [Int](repeating: 0, count: 500)
+let testPixels = [Float](repeating: 0, count: 100 * 3 * 32 * 32)
+let twoImages = [Float](repeating: 0, count: 2 * 3 * 32 * 32), classNames = (0..<10).map { "class \($0)" }
 SWIFT
 awk -v dir="$work/ReadmeExamples/Sources/Examples" '
   /^```swift$/ { inside = 1; n++; body = ""; decls = ""; indecl = 0; skip = 0; next }

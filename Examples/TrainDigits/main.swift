@@ -29,10 +29,7 @@ let run = try TrainingRun(trainer: trainer,
                           trainLoader: try BatchLoader(dataset: train, transform: transform, batchSize: 32, training: true, seed: 1),
                           testLoader: try BatchLoader(dataset: test, transform: transform, batchSize: 100, training: false))
 try run.run { event in
-    if case .record(let type, let values) = event, type != "train_epoch",
-       case .text(let epoch)? = values["epoch"], case .number(let error)? = values["top1_err"] {
-        print("epoch \(epoch) \(type == "test_epoch" ? "model" : "EMA  ") test error \(String(format: "%.2f", error))%")
-    }
+    if case .epoch(let report) = event { print(report) }   // epoch 3/12: loss …, train top-1 …; test top-1 … (EMA …)
 }
 
 // Save the weights (timm names, batch-norm statistics included), read them back, run inference.
@@ -46,8 +43,7 @@ for i in 0..<10 {
     input += try transform(try test.image(i), training: false, using: &rng)
     labels.append(test.label(i))
 }
-let logits = try model.run(input)
-let predicted = (0..<10).map { n in (0..<10).max { logits[n * 10 + $0] < logits[n * 10 + $1] }! }
+let predicted = try model(Tensor(shape: [10, 3, 32, 32], scalars: input)).argmax()
 print("saved to \(file.path) and reloaded; true labels \(labels), predicted \(predicted)")
 try? FileManager.default.removeItem(at: file)
 
