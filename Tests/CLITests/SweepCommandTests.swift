@@ -86,8 +86,15 @@ import Glibc
     }
 
     /// Each model's log holds one configuration record and exactly one train and test record per epoch.
-    func expectCleanLogs(_ dir: URL, models: Int, epochs: Int) throws {
+    /// Each finished model has one record per epoch, its final weights, and its checkpoints deleted
+    /// (or, with `keptCheckpoints`, the last epoch's only: resume needs no other).
+    func expectCleanLogs(_ dir: URL, models: Int, epochs: Int, keptCheckpoints: Bool = false) throws {
         for index in 0..<models {
+            let logs = dir.appendingPathComponent(String(format: "logs/%06d", index))
+            #expect(FileManager.default.fileExists(atPath: logs.appendingPathComponent("final.safetensors").path), "model \(index): final weights")
+            let checkpoints = try? FileManager.default.contentsOfDirectory(atPath: logs.appendingPathComponent("checkpoints").path)
+            #expect(checkpoints == (keptCheckpoints ? [String(format: "model_epoch_%04d.safetensors", epochs)] : nil),
+                    "model \(index): checkpoints left \(checkpoints ?? [])")
             let log = dir.appendingPathComponent(String(format: "logs/%06d/stdout.log", index))
             let text = try String(contentsOf: log, encoding: .utf8)
             func epochsOf(_ type: String) -> [String] {
@@ -186,8 +193,9 @@ import Glibc
         let reference = folder.appendingPathComponent("reference"), killed = folder.appendingPathComponent("killed")
         try setup(file, into: reference)
         try setup(file, into: killed)
-        let whole = try CLI.run(["sweep", "run", reference.path, "--threads", "1"])
+        let whole = try CLI.run(["sweep", "run", reference.path, "--threads", "1", "--keep-checkpoints"])
         #expect(whole.status == 0, "\(whole.err)")
+        try expectCleanLogs(reference, models: 2, epochs: 3, keptCheckpoints: true)
         // Kill `sweep run` once model 0 has its first epoch checkpoint; its job stops at the next step.
         let p = Process()
         p.executableURL = try CLI.executable()
