@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The sweep analysis page in a real browser: installs Debian's chromium when missing, runs a small
 # digits sweep, writes its analysis.html, and has headless Chromium load it. Fails if the page logs
-# anything to the console (errors included) or if any chart was not laid out with its axes and legend
-# (the page's inline script records both counts on <body>). Keeps a screenshot when KEEP is set.
+# anything to the console (errors included), if any chart was not laid out with its axes and legend,
+# if a data point lies under a legend or a legend reaches into a plot area (from the laid-out SVG
+# geometry), if a tick label is not a round value (an epoch not a whole number), or if AnyNetX's
+# per-stage parameters (d1, w1, b1, g1, …) have no charts. The page's inline script records the
+# counts on <body>. Keeps a screenshot when KEEP is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null; then
@@ -35,6 +38,15 @@ rendered=$(sed -n 's/.*data-rendered="\([0-9]*\)".*/\1/p' "$work/dom.html")
 if [ -z "$charts" ] || [ "$charts" -lt 6 ] || [ "$charts" != "$rendered" ]; then
   echo "FAIL: ${rendered:-0} of ${charts:-0} charts rendered with axes and legends"; exit 1
 fi
+attribute() { sed -n "s/.*<body[^>]* $1=\"\([0-9]*\)\".*/\1/p" "$work/dom.html"; }
+covered=$(attribute data-covered-points) intruding=$(attribute data-intruding-legends) unround=$(attribute data-unround-axes)
+if [ "${covered:-x}" != 0 ] || [ "${intruding:-x}" != 0 ]; then
+  echo "FAIL: ${covered:-?} data points under a legend, ${intruding:-?} legends reaching into a plot area"; exit 1
+fi
+if [ "${unround:-x}" != 0 ]; then echo "FAIL: ${unround:-?} axes have ticks that are not round values"; exit 1; fi
+for chart in d1 w1 b1 g1 d2 w2; do
+  grep -q "id=\"error_vs_$chart.svg\"" "$work/dom.html" || { echo "FAIL: no per-stage chart of $chart"; exit 1; }
+done
 test "$(wc -c < "$work/analysis.png")" -gt 20000 || { echo "FAIL: the screenshot is (nearly) blank"; exit 1; }
 [ -n "${KEEP:-}" ] && cp "$work/analysis.png" "$KEEP"
-echo "analysis page: $rendered of $charts charts rendered in Chromium, no console output"
+echo "analysis page: $rendered of $charts charts rendered in Chromium, no console output, no point under a legend, round ticks, per-stage charts"

@@ -34,8 +34,9 @@ enum SweepCommand {
              DIR/results.json (with per-epoch curves), and prints pycls's status counts.
     analyze  collects, then writes DIR/analysis.html (self-contained: inline SVG, nothing fetched) and
              DIR/analysis/*.svg: error EDFs per group (--by, default space) with KS distances, error
-             against every sampled parameter and flops/params/acts with each group's bootstrap good
-             range shaded, and the training and test curves of the best K runs (default 3).
+             against every sampled parameter that varied, each stage's depth, width, bottleneck and
+             group width (d1, w1, b1, g1, …) and flops/params/acts with each group's bootstrap good
+             range shaded and labelled, and the training and test curves of the best K runs (default 3).
 
     The sweep file is JSON: name, seed, samples (space, count, optional RegNet ranges), constraints
     (flops/params/acts windows, resolution), model (classes, stem_width), train (`regnet train`

@@ -31,14 +31,26 @@ public struct SweepAnalysis: Sendable {
         let edfs = labels.map { EDF(label: $0, errors: groups[$0]!.map { $0.error! }) }
         var charts: [(String, String, String)] = [("edf.svg", "Error EDF", EDFPlot.svg(edfs))]
 
-        // Every numeric parameter, then complexity: error against it, with each group's good range.
-        let numericFields = Set(runs.flatMap(\.fields.keys)).sorted().filter { key in
+        // Every numeric parameter, each stage's depth, width, bottleneck ratio and group width (d1, w1,
+        // b1, g1, … as the paper's Figures 5 and 6 plot them), then complexity: error against each that
+        // varies, with each group's good range.
+        let numericFields = Set(runs.flatMap(\.fields.keys)).subtracting(Self.perStage.map(\.field)).sorted().filter { key in
             runs.contains { r in r.fields[key].flatMap(Double.init) != nil }
         }
-        let complexity: [(String, (SweepResult) -> Double?)] = [("flops", { Double($0.flops) }), ("params", { Double($0.params) }),
-                                                                 ("acts", { Double($0.acts) })]
-        let parameters = numericFields.map { key in (key, { (r: SweepResult) in r.fields[key].flatMap(Double.init) }) } + complexity
-        for (key, value) in parameters {
+        var parameters = numericFields.map { key in (key, key, { (r: SweepResult) in r.fields[key].flatMap(Double.init) }) }
+        let stages = runs.compactMap { $0.fields["depths"]?.split(separator: "-").count }.max() ?? 0
+        for (field, symbol, meaning) in Self.perStage where stages > 0 {
+            for stage in 1...stages {
+                parameters.append(("\(symbol)\(stage)", "\(symbol)\(stage): stage \(stage) \(meaning)", { (r: SweepResult) in
+                    r.fields[field].flatMap { text in
+                        let values = text.split(separator: "-")
+                        return values.count >= stage ? Double(values[stage - 1]) : nil
+                    }
+                }))
+            }
+        }
+        parameters += [("flops", "flops", { Double($0.flops) }), ("params", "params", { Double($0.params) }), ("acts", "acts", { Double($0.acts) })]
+        for (key, axis, value) in parameters where Set(runs.compactMap(value)).count > 1 {
             var series: [ScatterPlot.Series] = [], ranges: [String: GoodRange] = [:]
             for (colour, label) in labels.enumerated() {
                 let members = groups[label]!.filter { value($0) != nil }
@@ -49,7 +61,7 @@ public struct SweepAnalysis: Sendable {
             }
             let logX = ["flops", "params", "acts"].contains(key)
             charts.append(("error_vs_\(Self.slug(key)).svg", "Error vs \(key)",
-                           ScatterPlot.svg(series, title: "Error vs \(key)", xLabel: key, goodRanges: ranges, logX: logX)))
+                           ScatterPlot.svg(series, title: "Error vs \(key)", xLabel: axis, goodRanges: ranges, logX: logX)))
         }
         let top = runs.sorted { ($0.error!, $0.index) < ($1.error!, $1.index) }.prefix(best)
         charts.append(("curves_train.svg", "Training error of the best \(top.count)",
@@ -90,8 +102,11 @@ public struct SweepAnalysis: Sendable {
         for (file, title, svg) in charts {
             page += "<figure id=\"\(file.xmlEscaped)\">\(svg)<figcaption>\(title.xmlEscaped) (<a href=\"analysis/\(file.xmlEscaped)\">\(file.xmlEscaped)</a>)</figcaption></figure>\n"
         }
-        // Inline and fetching nothing: records how many charts the browser laid out with their axes and
-        // legends, for the page check.
+        // Inline and fetching nothing: records, for the page check, how many charts the browser laid out
+        // with their axes and legends, how many data points fall inside a laid-out legend or legends
+        // reach into a plot area, and how many axes have ticks that are not round: not multiples of one
+        // step of 1, 2 or 5 × 10^k (on a logarithmic axis, not 1, 2 or 5 × 10^k), or not whole numbers
+        // on a whole-number axis (epochs).
         page += """
         </div>
         <script>
@@ -101,8 +116,39 @@ public struct SweepAnalysis: Sendable {
             const box = svg.getBBox();
             return box.width > 0 && box.height > 0 && svg.querySelector(".axes line") && svg.querySelector(".legend text");
           });
+          let covered = 0, intruding = 0, unround = 0;
+          for (const svg of charts) {
+            const legend = svg.querySelector(".legend"), plot = svg.querySelector(".plot-area");
+            if (legend && plot) {
+              const l = legend.getBBox(), p = plot.getBBox();
+              if (l.y < p.y + p.height) intruding++;
+              const inside = (x, y) => x >= l.x && x <= l.x + l.width && y >= l.y && y <= l.y + l.height;
+              for (const c of svg.querySelectorAll("circle")) if (inside(+c.getAttribute("cx"), +c.getAttribute("cy"))) covered++;
+              for (const line of svg.querySelectorAll("polyline"))
+                for (const point of line.getAttribute("points").trim().split(/\\s+/)) {
+                  const [x, y] = point.split(",").map(Number);
+                  if (inside(x, y)) covered++;
+                }
+            }
+            const scale = { "": 1, K: 1e3, M: 1e6, G: 1e9 };
+            const roundMantissa = v => { const m = Math.abs(v) / 10 ** Math.floor(Math.log10(Math.abs(v))); return [1, 2, 5, 10].some(r => Math.abs(m - r) < 1e-9); };
+            for (const axis of [".x-tick", ".y-tick"]) {
+              const ticks = Array.from(svg.querySelectorAll(axis));
+              const values = ticks.map(t => { const m = t.textContent.match(/^(-?[0-9.e+-]+)([KMG]?)$/); return m ? Number(m[1]) * scale[m[2]] : NaN; });
+              if (values.length < 2 || values.some(v => !isFinite(v))) { unround++; continue; }
+              if (ticks[0].classList.contains("log")) { if (!values.every(roundMantissa)) unround++; continue; }
+              const step = values[1] - values[0];
+              const even = values.every((v, i) => Math.abs(v - values[0] - i * step) < 1e-9 * Math.max(1, Math.abs(v)));
+              const multiples = values.every(v => Math.abs(v / step - Math.round(v / step)) < 1e-6);
+              const whole = !ticks[0].classList.contains("integer") || values.every(Number.isInteger);
+              if (!(step > 0 && roundMantissa(step) && even && multiples && whole)) unround++;
+            }
+          }
           document.body.dataset.charts = charts.length;
           document.body.dataset.rendered = drawn.length;
+          document.body.dataset.coveredPoints = covered;
+          document.body.dataset.intrudingLegends = intruding;
+          document.body.dataset.unroundAxes = unround;
         });
         </script>
         </body></html>
@@ -128,6 +174,12 @@ public struct SweepAnalysis: Sendable {
     }
 
     static func number(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    /// Stage-list fields (`1-2-4-1`, from `DesignConfiguration.fields`), the symbol of their per-stage
+    /// charts and what it is.
+    static let perStage: [(field: String, symbol: String, meaning: String)] = [
+        ("depths", "d", "depth"), ("widths", "w", "width"), ("bottleneck_ratios", "b", "bottleneck ratio"), ("group_widths", "g", "group width"),
+    ]
 
     /// A file-name part for `key` (a sampled field's name, which comes from the sweep's files): ASCII
     /// letters, digits, '_' and '-' only, at most 40 of them, with a hash of the key appended when

@@ -254,6 +254,36 @@ func reason(_ space: any DesignSpace, _ c: DesignConfiguration) -> String? {
         #expect(XMLParser(data: Data(curves.utf8)).parse())
     }
 
+    /// Ticks are round values (multiples of one step of 1, 2 or 5 × 10^k), epochs whole numbers, and the
+    /// legend sits below the x axis, outside the plot area.
+    @Test func chartsHaveRoundTicksAndLegendsOutsideThePlot() throws {
+        #expect(ChartFrame.roundTicks(2.95...37.05) == [5, 10, 15, 20, 25, 30, 35])
+        #expect(ChartFrame.roundTicks(0.9...2.1) == [1, 1.2, 1.4, 1.6, 1.8, 2])
+        #expect(ChartFrame.roundTicks(0.9...2.1, integer: true) == [1, 2])
+        #expect(ChartFrame.roundTicks(0.01...0.07) == [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07])
+        let log = ChartFrame(xs: [2e5, 9e6], ys: [0, 1], logX: true).xTicks
+        #expect(log.decades && log.values == [2e5, 5e5, 1e6, 2e6, 5e6, 1e7], "under two decades: 1, 2 and 5 × 10^k: \(log.values)")
+        #expect(ChartFrame(xs: [2.1e5, 4.6e5], ys: [0, 1], logX: true).xTicks.values == [250_000, 300_000, 350_000, 400_000, 450_000])
+        let curves = CurvePlot.svg([("a", [50, 40, 30]), ("b", [60, 55])], title: "Test error", yLabel: "error (%)")
+        let epochs = curves.components(separatedBy: "class=\"x-tick integer\"").dropFirst().map { $0.split(separator: ">")[1].split(separator: "<")[0] }
+        #expect(epochs == ["1", "2", "3"])
+        let svg = ScatterPlot.svg([.init(label: "A", points: [(1, 30), (9, 20)], colour: 0), .init(label: "B", points: [(3, 25), (5, 26)], colour: 1)],
+                                  title: "Error vs d1", xLabel: "d1",
+                                  goodRanges: ["A": GoodRange(low: 1, median: 3, high: 6), "B": GoodRange(low: 3, median: 4, high: 5)])
+        func number(after marker: String, _ attribute: String) -> Double? {
+            guard let start = svg.range(of: marker) else { return nil }
+            let rest = svg[start.upperBound...], key = rest.range(of: "\(attribute)=\"")!
+            return Double(rest[key.upperBound...].prefix { $0 != "\"" })
+        }
+        let plotBottom = try #require(number(after: "class=\"plot-area\"", "y")) + (try #require(number(after: "class=\"plot-area\"", "height")))
+        let legendTop = try #require(number(after: "<g class=\"legend\">", "y1"))
+        #expect(legendTop > plotBottom + 40, "the legend starts below the x axis")
+        // Each group's good range is labelled on its own bar above the plot.
+        #expect(svg.contains(">A good range 1…6<") && svg.contains(">B good range 3…5<"))
+        #expect(svg.components(separatedBy: "class=\"good-range-bar\"").count - 1 == 2)
+        #expect(XMLParser(data: Data(svg.utf8)).parse())
+    }
+
     @Test func svgHasOneCurvePerSpaceAndALegend() {
         let svg = EDFPlot.svg([EDF(label: "AnyNetXA", errors: [30, 32, 35]), EDF(label: "RegNetX <b>", errors: [28, 29])])
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))

@@ -19,7 +19,6 @@ public enum EDFPlot {
             points.append("\(frame.f(frame.x(hi))),\(frame.f(frame.y(1)))")
             marks += "<polyline class=\"edf\" data-label=\"\(ChartFrame.escape(curve.label))\" fill=\"none\" stroke=\"\(colour(index))\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
         }
-        // Legend, bottom right: EDFs are near 1 at high errors and near 0 at low ones, so that corner is empty.
         let legend = curves.enumerated().map { index, curve in
             (label: "\(curve.label) (n=\(curve.count), min=\(String(format: "%.2f", curve.minimum)), mean=\(String(format: "%.2f", curve.mean)))",
              colour: colour(index))
