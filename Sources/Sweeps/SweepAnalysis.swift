@@ -81,12 +81,24 @@ public struct SweepAnalysis: Sendable {
         <body>
         <h1>\(name.xmlEscaped)</h1>
         <p>\(collection.statusLine.xmlEscaped); \(runs.count) models with a test error, grouped by \(groupBy.xmlEscaped).</p>
-        <table><tr><th>\(groupBy.xmlEscaped)</th><th>n</th><th>min</th><th>mean</th><th>median</th></tr>
 
         """
+        // With an EMA, pycls's error is the EMA's: the models' own best errors go beside it, since a
+        // short run's EMA can lag far behind its model.
+        let withEMA = runs.contains { $0.emaError != nil }
+        if withEMA {
+            page += "<p>Errors are pycls's: the EMA's lowest test error. The model's own lowest is beside it.</p>\n"
+        }
+        page += "<table><tr><th>\(groupBy.xmlEscaped)</th><th>n</th><th>min</th><th>mean</th><th>median</th>"
+            + (withEMA ? "<th>model's own: min</th><th>mean</th>" : "") + "</tr>\n"
         for edf in edfs {
             page += "<tr><td>\(edf.label.xmlEscaped)</td><td>\(edf.count)</td><td>\(Self.number(edf.minimum))</td><td>\(Self.number(edf.mean))</td>"
-                + "<td>\(Self.number(GoodRange.percentileOf(edf.errors, 50)))</td></tr>\n"
+                + "<td>\(Self.number(GoodRange.percentileOf(edf.errors, 50)))</td>"
+            if withEMA {
+                let own = groups[edf.label]!.compactMap(\.bestError)
+                page += own.isEmpty ? "<td>–</td><td>–</td>" : "<td>\(Self.number(own.min()!))</td><td>\(Self.number(own.reduce(0, +) / Double(own.count)))</td>"
+            }
+            page += "</tr>\n"
         }
         page += "</table>\n"
         if edfs.count > 1 {

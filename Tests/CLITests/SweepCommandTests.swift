@@ -15,7 +15,7 @@ import Glibc
 @Suite struct SweepCommandTests {
     /// A folder with `images` 8×8 RGB images of 4 classes (npy) and a sweep of `count` small RegNetX
     /// models trained for `epochs` epochs on them.
-    func makeSweep(count: Int, epochs: Int, images: Int = 24) throws -> (folder: URL, sweep: URL) {
+    func makeSweep(count: Int, epochs: Int, images: Int = 24, emaAlpha: Double = 0) throws -> (folder: URL, sweep: URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("regnet-sweep-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var pixels: [UInt8] = [], labels: [Int64] = []
@@ -34,7 +34,7 @@ import Glibc
             "constraints": ["resolution": 8],
             "model": ["classes": 4, "stem_width": 8],
             "train": ["data": "npy:\(x.path),\(y.path)", "epochs": epochs, "batch": 8, "test-batch": 12, "lr": 0.05,
-                      "no-precise-bn": true, "ema-alpha": 0, "label-smoothing": 0.1],
+                      "no-precise-bn": true, "ema-alpha": emaAlpha, "label-smoothing": 0.1],
             "samplers": ["weight-decay": ["low": 0.0001, "high": 0.001, "quantum": 0.0001]],
         ]
         let file = folder.appendingPathComponent("sweep.json")
@@ -220,6 +220,21 @@ import Glibc
         #expect(resumed.status == 0, "\(resumed.err)")
         try expectCleanLogs(killed, models: 2, epochs: 3)
         #expect(try errors(killed) == (try errors(reference)))
+    }
+
+    /// With an EMA, pycls's error is the EMA's; the page puts each group's own model errors beside it.
+    @Test func analysisShowsTheModelsOwnErrorsBesideTheEMAs() throws {
+        let (folder, file) = try makeSweep(count: 2, epochs: 1, emaAlpha: 0.01)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dir = folder.appendingPathComponent("sweep")
+        try setup(file, into: dir)
+        #expect(try CLI.run(["sweep", "run", dir.path, "--threads", "1"]).status == 0)
+        let analyze = try CLI.run(["sweep", "analyze", dir.path])
+        #expect(analyze.status == 0, "\(analyze.err)")
+        let html = try String(contentsOf: dir.appendingPathComponent("analysis.html"), encoding: .utf8)
+        #expect(html.contains("<th>model's own: min</th><th>mean</th>") && html.contains("the EMA's lowest test error"))
+        let row = try #require(html.split(separator: "\n").first { $0.hasPrefix("<tr><td>RegNetX</td>") })
+        #expect(row.components(separatedBy: "<td>").count - 1 == 7, "\(row)")
     }
 
     @Test func slurmWritesAnArrayScriptOverShards() throws {
