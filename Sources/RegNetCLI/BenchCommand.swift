@@ -4,7 +4,7 @@ import RegNet
 /// `regnet bench`: latency statistics, throughput, memory, and an optional per-layer profile.
 enum BenchCommand {
     static let usage = """
-    usage: regnet bench <model | --depth … > [--batch N] [--resolution R] [--threads T]
+    usage: regnet bench [<model | --depth …>] [--weights W] [--batch N] [--resolution R] [--threads T]
                         [--warmup W] [--iterations I] [--json] [--profile] [--train]
 
     Times repeated forward passes and prints median, min and p90 latency, images/s, achieved

@@ -4,7 +4,7 @@ import RegNet
 /// `regnet export-weights`: write a model's weights as safetensors, in any naming family.
 enum ExportWeightsCommand {
     static let usage = """
-    usage: regnet export-weights <model | --depth … > --output OUT.safetensors [--naming timm|pycls|torchvision]
+    usage: regnet export-weights [<model | --depth …>] --output OUT.safetensors [--naming timm|pycls|torchvision]
                                  [--weights IN.safetensors [--bgr]] [--seed S] [--resolution R | --height H --width W]
 
     Writes the weights a model would run with — a checkpoint of any family (checked against the

@@ -4,7 +4,7 @@ import RegNet
 /// `regnet quantize`: calibrate a model for int8 once and save it as a quantised safetensors file.
 enum QuantizeCommand {
     static let usage = """
-    usage: regnet quantize <model | --depth … > [--weights W.safetensors] --calibration D --output Q.safetensors
+    usage: regnet quantize [<model | --depth …>] [--weights W.safetensors] --calibration D --output Q.safetensors
                            [--calibration-images N] [--calibration-method minmax|percentile[:P]] [--resolution R]
 
     Static post-training quantisation: runs the model in fp32 over the calibration images (at their

@@ -4,7 +4,7 @@ import RegNet
 /// `regnet run`: one forward pass, top-K per image, optional logits file.
 enum RunCommand {
     static let usage = """
-    usage: regnet run <model | --depth … > [--weights W.safetensors] [--image A.png B.ppm … | --input X.npy]
+    usage: regnet run [<model | --depth …>] [--weights W.safetensors] [--image A.png B.ppm … | --input X.npy]
                       [--output Y.npy] [--batch N] [--resolution R] [--threads T] [--top K]
 
     Runs the forward pass and prints the top-K classes per image (with ImageNet names for 1000-class
