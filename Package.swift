@@ -38,8 +38,10 @@ let package = Package(
         .target(name: "DesignSpaces", dependencies: ["NetworkDSL"]),
         // .regnet declaration files: parser, checks (the DSL's own rules) and Swift generation.
         .target(name: "DeclarationFormat", dependencies: ["DesignSpaces"]),
+        // ONNX export: the IR and its weights as an ONNX model, through a small protobuf writer.
+        .target(name: "ONNX", dependencies: ["NetworkIR", "Weights"]),
         // Umbrella: what `import RegNet` gives.
-        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training", "Data", "DigitsData", "Sweeps"]),
+        .target(name: "RegNet", dependencies: ["NetworkIR", "NetworkDSL", "DesignSpaces", "Weights", "Images", "Executor", "Training", "Data", "DigitsData", "Sweeps", "ONNX"]),
         // The `regnet` command-line tool: argument parsing and printing only.
         .executableTarget(name: "RegNetCLI", dependencies: ["RegNet", "DeclarationFormat"]),
 
@@ -75,6 +77,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights", "NetworkIR"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["RegNet", "Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels", "Executor", "NetworkDSL", "NetworkIR"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NetworkDSL", "NetworkIR", "Weights"]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights", "Kernels", "NetworkIR"], resources: [.copy("Fixtures")]),
     ]
 )

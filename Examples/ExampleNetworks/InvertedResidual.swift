@@ -49,6 +49,21 @@ public enum ExampleNetworks {
         Head(classes: 1000)
     }
 
+    /// Every layer kind the DSL has, in a custom stem and head around inverted residual and Y blocks:
+    /// hard swish, max and average pooling, SiLU, ReLU6, hard sigmoid, dropout, squeeze-excite and a
+    /// two-layer head (what the ONNX export check runs through ONNX Runtime).
+    public static let everyLayerNet = Network("EveryLayerNet") {
+        Stem { Conv(16, kernel: 3, stride: 2, name: "conv"); BatchNorm(name: "bn"); HardSwish(); MaxPool(kernel: 3, stride: 2, padding: 1) }
+        Body {
+            Stage(depth: 2, width: 24, groupWidth: 24, block: InvertedResidual(expansion: 2))
+            Stage(depth: 1, width: 32, groupWidth: 8, block: YBlock(seRatio: 0.25))
+        }
+        Head {
+            Conv(64, kernel: 1, name: "pre.conv"); SiLU(); AvgPool(kernel: 3, stride: 1, padding: 1)
+            GlobalAveragePool(); Linear(32, name: "fc1"); ReLU6(); Dropout(0.2); Linear(10, name: "fc2"); HardSigmoid()
+        }
+    }
+
     /// Every network above, with the resolution it is used at.
-    public static let all: [(network: Network, resolution: Int)] = [(invertedResidualNet, 160), (regNetX200MF, 224)]
+    public static let all: [(network: Network, resolution: Int)] = [(invertedResidualNet, 160), (regNetX200MF, 224), (everyLayerNet, 64)]
 }

@@ -1,4 +1,4 @@
-// The umbrella module: `import RegNet` gives the DSL, the IR, the zoo and design spaces, weights, the executor, training and sweeps.
+// The umbrella module: `import RegNet` gives the DSL, the IR, the zoo and design spaces, weights, the executor, training, sweeps and ONNX export.
 @_exported import NetworkIR
 @_exported import NetworkDSL
 @_exported import DesignSpaces
@@ -9,3 +9,4 @@
 @_exported import Data
 @_exported import DigitsData
 @_exported import Sweeps
+@_exported import ONNX

@@ -15,6 +15,7 @@ commands:
   train           train on CIFAR, image folders, npy arrays or the bundled digits, as pycls does
   eval            loss and top-1/top-5 error of weights on a dataset
   export-weights  write a model's weights as safetensors with timm, pycls or torchvision names
+  export-onnx     write a network and its weights as an ONNX model
   quantize        calibrate a model for int8 and save it as a quantised safetensors file
   sample          draw networks from a design space (AnyNetX A-E, RegNet, RegNetX) in a complexity window
   edf             error EDFs, KS distances and good ranges from a results CSV, with an SVG chart
@@ -39,6 +40,7 @@ let commands: [String: Command] = [
     "train": Command(usage: TrainCommand.usage, run: TrainCommand.run),
     "eval": Command(usage: EvalCommand.usage, run: EvalCommand.run),
     "export-weights": Command(usage: ExportWeightsCommand.usage, run: ExportWeightsCommand.run),
+    "export-onnx": Command(usage: ExportONNXCommand.usage, run: ExportONNXCommand.run),
     "quantize": Command(usage: QuantizeCommand.usage, run: QuantizeCommand.run),
     "sample": Command(usage: SampleCommand.usage, run: SampleCommand.run),
     "edf": Command(usage: EDFCommand.usage, run: EDFCommand.run),

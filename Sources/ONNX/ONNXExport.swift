@@ -1,0 +1,240 @@
+import Foundation
+import NetworkIR
+import Weights
+
+/// Why a network could not be written as ONNX.
+public struct ONNXError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What went wrong, naming the node or setting.
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// How `Graph.onnxModel` writes a network.
+public struct ONNXExportOptions: Sendable, Hashable {
+    /// The ONNX operator set (13…21; HardSwish needs 14). 17 by default: what ONNX Runtime, TensorRT
+    /// and the Core ML converters all read.
+    public var opset = 17
+    /// Images per run: a fixed batch, or nil for a symbolic batch dimension (`N`).
+    public var batch: Int? = 1
+    /// Extra `metadata_props` (the CLI adds how to declare the network again).
+    public var metadata: [String: String] = [:]
+
+    public init(opset: Int = 17, batch: Int? = 1, metadata: [String: String] = [:]) {
+        self.opset = opset
+        self.batch = batch
+        self.metadata = metadata
+    }
+}
+
+extension Graph {
+    /// The network with `weights` as an ONNX model (protobuf bytes): every node as the standard operator
+    /// PyTorch's exporter writes for it — Conv (groups, stride, padding), BatchNormalization, Relu,
+    /// Sigmoid, x·Sigmoid(x) for SiLU, Clip for clamps (ReLU6), HardSwish, HardSigmoid, Add for
+    /// residuals, Mul for squeeze-excite, GlobalAveragePool, MaxPool, AveragePool (padded zeros
+    /// counted), Flatten + Gemm for linear layers; dropout is left out (the identity at inference).
+    /// Initializers carry the weights' timm names; `metadata_props` records flops, params and acts.
+    public func onnxModel(weights: WeightSet, options: ONNXExportOptions = ONNXExportOptions()) throws(ONNXError) -> Data {
+        guard (13...21).contains(options.opset) else { throw ONNXError("opset \(options.opset) is not supported (13 to 21)") }
+        if let batch = options.batch, batch < 1 { throw ONNXError("the batch must be at least 1 (got \(batch))") }
+        do { try weights.validate(for: self) } catch { throw ONNXError(error.message) }
+        var builder = ONNXGraphBuilder(graph: self, weights: weights, options: options)
+        try builder.build()
+        let complexity = self.complexity
+        let properties = ["flops": String(complexity.flops), "params": String(complexity.params), "acts": String(complexity.acts)]
+            .merging(options.metadata) { _, given in given }
+        var model = ProtobufWriter()
+        model.int(1, Self.irVersion(opset: options.opset))                      // ir_version
+        model.string(2, "swift-regnet")                                          // producer_name
+        model.message(7) { builder.write(into: &$0) }                            // graph
+        model.message(8) { $0.string(1, ""); $0.int(2, options.opset) }          // opset_import
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {         // metadata_props
+            model.message(14) { $0.string(1, key); $0.string(2, value) }
+        }
+        return model.bytes
+    }
+
+    /// The IR version each opset came with (ONNX's versioning table).
+    static func irVersion(opset: Int) -> Int { opset <= 14 ? 7 : opset <= 18 ? 8 : opset <= 20 ? 9 : 10 }
+}
+
+/// Builds a GraphProto's nodes, initializers, inputs and outputs from the IR, node by node.
+struct ONNXGraphBuilder {
+    let graph: Graph, weights: WeightSet, options: ONNXExportOptions
+    /// Each IR node's ONNX value name, and whether it is flat (N×C after a Gemm) rather than NCHW.
+    private var values: [String] = [], flat: [Bool] = []
+    private var nodes = ProtobufWriter(), initializers = ProtobufWriter()
+    private var initializerNames: Set<String> = []
+
+    init(graph: Graph, weights: WeightSet, options: ONNXExportOptions) {
+        (self.graph, self.weights, self.options) = (graph, weights, options)
+    }
+
+    /// Attribute values of a node.
+    enum Attribute { case int(Int), ints([Int]), float(Float) }
+
+    mutating func build() throws(ONNXError) {
+        let counts = Dictionary(graph.nodes.map { ($0.name, 1) }, uniquingKeysWith: +)
+        for (id, node) in graph.nodes.enumerated() {
+            // Value names: the node's name when unique, the graph's input and output by their roles.
+            let name = id == 0 ? "input" : id == graph.output ? "output" : counts[node.name] == 1 ? node.name : "\(node.name)_\(id)"
+            values.append(name)
+            // Element-wise operations keep their input's layout; the others set it below.
+            flat.append(node.inputs.allSatisfy { flat[$0] } && !node.inputs.isEmpty)
+            let inputs = node.inputs.map { values[$0] }
+            switch node.operation {
+            case .input:
+                guard id == 0 else { throw ONNXError("\(node.name): a second input node") }
+            case .convolution(let conv):
+                let weight = try initializer(id, .weight)
+                let bias = conv.bias ? [try initializer(id, .bias)] : []
+                add("Conv", [spatial(node.inputs[0])] + [weight] + bias, name, node.name, [
+                    ("kernel_shape", .ints([conv.kernel, conv.kernel])), ("strides", .ints([conv.stride, conv.stride])),
+                    ("pads", .ints(Array(repeating: conv.padding, count: 4))), ("group", .int(conv.groups)), ("dilations", .ints([1, 1])),
+                ])
+            case .batchNorm(_, let epsilon):
+                let tensors = [try initializer(id, .scale), try initializer(id, .shift), try initializer(id, .runningMean),
+                               try initializer(id, .runningVariance)]
+                add("BatchNormalization", [spatial(node.inputs[0])] + tensors, name, node.name, [("epsilon", .float(epsilon))])
+            case .unary(let function):
+                try unary(function, inputs[0], name, node.name)
+            case .add:
+                add("Add", flat[id] ? inputs : node.inputs.map { spatial($0) }, name, node.name)
+            case .channelScale:
+                add("Mul", node.inputs.map { spatial($0) }, name, node.name)
+            case .globalAveragePool:
+                add("GlobalAveragePool", [spatial(node.inputs[0])], name, node.name)
+            case .maxPool(let w), .averagePool(let w):
+                var attributes: [(String, Attribute)] = [("kernel_shape", .ints([w.kernel, w.kernel])), ("strides", .ints([w.stride, w.stride])),
+                                                         ("pads", .ints(Array(repeating: w.padding, count: 4)))]
+                if case .averagePool = node.operation { attributes.append(("count_include_pad", .int(1))) }
+                add(node.operation.isMaxPool ? "MaxPool" : "AveragePool", [spatial(node.inputs[0])], name, node.name, attributes)
+            case .linear(_, _, let hasBias):
+                var source = inputs[0]
+                if !flat[node.inputs[0]] {   // N×C×1×1 → N×C
+                    source = name + "/flat"
+                    add("Flatten", inputs, source, node.name + "/flatten", [("axis", .int(1))])
+                }
+                let c = hasBias ? [try initializer(id, .bias)] : []
+                add("Gemm", [source, try initializer(id, .weight)] + c, name, node.name, [("transB", .int(1))])
+                flat[id] = true
+            case .dropout:
+                // The identity at inference: the value is its input's (an Identity where it is the output).
+                if id == graph.output { add("Identity", inputs, name, node.name) } else { values[id] = inputs[0] }
+            }
+        }
+    }
+
+    /// Node `id`'s value as N×C×H×W: itself, or (after a Gemm) reshaped back to N×C×1×1.
+    private mutating func spatial(_ id: NodeID) -> String {
+        guard flat[id] else { return values[id] }
+        let shape = scalarList(values[id] + "/shape", [-1, graph.nodes[id].shape.channels, 1, 1])
+        let reshaped = values[id] + "/spatial"
+        add("Reshape", [values[id], shape], reshaped, reshaped)
+        return reshaped
+    }
+
+    /// An activation: one operator, or two for SiLU (x · sigmoid(x), as PyTorch exports it).
+    private mutating func unary(_ function: UnaryFunction, _ input: String, _ output: String, _ name: String) throws(ONNXError) {
+        switch function {
+        case .relu: add("Relu", [input], output, name)
+        case .sigmoid: add("Sigmoid", [input], output, name)
+        case .silu:
+            add("Sigmoid", [input], output + "/sigmoid", name + "/sigmoid")
+            add("Mul", [input, output + "/sigmoid"], output, name)
+        case .clamp(let lower, let upper):
+            let low = scalar(name + ".min", lower), high = scalar(name + ".max", upper)
+            add("Clip", [input, low, high], output, name)
+        case .hardSwish:
+            guard options.opset >= 14 else { throw ONNXError("\(name): HardSwish needs opset 14 or later (asked for \(options.opset))") }
+            add("HardSwish", [input], output, name)
+        case .hardSigmoid:
+            add("HardSigmoid", [input], output, name, [("alpha", .float(1.0 / 6)), ("beta", .float(0.5))])
+        }
+    }
+
+    /// Appends a NodeProto.
+    private mutating func add(_ op: String, _ inputs: [String], _ output: String, _ name: String, _ attributes: [(String, Attribute)] = []) {
+        nodes.message(1) { n in
+            for input in inputs { n.string(1, input) }
+            n.string(2, output)
+            n.string(3, name)
+            n.string(4, op)
+            for (key, value) in attributes {
+                n.message(5) { a in
+                    a.string(1, key)
+                    switch value {
+                    case .float(let f): a.float(2, f); a.int(20, 1)                  // FLOAT
+                    case .int(let i): a.int(3, i); a.int(20, 2)                      // INT
+                    case .ints(let list): for i in list { a.int(8, i) }; a.int(20, 7) // INTS
+                    }
+                }
+            }
+        }
+    }
+
+    /// The initializer holding node `id`'s tensor of `role` (its timm name), added once.
+    private mutating func initializer(_ id: NodeID, _ role: ParameterRole) throws(ONNXError) -> String {
+        guard let name = graph.parameterName(id, role), let tensor = weights[name] else {
+            throw ONNXError("\(graph.nodes[id].name) has no \(role.rawValue) tensor in the weights")
+        }
+        addTensor(name, shape: tensor.shape, scalars: tensor.scalars)
+        return name
+    }
+
+    /// A 1-D int64 initializer (a Reshape's shape).
+    private mutating func scalarList(_ name: String, _ values: [Int]) -> String {
+        guard initializerNames.insert(name).inserted else { return name }
+        initializers.message(5) { t in
+            t.int(1, values.count)
+            t.int(2, 7)                                                          // data_type INT64
+            t.string(8, name)
+            t.bytes(9, values.map { Int64($0).littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) })
+        }
+        return name
+    }
+
+    /// A scalar float initializer.
+    private mutating func scalar(_ name: String, _ value: Float) -> String {
+        addTensor(name, shape: [], scalars: [value])
+        return name
+    }
+
+    private mutating func addTensor(_ name: String, shape: [Int], scalars: [Float]) {
+        guard initializerNames.insert(name).inserted else { return }
+        initializers.message(5) { t in
+            for d in shape { t.int(1, d) }                                       // dims
+            t.int(2, 1)                                                          // data_type FLOAT
+            t.string(8, name)
+            t.bytes(9, scalars.withUnsafeBufferPointer { Data(buffer: $0) })    // raw_data, little-endian
+        }
+    }
+
+    /// The GraphProto's fields: nodes, name, initializers, input and output.
+    func write(into g: inout ProtobufWriter) {
+        g.append(nodes.bytes)
+        g.string(2, graph.name)
+        g.append(initializers.bytes)
+        let input = graph.nodes[0].shape, output = graph.nodes[graph.output].shape
+        g.message(11) { valueInfo(&$0, "input", [input.channels, input.height, input.width]) }
+        g.message(12) { valueInfo(&$0, "output", flat[graph.output] ? [output.channels] : [output.channels, output.height, output.width]) }
+    }
+
+    /// A ValueInfoProto of a float tensor: the batch dimension, then `dims`.
+    private func valueInfo(_ v: inout ProtobufWriter, _ name: String, _ dims: [Int]) {
+        v.string(1, name)
+        v.message(2) { type in                                                   // TypeProto
+            type.message(1) { tensor in                                          // tensor_type
+                tensor.int(1, 1)                                                 // elem_type FLOAT
+                tensor.message(2) { shape in                                     // TensorShapeProto
+                    shape.message(1) { d in if let batch = options.batch { d.int(1, batch) } else { d.string(2, "N") } }
+                    for dim in dims { shape.message(1) { $0.int(1, dim) } }
+                }
+            }
+        }
+    }
+}
+
+extension NetworkIR.Operation {
+    var isMaxPool: Bool { if case .maxPool = self { true } else { false } }
+}
