@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "DigitsData", "Images", "Weights", "NetworkIR"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["RegNet", "Training", "DesignSpaces", "Weights", "ExampleNetworks", "Kernels", "Executor", "NetworkDSL", "NetworkIR"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NetworkDSL", "NetworkIR", "Weights"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "NetworkDSL", "NetworkIR", "Weights", "Executor", "DesignSpaces"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExecutorTests", dependencies: ["Executor", "DesignSpaces", "Weights", "Kernels", "NetworkIR"], resources: [.copy("Fixtures")]),
     ]
 )

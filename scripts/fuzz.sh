@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes one parser with libFuzzer for SECONDS (default 300), starting from Fuzz/corpus/TARGET.
 #
-#   scripts/fuzz.sh safetensors|npy|png|jpeg|ppm|regnet [SECONDS]
+#   scripts/fuzz.sh safetensors|npy|png|jpeg|ppm|regnet|onnx [SECONDS]
 #
 # The package's modules are built with -sanitize=fuzzer,address into .build-fuzz, the harness in
 # Fuzz/ is linked against them, and new inputs go to .build-fuzz/corpus-TARGET. A crash leaves its
@@ -10,13 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # A Swift runtime trap must end the process at once so libFuzzer records the input (the backtracer can hang).
 export SWIFT_BACKTRACE=enable=no
-target=${1:?usage: scripts/fuzz.sh safetensors|npy|png|jpeg|ppm|regnet [SECONDS]}
+target=${1:?usage: scripts/fuzz.sh safetensors|npy|png|jpeg|ppm|regnet|onnx [SECONDS]}
 seconds=${2:-300}
 case "$target" in
   safetensors) harness=SafeTensorsFuzz; modules="NetworkIR Weights" ;;
   npy) harness=NumPyFuzz; modules="NetworkIR Weights" ;;
   png|jpeg|ppm) harness=ImageFuzz; modules="Images" ;;
   regnet) harness=DeclarationFormatFuzz; modules="NetworkIR NetworkDSL DesignSpaces DeclarationFormat" ;;
+  onnx) harness=ONNXFuzz; modules="NetworkIR Weights ONNX" ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)

@@ -5,6 +5,7 @@ import RegNet
 enum EvalCommand {
     static let usage = """
     usage: regnet eval [<model | --depth … | --stages … | --declaration …>] --weights W --data D
+           regnet eval MODEL.onnx --data D
                        [--batch N] [--ema] [--threads T] [--precision fp32|bf16|int8] [--json]
 
     Evaluates the weights on the data's test split (CIFAR's test file, a folder's val/, the arrays):
@@ -32,7 +33,7 @@ enum EvalCommand {
     }
 
     static func run(_ args: inout Arguments) throws {
-        guard let weightsPath = try args.option("--weights") else { throw UsageError("--weights is required") }
+        let weightsPath = try args.option("--weights")
         let ema = args.flag("--ema")
         let batch = try args.int("--batch", range: 1...65_536) ?? 200
         let threads = try args.int("--threads", range: 1...CompiledModel.maxThreads)
@@ -44,18 +45,24 @@ enum EvalCommand {
         try args.finish()
         let (trainSet, testSet) = try data.open()
         let (height, width) = data.inputSize(of: trainSet, recorded: model.recordedSize)
-        let graph = try ModelSelection.lower(model.network, height: height, width: width)
-        let url = URL(fileURLWithPath: weightsPath)
+        let graph = try model.graph(height: height, width: width)
         var weights: WeightSet, quantization: Quantization?
-        let quantized = Quantization.isQuantizedFile(url)
-        if quantized && ema { throw RuntimeError("--ema: \(weightsPath) is a quantised file, which holds one set of weights and no EMA") }
-        do {
-            if quantized {
-                (weights, quantization) = try Quantization.read(contentsOf: url)
-            } else {
-                weights = try WeightSet.load(contentsOf: url, ema: ema).weights
-            }
-        } catch { throw RuntimeError(error.description) }
+        if let weightsPath {
+            let url = URL(fileURLWithPath: weightsPath)
+            let quantized = Quantization.isQuantizedFile(url)
+            if quantized && ema { throw RuntimeError("--ema: \(weightsPath) is a quantised file, which holds one set of weights and no EMA") }
+            do {
+                if quantized {
+                    (weights, quantization) = try Quantization.read(contentsOf: url)
+                } else {
+                    weights = try WeightSet.load(contentsOf: url, ema: ema).weights
+                }
+            } catch { throw RuntimeError(error.description) }
+        } else {
+            guard let embedded = model.embeddedWeights else { throw UsageError("--weights is required") }
+            if ema { throw RuntimeError("--ema: \(model.arguments[0]) holds one set of weights and no EMA") }
+            weights = embedded
+        }
         let used = KernelSet.best.supports(precision) ? precision : .float32
         if precision == .int8 && used == .int8 && quantization == nil {
             do { try weights.validate(for: graph) } catch { throw RuntimeError(error.description) }

@@ -27,7 +27,7 @@ enum ExportONNXCommand {
         let options = try RunOptions.parse(&args)
         try args.finish()
         if dynamic && options.batchGiven { throw UsageError("--batch and --dynamic-batch: give one") }
-        let graph = try ModelSelection.lower(options.network, height: options.height, width: options.width)
+        let graph = try options.graph()
         let weights = try options.loadWeights(for: graph)
         let description = options.model.description(height: options.height, width: options.width)
         let data: Data

@@ -24,7 +24,7 @@ enum ExportWeightsCommand {
         }
         let options = try RunOptions.parse(&args)
         try args.finish()
-        let graph = try ModelSelection.lower(options.network, height: options.height, width: options.width)
+        let graph = try options.graph()
         let weights = try options.loadWeights(for: graph)
         do {
             try weights.validate(for: graph)

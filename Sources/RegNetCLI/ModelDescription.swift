@@ -42,8 +42,8 @@ struct ModelDescription: Codable, Equatable {
         return description
     }
 
-    /// The network the description declares (`path` names the file in messages).
-    func network(recordedIn path: String) throws -> Network {
+    /// The model the description declares (`path` names the file in messages).
+    func model(recordedIn path: String) throws -> SelectedModel {
         var args = Arguments(arguments)
         let selected: SelectedModel?
         do {
@@ -53,6 +53,6 @@ struct ModelDescription: Codable, Equatable {
             throw RuntimeError("\(path) records its network as '\(arguments.joined(separator: " "))', which does not declare one: \(error)")
         }
         guard let selected else { throw RuntimeError("\(path) records an empty network description; give the model flags") }
-        return selected.network
+        return selected
     }
 }

@@ -2,15 +2,46 @@ import DeclarationFormat
 import Foundation
 import RegNet
 
-/// A network as the model flags (or a weights file's record of them) declare it.
+/// A network as the model flags (or a weights file's record of them) declare it, or as an ONNX file holds it.
 struct SelectedModel {
-    var network: Network
+    /// A declared network, lowered at the size a command asks for; or an ONNX model, with its own size and weights.
+    enum Source { case declared(Network), onnx(ONNXImport) }
+    var source: Source
     /// The model flags that declare it again (`ModelDescription.arguments`).
     var arguments: [String]
     /// The `.regnet` text of a `--declaration`.
     var declarationText: String? = nil
-    /// The input size recorded with the weights it came from, if any (the default size then).
+    /// The input size recorded with the weights it came from (or the ONNX model's), if any: the default size then.
     var recordedSize: (height: Int, width: Int)? = nil
+
+    init(network: Network, arguments: [String], declarationText: String? = nil, recordedSize: (height: Int, width: Int)? = nil) {
+        (source, self.arguments, self.declarationText, self.recordedSize) = (.declared(network), arguments, declarationText, recordedSize)
+    }
+
+    /// An ONNX file's model (`path` recorded as its model flags).
+    init(onnx model: ONNXImport, path: String) {
+        (source, arguments) = (.onnx(model), [path])
+        recordedSize = (model.graph.inputShape.height, model.graph.inputShape.width)
+    }
+
+    /// The declared network (nil for an ONNX model).
+    var network: Network? { if case .declared(let n) = source { n } else { nil } }
+    /// The weights the model file holds (an ONNX model's), if any.
+    var embeddedWeights: WeightSet? { if case .onnx(let m) = source { m.weights } else { nil } }
+
+    /// The graph for inputs of `height` × `width`: the declared network lowered, or the ONNX model's
+    /// (whose size is fixed: another is an error).
+    func graph(height: Int, width: Int) throws -> Graph {
+        switch source {
+        case .declared(let network): return try ModelSelection.lower(network, height: height, width: width)
+        case .onnx(let model):
+            let shape = model.graph.inputShape
+            guard (shape.height, shape.width) == (height, width) else {
+                throw RuntimeError("\(arguments[0]) takes \(shape.height)x\(shape.width) inputs; it cannot run at \(height)x\(width)")
+            }
+            return model.graph
+        }
+    }
 
     /// What a weights file made for it at `height` × `width` records.
     func description(height: Int, width: Int) -> ModelDescription {
@@ -22,7 +53,8 @@ struct SelectedModel {
 /// declaration in a `.regnet` file.
 enum ModelSelection {
     static let usage = """
-      <model>                 a zoo name (RegNetX-400MF, regnety_008, …; see `regnet models`)
+      <model>                 a zoo name (RegNetX-400MF, regnety_008, …; see `regnet models`), or
+                              MODEL.onnx: an ONNX file (its own input size and weights)
       --depth D --w0 W0 --wa WA --wm WM --group-width G
                               or the RegNet parameters
       --stages 1x24,2x48,… --group-width G
@@ -47,17 +79,18 @@ enum ModelSelection {
             }
             return given
         }
-        let stored = SelectedModel(network: try recorded.network(recordedIn: weights), arguments: recorded.arguments,
-                                   declarationText: recorded.declaration, recordedSize: (recorded.height, recorded.width))
+        var stored = try recorded.model(recordedIn: weights)
+        stored.recordedSize = (recorded.height, recorded.width)
         guard let given else { return stored }
         // Both: they must declare the same network (names aside), compared where the weights were made.
-        let mine = try lower(given.network, height: recorded.height, width: recorded.width)
-        let theirs = try lower(stored.network, height: recorded.height, width: recorded.width)
+        let mine = try given.graph(height: recorded.height, width: recorded.width)
+        let theirs = try stored.graph(height: recorded.height, width: recorded.width)
         guard mine.nodes == theirs.nodes else {
             throw RuntimeError("the model flags (\(given.arguments.joined(separator: " "))) declare another network than \(weights) holds (\(recorded.flags)); drop the flags, or give weights made for them")
         }
-        return SelectedModel(network: given.network, arguments: given.arguments, declarationText: given.declarationText,
-                             recordedSize: stored.recordedSize)
+        var chosen = given
+        chosen.recordedSize = stored.recordedSize
+        return chosen
     }
 
     /// The network the model flags in `args` declare, nil when they name none (a partial form is an
@@ -85,6 +118,14 @@ enum ModelSelection {
         let shared = flags([("--group-width", groupWidth.map(String.init)), ("--bottleneck-ratio", bottleneck.map { "\($0)" }),
                             ("--se-ratio", se.map { "\($0)" }), ("--stem-width", stem.map(String.init)),
                             ("--stem-stride", stemStride.map(String.init)), ("--classes", classes.map(String.init))])
+        if let name, name.lowercased().hasSuffix(".onnx") {
+            guard groupWidth == nil, bottleneck == nil, se == nil, stem == nil, stemStride == nil, classes == nil else {
+                throw UsageError("an ONNX model is fixed: it takes no model flags")
+            }
+            do { return SelectedModel(onnx: try ONNXImport(contentsOf: URL(fileURLWithPath: name)), path: name) } catch {
+                throw RuntimeError("\(name): \(error)")
+            }
+        }
         if let name {
             guard groupWidth == nil, bottleneck == nil, se == nil, stem == nil, stemStride == nil else {
                 throw UsageError("a zoo model is fixed: only --classes may change it")

@@ -29,7 +29,7 @@ enum QuantizeCommand {
            let size = try data.open().train.fixedSize {
             (options.height, options.width) = size
         }
-        let graph = try ModelSelection.lower(options.network, height: options.height, width: options.width)
+        let graph = try options.graph()
         let (weights, stored) = try options.loadWeightsAndQuantization(for: graph)
         guard stored == nil else { throw UsageError("--weights \(options.weightsPath ?? "") is already quantised") }
         do { try weights.validate(for: graph) } catch { throw RuntimeError(error.description) }

@@ -61,7 +61,7 @@ enum RunCommand {
             input = tensor
         }
         let model = try options.compile()
-        if options.weightsPath == nil {
+        if options.weightsPath == nil && options.model.embeddedWeights == nil {
             printError("note: no --weights, so \(model.graph.name) runs with seeded random weights (--seed \(options.seed)): its classes below mean nothing")
         }
         let x = input ?? syntheticInput(shape: model.inputShape, seed: options.seed)

@@ -3,8 +3,7 @@ import RegNet
 
 /// Options shared by `run` and `bench`: which network, its weights, shape and threads.
 struct RunOptions {
-    var network: Network
-    /// The network as the model flags (or the weights file) declare it, for the files a command writes.
+    /// The network as the model flags (or the weights file, or an ONNX file) declare it.
     var model: SelectedModel
     var weightsPath: String?
     var bgr: Bool
@@ -79,7 +78,7 @@ struct RunOptions {
         let resolution = resolutionOption.map { ($0, $0) } ?? model.recordedSize ?? (224, 224)
         let height = heightOption ?? resolution.0
         let width = widthOption ?? resolution.1
-        return RunOptions(network: model.network, model: model, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
+        return RunOptions(model: model, weightsPath: weightsPath, bgr: bgr, seed: seed, batch: batch,
                           height: height, width: width, threads: threads, kernels: kernels, precision: precision, calibration: calibration,
                           calibrationImages: calibrationImages, calibrationMethod: method, batchGiven: batchOption != nil,
                           sizeGiven: resolutionOption != nil || heightOption != nil || widthOption != nil)
@@ -93,8 +92,13 @@ struct RunOptions {
         return (try loadWeights(for: graph), nil)
     }
 
-    /// The weights: the checkpoint (any naming family, renamed to timm's) or a seeded initialisation.
+    /// The graph at the size asked for.
+    func graph() throws -> Graph { try model.graph(height: height, width: width) }
+
+    /// The weights: the checkpoint (any naming family, renamed to timm's), an ONNX model's own, or a
+    /// seeded initialisation.
     func loadWeights(for graph: Graph) throws -> WeightSet {
+        if weightsPath == nil, let embedded = model.embeddedWeights { return embedded }
         guard let weightsPath else {
             do { try WeightSet.checkMemory(for: graph, copies: 2) } catch { throw RuntimeError(error.message) }
             return WeightSet.initialized(for: graph, seed: seed)
@@ -108,7 +112,7 @@ struct RunOptions {
 
     /// Lowers, loads the weights and compiles (saying so on stderr when the precision asked for falls back).
     func compile() throws -> CompiledModel {
-        let graph = try ModelSelection.lower(network, height: height, width: width)
+        let graph = try graph()
         let (weights, stored) = try loadWeightsAndQuantization(for: graph)
         if stored != nil && calibration != nil {
             throw UsageError("--weights \(weightsPath ?? "") is already quantised; --calibration would replace its scales (drop one)")

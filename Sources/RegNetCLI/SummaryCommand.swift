@@ -17,12 +17,13 @@ enum SummaryCommand {
 
     static func run(_ args: inout Arguments) throws {
         let json = args.flag("--json")
-        let resolution = try args.int("--resolution") ?? 224
-        let height = try args.int("--height") ?? resolution
-        let width = try args.int("--width") ?? resolution
-        let network = try ModelSelection.parse(&args).network
+        let resolution = try args.int("--resolution"), heightOption = try args.int("--height"), widthOption = try args.int("--width")
+        let model = try ModelSelection.parse(&args)
         try args.finish()
-        let summary = Summary(try ModelSelection.lower(network, height: height, width: width))
+        // An ONNX model's own size unless another is given (which is then an error).
+        let size = resolution.map { ($0, $0) } ?? model.recordedSize ?? (224, 224)
+        let (height, width) = (heightOption ?? size.0, widthOption ?? size.1)
+        let summary = Summary(try model.graph(height: height, width: width))
         if json { try printJSON(summary) } else { print(summary.table) }
     }
 }

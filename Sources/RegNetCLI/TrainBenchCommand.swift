@@ -15,7 +15,7 @@ enum TrainBenchCommand {
 
     /// Times `iterations` SGD steps (nesterov, label smoothing 0.1, no EMA) on seeded random data.
     static func run(options: RunOptions, warmup: Int, iterations: Int, json: Bool, profile: Bool) throws {
-        let graph = try ModelSelection.lower(options.network, height: options.height, width: options.width)
+        let graph = try options.graph()
         var recipe = TrainingRecipe()
         recipe.labelSmoothing = 0.1
         recipe.emaAlpha = 0

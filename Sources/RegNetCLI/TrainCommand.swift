@@ -137,7 +137,8 @@ enum TrainCommand {
         let options = try Options(&args)
         let model = try ModelSelection.parse(&args, weights: options.weightsPath)
         try args.finish()
-        try train(model.network, options, recording: model)
+        guard let network = model.network else { throw RuntimeError("training an ONNX model is not supported; declare the network (or export it from here)") }
+        try train(network, options, recording: model)
     }
 
     /// What a run checks and opens before its first step: the data, the network lowered at the
