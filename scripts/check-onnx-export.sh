@@ -2,7 +2,7 @@
 # ONNX export, checked by ONNX itself and by ONNX Runtime: `onnx.checker.check_model(full_check=True)`
 # must accept every exported file, and ONNX Runtime's logits must equal ours within 1e-5 (relative to
 # the largest) on the same seeded weights and inputs — zoo models at 224 (X; Y with squeeze-excite, a
-# symbolic batch), a CIFAR-style --stages network, a .regnet declaration, and the CustomBlock
+# symbolic batch; and with batch norms folded), a CIFAR-style --stages network, a .regnet declaration, and the CustomBlock
 # example's networks (MobileNetV2-style inverted residuals; a custom stem and head with every layer
 # kind). Python is used here only: it makes a venv in .build/onnx-venv with onnx, onnxruntime and
 # numpy from PyPI (and Debian's python3-venv when missing).
@@ -25,14 +25,16 @@ trap 'rm -rf "$work"' EXIT
 "$venv/bin/python" -c "import numpy as np; r = np.random.default_rng(0)
 np.save('$work/x224.npy', r.standard_normal((2, 3, 224, 224)).astype(np.float32))
 np.save('$work/x32.npy', r.standard_normal((2, 3, 32, 32)).astype(np.float32))"
-export_and_run() {   # NAME SIZE MODEL-FLAGS...: export, and our logits on the same input
+export_and_run() {   # NAME SIZE MODEL-FLAGS...: export (with $EXPORT_FLAGS), and our logits on the same input
   local name=$1 size=$2; shift 2
-  "$regnet" export-onnx "$@" --resolution "$size" --dynamic-batch --output "$work/$name.onnx" >/dev/null
+  # shellcheck disable=SC2086
+  "$regnet" export-onnx "$@" ${EXPORT_FLAGS:-} --resolution "$size" --dynamic-batch --output "$work/$name.onnx" >/dev/null
   "$regnet" run "$@" --input "$work/x$size.npy" --output "$work/$name.logits.npy" >/dev/null 2>&1
   cp "$work/x$size.npy" "$work/$name.input.npy"
 }
 export_and_run regnetx_002 224 regnetx_002
 export_and_run regnety_004 224 regnety_004
+EXPORT_FLAGS=--fold-batch-norm export_and_run regnety_004_folded 224 regnety_004
 export_and_run cifar_stages 32 --stages 2x32,4x64 --group-width 8 --se-ratio 0.25 --stem-width 16 --stem-stride 1 --classes 10
 export_and_run declared_tiny 32 --declaration Examples/DeclarationFilesExample/Networks.regnet:Tiny
 swift run -c release CustomBlock --onnx "$work" >/dev/null

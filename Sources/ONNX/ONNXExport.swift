@@ -19,11 +19,16 @@ public struct ONNXExportOptions: Sendable, Hashable {
     public var batch: Int? = 1
     /// Extra `metadata_props` (the CLI adds how to declare the network again).
     public var metadata: [String: String] = [:]
+    /// Fold each batch norm that only a convolution feeds into that convolution's weights and bias
+    /// (as inference engines do anyway), instead of writing BatchNormalization nodes.
+    public var foldBatchNorm = false
 
-    public init(opset: Int = 17, batch: Int? = 1, metadata: [String: String] = [:]) {
+    /// Options: the operator set, a fixed batch or nil for a symbolic one, metadata, and batch-norm folding.
+    public init(opset: Int = 17, batch: Int? = 1, metadata: [String: String] = [:], foldBatchNorm: Bool = false) {
         self.opset = opset
         self.batch = batch
         self.metadata = metadata
+        self.foldBatchNorm = foldBatchNorm
     }
 }
 
@@ -75,6 +80,14 @@ struct ONNXGraphBuilder {
 
     mutating func build() throws(ONNXError) {
         let counts = Dictionary(graph.nodes.map { ($0.name, 1) }, uniquingKeysWith: +)
+        // With folding: each batch norm whose input is a convolution nothing else reads.
+        var readers = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for i in node.inputs { readers[i] += 1 } }
+        let folded: [NodeID: NodeID] = !options.foldBatchNorm ? [:] : Dictionary(uniqueKeysWithValues: graph.nodes.indices.compactMap { id in
+            guard case .batchNorm = graph.nodes[id].operation, let conv = graph.nodes[id].inputs.first,
+                  case .convolution = graph.nodes[conv].operation, readers[conv] == 1, conv != graph.output else { return nil }
+            return (conv, id)
+        })
         for (id, node) in graph.nodes.enumerated() {
             // Value names: the node's name when unique, the graph's input and output by their roles.
             let name = id == 0 ? "input" : id == graph.output ? "output" : counts[node.name] == 1 ? node.name : "\(node.name)_\(id)"
@@ -86,12 +99,21 @@ struct ONNXGraphBuilder {
             case .input:
                 guard id == 0 else { throw ONNXError("\(node.name): a second input node") }
             case .convolution(let conv):
-                let weight = try initializer(id, .weight)
-                let bias = conv.bias ? [try initializer(id, .bias)] : []
+                var weight = "", bias: [String] = []
+                if let bn = folded[id] {
+                    let parameters = try foldedParameters(conv: id, batchNorm: bn)
+                    (weight, bias) = (parameters.weight, [parameters.bias])
+                } else {
+                    weight = try initializer(id, .weight)
+                    bias = conv.bias ? [try initializer(id, .bias)] : []
+                }
                 add("Conv", [spatial(node.inputs[0])] + [weight] + bias, name, node.name, [
                     ("kernel_shape", .ints([conv.kernel, conv.kernel])), ("strides", .ints([conv.stride, conv.stride])),
                     ("pads", .ints(Array(repeating: conv.padding, count: 4))), ("group", .int(conv.groups)), ("dilations", .ints([1, 1])),
                 ])
+            case .batchNorm where folded[node.inputs[0]] == id:
+                // Folded into the convolution before it: the convolution's output is this node's value.
+                if id == graph.output { add("Identity", inputs, name, node.name) } else { values[id] = inputs[0] }
             case .batchNorm(_, let epsilon):
                 let tensors = [try initializer(id, .scale), try initializer(id, .shift), try initializer(id, .runningMean),
                                try initializer(id, .runningVariance)]
@@ -180,6 +202,29 @@ struct ONNXGraphBuilder {
         }
         addTensor(name, shape: tensor.shape, scalars: tensor.scalars)
         return name
+    }
+
+    /// The weights and bias of convolution `conv` with batch norm `batchNorm` folded in:
+    /// w · γ/√(σ² + ε) per output channel, and (b − μ) · γ/√(σ² + ε) + β.
+    private mutating func foldedParameters(conv: NodeID, batchNorm: NodeID) throws(ONNXError) -> (weight: String, bias: String) {
+        func tensor(_ node: NodeID, _ role: ParameterRole) throws(ONNXError) -> Weights.Tensor {
+            guard let name = graph.parameterName(node, role), let t = weights[name] else {
+                throw ONNXError("\(graph.nodes[node].name) has no \(role.rawValue) tensor in the weights")
+            }
+            return t
+        }
+        guard case .batchNorm(_, let epsilon) = graph.nodes[batchNorm].operation, case .convolution(let c) = graph.nodes[conv].operation else {
+            throw ONNXError("internal: folding \(graph.nodes[batchNorm].name) into \(graph.nodes[conv].name)")
+        }
+        let w = try tensor(conv, .weight), gamma = try tensor(batchNorm, .scale).scalars, beta = try tensor(batchNorm, .shift).scalars
+        let mean = try tensor(batchNorm, .runningMean).scalars, variance = try tensor(batchNorm, .runningVariance).scalars
+        let bias = c.bias ? try tensor(conv, .bias).scalars : [Float](repeating: 0, count: c.outChannels)
+        let factor = (0..<c.outChannels).map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
+        let perChannel = w.scalars.count / c.outChannels
+        let name = graph.nodes[conv].name
+        addTensor(name + ".weight", shape: w.shape, scalars: w.scalars.enumerated().map { $1 * factor[$0 / perChannel] })
+        addTensor(name + ".bias", shape: [c.outChannels], scalars: (0..<c.outChannels).map { (bias[$0] - mean[$0]) * factor[$0] + beta[$0] })
+        return (name + ".weight", name + ".bias")
     }
 
     /// A 1-D int64 initializer (a Reshape's shape).

@@ -5,7 +5,8 @@ import RegNet
 enum ExportONNXCommand {
     static let usage = """
     usage: regnet export-onnx [<model | --depth …>] --output MODEL.onnx [--weights W.safetensors [--bgr]]
-                              [--opset N] [--batch N | --dynamic-batch] [--seed S] [--resolution R | --height H --width W]
+                              [--opset N] [--batch N | --dynamic-batch] [--fold-batch-norm] [--seed S]
+                              [--resolution R | --height H --width W]
 
     Writes the network with its weights — a checkpoint of any family, or the seeded pycls
     initialisation — as an ONNX model for ONNX Runtime, TensorRT, Core ML converters or browsers:
@@ -17,13 +18,14 @@ enum ExportONNXCommand {
     \(ModelSelection.usage)
       --opset N               ONNX operator set, 13 to 21 (default 17; HardSwish needs 14)
       --batch N               a fixed batch (default 1); --dynamic-batch: a symbolic one (N)
+      --fold-batch-norm       fold each batch norm into the convolution before it (no BatchNormalization)
       --resolution R          input size (default: the one --weights records, else 224)
     """
 
     static func run(_ args: inout Arguments) throws {
         guard let output = try args.option("--output") else { throw UsageError("--output is required") }
         let opset = try args.int("--opset", range: 1...1_000) ?? 17
-        let dynamic = args.flag("--dynamic-batch")
+        let dynamic = args.flag("--dynamic-batch"), fold = args.flag("--fold-batch-norm")
         let options = try RunOptions.parse(&args)
         try args.finish()
         if dynamic && options.batchGiven { throw UsageError("--batch and --dynamic-batch: give one") }
@@ -33,10 +35,10 @@ enum ExportONNXCommand {
         let data: Data
         do {
             data = try graph.onnxModel(weights: weights, options: ONNXExportOptions(opset: opset, batch: dynamic ? nil : options.batch,
-                                                                                      metadata: description.metadata))
+                                                                                      metadata: description.metadata, foldBatchNorm: fold))
             try writeAtomically(data, to: URL(fileURLWithPath: output))
         } catch { throw RuntimeError("\(error)") }
-        print("wrote \(graph.name) to \(output): ONNX opset \(opset), \(graph.nodes.count - 1) nodes, \(graph.parameters.count) initializers, "
+        print("wrote \(graph.name) to \(output): ONNX opset \(opset), \(graph.nodes.count - 1) layers\(fold ? " (batch norms folded)" : ""), "
               + "input \(dynamic ? "N" : String(options.batch))×3×\(options.height)×\(options.width), \(data.count / 1024) KiB")
     }
 }

@@ -31,6 +31,22 @@ import Weights
         #expect(imported.graph.complexity == graph.complexity)
     }
 
+    /// Batch norms folded into their convolutions on export: no BatchNormalization, the same logits.
+    @Test func foldedBatchNormsGiveTheSameLogits() throws {
+        let graph = try Zoo.model(named: "regnety_004").network(classes: 10).lower(resolution: 64)
+        var weights = WeightSet.initialized(for: graph, seed: 9)
+        for p in graph.parameters where p.role == .runningVariance || p.role == .runningMean {   // statistics that matter
+            weights[p.name] = Tensor(shape: p.shape, scalars: (0..<p.shape[0]).map { Float($0 % 7) * 0.1 + (p.role == .runningVariance ? 0.5 : -0.2) })
+        }
+        let data = try graph.onnxModel(weights: weights, options: ONNXExportOptions(foldBatchNorm: true))
+        let imported = try ONNXImport(data, name: graph.name)
+        #expect(!imported.graph.nodes.contains { if case .batchNorm = $0.operation { true } else { false } })
+        let x = Self.input(graph, images: 1)
+        let (a, b) = (try Self.logits(imported.graph, imported.weights, x), try Self.logits(graph, weights, x))
+        let scale = b.map(abs).max()!
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * scale })
+    }
+
     /// Files `torch.onnx.export` wrote from small timm and torchvision RegNets (scripts/make_onnx_fixtures.py),
     /// with PyTorch's logits on a seeded input.
     @Test(arguments: ["timm_regnety", "torchvision_regnetx"])
