@@ -10,6 +10,19 @@ public struct ONNXError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// A convolution that runs in int8: written as QDQ (QuantizeLinear/DequantizeLinear pairs around its
+/// input and its weights), which ONNX Runtime and TensorRT run in int8.
+public struct ONNXInt8Layer: Sendable, Hashable {
+    /// The scale of its uint8 input (zero point 0).
+    public var inputScale: Float
+    /// Its symmetric int8 weight scales, one per output channel.
+    public var weightScales: [Float]
+    public init(inputScale: Float, weightScales: [Float]) {
+        self.inputScale = inputScale
+        self.weightScales = weightScales
+    }
+}
+
 /// How `Graph.onnxModel` writes a network.
 public struct ONNXExportOptions: Sendable, Hashable {
     /// The ONNX operator set (13…21; HardSwish needs 14). 17 by default: what ONNX Runtime, TensorRT
@@ -22,13 +35,20 @@ public struct ONNXExportOptions: Sendable, Hashable {
     /// Fold each batch norm that only a convolution feeds into that convolution's weights and bias
     /// (as inference engines do anyway), instead of writing BatchNormalization nodes.
     public var foldBatchNorm = false
+    /// Convolutions to write in int8 as QDQ, by node name (a quantised model's layers). Their batch
+    /// norms are folded into the dequantization's per-channel scales and the bias, as our int8
+    /// kernels apply them, so the pattern is DequantizeLinear → Conv → the next QuantizeLinear that
+    /// ONNX Runtime fuses into int8 operators.
+    public var int8: [String: ONNXInt8Layer] = [:]
 
     /// Options: the operator set, a fixed batch or nil for a symbolic one, metadata, and batch-norm folding.
-    public init(opset: Int = 17, batch: Int? = 1, metadata: [String: String] = [:], foldBatchNorm: Bool = false) {
+    public init(opset: Int = 17, batch: Int? = 1, metadata: [String: String] = [:], foldBatchNorm: Bool = false,
+                int8: [String: ONNXInt8Layer] = [:]) {
         self.opset = opset
         self.batch = batch
         self.metadata = metadata
         self.foldBatchNorm = foldBatchNorm
+        self.int8 = int8
     }
 }
 
@@ -83,9 +103,10 @@ struct ONNXGraphBuilder {
         // With folding: each batch norm whose input is a convolution nothing else reads.
         var readers = [Int](repeating: 0, count: graph.nodes.count)
         for node in graph.nodes { for i in node.inputs { readers[i] += 1 } }
-        let folded: [NodeID: NodeID] = !options.foldBatchNorm ? [:] : Dictionary(uniqueKeysWithValues: graph.nodes.indices.compactMap { id in
+        let folded: [NodeID: NodeID] = Dictionary(uniqueKeysWithValues: graph.nodes.indices.compactMap { id in
             guard case .batchNorm = graph.nodes[id].operation, let conv = graph.nodes[id].inputs.first,
-                  case .convolution = graph.nodes[conv].operation, readers[conv] == 1, conv != graph.output else { return nil }
+                  case .convolution = graph.nodes[conv].operation, readers[conv] == 1, conv != graph.output,
+                  options.foldBatchNorm || options.int8[graph.nodes[conv].name] != nil else { return nil }
             return (conv, id)
         })
         for (id, node) in graph.nodes.enumerated() {
@@ -99,15 +120,22 @@ struct ONNXGraphBuilder {
             case .input:
                 guard id == 0 else { throw ONNXError("\(node.name): a second input node") }
             case .convolution(let conv):
-                var weight = "", bias: [String] = []
-                if let bn = folded[id] {
-                    let parameters = try foldedParameters(conv: id, batchNorm: bn)
-                    (weight, bias) = (parameters.weight, [parameters.bias])
+                var source = spatial(node.inputs[0]), weight: String, bias: [String]
+                let fold = try folded[id].map { bn throws(ONNXError) in try batchNormFactors(conv: id, batchNorm: bn) }
+                if let fold {
+                    bias = [addTensor(node.name + ".bias", shape: [conv.outChannels], scalars: fold.bias)]
                 } else {
-                    weight = try initializer(id, .weight)
                     bias = conv.bias ? [try initializer(id, .bias)] : []
                 }
-                add("Conv", [spatial(node.inputs[0])] + [weight] + bias, name, node.name, [
+                if let layer = options.int8[node.name] {
+                    (source, weight) = try quantized(id, conv, source, layer, factor: fold?.factor)
+                } else if let fold {
+                    let w = try parameter(id, .weight), per = w.scalars.count / conv.outChannels
+                    weight = addTensor(node.name + ".weight", shape: w.shape, scalars: w.scalars.enumerated().map { $1 * fold.factor[$0 / per] })
+                } else {
+                    weight = try initializer(id, .weight)
+                }
+                add("Conv", [source] + [weight] + bias, name, node.name, [
                     ("kernel_shape", .ints([conv.kernel, conv.kernel])), ("strides", .ints([conv.stride, conv.stride])),
                     ("pads", .ints(Array(repeating: conv.padding, count: 4))), ("group", .int(conv.groups)), ("dilations", .ints([1, 1])),
                 ])
@@ -204,39 +232,67 @@ struct ONNXGraphBuilder {
         return name
     }
 
-    /// The weights and bias of convolution `conv` with batch norm `batchNorm` folded in:
-    /// w · γ/√(σ² + ε) per output channel, and (b − μ) · γ/√(σ² + ε) + β.
-    private mutating func foldedParameters(conv: NodeID, batchNorm: NodeID) throws(ONNXError) -> (weight: String, bias: String) {
-        func tensor(_ node: NodeID, _ role: ParameterRole) throws(ONNXError) -> Weights.Tensor {
-            guard let name = graph.parameterName(node, role), let t = weights[name] else {
-                throw ONNXError("\(graph.nodes[node].name) has no \(role.rawValue) tensor in the weights")
-            }
-            return t
+    /// Node `node`'s tensor of `role`.
+    private func parameter(_ node: NodeID, _ role: ParameterRole) throws(ONNXError) -> Weights.Tensor {
+        guard let name = graph.parameterName(node, role), let t = weights[name] else {
+            throw ONNXError("\(graph.nodes[node].name) has no \(role.rawValue) tensor in the weights")
         }
+        return t
+    }
+
+    /// Batch norm `batchNorm` folded into convolution `conv`: the factor γ/√(σ² + ε) its weights are
+    /// multiplied by per output channel, and the bias (b − μ) · factor + β.
+    private func batchNormFactors(conv: NodeID, batchNorm: NodeID) throws(ONNXError) -> (factor: [Float], bias: [Float]) {
         guard case .batchNorm(_, let epsilon) = graph.nodes[batchNorm].operation, case .convolution(let c) = graph.nodes[conv].operation else {
             throw ONNXError("internal: folding \(graph.nodes[batchNorm].name) into \(graph.nodes[conv].name)")
         }
-        let w = try tensor(conv, .weight), gamma = try tensor(batchNorm, .scale).scalars, beta = try tensor(batchNorm, .shift).scalars
-        let mean = try tensor(batchNorm, .runningMean).scalars, variance = try tensor(batchNorm, .runningVariance).scalars
-        let bias = c.bias ? try tensor(conv, .bias).scalars : [Float](repeating: 0, count: c.outChannels)
+        let gamma = try parameter(batchNorm, .scale).scalars, beta = try parameter(batchNorm, .shift).scalars
+        let mean = try parameter(batchNorm, .runningMean).scalars, variance = try parameter(batchNorm, .runningVariance).scalars
+        let bias = c.bias ? try parameter(conv, .bias).scalars : [Float](repeating: 0, count: c.outChannels)
         let factor = (0..<c.outChannels).map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
-        let perChannel = w.scalars.count / c.outChannels
-        let name = graph.nodes[conv].name
-        addTensor(name + ".weight", shape: w.shape, scalars: w.scalars.enumerated().map { $1 * factor[$0 / perChannel] })
-        addTensor(name + ".bias", shape: [c.outChannels], scalars: (0..<c.outChannels).map { (bias[$0] - mean[$0]) * factor[$0] + beta[$0] })
-        return (name + ".weight", name + ".bias")
+        return (factor, (0..<c.outChannels).map { (bias[$0] - mean[$0]) * factor[$0] + beta[$0] })
+    }
+
+    /// QDQ around convolution `id`'s input `source` and its weights: the input quantised to uint8 with
+    /// `layer.inputScale` and back, the weights as int8 dequantized with their per-channel scales (times
+    /// a folded batch norm's `factor`). Returns the dequantized input's and weights' value names.
+    private mutating func quantized(_ id: NodeID, _ conv: Convolution, _ source: String, _ layer: ONNXInt8Layer,
+                                    factor: [Float]?) throws(ONNXError) -> (String, String) {
+        let name = graph.nodes[id].name
+        guard layer.weightScales.count == conv.outChannels, layer.weightScales.allSatisfy({ $0 > 0 && $0.isFinite }),
+              layer.inputScale > 0, layer.inputScale.isFinite else {
+            throw ONNXError("\(name): int8 scales must be positive, one input scale and \(conv.outChannels) weight scales")
+        }
+        let w = try parameter(id, .weight)
+        let scale = scalar(name + ".input_scale", layer.inputScale)
+        let zero = rawTensor(name + ".input_zero_point", shape: [], type: 2, Data([0]))           // UINT8
+        add("QuantizeLinear", [source, scale, zero], name + "/input_quantized", name + "/quantize_input")
+        add("DequantizeLinear", [name + "/input_quantized", scale, zero], name + "/input_dequantized", name + "/dequantize_input")
+        let per = w.scalars.count / conv.outChannels
+        let q = w.scalars.enumerated().map { i, v in Int8(max(-127, min(127, (v / layer.weightScales[i / per]).rounded(.toNearestOrEven)))) }
+        let weightsQ = rawTensor(name + ".weight_quantized", shape: w.shape, type: 3, Data(q.map { UInt8(bitPattern: $0) }))   // INT8
+        let weightScales = addTensor(name + ".weight_scale", shape: [conv.outChannels],
+                                     scalars: factor.map { f in layer.weightScales.indices.map { layer.weightScales[$0] * f[$0] } } ?? layer.weightScales)
+        let weightZeros = rawTensor(name + ".weight_zero_point", shape: [conv.outChannels], type: 3, Data(repeating: 0, count: conv.outChannels))
+        add("DequantizeLinear", [weightsQ, weightScales, weightZeros], name + "/weight_dequantized", name + "/dequantize_weight", [("axis", .int(0))])
+        return (name + "/input_dequantized", name + "/weight_dequantized")
+    }
+
+    /// An initializer of `type` (ONNX data type) holding `raw` little-endian bytes.
+    private mutating func rawTensor(_ name: String, shape: [Int], type: Int, _ raw: Data) -> String {
+        guard initializerNames.insert(name).inserted else { return name }
+        initializers.message(5) { t in
+            for d in shape { t.int(1, d) }
+            t.int(2, type)
+            t.string(8, name)
+            t.bytes(9, raw)
+        }
+        return name
     }
 
     /// A 1-D int64 initializer (a Reshape's shape).
     private mutating func scalarList(_ name: String, _ values: [Int]) -> String {
-        guard initializerNames.insert(name).inserted else { return name }
-        initializers.message(5) { t in
-            t.int(1, values.count)
-            t.int(2, 7)                                                          // data_type INT64
-            t.string(8, name)
-            t.bytes(9, values.map { Int64($0).littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) })
-        }
-        return name
+        rawTensor(name, shape: [values.count], type: 7, values.map { Int64($0).littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) })   // INT64
     }
 
     /// A scalar float initializer.
@@ -245,14 +301,10 @@ struct ONNXGraphBuilder {
         return name
     }
 
-    private mutating func addTensor(_ name: String, shape: [Int], scalars: [Float]) {
-        guard initializerNames.insert(name).inserted else { return }
-        initializers.message(5) { t in
-            for d in shape { t.int(1, d) }                                       // dims
-            t.int(2, 1)                                                          // data_type FLOAT
-            t.string(8, name)
-            t.bytes(9, scalars.withUnsafeBufferPointer { Data(buffer: $0) })    // raw_data, little-endian
-        }
+    /// A float initializer (raw little-endian data).
+    @discardableResult
+    private mutating func addTensor(_ name: String, shape: [Int], scalars: [Float]) -> String {
+        rawTensor(name, shape: shape, type: 1, scalars.map { $0.bitPattern.littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) })
     }
 
     /// The GraphProto's fields: nodes, name, initializers, input and output.

@@ -13,7 +13,9 @@ enum ExportONNXCommand {
     Conv, BatchNormalization, Relu, Sigmoid, Clip, HardSwish, HardSigmoid, Add, Mul,
     GlobalAveragePool, MaxPool, AveragePool, Flatten and Gemm, as PyTorch's exporter writes them.
     Initializers carry timm's names; the model's metadata records flops, params, acts and the model
-    flags (so `regnet` knows the network again). The file is written atomically.
+    flags (so `regnet` knows the network again). A quantised weights file (`regnet quantize`) is
+    written as QDQ — QuantizeLinear/DequantizeLinear around each int8 convolution's input and
+    weights, with our scales — which ONNX Runtime runs in int8. The file is written atomically.
 
     \(ModelSelection.usage)
       --opset N               ONNX operator set, 13 to 21 (default 17; HardSwish needs 14)
@@ -30,15 +32,22 @@ enum ExportONNXCommand {
         try args.finish()
         if dynamic && options.batchGiven { throw UsageError("--batch and --dynamic-batch: give one") }
         let graph = try options.graph()
-        let weights = try options.loadWeights(for: graph)
+        // A quantised weights file (`regnet quantize`): its int8 convolutions as QDQ.
+        let (weights, quantization) = try options.loadWeightsAndQuantization(for: graph)
+        var int8: [String: ONNXInt8Layer] = [:]
+        for (layer, scale) in quantization?.inputScales ?? [:] {
+            guard let scales = quantization?.weightScales[layer] else { throw RuntimeError("\(options.weightsPath ?? ""): \(layer) has no weight scales") }
+            int8[layer] = ONNXInt8Layer(inputScale: scale, weightScales: scales)
+        }
         let description = options.model.description(height: options.height, width: options.width)
         let data: Data
         do {
             data = try graph.onnxModel(weights: weights, options: ONNXExportOptions(opset: opset, batch: dynamic ? nil : options.batch,
-                                                                                      metadata: description.metadata, foldBatchNorm: fold))
+                                                                                      metadata: description.metadata, foldBatchNorm: fold, int8: int8))
             try writeAtomically(data, to: URL(fileURLWithPath: output))
         } catch { throw RuntimeError("\(error)") }
-        print("wrote \(graph.name) to \(output): ONNX opset \(opset), \(graph.nodes.count - 1) layers\(fold ? " (batch norms folded)" : ""), "
+        print("wrote \(graph.name) to \(output): ONNX opset \(opset), \(graph.nodes.count - 1) layers\(fold ? " (batch norms folded)" : "")"
+              + (int8.isEmpty ? "" : ", \(int8.count) convolutions in int8 (QDQ)") + ", "
               + "input \(dynamic ? "N" : String(options.batch))×3×\(options.height)×\(options.width), \(data.count / 1024) KiB")
     }
 }

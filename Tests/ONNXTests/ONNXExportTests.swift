@@ -58,6 +58,25 @@ import Weights
         #expect(String(decoding: input, as: UTF8.self).contains("N"))
     }
 
+    /// An int8 convolution as QDQ: its input quantised and dequantized, its weights int8 with their
+    /// scales, its batch norm folded into those scales.
+    @Test func int8ConvolutionsAreWrittenAsQDQ() throws {
+        let graph = try Self.net.lower(resolution: 16)
+        let weights = WeightSet.initialized(for: graph)
+        let conv = try #require(graph.nodes.first { $0.name.hasSuffix("conv1.conv") })
+        guard case .convolution(let c) = conv.operation else { Issue.record("not a convolution"); return }
+        let layer = ONNXInt8Layer(inputScale: 0.02, weightScales: [Float](repeating: 0.01, count: c.outChannels))
+        let data = try graph.onnxModel(weights: weights, options: ONNXExportOptions(int8: [conv.name: layer]))
+        let graphFields = Self.fields(try #require(Self.fields(data).first { $0.field == 7 }?.bytes))
+        let ops = graphFields.filter { $0.field == 1 }.compactMap(\.bytes).map { String(decoding: Self.fields($0).first { $0.field == 4 }!.bytes!, as: UTF8.self) }
+        #expect(ops.filter { $0 == "QuantizeLinear" }.count == 1 && ops.filter { $0 == "DequantizeLinear" }.count == 2)
+        #expect(ops.filter { $0 == "BatchNormalization" }.count == graph.nodes.filter { if case .batchNorm = $0.operation { true } else { false } }.count - 1,
+                "the int8 convolution's batch norm is folded")
+        var wrong = layer
+        wrong.weightScales.removeLast()
+        #expect { try graph.onnxModel(weights: weights, options: ONNXExportOptions(int8: [conv.name: wrong])) } throws: { "\($0)".contains("weight scales") }
+    }
+
     @Test func refusalsNameWhatIsWrong() throws {
         let graph = try Self.net.lower(resolution: 16)
         let weights = WeightSet.initialized(for: graph)
