@@ -344,6 +344,16 @@ def precise_bn(model, batches, name):
     save_file(stats, os.path.join(OUT, f"{name}.precise_bn.safetensors"))
 
 
+def train_step(model, opt, x, labels, classes):
+    """One optimizer step in train mode with label smoothing 0.1; returns the loss."""
+    model.train()
+    opt.zero_grad()
+    loss = soft_cross_entropy(model(x), smooth_one_hot(labels, classes, 0.1, x.dtype))
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 def sgd_run(model, x, labels, classes):
     epochs, iters, base_lr, warmup, period, ema_alpha = 5, 4, 0.01, 1, 2, 0.01
     batch = x.shape[1]
@@ -358,12 +368,7 @@ def sgd_run(model, x, labels, classes):
         for group in opt.param_groups:
             group["lr"] = lr
         for it in range(iters):
-            model.train()
-            opt.zero_grad()
-            loss = soft_cross_entropy(model(x[it]), smooth_one_hot(labels[it], classes, 0.1, x.dtype))
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+            losses.append(train_step(model, opt, x[it], labels[it], classes))
             # pycls net.update_model_ema
             if it % period == 0:
                 alpha = min(1.0, ema_alpha * batch / epochs * period)
@@ -390,12 +395,7 @@ def adamw_run(model, x, labels, classes):
         for group in opt.param_groups:
             group["lr"] = pycls_lr(epoch, base_lr, epochs, warmup, 0.1)
         for it in range(iters):
-            model.train()
-            opt.zero_grad()
-            loss = soft_cross_entropy(model(x[it]), smooth_one_hot(labels[it], classes, 0.1, x.dtype))
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+            losses.append(train_step(model, opt, x[it], labels[it], classes))
     out = {"loss": torch.tensor(losses, dtype=torch.float64)}
     out.update({f"final.{k}": v for k, v in state(model).items()})
     for n, p in model.named_parameters():
@@ -458,12 +458,7 @@ def steps_run(model, x, labels, classes, epochs, iterations, lr):
     losses = []
     for epoch in range(epochs):
         for it in range(iterations):
-            model.train()
-            opt.zero_grad()
-            loss = soft_cross_entropy(model(x[it]), smooth_one_hot(labels[it], classes, 0.1, x.dtype))
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+            losses.append(train_step(model, opt, x[it], labels[it], classes))
     out = {"loss": torch.tensor(losses, dtype=torch.float64)}
     out.update({f"final.{k}": v for k, v in state(model).items()})
     out.update({f"momentum.{n}": opt.state[p]["momentum_buffer"].detach().clone() for n, p in model.named_parameters()})
