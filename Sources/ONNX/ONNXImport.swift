@@ -68,6 +68,9 @@ private struct Converter {
         guard let height = input.dims[2] ?? size?.height, let width = input.dims[3] ?? size?.width, height >= 1, width >= 1 else {
             throw ONNXError("the input '\(input.name)' has a symbolic height or width; give the input size")
         }
+        guard channels <= Limits.channels, height <= Limits.resolution, width <= Limits.resolution else {
+            throw ONNXError("the input '\(input.name)' is \(channels)×\(height)×\(width): beyond \(Limits.channels) channels or \(Limits.resolution) pixels a side")
+        }
         if let size, let h = input.dims[2], let w = input.dims[3], (h, w) != (size.height, size.width) {
             throw ONNXError("the model's input is \(h)x\(w); it cannot run at \(size.height)x\(size.width)")
         }
