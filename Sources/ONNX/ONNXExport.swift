@@ -40,10 +40,13 @@ public struct ONNXExportOptions: Sendable, Hashable {
     /// kernels apply them, so the pattern is DequantizeLinear → Conv → the next QuantizeLinear that
     /// ONNX Runtime fuses into int8 operators.
     public var int8: [String: ONNXInt8Layer] = [:]
+    /// The checkpoint family whose names the initializers carry (timm's, this package's own, by default).
+    public var naming: CheckpointFamily = .timm
 
     /// Options: the operator set, a fixed batch or nil for a symbolic one, metadata, and batch-norm folding.
     public init(opset: Int = 17, batch: Int? = 1, metadata: [String: String] = [:], foldBatchNorm: Bool = false,
-                int8: [String: ONNXInt8Layer] = [:]) {
+                int8: [String: ONNXInt8Layer] = [:], naming: CheckpointFamily = .timm) {
+        self.naming = naming
         self.opset = opset
         self.batch = batch
         self.metadata = metadata
@@ -225,9 +228,8 @@ struct ONNXGraphBuilder {
 
     /// The initializer holding node `id`'s tensor of `role` (its timm name), added once.
     private mutating func initializer(_ id: NodeID, _ role: ParameterRole) throws(ONNXError) -> String {
-        guard let name = graph.parameterName(id, role), let tensor = weights[name] else {
-            throw ONNXError("\(graph.nodes[id].name) has no \(role.rawValue) tensor in the weights")
-        }
+        let tensor = try parameter(id, role)
+        let name = CheckpointNaming.name(graph.parameterName(id, role)!, in: options.naming)
         addTensor(name, shape: tensor.shape, scalars: tensor.scalars)
         return name
     }

@@ -5,7 +5,7 @@ import RegNet
 enum ExportONNXCommand {
     static let usage = """
     usage: regnet export-onnx [<model | --depth …>] --output MODEL.onnx [--weights W.safetensors [--bgr]]
-                              [--opset N] [--batch N | --dynamic-batch] [--fold-batch-norm] [--seed S]
+                              [--opset N] [--batch N | --dynamic-batch] [--fold-batch-norm] [--naming timm|pycls|torchvision] [--seed S]
                               [--resolution R | --height H --width W]
 
     Writes the network with its weights — a checkpoint of any family, or the seeded pycls
@@ -21,6 +21,7 @@ enum ExportONNXCommand {
       --opset N               ONNX operator set, 13 to 21 (default 17; HardSwish needs 14)
       --batch N               a fixed batch (default 1); --dynamic-batch: a symbolic one (N)
       --fold-batch-norm       fold each batch norm into the convolution before it (no BatchNormalization)
+      --naming F              the checkpoint family whose names the initializers carry (default timm)
       --resolution R          input size (default: the one --weights records, else 224)
     """
 
@@ -28,6 +29,8 @@ enum ExportONNXCommand {
         guard let output = try args.option("--output") else { throw UsageError("--output is required") }
         let opset = try args.int("--opset", range: 1...1_000) ?? 17
         let dynamic = args.flag("--dynamic-batch"), fold = args.flag("--fold-batch-norm")
+        let namingText = try args.option("--naming") ?? "timm"
+        guard let naming = CheckpointFamily(rawValue: namingText) else { throw UsageError("--naming must be timm, pycls or torchvision (got '\(namingText)')") }
         let options = try RunOptions.parse(&args)
         try args.finish()
         if dynamic && options.batchGiven { throw UsageError("--batch and --dynamic-batch: give one") }
@@ -43,7 +46,8 @@ enum ExportONNXCommand {
         let data: Data
         do {
             data = try graph.onnxModel(weights: weights, options: ONNXExportOptions(opset: opset, batch: dynamic ? nil : options.batch,
-                                                                                      metadata: description.metadata, foldBatchNorm: fold, int8: int8))
+                                                                                      metadata: description.metadata, foldBatchNorm: fold, int8: int8,
+                                                                                      naming: naming))
             try writeAtomically(data, to: URL(fileURLWithPath: output))
         } catch { throw RuntimeError("\(error)") }
         print("wrote \(graph.name) to \(output): ONNX opset \(opset), \(graph.nodes.count - 1) layers\(fold ? " (batch norms folded)" : "")"

@@ -53,6 +53,10 @@ import Weights
             String(decoding: Self.fields(t).first { $0.field == 8 }!.bytes!, as: UTF8.self)
         }
         #expect(Set(graph.parameters.map(\.name)).isSubset(of: Set(initializers)), "timm-named initializers")
+        // Another family's names on request, and the file still reads back.
+        let pycls = try graph.onnxModel(weights: .initialized(for: graph), options: ONNXExportOptions(naming: .pycls))
+        #expect(String(decoding: pycls, as: UTF8.self).contains(CheckpointNaming.name("stem.conv.weight", in: .pycls)))
+        #expect(try ONNXImport(pycls, name: "pycls").graph.complexity == graph.complexity)
         // The batch dimension is symbolic ("N") when asked.
         let input = try #require(graphFields.first { $0.field == 11 }?.bytes)
         #expect(String(decoding: input, as: UTF8.self).contains("N"))
