@@ -97,7 +97,8 @@ public final class CompiledModel: Sendable {
 
     /// This model for batches of `images` images: itself when that is its batch, else the same graph,
     /// weights, threads, kernels and precision compiled for that batch on first use and kept for the
-    /// next runs of that size.
+    /// next runs of that size. Each size kept holds its own plan and packed weights (`weightBytes`
+    /// more each): a server seeing many batch sizes should pad requests to a few.
     public func forBatch(_ images: Int) throws(ExecutorError) -> CompiledModel {
         if images == batch { return self }
         if let compiled = otherBatches.withLock({ $0[images] }) { return compiled }
