@@ -133,8 +133,8 @@ struct ONNXGraphBuilder {
                 if let layer = options.int8[node.name] {
                     (source, weight) = try quantized(id, conv, source, layer, factor: fold?.factor)
                 } else if let fold {
-                    let w = try parameter(id, .weight), per = w.scalars.count / conv.outChannels
-                    weight = addTensor(node.name + ".weight", shape: w.shape, scalars: w.scalars.enumerated().map { $1 * fold.factor[$0 / per] })
+                    let w = try parameter(id, .weight)
+                    weight = addTensor(node.name + ".weight", shape: w.shape, scalars: foldBatchNorm(w.scalars, [], (fold.factor, [])).weights)
                 } else {
                     weight = try initializer(id, .weight)
                 }
@@ -242,17 +242,18 @@ struct ONNXGraphBuilder {
         return t
     }
 
-    /// Batch norm `batchNorm` folded into convolution `conv`: the factor γ/√(σ² + ε) its weights are
-    /// multiplied by per output channel, and the bias (b − μ) · factor + β.
+    /// Batch norm `batchNorm` folded into convolution `conv`, as the executor folds it
+    /// (`batchNormAffine`, `foldBatchNorm`): the factor γ/√(σ² + ε) its weights are multiplied by per
+    /// output channel, and the folded bias.
     private func batchNormFactors(conv: NodeID, batchNorm: NodeID) throws(ONNXError) -> (factor: [Float], bias: [Float]) {
         guard case .batchNorm(_, let epsilon) = graph.nodes[batchNorm].operation, case .convolution(let c) = graph.nodes[conv].operation else {
             throw ONNXError("internal: folding \(graph.nodes[batchNorm].name) into \(graph.nodes[conv].name)")
         }
-        let gamma = try parameter(batchNorm, .scale).scalars, beta = try parameter(batchNorm, .shift).scalars
-        let mean = try parameter(batchNorm, .runningMean).scalars, variance = try parameter(batchNorm, .runningVariance).scalars
+        let affine = batchNormAffine(gamma: try parameter(batchNorm, .scale).scalars, beta: try parameter(batchNorm, .shift).scalars,
+                                     mean: try parameter(batchNorm, .runningMean).scalars,
+                                     variance: try parameter(batchNorm, .runningVariance).scalars, epsilon: epsilon)
         let bias = c.bias ? try parameter(conv, .bias).scalars : [Float](repeating: 0, count: c.outChannels)
-        let factor = (0..<c.outChannels).map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
-        return (factor, (0..<c.outChannels).map { (bias[$0] - mean[$0]) * factor[$0] + beta[$0] })
+        return (affine.scale, foldBatchNorm([], bias, affine).bias)
     }
 
     /// QDQ around convolution `id`'s input `source` and its weights: the input quantised to uint8 with
@@ -270,9 +271,8 @@ struct ONNXGraphBuilder {
         let zero = rawTensor(name + ".input_zero_point", shape: [], type: 2, Data([0]))           // UINT8
         add("QuantizeLinear", [source, scale, zero], name + "/input_quantized", name + "/quantize_input")
         add("DequantizeLinear", [name + "/input_quantized", scale, zero], name + "/input_dequantized", name + "/dequantize_input")
-        let per = w.scalars.count / conv.outChannels
-        let q = w.scalars.enumerated().map { i, v in Int8(max(-127, min(127, (v / layer.weightScales[i / per]).rounded(.toNearestOrEven)))) }
-        let weightsQ = rawTensor(name + ".weight_quantized", shape: w.shape, type: 3, Data(q.map { UInt8(bitPattern: $0) }))   // INT8
+        let q = quantize(w.scalars, scales: layer.weightScales)   // as the executor quantises them
+        let weightsQ = rawTensor(name + ".weight_quantized", shape: w.shape, type: 3, Data(q.map { UInt8(bitPattern: Int8($0)) }))   // INT8
         let weightScales = addTensor(name + ".weight_scale", shape: [conv.outChannels],
                                      scalars: factor.map { f in layer.weightScales.indices.map { layer.weightScales[$0] * f[$0] } } ?? layer.weightScales)
         let weightZeros = rawTensor(name + ".weight_zero_point", shape: [conv.outChannels], type: 3, Data(repeating: 0, count: conv.outChannels))

@@ -1,3 +1,5 @@
+import Weights
+
 extension PlanCompiler {
     /// A layer's weights stored for the plan's arithmetic, in the layout its kernel reads.
     struct StoredWeights {
@@ -30,11 +32,4 @@ extension PlanCompiler {
         let packed = pack(w, b, 1)
         return StoredWeights(operands: .float32, weights: store(packed.weights), bias: store(packed.bias), scales: nil)
     }
-}
-
-/// W ([channels][rest]) and b with a following batch norm's per-channel affine folded in.
-func foldBatchNorm(_ w: [Float], _ b: [Float], _ batchNorm: (scale: [Float], shift: [Float])?) -> (weights: [Float], bias: [Float]) {
-    guard let (scale, shift) = batchNorm else { return (w, b) }
-    let per = w.count / scale.count
-    return (w.indices.map { w[$0] * scale[$0 / per] }, b.indices.map { b[$0] * scale[$0] + shift[$0] })
 }

@@ -1,20 +1,5 @@
 import NetworkIR
-
-/// The symmetric per-output-channel int8 scales of `w` ([channels][rest]): each channel's largest
-/// magnitude / 127 (1 for an all-zero channel).
-func perChannelWeightScales(_ w: [Float], channels: Int) -> [Float] {
-    let per = w.count / channels
-    return (0..<channels).map { c in
-        let largest = w[(c * per)..<((c + 1) * per)].reduce(0) { max($0, abs($1)) }
-        return largest > 0 ? largest / 127 : 1
-    }
-}
-
-/// `w` ([channels][rest]) as integers round(w / scale) in [-127, 127] (as floats, for the packers).
-func quantize(_ w: [Float], scales: [Float]) -> [Float] {
-    let per = w.count / scales.count
-    return w.indices.map { i in min(max((w[i] / scales[i / per]).rounded(.toNearestOrEven), -127), 127) }
-}
+import Weights
 
 extension PlanCompiler {
     /// Node `name`'s int8 weights and per-channel scales: the quantisation's scales when it carries them

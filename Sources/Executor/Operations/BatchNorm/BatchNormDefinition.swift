@@ -1,4 +1,5 @@
 import NetworkIR
+import Weights
 
 /// Batch normalisation. Inference uses the running statistics as a per-channel affine map, folded
 /// into the convolution before it when it has one (`ConvolutionDefinition`), an element-wise step
@@ -9,14 +10,8 @@ struct BatchNormDefinition: OperationDefinition {
 
     /// The inference map x · scale + shift of batch norm node `id`.
     func affine(_ id: NodeID, in compiler: PlanCompiler) -> (scale: [Float], shift: [Float]) {
-        let gamma = compiler.tensor(id, .scale), beta = compiler.tensor(id, .shift)
-        let mean = compiler.tensor(id, .runningMean), variance = compiler.tensor(id, .runningVariance)
-        var scale = [Float](repeating: 0, count: channels), shift = scale
-        for c in 0..<channels {
-            scale[c] = gamma[c] / (variance[c] + epsilon).squareRoot()
-            shift[c] = beta[c] - mean[c] * scale[c]
-        }
-        return (scale, shift)
+        batchNormAffine(gamma: compiler.tensor(id, .scale), beta: compiler.tensor(id, .shift),
+                        mean: compiler.tensor(id, .runningMean), variance: compiler.tensor(id, .runningVariance), epsilon: epsilon)
     }
 
     func lower(_ id: NodeID, _ fusion: Fusion, in compiler: inout PlanCompiler) throws(ExecutorError) {
