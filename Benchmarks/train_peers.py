@@ -2,7 +2,10 @@
 """PyTorch training peers for Benchmarks/train_compare.sh: one SGD step (nesterov, momentum 0.9,
 weight decay 5e-4, label smoothing 0.1) on random data, eager or torch.compile, in this process.
 
-  train_peers.py --model regnetx_002|regnety_008|cifar --batch 32 --res 224 --threads 2 [--compile]
+  train_peers.py --model regnetx_002|regnety_008|cifar --batch 32 --res 224 --threads 2 [--compile] [--bf16]
+
+--bf16 runs the forward and the loss under torch.autocast("cpu", dtype=torch.bfloat16) (PyTorch's
+one-line mixed precision: convolutions and linear layers in bf16, fp32 master weights).
 
 `cifar` is the CIFAR-size RegNet of the main job (stride-1 stem 16; 2x32 and 4x64 Y blocks; group
 width 8; SE 0.25; 10 classes), from scripts/train_digits_pytorch.py. Prints one JSON object:
@@ -29,6 +32,7 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--compile", action="store_true")
+    ap.add_argument("--bf16", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -46,7 +50,8 @@ def main():
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(forward(x), y, label_smoothing=0.1)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = F.cross_entropy(forward(x), y, label_smoothing=0.1)
         loss.backward()
         opt.step()
 

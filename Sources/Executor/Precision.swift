@@ -1,5 +1,5 @@
 /// The arithmetic a compiled model runs its convolutions in.
-public enum Precision: String, Sendable, CaseIterable {
+public enum Precision: String, Sendable, CaseIterable, Codable {
     /// float32 everywhere: the reference.
     case float32 = "fp32"
     /// bfloat16 operands with float32 accumulation for every convolution and linear layer (stem, 1x1,

@@ -4,7 +4,7 @@ import RegNet
 /// `regnet bench --train`: training steps per second, time per phase and per layer kind, peak memory.
 enum TrainBenchCommand {
     struct Report: Encodable {
-        var model: String, batch: Int, threads: Int, height: Int, width: Int, isa: String
+        var model: String, batch: Int, threads: Int, height: Int, width: Int, isa: String, precision: String
         var median_step_ms: Double, min_step_ms: Double, images_per_second: Double, gflops_per_second: Double
         var forward_ms: Double?, backward_ms: Double?, update_ms: Double?
         var peak_rss_bytes: Int, activation_bytes: Int, parameter_bytes: Int, iterations: Int
@@ -19,6 +19,8 @@ enum TrainBenchCommand {
         var recipe = TrainingRecipe()
         recipe.labelSmoothing = 0.1
         recipe.emaAlpha = 0
+        if options.precision == .int8 { throw UsageError("--train runs in fp32 or bf16 (int8 is an inference precision)") }
+        recipe.precision = options.precision
         let trainer: Trainer
         do {
             trainer = try Trainer(graph: graph, batch: options.batch, recipe: recipe, weights: options.loadWeights(for: graph),
@@ -26,6 +28,7 @@ enum TrainBenchCommand {
         } catch let error as TrainingError {
             throw RuntimeError(error.message)
         }
+        if trainer.precision != options.precision { printError(Precision.fallbackNote(options.precision, kernels: trainer.kernels)) }
         let images = syntheticInput(shape: [options.batch, graph.inputShape.channels, options.height, options.width], seed: options.seed).scalars
         var rng = SeededGenerator(seed: options.seed)
         let classes = graph.outputShape.channels
@@ -41,7 +44,7 @@ enum TrainBenchCommand {
             // A step is 3 × the forward multiply-adds (forward, data gradient, weight gradient), 2 flops each.
             let flops = 3 * 2 * Double(graph.complexity.flops * options.batch)
             var report = Report(model: graph.name, batch: options.batch, threads: trainer.threads, height: options.height,
-                                width: options.width, isa: trainer.kernels.name, median_step_ms: median * 1000, min_step_ms: times[0] * 1000,
+                                width: options.width, isa: trainer.kernels.name, precision: trainer.precision.rawValue, median_step_ms: median * 1000, min_step_ms: times[0] * 1000,
                                 images_per_second: Double(options.batch) / median, gflops_per_second: flops / median / 1e9,
                                 peak_rss_bytes: peakResidentBytes(), activation_bytes: trainer.activationBytes,
                                 parameter_bytes: trainer.parameterBytes, iterations: iterations)
@@ -63,7 +66,7 @@ enum TrainBenchCommand {
                 report.profile = phases.sorted { $0.ms > $1.ms }
             }
             if json { return try printJSON(report) }
-            print("\(report.model)  training  batch \(report.batch)  \(options.height)x\(options.width)  \(report.threads) threads  \(report.isa)")
+            print("\(report.model)  training  batch \(report.batch)  \(options.height)x\(options.width)  \(report.threads) threads  \(report.isa)  \(report.precision)")
             print(String(format: "step: median %.1f ms, min %.1f ms (%d steps)", report.median_step_ms, report.min_step_ms, iterations))
             print(String(format: "throughput: %.1f images/s, %.1f GFLOP/s (3 × forward multiply-adds × 2)", report.images_per_second, report.gflops_per_second))
             print(String(format: "memory: peak RSS %.1f MiB, activations and gradients %.1f MiB, parameters %.1f MiB",

@@ -81,11 +81,14 @@ struct TrainingCompilation {
     let optionalParameter: (_ id: NodeID, _ role: ParameterRole) -> Int?
     /// Batch-norm running-statistics momentum.
     let momentum: Float
+    /// Whether convolutions and linear layers multiply in bf16 (mixed precision).
+    let bfloat16: Bool
 
-    init(graph: Graph, momentum: Float, parameter: @escaping (NodeID, ParameterRole) -> Int?) {
+    init(graph: Graph, momentum: Float, bfloat16: Bool = false, parameter: @escaping (NodeID, ParameterRole) -> Int?) {
         self.graph = graph
         optionalParameter = parameter
         self.momentum = momentum
+        self.bfloat16 = bfloat16
     }
 
     /// Offset of the tensor node `id` declares for `role` (which the kind always declares).

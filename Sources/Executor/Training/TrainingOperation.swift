@@ -63,6 +63,8 @@ struct StepContext: @unchecked Sendable {
     let pool: WorkerPool
     let kernels: KernelSet
     let training: UnsafePointer<rn_training_kernels>
+    /// The bf16 kernels, in a program that trains in bf16 (nil in float32).
+    let bfloat16: BFloat16Arithmetic?
     /// The program's arena (values, gradients, scratch): where `layout(of:)` offsets count from.
     let arena: UnsafeMutablePointer<Float>
     /// Each node's value, NHWC and unpadded, `batch` images.

@@ -26,6 +26,11 @@ public final class TrainingProgram: @unchecked Sendable {
     public let threads: Int
     /// The micro-kernels.
     public let kernels: KernelSet
+    /// The arithmetic of convolutions and linear layers: float32, or bf16 operands with float32
+    /// accumulation (PyTorch autocast's mixed precision; everything else stays float32).
+    public let precision: Precision
+    /// The bf16 kernels when `precision` is bf16.
+    private let bfloat16: BFloat16Arithmetic?
     /// Every tensor the graph declares, with gradient and momentum buffers.
     public let parameters: ParameterStore
 
@@ -53,16 +58,36 @@ public final class TrainingProgram: @unchecked Sendable {
     /// Seconds per node of the forward and backward passes since `timings` was set (nil: not timed).
     public var timings: (forward: [Double], backward: [Double])?
 
-    /// Compiles `graph` for batches of `batch` images on `threads` workers with `kernels`; batch norms
-    /// move their running statistics by `batchNormMomentum` (PyTorch's convention).
-    public init(graph: Graph, batch: Int, threads: Int, kernels: KernelSet, batchNormMomentum: Float) throws(ExecutorError) {
+    /// Whether `kernels` can train in `precision` on this CPU (bf16 needs AVX-512 BF16; int8 is for
+    /// inference only).
+    public static func supports(_ precision: Precision, kernels: KernelSet) -> Bool {
+        switch precision {
+        case .float32: true
+        case .bfloat16: BFloat16Arithmetic(kernels) != nil
+        case .int8: false
+        }
+    }
+
+    /// Compiles `graph` for batches of `batch` images on `threads` workers with `kernels`, multiplying in
+    /// `precision` (`supports` must allow it); batch norms move their running statistics by
+    /// `batchNormMomentum` (PyTorch's convention).
+    public init(graph: Graph, batch: Int, threads: Int, kernels: KernelSet, batchNormMomentum: Float,
+                precision: Precision = .float32) throws(ExecutorError) {
+        guard Self.supports(precision, kernels: kernels) else {
+            throw ExecutorError(.invalidArgument, precision == .int8 ? "int8 is an inference precision: train in fp32 or bf16"
+                                : "training in \(precision.rawValue) needs \(precision.requiredInstructions ?? "") with the \(kernels.name) kernels")
+        }
         self.graph = graph
         self.batch = batch
         self.threads = threads
         self.kernels = kernels
+        self.precision = precision
+        bfloat16 = precision == .bfloat16 ? BFloat16Arithmetic(kernels) : nil
         let store = ParameterStore(graph: graph)
         parameters = store
-        let compilation = TrainingCompilation(graph: graph, momentum: batchNormMomentum) { id, role in store.offset(of: id, role) }
+        let compilation = TrainingCompilation(graph: graph, momentum: batchNormMomentum, bfloat16: precision == .bfloat16) { id, role in
+            store.offset(of: id, role)
+        }
         // The training rewrites (a ReLU computed by the batch norm or sum before it), then one
         // operation per node that computes itself; a node taken in has no operation.
         let fused = FusedGraph(graph, passes: Rewrites.training)
@@ -169,7 +194,7 @@ public final class TrainingProgram: @unchecked Sendable {
 
     /// What operation `id` is handed for its forward or backward pass on `pool`.
     func context(_ id: NodeIndex, backward: Bool, pool: WorkerPool) -> StepContext {
-        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training, arena: arena.base, values: valuePointers,
+        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training, bfloat16: bfloat16, arena: arena.base, values: valuePointers,
                     grads: gradientPointers,
                     parameters: parameters.values.base, parameterGrads: parameters.gradients.base, state: state.base + stateOffsets[id],
                     scratchPieces: backward ? scratchPieces[id].backward : scratchPieces[id].forward, randomSeed: seed)

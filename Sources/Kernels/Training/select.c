@@ -11,6 +11,9 @@ extern const rn_training_kernels rn_avx2_training_kernels;
 #if defined(__aarch64__)
 extern const rn_training_kernels rn_neon_training_kernels;
 #endif
+#if defined(__x86_64__) || defined(_M_X64)
+extern const rn_bf16_training_kernels rn_avx512bf16_training_kernels;
+#endif
 
 const rn_training_kernels *rn_training_kernels_for(const char *isa) {
     const rn_kernels *inference = rn_kernels_for(isa);
@@ -23,4 +26,13 @@ const rn_training_kernels *rn_training_kernels_for(const char *isa) {
     if (strcmp(inference->name, "neon") == 0) return &rn_neon_training_kernels;
 #endif
     return &rn_portable_training_kernels;
+}
+
+const rn_bf16_training_kernels *rn_bf16_training_kernels_for(void) {
+    const rn_bf16_kernels *inference = rn_bf16_kernels_for();
+    if (!inference) return NULL;
+#if defined(__x86_64__) || defined(_M_X64)
+    if (strcmp(inference->name, "avx512bf16") == 0) return &rn_avx512bf16_training_kernels;
+#endif
+    return NULL;
 }

@@ -76,6 +76,33 @@ typedef struct {
     rn_interleave_pairs8_fn interleave_pairs8;
 } rn_training_kernels;
 
+/// A bfloat16 value in the training kernels (the inference header's rn_bf16).
+typedef unsigned short rn_train_bf16;
+
+/// bf16 GEMM tile of a reduction over pixels (a weight gradient), both operands packed in pairs of
+/// reduction steps (rn_train_pack_pairs_bf16_fn): for i < m (<= the set's mr), j < n (<= RN_TRAIN_NR),
+///   c[i * ldc + j] = (accumulate ? c[i * ldc + j] : 0) + sum_{p < kp, h < 2} a[p * lda + 2i + h] * b[p * ldb + 2j + h]
+/// with bf16 products summed in fp32. b is read RN_TRAIN_NR columns wide (2 * RN_TRAIN_NR values per
+/// pair row; the buffer needs that much slack); only valid rows of a are read.
+typedef void (*rn_train_gemm_tn_bf16_fn)(size_t m, size_t n, size_t kp, const rn_train_bf16 *a, size_t lda,
+                                         const rn_train_bf16 *b, size_t ldb, float *c, size_t ldc, int accumulate);
+
+/// Packs `rows` rows of `cols` floats (src_ld apart) in pairs: dst[q * dst_ld + 2j + h] = bf16(src[(2q + h) * src_ld + j])
+/// rounded to nearest even, h = 0, 1; an odd row count's last pair has zeros for its second row.
+typedef void (*rn_train_pack_pairs_bf16_fn)(size_t rows, size_t cols, const float *src, size_t src_ld, rn_train_bf16 *dst,
+                                            size_t dst_ld);
+
+/// The bf16 training kernels (AVX-512 BF16), beside the inference set's bf16 GEMM and convolutions.
+typedef struct {
+    const char *name;   ///< "avx512bf16"
+    int mr;             ///< rows per gemm_tn tile
+    rn_train_gemm_tn_bf16_fn gemm_tn;
+    rn_train_pack_pairs_bf16_fn pack_pairs;
+} rn_bf16_training_kernels;
+
+/// The bf16 training kernels, or NULL when this CPU has none (no AVX-512 BF16; AArch64 has none yet).
+const rn_bf16_training_kernels *rn_bf16_training_kernels_for(void);
+
 /// The training kernels for `isa` ("avx512", "avx2", "neon", "portable", or NULL/"" for the best this CPU
 /// runs); NULL when the CPU cannot run the requested set.
 const rn_training_kernels *rn_training_kernels_for(const char *isa);

@@ -1,3 +1,4 @@
+import Executor
 import NetworkIR
 
 /// How a network is trained: pycls's optimizer, schedule, regularisation and EMA settings, with
@@ -37,6 +38,13 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
     /// are then unused, and the weight decays below (per group, as for SGD) are AdamW's decoupled ones.
     /// Nil, the default, is pycls's SGD. (Optional so that recipes recorded before it existed still read.)
     public var adamW: AdamW? = nil
+    /// The arithmetic of convolutions and linear layers: nil or `.float32`, the default, trains in
+    /// float32; `.bfloat16` is mixed precision as PyTorch's `torch.autocast("cpu", dtype=torch.bfloat16)`
+    /// does it — their forwards, data gradients and weight gradients multiply bf16 operands with float32
+    /// sums, while batch norm, the loss, the optimizer, the EMA and the master weights stay float32 (no
+    /// loss scaling: bf16 has float32's exponent range). A CPU without bf16 dot products trains in
+    /// float32 (`Trainer.precision` says which ran). `.int8` is for inference only.
+    public var precision: Precision? = nil
     /// L2 weight decay (`OPTIM.WEIGHT_DECAY`).
     public var weightDecay: Double = 5e-4
     /// Weight decay of batch-norm parameters when set (`BN.USE_CUSTOM_WEIGHT_DECAY` / `BN.CUSTOM_WEIGHT_DECAY`).
@@ -118,6 +126,7 @@ public struct TrainingRecipe: Hashable, Sendable, Codable {
         try check((0...1).contains(batchNormMomentum), "batch-norm momentum must be in 0...1 (got \(batchNormMomentum))")
         try check(emaUpdatePeriod >= 0, "EMA update period must be non-negative (got \(emaUpdatePeriod))")
         try adamW?.validate()
+        try check(precision != .int8, "int8 is an inference precision: train in fp32 or bf16")
         if case .exponential = schedule { try check(minLearningRate > 0, "the exponential schedule needs a minimum learning rate > 0") }
         if case .steps(let steps, let multiplier) = schedule {
             try check(steps.first == 0, "the steps schedule's first step must be epoch 0 (as pycls requires)")

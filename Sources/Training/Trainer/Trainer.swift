@@ -28,6 +28,9 @@ public final class Trainer {
     public var threads: Int { program.threads }
     /// The micro-kernel set in use.
     public var kernels: KernelSet { program.kernels }
+    /// The arithmetic convolutions and linear layers run in: the recipe's, or float32 where this CPU
+    /// has no bf16 dot products.
+    public var precision: Precision { program.precision }
     /// The seed of the initialisation (when no weights were given), mixup/cutmix draws and dropout masks.
     public let seed: UInt64
 
@@ -83,8 +86,10 @@ public final class Trainer {
         }
         do { try initial.validate(for: graph) } catch { throw TrainingError(.weightsDoNotFit, error.message) }
         do {
+            let precision = recipe.precision ?? .float32
             program = try TrainingProgram(graph: graph, batch: batch, threads: threads, kernels: kernels,
-                                          batchNormMomentum: Float(recipe.batchNormMomentum))
+                                          batchNormMomentum: Float(recipe.batchNormMomentum),
+                                          precision: TrainingProgram.supports(precision, kernels: kernels) ? precision : .float32)
         } catch {
             throw TrainingError(error.kind == .tooLarge ? .tooLarge : .invalidNetwork, error.message)
         }

@@ -84,7 +84,8 @@ struct ConvolutionDefinition: OperationDefinition {
         let weight = context.parameter(id, .weight), bias = context.optionalParameter(id, .bias)
         if isPointwise {
             return PointwiseOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id), outChannels: conv.outChannels,
-                                      stride: conv.stride, channelMajorFeatures: false, weight: weight, bias: bias)
+                                      stride: conv.stride, channelMajorFeatures: false, weight: weight, bias: bias,
+                                      bfloat16: context.bfloat16)
         }
         return ConvolutionOperation(node: id, input: context.input(of: id), conv: conv, inShape: context.inputShape(of: id),
                                     outShape: node.shape, weight: weight, bias: bias)

@@ -48,6 +48,38 @@ enum GradientGemm {
         sumPartials(c, rows: m, columns: n, chunks: chunks, partial: partial, into: out, ldc: ldc)
     }
 
+    /// Floats of the pair-packed operands `tnBFloat16` needs in scratch (with the tile's over-read).
+    static func pairFloats(k: Int, m: Int, n: Int) -> Int { (k + 1) / 2 * (m + n) + 2 * nr }
+
+    /// `tn` with bf16 operands and float32 sums (a bf16 weight gradient): A and B are rounded to bf16
+    /// and packed in pairs of reduction steps into `pairs` (`pairFloats`), then reduced in the same
+    /// fixed chunks (of pairs) and summed in chunk order, so the result does not depend on the thread count.
+    static func tnBFloat16(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                           ldb: Int, out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>,
+                           pairs: UnsafeMutablePointer<Float>) {
+        let bf16 = c.bfloat16!.training, pairRows = (k + 1) / 2
+        let packedA = UnsafeMutableRawPointer(pairs).assumingMemoryBound(to: UInt16.self), packedB = packedA + pairRows * 2 * m
+        c.parallel(pairRows) { r in
+            guard !r.isEmpty else { return }
+            let first = 2 * r.lowerBound, rows = min(2 * r.count, k - first)
+            bf16.packPairs(rows, m, a + first * lda, lda, packedA + r.lowerBound * 2 * m, 2 * m)
+            bf16.packPairs(rows, n, b + first * ldb, ldb, packedB + r.lowerBound * 2 * n, 2 * n)
+        }
+        let mr = bf16.mr, rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
+        c.parallel(chunks * rowTiles * panels) { r in
+            for item in r {
+                let chunk = item / (rowTiles * panels), tile = (item / panels) % rowTiles, panel = item % panels
+                let p0 = pairRows * chunk / chunks, p1 = pairRows * (chunk + 1) / chunks
+                let i = tile * mr, j = panel * nr
+                let target = chunks == 1 ? out + i * ldc + j : partial + chunk * m * n + i * n + j
+                bf16.gemmTN(min(mr, m - i), min(nr, n - j), p1 - p0, packedA + p0 * 2 * m + 2 * i, 2 * m, packedB + p0 * 2 * n + 2 * j,
+                            2 * n, target, chunks == 1 ? ldc : n, 0)
+            }
+        }
+        guard chunks > 1 else { return }
+        sumPartials(c, rows: m, columns: n, chunks: chunks, partial: partial, into: out, ldc: ldc)
+    }
+
     /// out[i][j] = Σ over chunks, in order, of partial[chunk][i][j] (`rows` × `columns` per chunk).
     private static func sumPartials(_ c: StepContext, rows: Int, columns: Int, chunks: Int, partial: UnsafePointer<Float>,
                                     into out: UnsafeMutablePointer<Float>, ldc: Int) {

@@ -72,16 +72,18 @@ struct GemmStep: InferenceStep {
     static func panelFloats(k: Int, n: Int, nr: Int, group: Int = 1) -> Int { (n + nr - 1) / nr * ((k + group - 1) / group * group) * nr }
 
     /// Packs panels `panels` of W[n][k] into `dst` as `pack` lays them out, zeroes included: the packer
-    /// inference runs once at compile time and training runs before each forward pass.
-    static func packPanels(_ w: UnsafePointer<Float>, k: Int, n: Int, nr: Int, group: Int = 1, panels: Range<Int>,
-                           into dst: UnsafeMutablePointer<Float>) {
+    /// inference runs once at compile time and training runs before each forward pass. `transposed`:
+    /// `w` holds Wᵀ, [k][n] (a bf16 data gradient multiplies by the weights the other way round).
+    static func packPanels(_ w: UnsafePointer<Float>, k: Int, n: Int, nr: Int, group: Int = 1, transposed: Bool = false,
+                           panels: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
         let depth = (k + group - 1) / group * group
+        let (columnStride, depthStride) = transposed ? (1, n) : (k, 1)
         for p in panels {
             let out = dst + p * depth * nr
             out.update(repeating: 0, count: depth * nr)
             for j in 0..<min(nr, n - p * nr) {
-                let row = w + (p * nr + j) * k
-                for r in 0..<k { out[(r / group * group) * nr + group * j + r % group] = row[r] }
+                let column = w + (p * nr + j) * columnStride
+                for r in 0..<k { out[(r / group * group) * nr + group * j + r % group] = column[r * depthStride] }
             }
         }
     }

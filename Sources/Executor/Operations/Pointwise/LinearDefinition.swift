@@ -33,6 +33,6 @@ struct LinearDefinition: OperationDefinition {
     func trainingOperation(_ id: NodeID, _ fusion: Fusion, in context: TrainingCompilation) throws(ExecutorError) -> any TrainingOperation {
         return PointwiseOperation(node: id, input: context.input(of: id), inShape: context.inputShape(of: id), outChannels: outFeatures,
                                   stride: 1, channelMajorFeatures: true, weight: context.parameter(id, .weight),
-                                  bias: context.optionalParameter(id, .bias))
+                                  bias: context.optionalParameter(id, .bias), bfloat16: context.bfloat16)
     }
 }
