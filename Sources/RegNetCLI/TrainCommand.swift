@@ -26,6 +26,10 @@ enum TrainCommand {
       --adamw                 AdamW instead of SGD (PyTorch's torch.optim.AdamW, decoupled weight
                               decay); --beta1 B --beta2 B --adam-eps E (default 0.9, 0.999, 1e-8).
                               Fine-tuning usually wants --lr 1e-3 --weight-decay 0.05 with it
+      --precision fp32|bf16   arithmetic of convolutions and linear layers (default fp32); bf16 is mixed
+                              precision as torch.autocast does it (bf16 operands, float32 sums, batch
+                              norm, loss, optimizer and master weights in float32; checkpoints stay
+                              float32). Needs AVX-512 BF16; elsewhere fp32, with a note
       --weight-decay W        (default 5e-4); --bn-weight-decay W, --bias-weight-decay W: their own
       --label-smoothing S --mixup A --cutmix A (default 0)
       --ema-alpha A --ema-period P            (default 1e-5, 32; --ema-alpha 0 turns it off)
@@ -73,6 +77,12 @@ enum TrainCommand {
         try number("--adam-eps") { settings.epsilon = $0 }
         if adamW { r.adamW = settings } else if settings != TrainingRecipe.AdamW() {
             throw UsageError("--beta1, --beta2 and --adam-eps set AdamW's parameters; add --adamw to train with it")
+        }
+        if let name = try args.option("--precision") {
+            guard let precision = Precision(rawValue: name), precision != .int8 else {
+                throw UsageError("unknown training precision '\(name)' (fp32 or bf16; int8 is for inference)")
+            }
+            r.precision = precision == .float32 ? nil : precision
         }
         if args.flag("--no-nesterov") { r.nesterov = false }
         if args.flag("--nesterov") { r.nesterov = true }
@@ -196,7 +206,8 @@ enum TrainCommand {
                                   "MOMENTUM": .number(recipe.momentum), "WEIGHT_DECAY": .number(recipe.weightDecay),
                                   "NESTEROV": .flag(recipe.nesterov), "WARMUP_EPOCHS": .number(recipe.warmupEpochs)]),
                 "TRAIN": .object(["DATASET": .text(data.train.description), "BATCH_SIZE": .integer(batch), "IM_SIZE": .integer(height),
-                                  "LABEL_SMOOTHING": .number(recipe.labelSmoothing), "MIXUP_ALPHA": .number(recipe.mixupAlpha)]),
+                                  "LABEL_SMOOTHING": .number(recipe.labelSmoothing), "MIXUP_ALPHA": .number(recipe.mixupAlpha),
+                                  "PRECISION": .text(trainer.precision.rawValue)]),
                 "TEST": .object(["DATASET": .text((data.test ?? data.train).description), "BATCH_SIZE": .integer(testBatch)]),
                 "DESC": .text(graph.name), "RNG_SEED": .integer(Int(seed)), "NUM_THREADS": .integer(trainer.threads),
                 "COMMAND": .text(CommandLine.arguments.joined(separator: " ")),
@@ -207,7 +218,8 @@ enum TrainCommand {
             if !quiet {
                 print("\(graph.name): \(formatCount(graph.complexity.flops)) flops, \(formatCount(graph.complexity.params)) params; "
                       + "\(trainSet.count) training images (\(trainLoader.batchesPerEpoch) batches of \(batch)), \(testSet.count) test; "
-                      + "\(trainer.threads) threads, \(trainer.kernels.name)")
+                      + "\(trainer.threads) threads, \(trainer.kernels.name), \(trainer.precision.rawValue)")
+                if let asked = recipe.precision, asked != trainer.precision { printError(Precision.fallbackNote(asked, kernels: trainer.kernels)) }
                 if let reach = recipe.emaReach(batch: batch, iterationsPerEpoch: trainLoader.batchesPerEpoch), reach.lags {
                     print(String(format: "note: the EMA gets %d updates in this run and will still be %.0f%% the weights it starts from, "
                                  + "so its errors will lag the model's; --ema-alpha %.3g would leave 1%% (pycls's 1e-5 suits ImageNet-length runs)",

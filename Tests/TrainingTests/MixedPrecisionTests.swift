@@ -27,14 +27,16 @@ import Weights
 
     /// Gradients of one step against PyTorch autocast's, in units of autocast's own distance to float64
     /// (`gap.*`, per tensor, relative to its largest float64 gradient — 1% of the network's largest for
-    /// tensors that are zero in exact arithmetic): on average over the tensors ours are no farther from
-    /// float64 than autocast's (measured: 0.74 of its gap on both cases, ours keeping float32 activations
-    /// where autocast keeps bf16 ones), and no tensor is more than 3 gaps from autocast's (measured 2.1).
+    /// tensors that are zero in exact arithmetic): on average over the tensors ours are at most 1.5 times
+    /// as far from float64 as autocast's (measured 0.74 on both cases; 1.19 on "sgd" when its 3x3s of
+    /// group width 8 ran in bf16 too), and no tensor is more than 4 gaps from autocast's (measured 2.1
+    /// and 1.6; 3.5 then).
     /// These tiny networks at initialisation, batch norm over 4-8 images, amplify bf16 rounding —
-    /// autocast's gaps are 0.16-0.4 in the median, and an activation rounding to the other neighbouring
-    /// bf16 value moves a gradient by percents — so tensors are compared loosely and the average
-    /// tightly; wrong bf16 arithmetic lands a whole gap or more away everywhere. `BFloat16LayerTests`
-    /// checks the arithmetic itself, layer by layer, to 1e-5.
+    /// autocast's gaps are 0.16-0.4 in the median, and one activation rounding to the other neighbouring
+    /// bf16 value moves a gradient by percents — so two correct bf16 implementations (ours keeps float32
+    /// activations where autocast stores bf16 ones) differ by about a gap. A mutation that packed each pair
+    /// of pixels' first row twice in the weight gradient gave 1.6 and 4.9 on average, up to 12 and 120 gaps.
+    /// `BFloat16LayerTests` and `BFloat16ConvolutionTests` check the arithmetic itself, layer by layer, to 1e-5.
     @Test(.enabled(if: bf16, "this CPU has no bf16 dot products (see bf16FallsBackToFloat32)"), arguments: try cases())
     func gradientsMatchAutocast(_ c: TrainingCase) throws {
         let trainer = try Trainer(graph: c.graph(), batch: c.batch, recipe: Self.recipe(), weights: c.initialWeights(), threads: 2)
@@ -51,12 +53,12 @@ import Weights
             let scale = max(try #require(reference["exact.\(name)"]).scalars.map(abs).max() ?? 0, 1e-2 * network)
             let autocast = zip(ours.scalars, try #require(reference["grad.\(name)"]).scalars).map { abs($0 - $1) }.max()! / scale
             let gap = try #require(reference["gap.\(name)"]).scalars[0]
-            #expect(autocast <= 3 * gap, "\(c.name): \(name) is \(autocast) from autocast, whose own gap to float64 is \(gap)")
+            #expect(autocast <= 4 * gap, "\(c.name): \(name) is \(autocast) from autocast, whose own gap to float64 is \(gap)")
             worst = max(worst, autocast / gap)
             ratios.append(zip(ours.scalars, try #require(reference["exact.\(name)"]).scalars).map { abs($0 - $1) }.max()! / scale / gap)
         }
         let mean = ratios.reduce(0, +) / Float(ratios.count)
-        #expect(mean <= 1, "\(c.name): on average \(mean) × autocast's distance from float64")
+        #expect(mean <= 1.5, "\(c.name): on average \(mean) × autocast's distance from float64")
         print("\(c.name): bf16 gradients at most \(worst) gaps from autocast's; from float64, \(mean) × autocast's distance on average")
     }
 
@@ -181,6 +183,73 @@ import Weights
                         }
                         if l.residual { sum += Double(feature(n, oy, ox, o).value) }
                         worst.forward = max(worst.forward, abs(sum - Double(out[p * co + o])))
+                    }
+                }
+            }
+        }
+        let gw = program.parameters.gradients.base + offsets.0, gx = try #require(program.grad(relu))
+        for i in dw.indices { worst.weights = max(worst.weights, abs(dw[i] - Double(gw[i])) / max(1, abs(dw[i]))) }
+        for i in dx.indices { worst.data = max(worst.data, abs(dx[i] - Double(gx[i]))) }
+        #expect(worst.forward <= 1e-5 && worst.weights <= 1e-5 && worst.data <= 1e-5, "\(worst)")
+    }
+}
+
+/// k×k convolutions alone in a bf16 program: where bf16 tiles are faster (`bfloat16IsFaster`) the forward
+/// and the data gradient multiply bf16-rounded operands, elsewhere (groups 8 wide, a 3-channel stem)
+/// float32 ones; the weight gradient float32 ones. Against the same arithmetic in Double, within 1e-5.
+@Suite struct BFloat16ConvolutionTests {
+    struct Layer: Sendable, CustomTestStringConvertible {
+        var ci: Int, co: Int, groups: Int, kernel = 3, stride = 1, h = 9, w = 11, batch = 2
+        var testDescription: String { "\(kernel)x\(kernel)/s\(stride) \(ci)→\(co) in \(groups) groups, \(h)x\(w)" }
+    }
+
+    @Test(.enabled(if: MixedPrecisionTests.bf16), arguments: [
+        Layer(ci: 32, co: 32, groups: 2), Layer(ci: 48, co: 48, groups: 2, stride: 2), Layer(ci: 18, co: 18, groups: 2),
+        Layer(ci: 8, co: 10, groups: 2, kernel: 5, stride: 3, h: 13, w: 14), Layer(ci: 40, co: 40, groups: 4, h: 7, w: 7),
+        Layer(ci: 16, co: 16, groups: 2, stride: 2), Layer(ci: 3, co: 24, groups: 1, stride: 2, h: 16, w: 16),
+    ])
+    func convolutionMultipliesRoundedOperands(_ l: Layer) throws {
+        let conv = Convolution(inChannels: l.ci, outChannels: l.co, kernel: l.kernel, stride: l.stride, groups: l.groups, bias: true)
+        var builder = GraphBuilder(input: FeatureShape(channels: l.ci, height: l.h, width: l.w))
+        let relu = try builder.append(.unary(.relu), name: "relu")
+        let layer = try builder.append(.convolution(conv), name: "conv")
+        let graph = builder.build(name: "bf16 convolution")
+        let program = try TrainingProgram(graph: graph, batch: l.batch, threads: 2, kernels: .best, batchNormMomentum: 0.1, precision: .bfloat16)
+        var rng = SeededGenerator(seed: 5)
+        func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Double(rng.next() % 20_001) / 10_000 - 1) } }
+        let (k, cig, cog, p, s) = (l.kernel, conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.padding, l.stride)
+        let out = graph.outputShape, (ho, wo) = (out.height, out.width)
+        let weights = random(l.co * cig * k * k), bias = random(l.co), images = random(l.batch * l.ci * l.h * l.w).map(abs)
+        let dy = random(l.batch * out.elementCount)
+        let offsets = (try #require(program.parameters.offset(of: layer, .weight)), try #require(program.parameters.offset(of: layer, .bias)))
+        (program.parameters.values.base + offsets.0).update(from: weights, count: weights.count)
+        (program.parameters.values.base + offsets.1).update(from: bias, count: bias.count)
+        let y = Array(program.forward(images: images, seed: 0))
+        program.backward(outputGradient: dy)
+        let rounded = ConvolutionOperation.bfloat16IsFaster(conv)
+        #expect(rounded == !(cig == 8 && cog == 8 || cig <= 3))
+        func bf(_ x: Float) -> Double { rounded ? Double(Float(bitPattern: UInt32(bfloat16Bits(x)) << 16)) : Double(x) }
+        var worst = (forward: 0.0, weights: 0.0, data: 0.0)
+        var dw = [Double](repeating: 0, count: weights.count), dx = [Double](repeating: 0, count: images.count)
+        for n in 0..<l.batch {
+            for oy in 0..<ho {
+                for ox in 0..<wo {
+                    for o in 0..<l.co {
+                        let g = o / cog, d = dy[((n * ho + oy) * wo + ox) * l.co + o]
+                        var sum = Double(bias[o])
+                        for i in 0..<cig {
+                            for ky in 0..<k {
+                                for kx in 0..<k {
+                                    let iy = oy * s - p + ky, ix = ox * s - p + kx
+                                    guard iy >= 0, iy < l.h, ix >= 0, ix < l.w else { continue }
+                                    let c = g * cig + i, x = images[((n * l.ci + c) * l.h + iy) * l.w + ix], wi = ((o * cig + i) * k + ky) * k + kx
+                                    sum += bf(x) * bf(weights[wi])
+                                    dw[wi] += Double(d) * Double(x)
+                                    dx[((n * l.h + iy) * l.w + ix) * l.ci + c] += bf(d) * bf(weights[wi])
+                                }
+                            }
+                        }
+                        worst.forward = max(worst.forward, abs(sum - Double(y[((n * ho + oy) * wo + ox) * l.co + o])))
                     }
                 }
             }

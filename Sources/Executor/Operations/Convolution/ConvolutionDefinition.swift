@@ -88,6 +88,7 @@ struct ConvolutionDefinition: OperationDefinition {
                                       bfloat16: context.bfloat16)
         }
         return ConvolutionOperation(node: id, input: context.input(of: id), conv: conv, inShape: context.inputShape(of: id),
-                                    outShape: node.shape, weight: weight, bias: bias)
+                                    outShape: node.shape, weight: weight, bias: bias,
+                                    bfloat16: context.bfloat16 && ConvolutionOperation.bfloat16IsFaster(conv))
     }
 }

@@ -5,6 +5,10 @@ import NetworkIR
 /// gradient is one stride-1 convolution of the output gradient per stride phase (`dataGradient`) on
 /// the same kernels; the weight gradient goes per tap, group and 16-channel block (`wgrad` tiles, or the group-width-8 and stem variants), summed image by image in
 /// Double over fixed chunks of images, so no two workers write the same sum.
+///
+/// In bf16 (mixed precision) the forward and the data gradient multiply bf16 operands with float32
+/// sums on the inference set's bf16 convolution tiles (`ConvolutionOperation+BFloat16.swift`); the
+/// weight gradient stays float32.
 struct ConvolutionOperation: TrainingOperation {
     let node: NodeIndex
     let input: NodeIndex
@@ -13,6 +17,8 @@ struct ConvolutionOperation: TrainingOperation {
     let outShape: FeatureShape
     let weight: Int
     let bias: Int?
+    /// Whether the forward and the data gradient multiply in bf16.
+    var bfloat16 = false
     var savedForBackward: [NodeIndex] { [input] }
 
     var paddedHeight: Int { inShape.height + 2 * conv.padding }
@@ -37,6 +43,7 @@ struct ConvolutionOperation: TrainingOperation {
             ScratchRequest("image", floats: weightGradientBufferFloats + weightGradientTileFloats + 32, in: .backward, perWorker: true),
         ]
         if bias != nil { requests += ColumnSums.scratch(rows: batch * outShape.height * outShape.width, columns: outShape.channels, in: .backward) }
+        if bfloat16, let bf16 = kernels.bfloat16 { requests += bfloat16Scratch(batch: batch, bf16) }
         return requests
     }
 
@@ -65,6 +72,7 @@ struct ConvolutionOperation: TrainingOperation {
     /// The inference step's forward (`ConvolutionStep`) over this batch: W and the bias packed into
     /// scratch, the rows buffered in each worker's scratch "rows".
     func forward(_ c: StepContext) {
+        if bfloat16, let bf16 = c.bfloat16?.kernels { return bfloat16Forward(c, bf16) }
         let layout = forwardLayout, conv = conv, cog = conv.outChannelsPerGroup
         let w = UnsafePointer(c.parameters + weight), packed = c.scratch("weights")
         let biases = layout.units * layout.unitWeights(taps: conv.kernel * conv.kernel)
@@ -85,6 +93,7 @@ struct ConvolutionOperation: TrainingOperation {
         }
         weightGradient(c, dy: dy)
         guard let dx = c.grads[input] else { return }
+        if bfloat16, let bf16 = c.bfloat16?.kernels { return bfloat16DataGradient(c, bf16, dy: dy, dx: dx, accumulate: accumulate[0]) }
         dataGradient(c, dy: dy, dx: dx, accumulate: accumulate[0])
     }
 
@@ -95,14 +104,10 @@ struct ConvolutionOperation: TrainingOperation {
     /// input row by input row: the output-gradient rows its taps need are copied, zero-ringed, into a
     /// small per-worker buffer, and every column phase of the row is written while it is in cache.
     private func dataGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate add: Bool) {
-        let (cig, cog, k, s, p) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride, conv.padding)
+        let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
         let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
         let layout = dataGradientLayout, kernel = layout.kernel(c.kernels)
-        /// The taps of phase `phase` ordered by output offset, and those offsets.
-        func taps(_ phase: Int) -> [(tap: Int, offset: Int)] {
-            (0..<k).filter { ((phase + p - $0) % s + s) % s == 0 }.map { ($0, (phase + p - $0) / s) }.sorted { $0.offset < $1.offset }
-        }
-        let phases = (0..<s).map(taps)
+        let phases = dataGradientPhases
         // Weights per phase (py, px), per unit: [r][q][co][16 input-channel lanes] = W[co][ci][ky_r][kx_q].
         let w = c.parameters + weight, packed = c.scratch("weights")
         var phaseWeights = [Int](repeating: 0, count: s * s)
@@ -159,6 +164,15 @@ struct ConvolutionOperation: TrainingOperation {
             c.parallelElements(c.batch * inShape.elementCount) { r in
                 Vector.apply(r, dx, target, into: dx, accumulate: false) { $0 + $1 }
             }
+        }
+    }
+
+    /// Per stride phase, the taps it receives ordered by output offset, and those offsets
+    /// (`dataGradient`).
+    var dataGradientPhases: [[(tap: Int, offset: Int)]] {
+        let (k, s, p) = (conv.kernel, conv.stride, conv.padding)
+        return (0..<s).map { phase in
+            (0..<k).filter { ((phase + p - $0) % s + s) % s == 0 }.map { ($0, (phase + p - $0) / s) }.sorted { $0.offset < $1.offset }
         }
     }
 

@@ -91,7 +91,7 @@ struct PointwiseOperation: TrainingOperation {
     /// kernels' panels with the bias after them, A the input read in place (strided rows through the
     /// step's packing) or, for a linear layer over a map, gathered channel-major.
     func forward(_ c: StepContext) {
-        if let bf16 = c.bfloat16?.kernels { return bfloat16Forward(c, bf16) }
+        if bfloat16, let bf16 = c.bfloat16?.kernels { return bfloat16Forward(c, bf16) }
         let k = k, n = outChannels, nr = c.kernels.nr, panels = (n + nr - 1) / nr
         let packed = c.scratch("panels"), w = UnsafePointer(c.parameters + weight), biasOffset = GemmStep.panelFloats(k: k, n: n, nr: nr)
         c.parallel(panels) { mine in GemmStep.packPanels(w, k: k, n: n, nr: nr, panels: mine, into: packed) }
@@ -115,7 +115,7 @@ struct PointwiseOperation: TrainingOperation {
             for j in 0..<n { c.parameterGrads[bias + j] = Float(sums[j]) }
         }
         let a = matrixA(c)
-        if c.bfloat16 != nil { return bfloat16Backward(c, dy: dy, a: a, accumulate: accumulate[0]) }
+        if bfloat16, c.bfloat16 != nil { return bfloat16Backward(c, dy: dy, a: a, accumulate: accumulate[0]) }
         if !gathers, GradientGemm.chunks(k: m) >= 4, let dx = c.grads[input] {
             return GradientGemm.dataAndWeightGradients(c, m: m, n: n, k: k, dy: dy, a: a, w: c.parameters + weight, dx: dx,
                                                accumulate: accumulate[0], dw: c.parameterGrads + weight, partial: c.scratch("partials"))
