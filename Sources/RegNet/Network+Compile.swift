@@ -15,11 +15,13 @@ extension Network {
 
 extension Network {
     /// A trainer for this network on batches of `batch` images of `height` × `width` (default square
-    /// `resolution`), starting from `weights` or pycls's initialisation from `seed`.
+    /// `resolution`), starting from `weights` or pycls's initialisation from `seed`; `precision: .bfloat16`
+    /// trains in mixed precision where the CPU can (see `TrainingRecipe.precision`, `Trainer.precision`).
     public func trainer(resolution: Int = 224, height: Int? = nil, width: Int? = nil, batch: Int,
                         recipe: TrainingRecipe = TrainingRecipe(), weights: WeightSet? = nil, seed: UInt64 = 0,
-                        threads: Int? = nil, kernels: KernelSet = .best) throws -> Trainer {
+                        threads: Int? = nil, kernels: KernelSet = .best, precision: Precision? = nil) throws -> Trainer {
         let graph = try lower(height: height ?? resolution, width: width ?? resolution)
-        return try Trainer(graph: graph, batch: batch, recipe: recipe, weights: weights, seed: seed, threads: threads, kernels: kernels)
+        return try Trainer(graph: graph, batch: batch, recipe: recipe, weights: weights, seed: seed, threads: threads, kernels: kernels,
+                           precision: precision)
     }
 }

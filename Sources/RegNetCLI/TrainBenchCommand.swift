@@ -74,14 +74,14 @@ enum TrainBenchCommand {
             if let phases = report.profile {
                 print(String(format: "\nforward %.1f ms, backward %.1f ms, update %.1f ms", report.forward_ms!, report.backward_ms!, report.update_ms!))
                 for p in phases {
-                    print("  " + pad(p.phase, 9) + pad(p.kind, 12) + String(format: " %8.2f ms  %5.1f%%  ", p.ms, p.share * 100)
+                    print("  " + pad(p.phase, 9) + pad(p.kind, 17) + String(format: " %8.2f ms  %5.1f%%  ", p.ms, p.share * 100)
                           + (p.gflops_per_second > 0 ? String(format: "%7.1f GFLOP/s", p.gflops_per_second) : ""))
                 }
                 if let profile = trainer.profile {
                     print("\nslowest layers (forward + backward per step):")
                     let steps = Double(profile.steps)
                     for i in graph.nodes.indices.sorted(by: { profile.forward[$0] + profile.backward[$0] > profile.forward[$1] + profile.backward[$1] }).prefix(12) {
-                        print("  " + pad(graph.nodes[i].name, 24) + pad(profile.kinds[i], 12) + pad("\(graph.nodes[i].shape)", 12)
+                        print("  " + pad(graph.nodes[i].name, 24) + pad(profile.kinds[i], 17) + pad("\(graph.nodes[i].shape)", 12)
                               + String(format: " forward %7.2f ms  backward %7.2f ms", profile.forward[i] / steps * 1000, profile.backward[i] / steps * 1000))
                     }
                 }

@@ -318,8 +318,9 @@ import Glibc
     @Test func unknownOptionsAreNamed() throws {
         let bogus = try CLI.run(["train", "--stages", "1x32", "--group-width", "8", "--bogus"])
         #expect(bogus.status == 2 && bogus.err.contains("unknown option '--bogus'"), "\(bogus.err)")
-        let precision = try CLI.run(["train", "--stages", "1x32", "--group-width", "8", "--data", "digits", "--precision", "bf16"])
-        #expect(precision.status == 2 && precision.err.contains("unknown option '--precision'"), "\(precision.err)")
+        // An option of inference commands that training does not take.
+        let calibration = try CLI.run(["train", "--stages", "1x32", "--group-width", "8", "--data", "digits", "--calibration", "digits"])
+        #expect(calibration.status == 2 && calibration.err.contains("unknown option '--calibration'"), "\(calibration.err)")
         let typo = try CLI.run(["train", "--stages", "1x32", "--group-width", "8", "--data", "digits", "--lr-step", "3"])
         #expect(typo.status == 2 && typo.err.contains("did you mean '--lr-steps'"), "\(typo.err)")
         let stray = try CLI.run(["train", "--stages", "1x32", "--group-width", "8", "--data", "digits", "bf16"])

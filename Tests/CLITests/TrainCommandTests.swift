@@ -159,6 +159,35 @@ import Glibc
         #expect(epochs == ["1/3", "2/3", "3/3"])
     }
 
+    /// `--precision bf16`: recorded in pycls's cfg record and the run's identity (a resume must ask for the
+    /// same), resumed runs end with the same weights as uninterrupted ones, the checkpoints hold float32
+    /// master weights that load anywhere; int8 is refused. On a CPU without bf16 dot products it trains in
+    /// fp32 and says so.
+    @Test func bf16RunsRecordTheirPrecisionAndResume() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let common = Self.tiny + ["--data", "digits", "--epochs", "1", "--batch", "100", "--precision", "bf16", "--quiet"]
+        let whole = folder.appendingPathComponent("whole"), parts = folder.appendingPathComponent("parts")
+        let first = try CLI.run(["train"] + common + ["--out", whole.path])
+        #expect(first.status == 0, "\(first.err)")
+        // The fallback note on a CPU without bf16 dot products (checked on such kernels in MixedPrecisionTests).
+        let bf16 = !first.err.contains("note: bf16 needs")
+        let log = try String(contentsOf: whole.appendingPathComponent("stdout.log"), encoding: .utf8)
+        #expect(log.contains("\"PRECISION\": \"\(bf16 ? "bf16" : "fp32")\""), "the cfg record names the precision")
+        // Stopped mid-epoch (8 of 15 steps), then resumed from there.
+        #expect(try CLI.run(["train"] + common + ["--out", parts.path, "--steps", "8"]).status == 0)
+        let refused = try CLI.run(["train"] + common.filter { $0 != "bf16" && $0 != "--precision" } + ["--out", parts.path, "--resume"])
+        #expect(refused.status != 0 && refused.err.contains("precision"), "\(refused.err)")
+        let resumed = try CLI.run(["train"] + common + ["--out", parts.path, "--resume"])
+        #expect(resumed.status == 0, "\(resumed.err)")
+        let final = whole.appendingPathComponent("final.safetensors")
+        #expect(try Data(contentsOf: final) == Data(contentsOf: parts.appendingPathComponent("final.safetensors")), "resumed bf16 weights differ")
+        let evaluation = try CLI.run(["eval", "--weights", final.path, "--data", "digits", "--json"])
+        #expect(evaluation.status == 0 && evaluation.out.contains("\"top1_err\""), "float32 master weights load as any file: \(evaluation.err)")
+        let int8 = try CLI.run(["train"] + Self.tiny + ["--data", "digits", "--epochs", "1", "--precision", "int8"])
+        #expect(int8.status == 2 && int8.err.contains("int8 is for inference"), "\(int8.err)")
+    }
+
     @Test func badDataIsAClearErrorAndNothingIsLost() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

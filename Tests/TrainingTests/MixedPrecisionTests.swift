@@ -69,14 +69,7 @@ import Weights
     func twentyStepsFollowAutocast() throws {
         let c = try #require(try trainingCases(kind: "steps").first)
         let trainer = try Trainer(graph: c.graph(), batch: c.batch, recipe: Self.recipe(c), weights: c.initialWeights(), threads: 2)
-        var losses: [Double] = []
-        for epoch in 0..<c.epochs! {
-            trainer.startEpoch(epoch, iterations: c.iterations!)
-            for iteration in 0..<c.iterations! {
-                let (images, labels) = try c.batch(iteration)
-                losses.append(try trainer.step(images: images, labels: labels).loss)
-            }
-        }
+        let losses = try c.trainSteps(trainer)
         let expected = try c.reference(".autocast_steps.safetensors")["loss"]!.scalars.map(Double.init)
         #expect(losses.count == 20 && expected.count == 20)
         var worst = 0.0

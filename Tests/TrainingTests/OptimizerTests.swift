@@ -30,14 +30,7 @@ import Weights
                                 _ groups: (Trainer) throws -> [(prefix: String, ours: WeightSet)]) throws {
         let trainer = try Trainer(graph: c.graph(), batch: c.batch, recipe: recipe, weights: c.initialWeights(), threads: 2)
         let reference = try c.reference(fixture)
-        var losses: [Double] = []
-        for epoch in 0..<c.epochs! {
-            trainer.startEpoch(epoch, iterations: c.iterations!)
-            for iteration in 0..<c.iterations! {
-                let (images, labels) = try c.batch(iteration)
-                losses.append(try trainer.step(images: images, labels: labels).loss)
-            }
-        }
+        let losses = try c.trainSteps(trainer)
         let expectedLosses = reference["loss"]!.scalars
         #expect(losses.count == 20 && expectedLosses.count == 20)
         for (i, (mine, theirs)) in zip(losses, expectedLosses).enumerated() {
@@ -93,14 +86,7 @@ import Weights
         let trainer = try Trainer(graph: c.graph(), batch: c.batch, recipe: recipe, weights: c.initialWeights(), threads: 2,
                                   kernels: try #require(KernelSet(named: kernels)))
         let reference = try c.reference(".steps.safetensors")
-        var losses: [Double] = []
-        for epoch in 0..<c.epochs! {
-            trainer.startEpoch(epoch, iterations: c.iterations!)
-            for iteration in 0..<c.iterations! {
-                let (images, labels) = try c.batch(iteration)
-                losses.append(try trainer.step(images: images, labels: labels).loss)
-            }
-        }
+        let losses = try c.trainSteps(trainer)
         let expectedLosses = try #require(reference["loss"]).scalars
         #expect(losses.count == 20 && expectedLosses.count == 20)
         for (i, (mine, theirs)) in zip(losses, expectedLosses).enumerated() {

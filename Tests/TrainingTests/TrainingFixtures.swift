@@ -117,6 +117,19 @@ struct TrainingCase: Decodable, CustomTestStringConvertible, Sendable {
     }
 
     func reference(_ suffix: String) throws -> WeightSet { try SafeTensors.read(contentsOf: url(suffix)) }
+
+    /// Trains `trainer` through the case's epochs of `iterations` batches; every step's loss.
+    func trainSteps(_ trainer: Trainer) throws -> [Double] {
+        var losses: [Double] = []
+        for epoch in 0..<epochs! {
+            trainer.startEpoch(epoch, iterations: iterations!)
+            for iteration in 0..<iterations! {
+                let (images, labels) = try batch(iteration)
+                losses.append(try trainer.step(images: images, labels: labels).loss)
+            }
+        }
+        return losses
+    }
 }
 
 /// Full-size cases from `REGNET_TRAINING_FIXTURES` (a directory written by

@@ -20,6 +20,8 @@ protocol TrainingOperation: Sendable {
     var stateFloats: Int { get }
     /// Bytes its kernels may read past the end of each value it reads (whole tiles and vectors), by node.
     func overRead(kernels: KernelSet) -> [NodeIndex: Int]
+    /// Whether it multiplies bf16 operands (in a bf16 program; some layers stay float32 there).
+    var bfloat16: Bool { get }
     /// Reads the inputs' values and writes the node's value.
     func forward(_ c: StepContext)
     /// Reads the node's gradient and writes (or, where `accumulate[i]`, adds to) input i's gradient
@@ -34,6 +36,8 @@ extension TrainingOperation {
     var stateFloats: Int { 0 }
     /// Nothing past the values' ends unless the operation declares it.
     func overRead(kernels: KernelSet) -> [NodeIndex: Int] { [:] }
+    /// float32 unless the operation says otherwise.
+    var bfloat16: Bool { false }
 }
 
 /// A node index (the IR's `NodeID`), named locally to keep signatures short.

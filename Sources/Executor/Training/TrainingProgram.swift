@@ -187,6 +187,9 @@ public final class TrainingProgram: @unchecked Sendable {
         activationBytes = arenaBytes + state.byteCount
     }
 
+    /// Whether node `id` multiplies bf16 operands (in a bf16 program, the layers where bf16 pays).
+    public func multipliesBFloat16(_ id: NodeID) -> Bool { operations[id]?.bfloat16 ?? false }
+
     /// Node `id`'s value in the arena (NHWC, `batch` images).
     func value(_ id: NodeIndex) -> UnsafeMutablePointer<Float> { valuePointers[id] }
     /// Node `id`'s gradient in the arena, when one flows.

@@ -60,9 +60,13 @@ public final class Trainer {
     public internal(set) var totalSteps = 0
 
     /// A trainer for `graph` on batches of `batch` images, starting from `weights` (any tensors the
-    /// graph reads; checked) or, when nil, pycls's initialisation from `seed`.
+    /// graph reads; checked) or, when nil, pycls's initialisation from `seed`. `precision`, when given,
+    /// replaces the recipe's (`.bfloat16`: mixed precision as `torch.autocast` does it; see
+    /// `TrainingRecipe.precision`), and `self.recipe` records it.
     public init(graph: Graph, batch: Int, recipe: TrainingRecipe = TrainingRecipe(), weights: WeightSet? = nil,
-                seed: UInt64 = 0, threads: Int? = nil, kernels: KernelSet = .best) throws(TrainingError) {
+                seed: UInt64 = 0, threads: Int? = nil, kernels: KernelSet = .best, precision: Precision? = nil) throws(TrainingError) {
+        var recipe = recipe
+        if let precision { recipe.precision = precision == .float32 ? nil : precision }
         try recipe.validate()
         guard batch >= 1 else { throw TrainingError(.invalidArgument, "batch must be at least 1 (got \(batch))") }
         let threads = threads ?? CompiledModel.defaultThreads
@@ -178,7 +182,7 @@ public final class Trainer {
     public var profiling: Bool {
         get { profileTotals != nil }
         set {
-            profileTotals = newValue ? TrainingProfile(graph: graph, batch: batch) : nil
+            profileTotals = newValue ? TrainingProfile(graph: graph, batch: batch, bfloat16: program.multipliesBFloat16) : nil
             program.timings = profileTotals.map { ($0.forward, $0.backward) }
         }
     }
