@@ -1,8 +1,8 @@
 import NetworkIR
 
-/// The bf16 forward and data gradient of a k×k training convolution, on the inference set's bf16
-/// convolution tiles (`rn_conv_bf16_fn`): operands rounded to bf16 (nearest even) as they are copied,
-/// float32 sums, float32 results.
+/// The bf16 forward of a k×k training convolution, on the inference set's bf16 convolution tiles
+/// (`rn_conv_bf16_fn`): operands rounded to bf16 (nearest even) as they are copied, float32 sums, float32
+/// results; and the layouts and scratch of its bf16 data gradient (`dataGradient(…, bf16:)`).
 extension ConvolutionOperation {
     /// Whether bf16 tiles beat the float32 ones on `conv` (measured on AVX-512 BF16, Zen 4): not where
     /// groups are 8 channels wide, which the float32 tiles take two at a time with every lane used while
@@ -23,7 +23,7 @@ extension ConvolutionOperation {
 
     /// Halves of slack past a bf16 buffer the tiles may read: whole tiles of strided pixels, the taps,
     /// and the odd channel past the last.
-    private func bfloat16Slack(_ bf16: BFloat16Kernels, channels: Int) -> Int { (bf16.xb * conv.stride + conv.kernel) * channels + 64 }
+    func bfloat16Slack(_ bf16: BFloat16Kernels, channels: Int) -> Int { (bf16.xb * conv.stride + conv.kernel) * channels + 64 }
 
     /// Floats of scratch for `count` bf16 values, their float32 packing before rounding, and `extra` floats.
     private static func staged(_ count: Int, extra: Int = 0) -> Int { count + (count + 1) / 2 + extra }
@@ -41,26 +41,15 @@ extension ConvolutionOperation {
                 ScratchRequest("bf16 rows", floats: (rows + 1) / 2, in: .backward, perWorker: true)]
     }
 
-    /// Packs weights with `pack` (float32, `floats` of them, reduced channels in pairs) into scratch
-    /// "bf16 weights" and rounds them to bf16 after the float32 ones; returns the scratch and the
-    /// offset (in floats) of the bf16 weights.
-    private func bfloat16Weights(_ c: StepContext, _ bf16: BFloat16Kernels, floats: Int,
-                                 pack: (UnsafeMutablePointer<Float>) -> Void) -> (base: UnsafeMutablePointer<Float>, weights: Int) {
-        let staging = c.scratch("bf16 weights")
-        pack(staging)
-        bf16.convert(floats, staging, UnsafeMutableRawPointer(staging + floats).assumingMemoryBound(to: UInt16.self))
-        return (staging, floats)
-    }
-
     /// Y = conv(X, W): X rounded into a zero-ringed bf16 copy, then the inference bf16 step
     /// (`NarrowConvolutionStep`) over it with W packed and rounded likewise.
     func bfloat16Forward(_ c: StepContext, _ bf16: BFloat16Kernels) {
         let layout = bfloat16ForwardLayout, conv = conv, cog = conv.outChannelsPerGroup, k2 = conv.kernel * conv.kernel
         let floats = layout.units * layout.unitWeights(taps: k2, group: 2), w = UnsafePointer(c.parameters + weight)
-        let (base, weights) = bfloat16Weights(c, bf16, floats: floats) { staging in
-            c.parallel(layout.units) { r in ConvolutionStep.pack(w, conv: conv, layout: layout, group: 2, units: r, into: staging) }
-        }
-        let biasOffset = weights + (floats + 1) / 2
+        let base = c.scratch("bf16 weights")
+        c.parallel(layout.units) { r in ConvolutionStep.pack(w, conv: conv, layout: layout, group: 2, units: r, into: base) }
+        bf16.convert(floats, base, UnsafeMutableRawPointer(base + floats).assumingMemoryBound(to: UInt16.self))
+        let weights = floats, biasOffset = floats + (floats + 1) / 2
         layout.lanes(into: base + biasOffset) { g, o in bias.map { c.parameters[$0 + g * cog + o] } ?? 0 }
         // The input with a zero ring as wide as the padding, so taps need no bounds checks.
         let copy = c.scratch("bf16 input"), halves = UnsafeMutableRawPointer(copy).assumingMemoryBound(to: UInt16.self)
@@ -81,77 +70,5 @@ extension ConvolutionOperation {
                                          operands: .bfloat16)
         let context = c.inferenceContext(layouts: [input, c.layout(of: c.values[node], outShape)], weights: base)
         c.everyWorker { worker, workers in step.run(context, images: 0..<c.batch, worker: worker, workers: workers) }
-    }
-
-    /// dX as `dataGradient` computes it (a stride-1 convolution of the output gradient per stride
-    /// phase, channel axes swapped), with the output-gradient rows and the phases' weights rounded to
-    /// bf16 and the bf16 tiles multiplying them.
-    func bfloat16DataGradient(_ c: StepContext, _ bf16: BFloat16Kernels, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                              accumulate add: Bool) {
-        let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
-        let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
-        let layout = bfloat16DataGradientLayout, phases = dataGradientPhases
-        // Weights per phase (py, px), per unit: [r][q][co / 2][16 input-channel lanes][2] = W[co][ci][ky_r][kx_q].
-        let w = c.parameters + weight
-        var phaseWeights = [Int](repeating: 0, count: s * s), floats = 0
-        for py in 0..<s {
-            for px in 0..<s {
-                phaseWeights[py * s + px] = floats
-                floats += layout.units * layout.unitWeights(taps: phases[py].count * phases[px].count, group: 2)
-            }
-        }
-        let (base, weights) = bfloat16Weights(c, bf16, floats: floats) { staging in
-            for py in 0..<s {
-                for px in 0..<s {
-                    let (rows, columns) = (phases[py], phases[px]), out = staging + phaseWeights[py * s + px]
-                    c.parallel(layout.units) { r in
-                        layout.pack(taps: rows.count * columns.count, group: 2, units: r, into: out) { g, i, o, tap in
-                            w[(((g * cog + o) * cig + i) * k + rows[tap / columns.count].tap) * k + columns[tap % columns.count].tap]
-                        }
-                    }
-                }
-            }
-        }
-        let packed = UnsafeRawPointer(base + weights).assumingMemoryBound(to: UInt16.self)
-        let target = add ? c.scratch("gradient") : dx
-        let ring = k, bufferRow = (wo + 2 * ring) * co, slack = bfloat16Slack(bf16, channels: co)
-        layout.forEachRow(c, rows: c.batch * h, buffer: "bf16 rows") { row, units, buffer in
-            let n = row / h, iy = row % h, py = iy % s, t = iy / s, rows = phases[py]
-            let outRow = target + row * wi * ci, halves = UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt16.self)
-            if rows.isEmpty || phases.contains(where: \.isEmpty) {
-                // Pixels with no tap (kernel smaller than the stride) receive nothing.
-                for u in units {
-                    for x in 0..<wi { (outRow + x * ci + layout.destination(u)).update(repeating: 0, count: layout.outputs(u)) }
-                }
-            }
-            guard !rows.isEmpty else { return }
-            for (r, tap) in rows.enumerated() {
-                let oy = t + tap.offset, dst = halves + r * bufferRow
-                dst.update(repeating: 0, count: bufferRow)
-                if oy >= 0 && oy < ho { bf16.convert(wo * co, dy + (n * ho + oy) * wo * co, dst + ring * co) }
-            }
-            (halves + rows.count * bufferRow).update(repeating: 0, count: slack)
-            for px in 0..<min(s, wi) {
-                let columns = phases[px]
-                guard !columns.isEmpty else { continue }
-                let tw = (wi - px + s - 1) / s, unitWeights = layout.unitWeights(taps: rows.count * columns.count, group: 2)
-                for u in units {
-                    let unitPacked = packed + phaseWeights[py * s + px] + u * unitWeights
-                    var x = 0
-                    while x < tw {
-                        let count = min(bf16.xb, tw - x)
-                        bf16.conv(count, layout.outputs(u), rows.count, columns.count, layout.reduced,
-                                  halves + (x + columns[0].offset + ring) * co + layout.source(u), bufferRow, co, co, unitPacked, nil,
-                                  outRow + (px + s * x) * ci + layout.destination(u), s * ci, 0, 0)
-                        x += count
-                    }
-                }
-            }
-        }
-        if add {
-            c.parallelElements(c.batch * inShape.elementCount) { r in
-                Vector.apply(r, dx, target, into: dx, accumulate: false) { $0 + $1 }
-            }
-        }
     }
 }

@@ -93,8 +93,7 @@ struct ConvolutionOperation: TrainingOperation {
         }
         weightGradient(c, dy: dy)
         guard let dx = c.grads[input] else { return }
-        if bfloat16, let bf16 = c.bfloat16?.kernels { return bfloat16DataGradient(c, bf16, dy: dy, dx: dx, accumulate: accumulate[0]) }
-        dataGradient(c, dy: dy, dx: dx, accumulate: accumulate[0])
+        dataGradient(c, dy: dy, dx: dx, accumulate: accumulate[0], bf16: bfloat16 ? c.bfloat16?.kernels : nil)
     }
 
     /// dX by phases: input pixels (iy, ix) with iy ≡ py, ix ≡ px (mod stride) receive exactly the taps
@@ -103,33 +102,43 @@ struct ConvolutionOperation: TrainingOperation {
     /// every s-th input pixel: no multiply-adds are spent on the zeros of a dilated gradient. Work goes
     /// input row by input row: the output-gradient rows its taps need are copied, zero-ringed, into a
     /// small per-worker buffer, and every column phase of the row is written while it is in cache.
-    private func dataGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate add: Bool) {
+    ///
+    /// With `bf16`, the output-gradient rows and the phases' weights are rounded to bf16 as they are
+    /// copied and packed (reduced channels in pairs, unpaired units) and the bf16 tiles multiply them.
+    private func dataGradient(_ c: StepContext, dy: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>, accumulate add: Bool,
+                              bf16: BFloat16Kernels?) {
         let (cig, cog, k, s) = (conv.inChannelsPerGroup, conv.outChannelsPerGroup, conv.kernel, conv.stride)
         let (ci, co, ho, wo, h, wi) = (inShape.channels, outShape.channels, outShape.height, outShape.width, inShape.height, inShape.width)
-        let layout = dataGradientLayout, kernel = layout.kernel(c.kernels)
-        let phases = dataGradientPhases
-        // Weights per phase (py, px), per unit: [r][q][co][16 input-channel lanes] = W[co][ci][ky_r][kx_q].
-        let w = c.parameters + weight, packed = c.scratch("weights")
-        var phaseWeights = [Int](repeating: 0, count: s * s)
-        var offset = 0
+        let layout = bf16 == nil ? dataGradientLayout : bfloat16DataGradientLayout, kernel = layout.kernel(c.kernels)
+        let phases = dataGradientPhases, group = bf16 == nil ? 1 : 2
+        // Weights per phase (py, px), per unit: [r][q][co / group][16 input-channel lanes][group] = W[co][ci][ky_r][kx_q].
+        var phaseWeights = [Int](repeating: 0, count: s * s), elements = 0
+        for phase in 0..<(s * s) {
+            phaseWeights[phase] = elements
+            elements += layout.units * layout.unitWeights(taps: phases[phase / s].count * phases[phase % s].count, group: group)
+        }
+        let w = c.parameters + weight, packed = c.scratch(bf16 == nil ? "weights" : "bf16 weights")
         for py in 0..<s {
             for px in 0..<s {
                 let (rows, columns) = (phases[py], phases[px])
-                phaseWeights[py * s + px] = offset
-                layout.pack(c, taps: rows.count * columns.count, into: packed + offset) { g, i, o, tap in
+                layout.pack(c, taps: rows.count * columns.count, group: group, into: packed + phaseWeights[py * s + px]) { g, i, o, tap in
                     w[(((g * cog + o) * cig + i) * k + rows[tap / columns.count].tap) * k + columns[tap % columns.count].tap]
                 }
-                offset += layout.units * layout.unitWeights(taps: rows.count * columns.count)
             }
         }
+        // bf16: the weights rounded after their float32 packing, element for element.
+        let halves = UnsafeMutableRawPointer(packed + elements).assumingMemoryBound(to: UInt16.self)
+        bf16?.convert(elements, packed, halves)
         let target = add ? c.scratch("gradient") : dx
         // Pixels per column phase, and per kernel call along it.
-        let phaseTiles = (0..<min(s, wi)).map { px in ((wi - px + s - 1) / s, c.kernels.convolutionTile(width: (wi - px + s - 1) / s)) }
+        let phaseTiles = (0..<min(s, wi)).map { px in
+            ((wi - px + s - 1) / s, bf16?.xb ?? c.kernels.convolutionTile(width: (wi - px + s - 1) / s))
+        }
         let ring = k, pf = layout.pixelFloats, bufferRow = (wo + 2 * ring) * pf
-        layout.forEachRow(c, rows: c.batch * h, buffer: "rows") { row, units, buffer in
+        layout.forEachRow(c, rows: c.batch * h, buffer: bf16 == nil ? "rows" : "bf16 rows") { row, units, buffer in
             let n = row / h, iy = row % h
             let py = iy % s, t = iy / s, rows = phases[py]
-            let outRow = target + row * wi * ci
+            let outRow = target + row * wi * ci, bufferHalves = UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt16.self)
             if rows.isEmpty || phases.contains(where: \.isEmpty) {
                 // Pixels with no tap (kernel smaller than the stride) receive nothing.
                 for u in units {
@@ -138,23 +147,34 @@ struct ConvolutionOperation: TrainingOperation {
             }
             guard !rows.isEmpty else { return }
             for (r, tap) in rows.enumerated() {
-                let oy = t + tap.offset
-                layout.bufferRow(oy >= 0 && oy < ho ? dy + (n * ho + oy) * wo * co : nil, width: wo, ring: ring, kernels: c.kernels,
-                                 into: buffer + r * bufferRow)
+                let oy = t + tap.offset, source = oy >= 0 && oy < ho ? dy + (n * ho + oy) * wo * co : nil
+                if let bf16 {
+                    let dst = bufferHalves + r * bufferRow
+                    dst.update(repeating: 0, count: bufferRow)
+                    if let source { bf16.convert(wo * co, source, dst + ring * co) }
+                } else {
+                    layout.bufferRow(source, width: wo, ring: ring, kernels: c.kernels, into: buffer + r * bufferRow)
+                }
             }
+            // The bf16 tiles read a channel past an odd count: zeros there, not stale values.
+            if bf16 != nil { (bufferHalves + rows.count * bufferRow).update(repeating: 0, count: bfloat16Slack(bf16!, channels: co)) }
             for px in 0..<min(s, wi) {
                 let columns = phases[px]
                 guard !columns.isEmpty else { continue }
                 let (tw, tile) = phaseTiles[px]
-                let unitWeights = layout.unitWeights(taps: rows.count * columns.count)
+                let unitWeights = layout.unitWeights(taps: rows.count * columns.count, group: group)
                 for u in units {
-                    let weights = packed + phaseWeights[py * s + px] + u * unitWeights
+                    let weights = phaseWeights[py * s + px] + u * unitWeights, input = (columns[0].offset + ring) * pf + layout.source(u)
                     var x = 0
                     while x < tw {
-                        let count = min(tile, tw - x)
-                        kernel(count, layout.outputs(u), rows.count, columns.count, layout.reduced,
-                                      buffer + (x + columns[0].offset + ring) * pf + layout.source(u), bufferRow, pf, pf, weights, nil,
-                                      outRow + (px + s * x) * ci + layout.destination(u), s * ci, 0)
+                        let count = min(tile, tw - x), out = outRow + (px + s * x) * ci + layout.destination(u)
+                        if let bf16 {
+                            bf16.conv(count, layout.outputs(u), rows.count, columns.count, layout.reduced, bufferHalves + x * pf + input,
+                                      bufferRow, pf, pf, halves + weights, nil, out, s * ci, 0, 0)
+                        } else {
+                            kernel(count, layout.outputs(u), rows.count, columns.count, layout.reduced, buffer + x * pf + input, bufferRow,
+                                   pf, pf, packed + weights, nil, out, s * ci, 0)
+                        }
                         x += count
                     }
                 }

@@ -91,8 +91,8 @@ struct DirectLayout {
     }
 
     /// Packs every unit's weights (`pack(taps:group:units:into:value:)`) among the training workers.
-    func pack(_ c: StepContext, taps: Int, into out: UnsafeMutablePointer<Float>, value: (Int, Int, Int, Int) -> Float) {
-        c.parallel(units) { r in pack(taps: taps, units: r, into: out, value: value) }
+    func pack(_ c: StepContext, taps: Int, group: Int = 1, into out: UnsafeMutablePointer<Float>, value: (Int, Int, Int, Int) -> Float) {
+        c.parallel(units) { r in pack(taps: taps, group: group, units: r, into: out, value: value) }
     }
 
     /// One value per lane of each unit, `value(group, produced channel)`, 0 in padding lanes: a bias, or

@@ -33,15 +33,29 @@ enum GradientGemm {
     /// `partial` and summed in chunk order.
     static func tn(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
                    ldb: Int, out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>) {
-        let mr = Int(c.training.pointee.mr), rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
         let gemm = c.training.pointee.gemm_tn!
+        reduceInTiles(c, m: m, n: n, mr: Int(c.training.pointee.mr), depth: k, chunks: chunks(k: k), out: out, ldc: ldc,
+                      partial: partial) { rows, columns, i, j, p0, p1, target, ldt in
+            gemm(rows, columns, p1 - p0, a + p0 * lda + i, lda, b + p0 * ldb + j, ldb, target, ldt, 0)
+        }
+    }
+
+    /// The tiling and reduction `tn` and `tnBFloat16` share: every (chunk of the depth, tile of `mr` rows,
+    /// panel of `nr` columns) is one work item, `tile(rows, columns, i, j, p0, p1, target, ldTarget)`
+    /// writing rows i..<i+rows, columns j..<j+columns of depth steps p0..<p1 to `target` — C itself when
+    /// there is one chunk, else the chunk's partial product in `partial` — and the partials are summed
+    /// in chunk order, so results never depend on the thread count.
+    private static func reduceInTiles(_ c: StepContext, m: Int, n: Int, mr: Int, depth: Int, chunks: Int, out: UnsafeMutablePointer<Float>,
+                                      ldc: Int, partial: UnsafeMutablePointer<Float>,
+                                      tile: (Int, Int, Int, Int, Int, Int, UnsafeMutablePointer<Float>, Int) -> Void) {
+        let rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr
         c.parallel(chunks * rowTiles * panels) { r in
             for item in r {
-                let chunk = item / (rowTiles * panels), tile = (item / panels) % rowTiles, panel = item % panels
-                let p0 = k * chunk / chunks, p1 = k * (chunk + 1) / chunks
-                let i = tile * mr, j = panel * nr
+                let chunk = item / (rowTiles * panels), row = (item / panels) % rowTiles, panel = item % panels
+                let p0 = depth * chunk / chunks, p1 = depth * (chunk + 1) / chunks
+                let i = row * mr, j = panel * nr
                 let target = chunks == 1 ? out + i * ldc + j : partial + chunk * m * n + i * n + j
-                gemm(min(mr, m - i), min(nr, n - j), p1 - p0, a + p0 * lda + i, lda, b + p0 * ldb + j, ldb, target, chunks == 1 ? ldc : n, 0)
+                tile(min(mr, m - i), min(nr, n - j), i, j, p0, p1, target, chunks == 1 ? ldc : n)
             }
         }
         guard chunks > 1 else { return }
@@ -65,19 +79,10 @@ enum GradientGemm {
             bf16.packPairs(rows, m, a + first * lda, lda, packedA + r.lowerBound * 2 * m, 2 * m)
             bf16.packPairs(rows, n, b + first * ldb, ldb, packedB + r.lowerBound * 2 * n, 2 * n)
         }
-        let mr = bf16.mr, rowTiles = (m + mr - 1) / mr, panels = (n + nr - 1) / nr, chunks = chunks(k: k)
-        c.parallel(chunks * rowTiles * panels) { r in
-            for item in r {
-                let chunk = item / (rowTiles * panels), tile = (item / panels) % rowTiles, panel = item % panels
-                let p0 = pairRows * chunk / chunks, p1 = pairRows * (chunk + 1) / chunks
-                let i = tile * mr, j = panel * nr
-                let target = chunks == 1 ? out + i * ldc + j : partial + chunk * m * n + i * n + j
-                bf16.gemmTN(min(mr, m - i), min(nr, n - j), p1 - p0, packedA + p0 * 2 * m + 2 * i, 2 * m, packedB + p0 * 2 * n + 2 * j,
-                            2 * n, target, chunks == 1 ? ldc : n, 0)
-            }
+        reduceInTiles(c, m: m, n: n, mr: bf16.mr, depth: pairRows, chunks: chunks(k: k), out: out, ldc: ldc,
+                      partial: partial) { rows, columns, i, j, p0, p1, target, ldt in
+            bf16.gemmTN(rows, columns, p1 - p0, packedA + p0 * 2 * m + 2 * i, 2 * m, packedB + p0 * 2 * n + 2 * j, 2 * n, target, ldt, 0)
         }
-        guard chunks > 1 else { return }
-        sumPartials(c, rows: m, columns: n, chunks: chunks, partial: partial, into: out, ldc: ldc)
     }
 
     /// out[i][j] = Σ over chunks, in order, of partial[chunk][i][j] (`rows` × `columns` per chunk).
