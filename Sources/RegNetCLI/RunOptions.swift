@@ -212,4 +212,9 @@ extension Precision {
         "note: \(precision.rawValue) needs \(precision.requiredInstructions ?? "nothing"), which "
             + (KernelSet.best.name == kernels.name ? "this CPU lacks" : "the \(kernels.name) kernels lack") + "; running in fp32"
     }
+
+    /// What to tell the user when a training run asked for `precision` trains in fp32 (`TrainingProgram.unavailability`).
+    static func trainingFallbackNote(_ precision: Precision, kernels: KernelSet) -> String {
+        "note: \(TrainingProgram.unavailability(of: precision, kernels: kernels) ?? "\(precision.rawValue) is unavailable"); training in fp32"
+    }
 }

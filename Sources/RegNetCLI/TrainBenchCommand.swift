@@ -28,7 +28,7 @@ enum TrainBenchCommand {
         } catch let error as TrainingError {
             throw RuntimeError(error.message)
         }
-        if trainer.precision != options.precision { printError(Precision.fallbackNote(options.precision, kernels: trainer.kernels)) }
+        if trainer.precision != options.precision { printError(Precision.trainingFallbackNote(options.precision, kernels: trainer.kernels)) }
         let images = syntheticInput(shape: [options.batch, graph.inputShape.channels, options.height, options.width], seed: options.seed).scalars
         var rng = SeededGenerator(seed: options.seed)
         let classes = graph.outputShape.channels

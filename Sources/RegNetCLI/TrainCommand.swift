@@ -219,7 +219,7 @@ enum TrainCommand {
                 print("\(graph.name): \(formatCount(graph.complexity.flops)) flops, \(formatCount(graph.complexity.params)) params; "
                       + "\(trainSet.count) training images (\(trainLoader.batchesPerEpoch) batches of \(batch)), \(testSet.count) test; "
                       + "\(trainer.threads) threads, \(trainer.kernels.name), \(trainer.precision.rawValue)")
-                if let asked = recipe.precision, asked != trainer.precision { printError(Precision.fallbackNote(asked, kernels: trainer.kernels)) }
+                if let asked = recipe.precision, asked != trainer.precision { printError(Precision.trainingFallbackNote(asked, kernels: trainer.kernels)) }
                 if let reach = recipe.emaReach(batch: batch, iterationsPerEpoch: trainLoader.batchesPerEpoch), reach.lags {
                     print(String(format: "note: the EMA gets %d updates in this run and will still be %.0f%% the weights it starts from, "
                                  + "so its errors will lag the model's; --ema-alpha %.3g would leave 1%% (pycls's 1e-5 suits ImageNet-length runs)",

@@ -22,6 +22,17 @@ protocol TrainingOperation: Sendable {
     func overRead(kernels: KernelSet) -> [NodeIndex: Int]
     /// Whether it multiplies bf16 operands (in a bf16 program; some layers stay float32 there).
     var bfloat16: Bool { get }
+    /// Whether it reads `input`'s value stored as bf16 (`StepContext.element(of:)`) as well as float32:
+    /// a bf16 GEMM, which rounds what it reads to bf16 anyway.
+    func readsBFloat16(_ input: NodeIndex) -> Bool
+    /// Whether its forward writes its result as bf16 when the program stores it so (which it does when
+    /// only operations that `readsBFloat16` read it), and its backward never reads its result.
+    var writesBFloat16: Bool { get }
+    /// Whether its backward reads its result's gradient stored as bf16 as well as float32 (a bf16 GEMM).
+    var readsBFloat16Gradient: Bool { get }
+    /// Whether its backward writes its input's gradient as bf16 when the program stores it so (which it
+    /// does when this is the input's only reader and the input's operation `readsBFloat16Gradient`).
+    var writesBFloat16Gradient: Bool { get }
     /// Reads the inputs' values and writes the node's value.
     func forward(_ c: StepContext)
     /// Reads the node's gradient and writes (or, where `accumulate[i]`, adds to) input i's gradient
@@ -38,6 +49,13 @@ extension TrainingOperation {
     func overRead(kernels: KernelSet) -> [NodeIndex: Int] { [:] }
     /// float32 unless the operation says otherwise.
     var bfloat16: Bool { false }
+    /// Values read as float32 unless the operation says otherwise.
+    func readsBFloat16(_ input: NodeIndex) -> Bool { false }
+    /// The result written as float32 unless the operation says otherwise.
+    var writesBFloat16: Bool { false }
+    /// Gradients read and written as float32 unless the operation says otherwise.
+    var readsBFloat16Gradient: Bool { false }
+    var writesBFloat16Gradient: Bool { false }
 }
 
 /// A node index (the IR's `NodeID`), named locally to keep signatures short.
@@ -71,10 +89,16 @@ struct StepContext: @unchecked Sendable {
     let bfloat16: BFloat16Arithmetic?
     /// The program's arena (values, gradients, scratch): where `layout(of:)` offsets count from.
     let arena: UnsafeMutablePointer<Float>
-    /// Each node's value, NHWC and unpadded, `batch` images.
+    /// Each node's value, NHWC and unpadded, `batch` images: float32, or bf16 where `storedAsBFloat16`.
     let values: [UnsafeMutablePointer<Float>]
-    /// Each node's gradient, where one is needed.
+    /// Per node: whether its value is stored as bf16 (in a bf16 program, a result written by an operation
+    /// that `writesBFloat16` and read only by operations that `readsBFloat16`).
+    let storedAsBFloat16: [Bool]
+    /// Each node's gradient, where one is needed: float32, or bf16 where `gradientStoredAsBFloat16`.
     let grads: [UnsafeMutablePointer<Float>?]
+    /// Per node: whether its gradient is stored as bf16 (in a bf16 program, written by its only reader,
+    /// which `writesBFloat16Gradient`, and read by an operation that `readsBFloat16Gradient`).
+    let gradientStoredAsBFloat16: [Bool]
     let parameters: UnsafeMutablePointer<Float>
     let parameterGrads: UnsafeMutablePointer<Float>
     /// The running operation's state (`stateFloats`).
@@ -96,10 +120,14 @@ struct StepContext: @unchecked Sendable {
         return piece.base + worker * piece.stride
     }
 
-    /// `pointer`'s values (NHWC, unpadded, `shape` per image, in the arena) as an inference layout,
-    /// so a training operation can run the inference step that is its kind's forward.
-    func layout(of pointer: UnsafeMutablePointer<Float>, _ shape: FeatureShape) -> ValueLayout {
-        ValueLayout(element: .float32, channels: shape.channels, height: shape.height, width: shape.width, offset: pointer - arena)
+    /// The element type node `id`'s value is stored in.
+    func element(of id: NodeIndex) -> ElementType { storedAsBFloat16[id] ? .bfloat16 : .float32 }
+
+    /// `pointer`'s values (NHWC, unpadded, `shape` per image, in the arena, of type `element`) as an
+    /// inference layout, so a training operation can run the inference step that is its kind's forward.
+    func layout(of pointer: UnsafeMutablePointer<Float>, _ shape: FeatureShape, element: ElementType = .float32) -> ValueLayout {
+        ValueLayout(element: element, channels: shape.channels, height: shape.height, width: shape.width,
+                    offset: (UnsafeMutableRawPointer(pointer) - UnsafeMutableRawPointer(arena)) / element.byteCount)
     }
 
     /// The inference-step context over the arena, with `weights` as the packed weights and the

@@ -44,6 +44,9 @@ public final class TrainingProgram: @unchecked Sendable {
     private let arena: AlignedBuffer
     /// Each node's value and, where one flows, its gradient, in the arena.
     private let valuePointers: [UnsafeMutablePointer<Float>]
+    /// Per node: whether its value and its gradient are stored as bf16 (`StepContext.storedAsBFloat16`,
+    /// `StepContext.gradientStoredAsBFloat16`).
+    let storedAsBFloat16: [Bool], gradientStoredAsBFloat16: [Bool]
     private let gradientPointers: [UnsafeMutablePointer<Float>?]
     /// Per node: its forward's and its backward's scratch pieces by name.
     private let scratchPieces: [(forward: [String: (base: UnsafeMutablePointer<Float>, stride: Int)],
@@ -58,25 +61,36 @@ public final class TrainingProgram: @unchecked Sendable {
     /// Seconds per node of the forward and backward passes since `timings` was set (nil: not timed).
     public var timings: (forward: [Double], backward: [Double])?
 
-    /// Whether `kernels` can train in `precision` on this CPU (bf16 needs AVX-512 BF16; int8 is for
-    /// inference only).
+    /// Whether `kernels` can train in `precision` on this CPU (`unavailability` says why not).
     public static func supports(_ precision: Precision, kernels: KernelSet) -> Bool {
+        unavailability(of: precision, kernels: kernels) == nil
+    }
+
+    /// Why `kernels` cannot train in `precision` on this CPU, or nil when they can: bf16 needs bf16 dot
+    /// products that are faster than float32 here (AVX-512 BF16, on AMD CPUs; see `BFloat16Arithmetic`);
+    /// int8 is an inference precision.
+    public static func unavailability(of precision: Precision, kernels: KernelSet) -> String? {
         switch precision {
-        case .float32: true
-        case .bfloat16: BFloat16Arithmetic(kernels) != nil
-        case .int8: false
+        case .float32: nil
+        case .bfloat16: BFloat16Arithmetic.unavailability(kernels)
+        case .int8: "int8 is an inference precision: train in fp32 or bf16"
         }
     }
 
     /// Compiles `graph` for batches of `batch` images on `threads` workers with `kernels`, multiplying in
     /// `precision` (`supports` must allow it); batch norms move their running statistics by
-    /// `batchNormMomentum` (PyTorch's convention).
-    public init(graph: Graph, batch: Int, threads: Int, kernels: KernelSet, batchNormMomentum: Float,
-                precision: Precision = .float32) throws(ExecutorError) {
-        guard Self.supports(precision, kernels: kernels) else {
-            throw ExecutorError(.invalidArgument, precision == .int8 ? "int8 is an inference precision: train in fp32 or bf16"
-                                : "training in \(precision.rawValue) needs \(precision.requiredInstructions ?? "") with the \(kernels.name) kernels")
-        }
+    /// `batchNormMomentum` (PyTorch's convention). In bf16, values only bf16 GEMMs read are stored as
+    /// bf16 (half the memory and traffic, the same results: the GEMMs round what they read to bf16
+    /// anyway) unless `bfloat16Storage` is false (tests compare the two).
+    public convenience init(graph: Graph, batch: Int, threads: Int, kernels: KernelSet, batchNormMomentum: Float,
+                            precision: Precision = .float32) throws(ExecutorError) {
+        try self.init(graph: graph, batch: batch, threads: threads, kernels: kernels, batchNormMomentum: batchNormMomentum,
+                      precision: precision, bfloat16Storage: true)
+    }
+
+    init(graph: Graph, batch: Int, threads: Int, kernels: KernelSet, batchNormMomentum: Float, precision: Precision,
+         bfloat16Storage: Bool) throws(ExecutorError) {
+        if let reason = Self.unavailability(of: precision, kernels: kernels) { throw ExecutorError(.invalidArgument, reason) }
         self.graph = graph
         self.batch = batch
         self.threads = threads
@@ -132,8 +146,25 @@ public final class TrainingProgram: @unchecked Sendable {
         }
         valueSpan[graph.output].1 = max(valueSpan[graph.output].1, loss)
         gradStart[graph.output] = loss
-        // Every value and gradient is float32; sizes are in bytes, as the placement works. Each buffer
-        // keeps at least 128 bytes of slack (kernels read whole vectors past a buffer's end), a value
+        // bf16 values: results their operation can write as bf16 and only operations that read bf16 read.
+        var producer = [(any TrainingOperation)?](repeating: nil, count: count), readers = [[NodeIndex]](repeating: [], count: count)
+        for op in operations { if let op { producer[op.result] = op } }
+        for (id, node) in graph.nodes.enumerated() { for input in node.inputs { readers[input].append(id) } }
+        let storedAsBFloat16 = graph.nodes.indices.map { id in
+            guard precision == .bfloat16, bfloat16Storage, id != graph.output, !absorbed.contains(id), producer[id]?.writesBFloat16 == true,
+                  !readers[id].isEmpty else { return false }
+            return readers[id].allSatisfy { operations[$0]?.readsBFloat16(id) == true }
+        }
+        self.storedAsBFloat16 = storedAsBFloat16
+        // bf16 gradients: the gradient of a result a bf16 GEMM computes, written alone by an operation that can write bf16.
+        let gradientStoredAsBFloat16 = graph.nodes.indices.map { id in
+            guard precision == .bfloat16, bfloat16Storage, onPath[id], id != graph.output, !absorbed.contains(id),
+                  producer[id]?.readsBFloat16Gradient == true, readers[id].count == 1 else { return false }
+            return operations[readers[id][0]]?.writesBFloat16Gradient == true
+        }
+        self.gradientStoredAsBFloat16 = gradientStoredAsBFloat16
+        // Gradients are float32, values float32 or bf16; sizes are in bytes, as the placement works. Each
+        // buffer keeps at least 128 bytes of slack (kernels read whole vectors past a buffer's end), a value
         // what its readers declare they may read past it.
         let element = ElementType.float32.byteCount
         var overRead = [Int](repeating: 128, count: count)
@@ -145,11 +176,12 @@ public final class TrainingProgram: @unchecked Sendable {
             return sizes.count - 1
         }
         let valueRequests = graph.nodes.enumerated().map { id, node in
-            request(absorbed.contains(id) ? 0 : node.shape.elementCount * batch * element, valueSpan[id], slack: overRead[id])
+            request(absorbed.contains(id) ? 0 : node.shape.elementCount * batch * (storedAsBFloat16[id] ? 2 : element), valueSpan[id],
+                    slack: overRead[id])
         }
         let gradRequests = graph.nodes.indices.map { id -> Int? in
             guard !absorbed.contains(id), let start = gradStart[id] else { return nil }
-            return request(graph.nodes[id].shape.elementCount * batch * element, (start, max(gradEnd[id], start)))
+            return request(graph.nodes[id].shape.elementCount * batch * (gradientStoredAsBFloat16[id] ? 2 : element), (start, max(gradEnd[id], start)))
         }
         // Scratch: alive at its pass's time only; per-worker pieces once per worker.
         let scratchRequests = operations.enumerated().map { id, op -> [(ScratchRequest, Int)] in
@@ -197,8 +229,9 @@ public final class TrainingProgram: @unchecked Sendable {
 
     /// What operation `id` is handed for its forward or backward pass on `pool`.
     func context(_ id: NodeIndex, backward: Bool, pool: WorkerPool) -> StepContext {
-        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training, bfloat16: bfloat16, arena: arena.base, values: valuePointers,
-                    grads: gradientPointers,
+        StepContext(batch: batch, pool: pool, kernels: kernels, training: kernels.training, bfloat16: bfloat16, arena: arena.base,
+                    values: valuePointers, storedAsBFloat16: storedAsBFloat16, grads: gradientPointers,
+                    gradientStoredAsBFloat16: gradientStoredAsBFloat16,
                     parameters: parameters.values.base, parameterGrads: parameters.gradients.base, state: state.base + stateOffsets[id],
                     scratchPieces: backward ? scratchPieces[id].backward : scratchPieces[id].forward, randomSeed: seed)
     }

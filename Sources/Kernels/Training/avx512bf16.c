@@ -55,26 +55,44 @@ BT_ATTR static void gemm_tn_14x32_avx512bf16(size_t m, size_t n, size_t kp, cons
     }
 }
 
+/// Stores `cols` (<= 16) pairs: `rows` holds row 2q's values in its 16-bit lanes 0-15 and row 2q + 1's in
+/// 16-31; they are interleaved value by value.
+BT_ATTR static inline void bt_store_pairs(rn_train_bf16 *dst, __m512i rows, size_t cols) {
+    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                           23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __mmask32 pairs = cols >= 16 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1ull << (2 * cols)) - 1);
+    _mm512_mask_storeu_epi16(dst, pairs, _mm512_permutexvar_epi16(order, rows));
+}
+
 /// Rows 2q and 2q + 1 of a float32 matrix, rounded to bf16 (nearest even) and interleaved value by
 /// value (rn_train_pack_pairs_bf16_fn).
 BT_ATTR static void pack_pairs_avx512bf16(size_t rows, size_t cols, const float *src, size_t src_ld, rn_train_bf16 *dst,
                                           size_t dst_ld) {
-    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                           23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (size_t r = 0; r < rows; r += 2, src += 2 * src_ld, dst += dst_ld) {
         const float *second = r + 1 < rows ? src + src_ld : NULL;
         for (size_t j = 0; j < cols; j += 16) {
             const __mmask16 mask = bt_first(cols - j);
             const __m512 x0 = _mm512_maskz_loadu_ps(mask, src + j);
             const __m512 x1 = second ? _mm512_maskz_loadu_ps(mask, second + j) : _mm512_setzero_ps();
-            // Lanes 0-15 hold row 2q's values and 16-31 row 2q + 1's; the permutation interleaves them.
-            const __m512i both = _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(x1, x0));
-            const __mmask32 pairs = cols - j >= 16 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1ull << (2 * (cols - j))) - 1);
-            _mm512_mask_storeu_epi16(dst + 2 * j, pairs, both);
+            bt_store_pairs(dst + 2 * j, (__m512i)_mm512_cvtne2ps_pbh(x1, x0), cols - j);
+        }
+    }
+}
+
+/// Rows 2q and 2q + 1 of a bf16 matrix interleaved value by value (rn_train_interleave_pairs_bf16_fn).
+BT_ATTR static void interleave_pairs_avx512bf16(size_t rows, size_t cols, const rn_train_bf16 *src, size_t src_ld,
+                                                rn_train_bf16 *dst, size_t dst_ld) {
+    for (size_t r = 0; r < rows; r += 2, src += 2 * src_ld, dst += dst_ld) {
+        const rn_train_bf16 *second = r + 1 < rows ? src + src_ld : NULL;
+        for (size_t j = 0; j < cols; j += 16) {
+            const __mmask16 mask = bt_first(cols - j);
+            const __m256i x0 = _mm256_maskz_loadu_epi16(mask, src + j);
+            const __m256i x1 = second ? _mm256_maskz_loadu_epi16(mask, second + j) : _mm256_setzero_si256();
+            bt_store_pairs(dst + 2 * j, _mm512_inserti64x4(_mm512_castsi256_si512(x0), x1, 1), cols - j);
         }
     }
 }
 
 const rn_bf16_training_kernels rn_avx512bf16_training_kernels = {"avx512bf16", BT_MR, gemm_tn_14x32_avx512bf16,
-                                                                 pack_pairs_avx512bf16};
+                                                                 pack_pairs_avx512bf16, interleave_pairs_avx512bf16};
 #endif

@@ -36,3 +36,12 @@ const rn_bf16_training_kernels *rn_bf16_training_kernels_for(void) {
 #endif
     return NULL;
 }
+
+int rn_cpu_vendor(void) {
+#if defined(__x86_64__) || defined(_M_X64)
+    __builtin_cpu_init();
+    if (__builtin_cpu_is("intel")) return 1;
+    if (__builtin_cpu_is("amd")) return 2;
+#endif
+    return 0;
+}

@@ -92,16 +92,26 @@ typedef void (*rn_train_gemm_tn_bf16_fn)(size_t m, size_t n, size_t kp, const rn
 typedef void (*rn_train_pack_pairs_bf16_fn)(size_t rows, size_t cols, const float *src, size_t src_ld, rn_train_bf16 *dst,
                                             size_t dst_ld);
 
+/// rn_train_pack_pairs_bf16_fn for rows already stored as bf16 (activations only bf16 layers read): the
+/// same layout, the values copied as they are.
+typedef void (*rn_train_interleave_pairs_bf16_fn)(size_t rows, size_t cols, const rn_train_bf16 *src, size_t src_ld,
+                                                  rn_train_bf16 *dst, size_t dst_ld);
+
 /// The bf16 training kernels (AVX-512 BF16), beside the inference set's bf16 GEMM and convolutions.
 typedef struct {
     const char *name;   ///< "avx512bf16"
     int mr;             ///< rows per gemm_tn tile
     rn_train_gemm_tn_bf16_fn gemm_tn;
     rn_train_pack_pairs_bf16_fn pack_pairs;
+    rn_train_interleave_pairs_bf16_fn interleave_pairs;
 } rn_bf16_training_kernels;
 
 /// The bf16 training kernels, or NULL when this CPU has none (no AVX-512 BF16; AArch64 has none yet).
 const rn_bf16_training_kernels *rn_bf16_training_kernels_for(void);
+
+/// The CPU's vendor as CPUID reports it: 1 Intel, 2 AMD, 0 anything else (and every non-x86 CPU).
+/// Whether bf16 dot products beat fp32 FMAs depends on it (see BFloat16Arithmetic).
+int rn_cpu_vendor(void);
 
 /// The training kernels for `isa` ("avx512", "avx2", "neon", "portable", or NULL/"" for the best this CPU
 /// runs); NULL when the CPU cannot run the requested set.

@@ -45,7 +45,7 @@ struct BatchNormOperation: TracksRunningStatistics {
     }
 
     func forward(_ c: StepContext) {
-        let x = c.values[input], y = c.values[fusedReLU ?? node], channels = channels, relu = fusedReLU != nil
+        let x = c.values[input], channels = channels, relu = fusedReLU != nil
         let rows = c.batch * pixels, m = Double(rows)
         // One pass of sums about a shift K near the mean (the first pixel's values): the mean is
         // K + Σ(x − K)/m and the variance (Σ(x − K)² − (Σ(x − K))²/m)/m, accurate when K is close.
@@ -64,23 +64,28 @@ struct BatchNormOperation: TracksRunningStatistics {
             shift[ch] = b[ch] - mean[ch] * scale[ch]
         }
         let s = UnsafePointer(scale), t = UnsafePointer(shift)
-        c.parallel(rows) { r in
-            for p in r {
-                let xr = x + p * channels, yr = y + p * channels
-                // The same products and sums as the backward's gate (`Vector` lanes, then scalars).
-                Vector.chunks(channels, { ch in
-                    let v = Vector.load(xr + ch) * Vector.load(s + ch) + Vector.load(t + ch)
-                    Vector.store(relu ? v.replacing(with: 0, where: v .< 0) : v, yr + ch)
-                }, { ch in
-                    let v = HalfVector.load(xr + ch) * HalfVector.load(s + ch) + HalfVector.load(t + ch)
-                    HalfVector.store(relu ? v.replacing(with: 0, where: v .< 0) : v, yr + ch)
-                }, { ch in
-                    let v = xr[ch] * s[ch] + t[ch]
-                    yr[ch] = relu && v < 0 ? 0 : v
-                })
-            }
+        // Row p of the output into yr (float32; `RowWriter` stores it as the program stores the value).
+        func normalize(_ p: Int, into yr: UnsafeMutablePointer<Float>) {
+            let xr = x + p * channels
+            // The same products and sums as the backward's gate (`Vector` lanes, then scalars).
+            Vector.chunks(channels, { ch in
+                let v = Vector.load(xr + ch) * Vector.load(s + ch) + Vector.load(t + ch)
+                Vector.store(relu ? v.replacing(with: 0, where: v .< 0) : v, yr + ch)
+            }, { ch in
+                let v = HalfVector.load(xr + ch) * HalfVector.load(s + ch) + HalfVector.load(t + ch)
+                HalfVector.store(relu ? v.replacing(with: 0, where: v .< 0) : v, yr + ch)
+            }, { ch in
+                let v = xr[ch] * s[ch] + t[ch]
+                yr[ch] = relu && v < 0 ? 0 : v
+            })
         }
+        RowWriter.write(c, into: c.values[result], bfloat16: c.storedAsBFloat16[result], rows: rows, channels: channels, normalize)
     }
+
+    /// Its result may be stored as bf16: the backward recomputes the ReLU's gate from the input.
+    var writesBFloat16: Bool { true }
+    /// Its input's gradient may be stored as bf16 (when it writes it alone).
+    var writesBFloat16Gradient: Bool { true }
 
     func backward(_ c: StepContext, accumulate: [Bool]) {
         guard let dy = c.grads[fusedReLU ?? node] else { return }
@@ -115,29 +120,27 @@ struct BatchNormOperation: TracksRunningStatistics {
         }
         coefficients.withUnsafeBufferPointer { co in
             let k = co.baseAddress!, d = k + channels, slope = k + 2 * channels, mu = k + 3 * channels
-            c.parallel(rows) { r in
-                for p in r {
-                    let dyr = dy + p * channels, xr = x + p * channels, dxr = dx + p * channels
-                    Vector.chunks(channels, { ch in
-                        var g = Vector.load(dyr + ch)
-                        if let gate { g.replace(with: 0, where: Vector.load(xr + ch) * Vector.load(gate.scale + ch) + Vector.load(gate.shift + ch) .<= 0) }
-                        var v = Vector.load(k + ch) * g + Vector.load(d + ch) - Vector.load(slope + ch) * (Vector.load(xr + ch) - Vector.load(mu + ch))
-                        if add { v += Vector.load(dxr + ch) }
-                        Vector.store(v, dxr + ch)
-                    }, { ch in
-                        var g = HalfVector.load(dyr + ch)
-                        if let gate {
-                            g.replace(with: 0, where: HalfVector.load(xr + ch) * HalfVector.load(gate.scale + ch) + HalfVector.load(gate.shift + ch) .<= 0)
-                        }
-                        var v = HalfVector.load(k + ch) * g + HalfVector.load(d + ch) - HalfVector.load(slope + ch) * (HalfVector.load(xr + ch) - HalfVector.load(mu + ch))
-                        if add { v += HalfVector.load(dxr + ch) }
-                        HalfVector.store(v, dxr + ch)
-                    }, { ch in
-                        let open = gate.map { xr[ch] * $0.scale[ch] + $0.shift[ch] > 0 } ?? true
-                        let v = k[ch] * (open ? dyr[ch] : 0) + d[ch] - slope[ch] * (xr[ch] - mu[ch])
-                        dxr[ch] = add ? dxr[ch] + v : v
-                    })
-                }
+            RowWriter.write(c, into: dx, bfloat16: c.gradientStoredAsBFloat16[input], rows: rows, channels: channels) { p, dxr in
+                let dyr = dy + p * channels, xr = x + p * channels
+                Vector.chunks(channels, { ch in
+                    var g = Vector.load(dyr + ch)
+                    if let gate { g.replace(with: 0, where: Vector.load(xr + ch) * Vector.load(gate.scale + ch) + Vector.load(gate.shift + ch) .<= 0) }
+                    var v = Vector.load(k + ch) * g + Vector.load(d + ch) - Vector.load(slope + ch) * (Vector.load(xr + ch) - Vector.load(mu + ch))
+                    if add { v += Vector.load(dxr + ch) }
+                    Vector.store(v, dxr + ch)
+                }, { ch in
+                    var g = HalfVector.load(dyr + ch)
+                    if let gate {
+                        g.replace(with: 0, where: HalfVector.load(xr + ch) * HalfVector.load(gate.scale + ch) + HalfVector.load(gate.shift + ch) .<= 0)
+                    }
+                    var v = HalfVector.load(k + ch) * g + HalfVector.load(d + ch) - HalfVector.load(slope + ch) * (HalfVector.load(xr + ch) - HalfVector.load(mu + ch))
+                    if add { v += HalfVector.load(dxr + ch) }
+                    HalfVector.store(v, dxr + ch)
+                }, { ch in
+                    let open = gate.map { xr[ch] * $0.scale[ch] + $0.shift[ch] > 0 } ?? true
+                    let v = k[ch] * (open ? dyr[ch] : 0) + d[ch] - slope[ch] * (xr[ch] - mu[ch])
+                    dxr[ch] = add ? dxr[ch] + v : v
+                })
             }
         }
     }

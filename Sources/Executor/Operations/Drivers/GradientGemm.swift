@@ -65,19 +65,35 @@ enum GradientGemm {
     /// Floats of the pair-packed operands `tnBFloat16` needs in scratch (with the tile's over-read).
     static func pairFloats(k: Int, m: Int, n: Int) -> Int { (k + 1) / 2 * (m + n) + 2 * nr }
 
+    /// A `tnBFloat16` operand: a matrix whose rows (reduction steps) are `ld` elements apart, float32 or
+    /// stored as bf16 already.
+    struct Operand {
+        let base: UnsafeRawPointer
+        let element: ElementType
+        let ld: Int
+    }
+
     /// `tn` with bf16 operands and float32 sums (a bf16 weight gradient): A and B are rounded to bf16
-    /// and packed in pairs of reduction steps into `pairs` (`pairFloats`), then reduced in the same
-    /// fixed chunks (of pairs) and summed in chunk order, so the result does not depend on the thread count.
-    static func tnBFloat16(_ c: StepContext, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
-                           ldb: Int, out: UnsafeMutablePointer<Float>, ldc: Int, partial: UnsafeMutablePointer<Float>,
-                           pairs: UnsafeMutablePointer<Float>) {
+    /// (where they are float32) and packed in pairs of reduction steps into `pairs` (`pairFloats`), then
+    /// reduced in the same fixed chunks (of pairs) and summed in chunk order, so the result does not
+    /// depend on the thread count.
+    static func tnBFloat16(_ c: StepContext, m: Int, n: Int, k: Int, a: Operand, b: Operand, out: UnsafeMutablePointer<Float>, ldc: Int,
+                           partial: UnsafeMutablePointer<Float>, pairs: UnsafeMutablePointer<Float>) {
         let bf16 = c.bfloat16!.training, pairRows = (k + 1) / 2
         let packedA = UnsafeMutableRawPointer(pairs).assumingMemoryBound(to: UInt16.self), packedB = packedA + pairRows * 2 * m
+        // Rows first..<first + rows of x (cols wide) in pairs into `to`.
+        func pack(_ x: Operand, cols: Int, first: Int, rows: Int, into to: UnsafeMutablePointer<UInt16>) {
+            if x.element == .bfloat16 {
+                bf16.interleavePairs(rows, cols, x.base.assumingMemoryBound(to: UInt16.self) + first * x.ld, x.ld, to, 2 * cols)
+            } else {
+                bf16.packPairs(rows, cols, x.base.assumingMemoryBound(to: Float.self) + first * x.ld, x.ld, to, 2 * cols)
+            }
+        }
         c.parallel(pairRows) { r in
             guard !r.isEmpty else { return }
             let first = 2 * r.lowerBound, rows = min(2 * r.count, k - first)
-            bf16.packPairs(rows, m, a + first * lda, lda, packedA + r.lowerBound * 2 * m, 2 * m)
-            bf16.packPairs(rows, n, b + first * ldb, ldb, packedB + r.lowerBound * 2 * n, 2 * n)
+            pack(a, cols: m, first: first, rows: rows, into: packedA + r.lowerBound * 2 * m)
+            pack(b, cols: n, first: first, rows: rows, into: packedB + r.lowerBound * 2 * n)
         }
         reduceInTiles(c, m: m, n: n, mr: bf16.mr, depth: pairRows, chunks: chunks(k: k), out: out, ldc: ldc,
                       partial: partial) { rows, columns, i, j, p0, p1, target, ldt in

@@ -33,12 +33,14 @@ struct ChannelScaleOperation: TrainingOperation {
     func scratch(batch: Int, kernels: KernelSet) -> [ScratchRequest] { [ScratchRequest("block", floats: channels, in: .backward, perWorker: true)] }
 
     func forward(_ c: StepContext) {
-        let x = c.values[input], s = c.values[scale], y = c.values[node]
-        let channels = channels, pixels = pixels
-        c.parallel(c.batch * pixels) { r in
-            for p in r { ElementwiseForward.scale(pixels: 1, channels: channels, x + p * channels, gate: s + p / pixels * channels, into: y + p * channels) }
+        let x = c.values[input], s = c.values[scale], channels = channels, pixels = pixels
+        RowWriter.write(c, into: c.values[node], bfloat16: c.storedAsBFloat16[node], rows: c.batch * pixels, channels: channels) { p, y in
+            ElementwiseForward.scale(pixels: 1, channels: channels, x + p * channels, gate: s + p / pixels * channels, into: y)
         }
     }
+
+    /// Its result may be stored as bf16: the backward reads the input and the scale.
+    var writesBFloat16: Bool { true }
 
     /// One pass per image over dy and x: dx = dy · s written (or added) as ds's products dy · x are
     /// summed, 16 pixels at a time in Float and then in Double.

@@ -63,7 +63,12 @@ struct PointwiseOperation: TrainingOperation {
         channelMajorFeatures && gathers ? [:] : [input: GemmStep.overRead(channels: k, element: .float32, kernels: kernels)]
     }
 
-    /// A for this batch: the input, or its gathered rows in scratch "gathered".
+    /// A bf16 layer reads an input stored as bf16 (a spatial one; a linear layer's is gathered channel-major).
+    func readsBFloat16(_ input: NodeIndex) -> Bool { bfloat16 && !channelMajorFeatures }
+    /// And its output's gradient stored as bf16, unless it sums it in float32 for a bias.
+    var readsBFloat16Gradient: Bool { bfloat16 && !channelMajorFeatures && bias == nil }
+
+    /// A for this batch: the input, or its gathered rows in scratch "gathered" (bf16 when the input is).
     private func matrixA(_ c: StepContext) -> UnsafeMutablePointer<Float> {
         let x = c.values[input]
         guard gathers else { return x }
@@ -74,12 +79,14 @@ struct PointwiseOperation: TrainingOperation {
                 for n in images { Flatten.channelMajor(channels: s.channels, pixels: pixels, into: a + n * k) { UnsafePointer(x + (n * pixels + $0) * s.channels) } }
             }
         } else {
-            let (ho, wo, stride) = (outHeight, outWidth, stride)
+            let (ho, wo, stride) = (outHeight, outWidth, stride), bytes = c.element(of: input).byteCount
+            let from = UnsafeRawPointer(x), to = UnsafeMutableRawPointer(a)
             c.parallel(c.batch * ho) { r in
                 for row in r {
                     let n = row / ho, y = row % ho
                     for xo in 0..<wo {
-                        (a + (row * wo + xo) * k).update(from: x + ((n * s.height + y * stride) * s.width + xo * stride) * k, count: k)
+                        (to + (row * wo + xo) * k * bytes).copyMemory(from: from + ((n * s.height + y * stride) * s.width + xo * stride) * k * bytes,
+                                                                      byteCount: k * bytes)
                     }
                 }
             }
@@ -196,7 +203,7 @@ extension PointwiseOperation {
     fileprivate func bfloat16Forward(_ c: StepContext, _ bf16: BFloat16Kernels) {
         let panels = bfloat16Panels(c, bf16, transposed: false), flat = channelMajorFeatures
         let a = flat ? matrixA(c) : c.values[input]
-        let input = c.layout(of: a, flat ? FeatureShape(channels: k, height: 1, width: 1) : inShape)
+        let input = flat ? c.layout(of: a, FeatureShape(channels: k, height: 1, width: 1)) : c.layout(of: a, inShape, element: c.element(of: input))
         let output = c.layout(of: c.values[node], FeatureShape(channels: outChannels, height: outHeight, width: outWidth))
         var step = GemmStep(input: 0, output: 1, residual: nil, inputScale: nil, stride: flat ? 1 : stride, k: k, n: outChannels,
                             weights: panels.weights, bias: panels.bias, activation: .none)
@@ -210,8 +217,10 @@ extension PointwiseOperation {
     /// was gathered.
     fileprivate func bfloat16Backward(_ c: StepContext, dy: UnsafeMutablePointer<Float>, a: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let m = rows(batch: c.batch), k = k, n = outChannels
-        GradientGemm.tnBFloat16(c, m: n, n: k, k: m, a: dy, lda: n, b: a, ldb: k, out: c.parameterGrads + weight, ldc: k,
-                                partial: c.scratch("partials"), pairs: c.scratch("pairs"))
+        let dyElement: ElementType = c.gradientStoredAsBFloat16[node] ? .bfloat16 : .float32
+        GradientGemm.tnBFloat16(c, m: n, n: k, k: m, a: .init(base: dy, element: dyElement, ld: n),
+                                b: .init(base: a, element: channelMajorFeatures ? .float32 : c.element(of: input), ld: k),
+                                out: c.parameterGrads + weight, ldc: k, partial: c.scratch("partials"), pairs: c.scratch("pairs"))
         guard let dx = c.grads[input], let bf16 = c.bfloat16?.kernels else { return }
         let panels = bfloat16Panels(c, bf16, transposed: true)
         let shape = { (channels: Int) in FeatureShape(channels: channels, height: outHeight, width: outWidth) }
@@ -220,7 +229,8 @@ extension PointwiseOperation {
                             weights: panels.weights, bias: panels.bias, activation: .none)
         step.operands = .bfloat16
         let target = gathers ? c.scratch("gathered gradient") : dx
-        let context = c.inferenceContext(layouts: [c.layout(of: dy, shape(n)), c.layout(of: target, shape(k))], weights: panels.base)
+        let context = c.inferenceContext(layouts: [c.layout(of: dy, shape(n), element: dyElement), c.layout(of: target, shape(k))],
+                                         weights: panels.base)
         c.everyWorker { worker, workers in step.run(context, images: 0..<c.batch, worker: worker, workers: workers) }
         if gathers { scatterGatheredGradient(c, into: dx, accumulate: accumulate) }
     }
