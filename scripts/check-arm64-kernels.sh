@@ -3,7 +3,8 @@
 # aarch64-linux-gnu with the toolchain's clang (the compiler SwiftPM uses for the C target), links
 # with Debian's cross toolchain, and runs scripts/kernel-sets-test.c under qemu-aarch64: every kernel
 # of the NEON inference and training tables against the portable set, and the BF16 and int8
-# dot-product sets against scalar references, on three CPU models (which also checks that run-time
+# dot-product sets against scalar references, and the AMX bf16 kernels on their plain-C tile
+# reference, on three CPU models (which also checks that run-time
 # detection offers each model the sets it can run). Then the same program natively,
 # over this CPU's x86 sets. Installs gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user
 # (Debian) when missing.
@@ -15,7 +16,7 @@ if ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null
 fi
 kernels=Sources/Kernels
-sources=("$kernels/select.c" "$kernels"/Inference/*.c "$kernels"/Training/*.c scripts/kernel-sets-test.c)
+sources=("$kernels/select.c" "$kernels"/Inference/*.c "$kernels"/Training/*.c "$kernels"/AMX/*.c scripts/kernel-sets-test.c)
 work=$(mktemp -d /tmp/regnet-arm64.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -42,6 +43,7 @@ expect() {   # expect CPU BF16-SET INT8-SET
   echo "== AArch64 under qemu-aarch64 -cpu $1"
   qemu-aarch64 -cpu "$1" -L /usr/aarch64-linux-gnu "$work/kernel-sets-test-aarch64" | tee "$work/aarch64.log"
   grep -q '^neon: every kernel' "$work/aarch64.log"
+  grep -q '^amx: amxbf16ref' "$work/aarch64.log" || { echo "FAIL: the AMX tile reference did not run"; exit 1; }
   grep -q "^bf16: $2 " "$work/aarch64.log" || { echo "FAIL: -cpu $1 should run bf16 set '$2'"; exit 1; }
   grep -q "^int8: $3 " "$work/aarch64.log" || { echo "FAIL: -cpu $1 should run int8 set '$3'"; exit 1; }
 }

@@ -4,7 +4,8 @@
 // it runs natively on x86-64 too (the AVX-512 and AVX2 sets), which checks the checker.
 // The bf16 and int8 sets the CPU offers (neonbf16, neoni8mm or neondotprod under qemu's CPU models;
 // avx512bf16 and avx512vnni here) have no portable twin: they are checked against scalar references
-// in double over the same bf16-rounded or integer operands.
+// in double over the same bf16-rounded or integer operands. So are the AMX bf16 kernels, on their
+// plain-C tile reference everywhere and on the AMX instructions where the CPU and OS allow them.
 //
 // Each variant is called on the same operands as the portable kernel, over edge sizes (every tile
 // row and pixel count, column and channel counts around the vector and panel widths, remainders of
@@ -17,6 +18,7 @@
 #include <string.h>
 #include "RegNetKernels.h"
 #include "RegNetTrainingKernels.h"
+#include "RegNetAMXKernels.h"
 
 static const float SENTINEL = -777.0f;
 static int cases = 0;
@@ -585,6 +587,44 @@ static void check_int8(const rn_int8_kernels *set) {
     free(src); free(gates); free(src8);
 }
 
+/// The AMX bf16 GEMM (packing included) against double over the bf16-rounded operands: rows, columns
+/// and depths around the tile sizes, accumulating and not; nothing written past n columns.
+static void check_amx(const rn_amx_bf16_kernels *set) {
+    const size_t ms[] = {1, 17, 32}, ns[] = {1, 31, 32}, ks[] = {1, 32, 33, 70};
+    for (size_t mi = 0; mi < 3; ++mi)
+        for (size_t ni = 0; ni < 3; ++ni)
+            for (size_t ki = 0; ki < 4; ++ki) {
+                const size_t m = ms[mi], n = ns[ni], k = ks[ki], ldc = n + 2;
+                const int accumulate = (int)((m + n + k) % 2);
+                float *a = values(m * k, 11u + (unsigned)k), *b = values(k * n, 5u + (unsigned)n), *c = values(m * ldc, 3u);
+                float *before = malloc(m * ldc * sizeof *before);
+                memcpy(before, c, m * ldc * sizeof *c);
+                const size_t packed = rn_amx_packed_elements(k);
+                rn_amx_bf16 *pa = malloc(packed * sizeof *pa), *pb = malloc(packed * sizeof *pb);
+                rn_amx_pack_a_bf16(m, k, a, k, 1, pa);
+                rn_amx_pack_b_bf16(k, n, b, n, 1, pb);
+                set->begin();
+                set->gemm(m, n, (k + RN_AMX_KB - 1) / RN_AMX_KB, pa, pb, c, ldc, accumulate);
+                set->end();
+                for (size_t i = 0; i < m; ++i) {
+                    for (size_t j = 0; j < ldc; ++j) {
+                        if (j >= n) {
+                            if (c[i * ldc + j] != before[i * ldc + j]) {
+                                fprintf(stderr, "FAIL %s gemm m %zu n %zu k %zu: column %zu past n was written\n", set->name, m, n, k, j);
+                                exit(1);
+                            }
+                            continue;
+                        }
+                        double want = accumulate ? before[i * ldc + j] : 0;
+                        for (size_t p = 0; p < k; ++p) want += (double)from_bf16(to_bf16(a[i * k + p])) * from_bf16(to_bf16(b[p * n + j]));
+                        expect_near(set->name, "gemm", i * ldc + j, c[i * ldc + j], want, 1e-5 * (double)(k > 1 ? k : 1));
+                    }
+                }
+                ++cases;
+                free(a); free(b); free(c); free(before); free(pa); free(pb);
+            }
+}
+
 int main(void) {
     const rn_kernels *ref = rn_kernels_for("portable");
     const rn_training_kernels *training_ref = rn_training_kernels_for("portable");
@@ -613,6 +653,12 @@ int main(void) {
     before = cases;
     if (int8) check_int8(int8);
     printf("int8: %s (%d cases)\n", int8 ? int8->name : "none on this CPU", cases - before);
+    // AMX bf16: the reference everywhere, the instructions where this CPU and OS allow them.
+    before = cases;
+    check_amx(rn_amx_bf16_kernels_for("amxbf16ref"));
+    const rn_amx_bf16_kernels *amx = rn_amx_bf16_kernels_for("amxbf16");
+    if (amx) check_amx(amx);
+    printf("amx: amxbf16ref%s (%d cases)\n", amx ? ", amxbf16" : " (no AMX tiles on this CPU)", cases - before);
     if (sets == 0) {
         fprintf(stderr, "FAIL: this CPU runs none of the kernel sets checked here (neon, avx512, avx2)\n");
         return 1;

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Testing
 import DesignSpaces
 @testable import Executor
@@ -44,8 +45,9 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let available = KernelSet.available.map(\.name)
         print("kernel sets tested: \(available.joined(separator: ", "))")
         let required = ProcessInfo.processInfo.environment["REGNET_REQUIRE_KERNELS"]?.split(separator: ",").map(String.init) ?? []
-        let reduced = [BFloat16Kernels.available?.name, Int8Kernels.available?.name].compactMap { $0 }
-        print("bf16 and int8 kernels tested: \(reduced.isEmpty ? "none (no bf16 or 8-bit dot products on this CPU)" : reduced.joined(separator: ", "))")
+        let amx = rn_amx_available() != 0 ? "amxbf16" : nil
+        let reduced = [BFloat16Kernels.available?.name, Int8Kernels.available?.name, amx].compactMap { $0 }
+        print("bf16, int8 and AMX kernels tested: \(reduced.isEmpty ? "none (no bf16 or 8-bit dot products or AMX tiles on this CPU)" : reduced.joined(separator: ", "))")
         for name in required {
             #expect((available + reduced).contains(name), "REGNET_REQUIRE_KERNELS names \(name), which this CPU does not run")
         }
