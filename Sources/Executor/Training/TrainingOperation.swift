@@ -122,6 +122,8 @@ struct StepContext: @unchecked Sendable {
 
     /// The element type node `id`'s value is stored in.
     func element(of id: NodeIndex) -> ElementType { storedAsBFloat16[id] ? .bfloat16 : .float32 }
+    /// The element type node `id`'s gradient is stored in.
+    func gradientElement(of id: NodeIndex) -> ElementType { gradientStoredAsBFloat16[id] ? .bfloat16 : .float32 }
 
     /// `pointer`'s values (NHWC, unpadded, `shape` per image, in the arena, of type `element`) as an
     /// inference layout, so a training operation can run the inference step that is its kind's forward.

@@ -108,6 +108,8 @@ struct BatchNormOperation: TracksRunningStatistics {
             c.parameterGrads[beta + ch] = dBeta[ch]
         }
         guard let dx = c.grads[input] else { return }
+        // A bf16 gradient has this batch norm as its only writer (`TrainingProgram`), so it is never added to.
+        assert(!add || !c.gradientStoredAsBFloat16[input], "a bf16 input gradient is written by one operation")
         // dx = γ/σ · (dy − Σdy/m − x̂ · Σ(dy·x̂)/m) = k·dy + d − s·(x − μ) per channel.
         let g = c.parameters + gamma, m = Float(rows)
         var coefficients = [Float](repeating: 0, count: 4 * channels)

@@ -217,9 +217,9 @@ extension PointwiseOperation {
     /// was gathered.
     fileprivate func bfloat16Backward(_ c: StepContext, dy: UnsafeMutablePointer<Float>, a: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let m = rows(batch: c.batch), k = k, n = outChannels
-        let dyElement: ElementType = c.gradientStoredAsBFloat16[node] ? .bfloat16 : .float32
+        let dyElement = c.gradientElement(of: node)
         GradientGemm.tnBFloat16(c, m: n, n: k, k: m, a: .init(base: dy, element: dyElement, ld: n),
-                                b: .init(base: a, element: channelMajorFeatures ? .float32 : c.element(of: input), ld: k),
+                                b: .init(base: a, element: c.element(of: input), ld: k),
                                 out: c.parameterGrads + weight, ldc: k, partial: c.scratch("partials"), pairs: c.scratch("pairs"))
         guard let dx = c.grads[input], let bf16 = c.bfloat16?.kernels else { return }
         let panels = bfloat16Panels(c, bf16, transposed: true)
